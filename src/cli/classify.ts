@@ -1,0 +1,122 @@
+/**
+ * `lowwater classify IMAGE... [--model NAME|FILE] [--labels FILE] [--top K] [--json] [--raw]`
+ */
+import { parseArgs } from 'node:util';
+import { loadModelInput } from '../preprocess/image.js';
+import { DEFAULT_MODEL, FALLBACK_MODEL, loadModel } from '../load_model.js';
+import { prepareRun, type RunSetup } from '../run_setup.js';
+import { formatBytes, parseBytes, UsageError, type CliIO } from './io.js';
+
+export const CLASSIFY_HELP = `Usage: lowwater classify IMAGE... [options]
+
+Classifies images with a MobileNetV2, computed by lowwater's own WASM-SIMD
+kernels inside one memory arena that the planner sized before loading weights.
+
+Each image is decoded (JPEG, PNG, WebP, ...), resized as a whole (no crop) to
+the model's input size with TensorFlow's half-pixel bilinear rule, normalized as
+the model expects, and run.
+
+Options:
+  --model NAME|FILE   a registry name or a .tflite file (default: ${DEFAULT_MODEL},
+                      the Keras MobileNetV2 inside the npm package nsfwjs; when
+                      nsfwjs is not installed: ${FALLBACK_MODEL})
+                      Registry models are looked up in $LOWWATER_MODELS, then in the
+                      cache (~/.cache/lowwater), then downloaded with a sha256 check.
+                      Run 'lowwater models' to list them.
+  --labels FILE       one label per line, line i = output index i
+  --top K             how many classes to show (default 5)
+  --chunks auto|none|N
+                      Section 5.1 channel chunks per inverted residual block
+                      (default auto: the lowest peak memory, then the fastest)
+  --budget BYTES      peak activation memory allowed (e.g. 2MiB); refused with the
+                      smallest feasible peak when too small
+  --json              print one JSON object (results, memory) instead of text
+  --raw               with --json: include each image's whole output tensor
+  --offline           never download a model
+  -h, --help          this help
+
+Examples:
+  lowwater classify photo.jpg
+  lowwater classify cat.png dog.jpg --model mobilenet_v2_1.0_224 --top 3
+  lowwater classify cat.png --model ./my_model.tflite --labels labels.txt --json
+`;
+
+export interface TopEntry {
+  index: number;
+  label: string;
+  score: number;
+}
+
+/** The k largest scores, descending; ties go to the lower index (as the references do). */
+export function topK(scores: ArrayLike<number>, k: number, labels?: string[]): TopEntry[] {
+  const idx = Array.from({ length: scores.length }, (_, i) => i);
+  idx.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  return idx.slice(0, k).map((i) => ({ index: i, label: labels?.[i] ?? `class ${i}`, score: scores[i]! }));
+}
+
+export async function classifyCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      labels: { type: 'string' },
+      top: { type: 'string', default: '5' },
+      chunks: { type: 'string', default: 'auto' },
+      budget: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      raw: { type: 'boolean', default: false },
+      offline: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout(CLASSIFY_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('classify needs at least one image');
+  const k = Number(values.top);
+  if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
+  if (values.raw && !values.json) throw new UsageError('--raw only applies with --json');
+  const budgetBytes = values.budget !== undefined ? parseBytes(values.budget) : undefined;
+
+  const log = (s: string) => io.stderr(`lowwater: ${s}`);
+  const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
+  const setup: RunSetup = await prepareRun(resolved.model, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
+  const { executor } = setup;
+  const inp = setup.model.input;
+  const results = [];
+  for (const image of positionals) {
+    const input = await loadModelInput(image, inp.width, inp.height);
+    const { output, latencyMs } = executor.runPixels(input.bytes);
+    const top = topK(output, k, resolved.labels);
+    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(output) } : {}) });
+    if (!values.json) {
+      io.stdout(`${image}  (${latencyMs.toFixed(1)} ms)`);
+      for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
+    }
+  }
+  const memory = executor.memoryReport();
+  if (values.json) {
+    io.stdout(
+      JSON.stringify(
+        {
+          model: resolved.description,
+          path: 'float32',
+          results,
+          memory: { ...memory, chunks: setup.chunks },
+          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.stdout(
+      `model ${resolved.description}\n` +
+        `memory: arena ${formatBytes(memory.arenaBytes)} (planned peak ${formatBytes(memory.plannedPeakBytes)}, measured ${formatBytes(memory.measuredPeakBytes)}), ` +
+        `weights ${formatBytes(memory.weightsBytes)}, WebAssembly memory ${formatBytes(memory.wasmMemoryBytes)}`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * lowwater command line: dispatches to one file per command.
+ */
+import { classifyCommand } from './classify.js';
+import { modelsCommand } from './models.js';
+import { processIO, UsageError, type CliIO } from './io.js';
+
+const HELP = `lowwater — a memory-planning inference runtime for MobileNetV2-family networks
+
+Usage: lowwater <command> [options]
+
+Commands:
+  classify IMAGE...   label images with a MobileNetV2 (default: the nsfwjs model)
+  plan                plan execution order, Section 5.1 chunks and arena offsets; report memory
+  models              list the registry's model names and where their files are looked for
+
+Run 'lowwater <command> --help' for a command's options.
+`;
+
+type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  classify: classifyCommand,
+  models: modelsCommand,
+};
+
+export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(HELP);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr(`lowwater: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await cmd(rest, io);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`lowwater ${name}: ${err.message}\nRun 'lowwater ${name} --help' for usage.`);
+      return 2;
+    }
+    io.stderr(`lowwater ${name}: ${err.message}`);
+    if (process.env.LOWWATER_DEBUG) io.stderr(err.stack ?? '');
+    return 1;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Executor: runs a plan in one WebAssembly memory laid out as
+ * [module data | packed weights | activation arena], sized exactly for that
+ * plan before any weight is written. The arena offsets are the planner's.
+ */
+import { tensorBytes, tensorElements } from '../../planner/ir.js';
+import type { Plan } from '../../planner/plan.js';
+import type { LoadedModel } from '../model.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, type Kernels } from '../kernels/wasm.js';
+import { CANARY_BYTES, highWater, paint } from './canary.js';
+import { layoutMemory, type MemoryLayout } from './layout.js';
+import { lowerPlan, type Call } from './lower.js';
+
+export interface ExecutorOptions {
+  /** Use the debug WASM build (assertions on). */
+  debug?: boolean;
+  /** Paint the arena before each run and measure the highest byte written (cheap; on by default). */
+  measure?: boolean;
+}
+
+export interface MemoryReport {
+  /** Bytes of packed weights in the weights region. */
+  weightsBytes: number;
+  /** Size of the activation arena this executor created (= the plan's arena). */
+  arenaBytes: number;
+  /** The planner's peak of live bytes for this schedule. */
+  plannedPeakBytes: number;
+  /** Highest arena byte written by any run so far (canary scan), or -1 when not measured. */
+  measuredPeakBytes: number;
+  /** Size of the WebAssembly memory. */
+  wasmMemoryBytes: number;
+  /** Bytes at the bottom of memory used by the WASM module itself. */
+  reservedBytes: number;
+}
+
+export interface RunResult {
+  /** Copy of the first graph output. */
+  output: Float32Array;
+  latencyMs: number;
+}
+
+export class ArenaTooSmallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArenaTooSmallError';
+  }
+}
+
+export class Executor {
+  private measuredPeak = -1;
+  private runs = 0;
+
+  private constructor(
+    readonly model: LoadedModel,
+    readonly plan: Plan,
+    private readonly memory: WebAssembly.Memory,
+    private readonly layout: MemoryLayout,
+    private readonly calls: Call[],
+    private readonly measure: boolean,
+  ) {}
+
+  static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions = {}): Promise<Executor> {
+    checkPlanFits(model, plan);
+    const program = lowerPlan(model, plan);
+    const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
+    const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    const kernels: Kernels = instantiateKernels(await loadKernels({ debug: options.debug ?? false }), memory);
+    program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
+    const offsets = plan.tensorOffsets;
+    const calls = program.bind({
+      k: kernels,
+      weight: (rel) => layout.weightsBase + rel,
+      tensor: (id) => {
+        const off = offsets.get(id);
+        if (off === undefined) throw new Error(`plan has no buffer for tensor '${model.graph.tensors[id]?.name ?? id}'`);
+        return layout.arenaBase + off;
+      },
+      buffer: (i) => {
+        const b = plan.buffers[i];
+        if (!b) throw new Error(`plan has no buffer #${i}`);
+        return layout.arenaBase + b.offset;
+      },
+    });
+    return new Executor(model, plan, memory, layout, calls, options.measure ?? true);
+  }
+
+  /** Runs the network on float32 input values (already normalized) and returns the first output. */
+  runFloat(input: Float32Array): RunResult {
+    const inId = this.model.graph.inputs[0]!;
+    const inT = this.model.graph.tensors[inId]!;
+    if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`);
+    const mem = new Uint8Array(this.memory.buffer);
+    const canary = CANARY_BYTES[this.runs % CANARY_BYTES.length]!;
+    if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
+    const t0 = performance.now();
+    new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!, input.length).set(input);
+    for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
+    const outId = this.model.graph.outputs[0]!;
+    const outT = this.model.graph.tensors[outId]!;
+    const output = new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(outId)!, tensorElements(outT)).slice();
+    const latencyMs = performance.now() - t0;
+    if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
+    this.runs++;
+    return { output, latencyMs };
+  }
+
+  /** Runs on RGB uint8 pixels (model input size), normalizing them as the model expects. */
+  runPixels(pixels: Uint8Array): RunResult {
+    return this.runFloat(normalizePixels(this.model, pixels));
+  }
+
+  memoryReport(): MemoryReport {
+    return {
+      weightsBytes: this.layout.weightsBytes,
+      arenaBytes: this.layout.arenaBytes,
+      plannedPeakBytes: this.plan.peakBytes,
+      measuredPeakBytes: this.measuredPeak,
+      wasmMemoryBytes: this.memory.buffer.byteLength,
+      reservedBytes: this.layout.reservedBytes,
+    };
+  }
+}
+
+/** Float input values from RGB bytes: scale·(p − zeroPoint) for quantized inputs, p·scale + offset otherwise. */
+export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32Array {
+  const n = model.input;
+  const want = n.height * n.width * n.channels;
+  if (pixels.length !== want) throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+  const out = new Float32Array(want);
+  const norm = n.normalization;
+  const scale = norm.scale;
+  const offset = norm.kind === 'quantized' ? -norm.zeroPoint * norm.scale : norm.offset;
+  for (let i = 0; i < want; i++) out[i] = norm.kind === 'quantized' ? scale * (pixels[i]! - norm.zeroPoint) : pixels[i]! * scale + offset;
+  return out;
+}
+
+/**
+ * Refuses a plan whose arena cannot hold what it places, before any memory is
+ * created: every buffer must lie inside the arena and be big enough for its tensor.
+ */
+function checkPlanFits(model: LoadedModel, plan: Plan): void {
+  for (const b of plan.buffers) {
+    if (b.offset < 0 || b.offset + b.bytes > plan.arenaBytes) {
+      throw new ArenaTooSmallError(`plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`);
+    }
+    if (b.tensor >= 0) {
+      const need = tensorBytes({ ...model.graph.tensors[b.tensor]!, dtype: 'f32' });
+      if (b.bytes < need && b.aliasOf === undefined) throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
+    }
+  }
+}
