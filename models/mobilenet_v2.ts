@@ -24,9 +24,9 @@ export const MOBILENET_V2_BLOCKS: ReadonlyArray<readonly [number, number, number
 
 export const MOBILENET_V2_ALPHAS = [0.35, 0.5, 0.75, 1.0, 1.3, 1.4] as const;
 
-/** Round channels to a multiple of `divisor`, never below 90% of the target (TF-slim `_make_divisible`). */
-export function makeDivisible(value: number, divisor = 8): number {
-  let v = Math.max(divisor, Math.floor((value + divisor / 2) / divisor) * divisor);
+/** Round channels to a multiple of `divisor`, at least `minValue`, never below 90% of the target (TF-slim `_make_divisible`). */
+export function makeDivisible(value: number, divisor = 8, minValue = divisor): number {
+  let v = Math.max(minValue, Math.floor((value + divisor / 2) / divisor) * divisor);
   if (v < 0.9 * value) v += divisor;
   return v;
 }
@@ -72,6 +72,13 @@ export interface MobileNetV2BackboneOptions {
   outputStride?: number;
   /** Channels of the last 1x1 conv; 0 to stop after the last block (DeepLab uses that 320-channel map). */
   lastConvChannels?: number;
+  /** Fewest channels of a width-scaled layer (TF-slim `min_depth`; default 8, the TF object-detection API uses 16). */
+  minDepth?: number;
+  /**
+   * Width-scaled layers are rounded to multiples of this (TF-slim `divisible_by`, default 8). TF DeepLab
+   * builds its depth-multiplier < 1 models with 1 (and min_depth 1): 24·0.5 stays 12 there.
+   */
+  divisibleBy?: number;
 }
 
 /** Adds the MobileNetV2 feature extractor (Table 2) to `layers`' builder; returns its endpoints. */
@@ -80,6 +87,8 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
   const res = options.resolution ?? 224;
   const outputStride = options.outputStride ?? 32;
   const lastC = options.lastConvChannels ?? 0;
+  const divisibleBy = options.divisibleBy ?? 8;
+  const minDepth = options.minDepth ?? divisibleBy;
   if (!(alpha > 0 && alpha <= 2)) throw new Error(`MobileNetV2: width multiplier ${alpha} is outside (0, 2]`);
   if (!Number.isInteger(res) || res < 32 || res > 1024) throw new Error(`MobileNetV2: input resolution ${res} must be an integer in 32..1024`);
   if (![2, 4, 8, 16, 32].includes(outputStride)) throw new Error(`MobileNetV2: output stride ${outputStride} must be one of 2, 4, 8, 16, 32`);
@@ -98,7 +107,7 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
   };
 
   const input = layers.input('input', [1, res, res, 3]);
-  let inC = makeDivisible(32 * alpha);
+  let inC = makeDivisible(32 * alpha, divisibleBy, minDepth);
   const first = place(2);
   const stem = layers.conv('Conv', input, inC, { kernel: 3, stride: first.stride, act: 'relu6' });
   let x = stem;
@@ -106,13 +115,14 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
   const expansions: number[] = [];
   const blockStrides: number[] = [];
   for (const [t, c, n, s] of MOBILENET_V2_BLOCKS) {
-    const outC = makeDivisible(c * alpha);
+    const outC = makeDivisible(c * alpha, divisibleBy, minDepth);
     for (let i = 0; i < n; i++) {
       const { stride, dilation } = place(i === 0 ? s : 1);
       const block = blocks.length;
       const name = block === 0 ? 'expanded_conv' : `expanded_conv_${block}`;
       let h = x;
-      if (t !== 1) h = layers.conv(`${name}/expand`, h, inC * t, { act: 'relu6' });
+      // TF-slim expand_input(t): the expansion is rounded to a multiple of 8 whatever divisible_by is.
+      if (t !== 1) h = layers.conv(`${name}/expand`, h, makeDivisible(inC * t), { act: 'relu6' });
       expansions.push(t !== 1 ? h : -1);
       h = layers.depthwise(`${name}/depthwise`, h, { stride, dilation, act: 'relu6' });
       h = layers.conv(`${name}/project`, h, outC);
