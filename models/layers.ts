@@ -89,7 +89,7 @@ export class Layers {
     return this.g.op({ kind: 'add', name, inputs: [a, b], act }, this.out(name));
   }
 
-  /** Sums any number of same-shaped tensors with a chain of pairwise adds (`<name>`, `<name>_1`, ...). */
+  /** Sums same-shaped tensors with a chain of pairwise adds (`<name>`, `<name>_1`, ...); `act` goes on the last add. One tensor is returned as it is. */
   sum(name: string, xs: number[], act: Activation = 'none'): number {
     if (xs.length === 0) throw new Error(`sum '${name}': no inputs`);
     let acc = xs[0]!;

@@ -56,8 +56,6 @@ export interface MobileNetV2Endpoints {
   expansions: number[];
   /** Output of the last 1x1 conv (`Conv_1`, TF-slim `layer_19`), or -1 when it was not built. */
   lastConv: number;
-  /** Ratio of input size to the spatial size of each block output (the dilated ones stay at `outputStride`). */
-  blockStrides: number[];
 }
 
 export interface MobileNetV2BackboneOptions {
@@ -113,7 +111,6 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
   let x = stem;
   const blocks: number[] = [];
   const expansions: number[] = [];
-  const blockStrides: number[] = [];
   for (const [t, c, n, s] of MOBILENET_V2_BLOCKS) {
     const outC = makeDivisible(c * alpha, divisibleBy, minDepth);
     for (let i = 0; i < n; i++) {
@@ -130,11 +127,10 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
       x = h;
       inC = outC;
       blocks.push(x);
-      blockStrides.push(currentStride);
     }
   }
   const lastConv = lastC > 0 ? layers.conv('Conv_1', x, lastC, { act: 'relu6' }) : -1;
-  return { input, stem, blocks, expansions, lastConv, blockStrides };
+  return { input, stem, blocks, expansions, lastConv };
 }
 
 /** Channels of MobileNetV2's last 1x1 conv at width `alpha` (kept at 1280 below 1, paper Section 6.1). */
