@@ -292,11 +292,13 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       channelsLast();
       return [{ kind: 'reshape', layer, ins: [one()], out: output, target: null }];
     case 'Reshape': {
-      const t = cfg.target_shape;
-      if (!Array.isArray(t) || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
-        fail(`target_shape ${JSON.stringify(t)} is not a list of positive integers with at most one -1`);
+      // tfjs serializes the free dimension (-1) as null.
+      const raw = cfg.target_shape;
+      const t = Array.isArray(raw) ? raw.map((d) => (d === null ? -1 : d)) : null;
+      if (!t || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
+        return fail(`target_shape ${JSON.stringify(raw)} is not a list of positive integers with at most one free (-1) dimension`);
       }
-      return [{ kind: 'reshape', layer, ins: [one()], out: output, target: (t as number[]).slice() }];
+      return [{ kind: 'reshape', layer, ins: [one()], out: output, target: t as number[] }];
     }
     case 'Dense': {
       const x = one();
