@@ -163,6 +163,40 @@ t.test('missing or mis-shaped weights name the layer and the weight', async (t) 
   t.throws(() => importTfjsLayersModel({ format: 'graph-model', modelTopology: {} }, new Uint8Array(0), 'g.json'), /tfjs graph model/);
 });
 
+t.test('Keras 2 config forms: Sequential as a bare layer list, a functional model nested in a functional model', async (t) => {
+  const convCfg = { filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', use_bias: true, activation: 'relu' };
+  const seq = { modelTopology: { class_name: 'Sequential', config: [
+    { class_name: 'Conv2D', config: { name: 'c', batch_input_shape: [null, 5, 5, 3], ...convCfg } },
+    { class_name: 'GlobalAveragePooling2D', config: { name: 'gap' } },
+  ] } };
+  const [m, d] = withWeights(seq, [{ name: 'c/kernel', shape: [3, 3, 3, 4] }, { name: 'c/bias', shape: [4] }]);
+  const g = importTfjsLayersModel(m, d, 'seq.json').graph;
+  validateGraph(g);
+  t.same(g.ops.map((o) => `${o.kind}:${o.name}`), ['conv2d:c', 'global_avgpool:gap']);
+  t.same(g.tensors[g.inputs[0]!]!.shape, [1, 5, 5, 3]);
+
+  // Keras refers to a nested model's call as node 1 (node 0 is its own construction).
+  const inner = { name: 'inner', class_name: 'Model', config: {
+    name: 'inner',
+    layers: [
+      { name: 'inner_in', class_name: 'InputLayer', config: { batch_input_shape: [null, 5, 5, 3], name: 'inner_in' }, inbound_nodes: [] },
+      node('c', 'Conv2D', convCfg, 'inner_in'),
+    ],
+    input_layers: [['inner_in', 0, 0]],
+    output_layers: [['c', 0, 0]],
+  }, inbound_nodes: [[['in', 0, 0, {}]]] };
+  const outer = kerasModel([inner, { ...node('drop', 'Dropout', { rate: 0.5 }), inbound_nodes: [[['inner', 1, 0, {}]]] }, node('gap', 'GlobalAveragePooling2D', {}, 'drop')], 'gap', [null, 5, 5, 3]);
+  const [m2, d2] = withWeights(outer, [{ name: 'c/kernel', shape: [3, 3, 3, 4] }, { name: 'c/bias', shape: [4] }]);
+  const g2 = importTfjsLayersModel(m2, d2, 'nested.json').graph;
+  validateGraph(g2);
+  t.same(g2.ops.map((o) => `${o.kind}:${o.name}`), ['conv2d:inner/c', 'global_avgpool:gap']);
+  t.same(g2.ops[0]!.inputs, g2.inputs, 'the nested InputLayer is bound to the outer input');
+  t.same(g2.ops[1]!.inputs, g2.ops[0]!.outputs, 'Dropout is the identity');
+  const shared = kerasModel([{ ...conv('c', 'in', 'same'), inbound_nodes: [[['in', 0, 0, {}]], [['in', 0, 0, {}]]] }], 'c');
+  const [m3, d3] = withWeights(shared, [{ name: 'c/kernel', shape: [3, 3, 3, 4] }]);
+  t.throws(() => importTfjsLayersModel(m3, d3, 'shared.json'), /Conv2D layer 'c': is called 2 times; shared layers are not supported/);
+});
+
 // ---- Live agreement with TensorFlow.js on models tfjs serialized itself ----
 
 function keyedInput(n: number, seed: number): Float32Array {

@@ -103,8 +103,10 @@ export function parseJsLiteral(src: string, start: number, file = '<input>'): { 
     }
   };
 
+  const numberRe = /-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
   const parseNumber = (): number => {
-    const m = /^-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(src.slice(i, i + 64));
+    numberRe.lastIndex = i;
+    const m = numberRe.exec(src);
     if (!m) return fail('expected a number');
     if (/^-?0[0-9]/.test(m[0])) fail('legacy octal number literal');
     i += m[0].length;

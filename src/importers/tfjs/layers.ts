@@ -131,7 +131,7 @@ export class WeightLookup {
 
 type Cfg = Record<string, unknown>;
 
-function pair(layer: KerasLayer, cfg: Cfg, key: string, dflt: number | null, fail: (m: string) => never): [number, number] {
+function pair(cfg: Cfg, key: string, dflt: number | null, fail: (m: string) => never): [number, number] {
   const v = cfg[key] ?? dflt;
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) return [v, v];
   if (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isInteger(d) && d > 0)) return [v[0], v[1]];
@@ -196,9 +196,9 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       channelsLast();
       const x = one();
       const depthwise = layer.className === 'DepthwiseConv2D';
-      const kernel = pair(layer, cfg, 'kernel_size', null, fail);
-      const stride = pair(layer, cfg, 'strides', 1, fail);
-      const dilation = pair(layer, cfg, 'dilation_rate', 1, fail);
+      const kernel = pair(cfg, 'kernel_size', null, fail);
+      const stride = pair(cfg, 'strides', 1, fail);
+      const dilation = pair(cfg, 'dilation_rate', 1, fail);
       if ((stride[0] > 1 || stride[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) fail('strides > 1 together with dilation_rate > 1 (Keras does not allow it either)');
       if (cfg.groups !== undefined && cfg.groups !== 1) fail(`groups=${String(cfg.groups)} is not supported`);
       const pad = cfg.padding ?? 'valid';
@@ -282,8 +282,8 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       return [{ kind: 'global_avgpool', layer, ins: [one()], out: output, keepDims: cfg.keepdims === true }];
     case 'AveragePooling2D': {
       channelsLast();
-      const kernel = pair(layer, cfg, 'pool_size', 2, fail);
-      const stride = cfg.strides === null || cfg.strides === undefined ? kernel : pair(layer, cfg, 'strides', null, fail);
+      const kernel = pair(cfg, 'pool_size', 2, fail);
+      const stride = cfg.strides === null || cfg.strides === undefined ? kernel : pair(cfg, 'strides', null, fail);
       const pad = cfg.padding ?? 'valid';
       if (pad !== 'same' && pad !== 'valid') fail(`padding '${String(pad)}' is not supported ('same' or 'valid')`);
       return [{ kind: 'avgpool', layer, ins: [one()], out: output, kernel, stride, padding: pad }];

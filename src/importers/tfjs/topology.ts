@@ -103,15 +103,13 @@ class Flattener {
     return this.functional(config, path, boundInputs, self);
   }
 
-  private addLayer(layer: KerasLayer, inputs: string[], boundInputs: string[] | null): string[] {
+  private addLayer(layer: KerasLayer, inputs: string[]): string[] {
     if (MODEL_CLASSES.has(layer.className)) {
       return this.model(layer.className, layer.config, [...layer.path, layer.name], inputs, layer);
     }
     const out = this.newKey(layer.path, layer.name, 0);
     if (layer.className === 'InputLayer') {
-      if (boundInputs) {
-        this.fail(layer, 'an InputLayer in the middle of a model');
-      }
+      // Only top-level models get here: a nested model's InputLayers are bound to the outer tensors.
       this.inputs.push({ key: out, layer, shape: this.inputShape(layer) });
       return [out];
     }
@@ -141,7 +139,7 @@ class Flattener {
       if (layer.className === 'InputLayer') {
         if (i !== 0) this.fail(layer, 'InputLayer that is not the first layer of a Sequential model');
         if (cur) return; // a nested Sequential: its input is the outer tensor
-        cur = this.addLayer(layer, [], null);
+        cur = this.addLayer(layer, []);
         return;
       }
       if (!cur) {
@@ -156,12 +154,12 @@ class Flattener {
         cur = [key];
       }
       if (cur.length !== 1) this.fail(layer, `follows a layer with ${cur.length} outputs in a Sequential model`);
-      cur = this.addLayer(layer, cur, boundInputs);
+      cur = this.addLayer(layer, cur);
     });
     return cur!;
   }
 
-  private refKey(ref: unknown, path: string[], produced: Map<string, string[]>, owner: KerasLayer | null): string | null {
+  private refKey(ref: unknown, produced: Map<string, string[]>, owner: KerasLayer | null): string | null {
     if (!Array.isArray(ref) || typeof ref[0] !== 'string') this.fail(owner, `bad tensor reference ${JSON.stringify(ref)}`);
     const [name, , tensorIndex] = ref as [string, number, number];
     const outs = produced.get(name);
@@ -192,7 +190,7 @@ class Flattener {
         this.alias.set(key, boundInputs[i]!);
         produced.set(name as string, [key]);
       } else {
-        produced.set(name as string, this.addLayer(entry.layer, [], null));
+        produced.set(name as string, this.addLayer(entry.layer, []));
       }
     });
     // Kahn-style: add every layer once all its inputs exist, in file order.
@@ -209,9 +207,9 @@ class Flattener {
         const node = nodes[0];
         // Keras 2: a node is [[name, nodeIndex, tensorIndex, kwargs], …]; Keras 3 uses {args, kwargs}.
         if (!Array.isArray(node)) this.fail(layer, 'inbound node is not a list of [layer, node, tensor] references (Keras 3 configs are not supported)');
-        const keys = (node as unknown[]).map((ref) => this.refKey(ref, path, produced, layer));
+        const keys = (node as unknown[]).map((ref) => this.refKey(ref, produced, layer));
         if (keys.some((k) => k === null)) continue;
-        produced.set(layer.name, this.addLayer(layer, keys as string[], boundInputs));
+        produced.set(layer.name, this.addLayer(layer, keys as string[]));
         pending.splice(p, 1);
         p--;
         progressed = true;
@@ -222,7 +220,7 @@ class Flattener {
       }
     }
     return outputLayers.map((ref) => {
-      const k = this.refKey(ref, path, produced, self);
+      const k = this.refKey(ref, produced, self);
       if (k === null) this.fail(self, `output_layers names no layer of the model: ${JSON.stringify(ref)}`);
       return k;
     });
