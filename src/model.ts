@@ -27,3 +27,11 @@ export interface LoadedModel {
   /** Class names when the model carries them (nsfwjs), else undefined. */
   labels?: string[];
 }
+
+/** A model that is not on this machine (package not installed, file not downloaded); the message says how to get it. */
+export class ModelNotAvailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelNotAvailableError';
+  }
+}

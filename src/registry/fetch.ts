@@ -10,13 +10,10 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RemoteFile } from '../../models/registry.js';
+import { ModelNotAvailableError } from '../model.js';
 
-export class ModelNotAvailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelNotAvailableError';
-  }
-}
+export { ModelNotAvailableError };
+
 
 export interface FetchOptions {
   /** Folder searched first (default: $LOWWATER_MODELS). */

@@ -15,7 +15,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, parse } from 'node:path';
-import type { LoadedModel } from '../../model.js';
+import { ModelNotAvailableError, type LoadedModel } from '../../model.js';
+
+export { ModelNotAvailableError };
 import { importTfjsLayersModel } from './importer.js';
 import { readUmdExport } from './jsliteral.js';
 import { parseWeightsManifest, TfjsModelError } from './weights.js';
@@ -27,14 +29,6 @@ const HOW_TO_GET =
   "nsfwjs is a devDependency of lowwater (it is not installed with lowwater itself because its TensorFlow.js peer dependency is about 300 MB). " +
   "In a clone of lowwater run 'npm ci' (or 'npm install --include=dev'); elsewhere run 'npm install nsfwjs --legacy-peer-deps' " +
   '(lowwater reads only the model files inside nsfwjs, so TensorFlow.js is not needed).';
-
-/** A model that needs an optional package or download that is not there. The message says how to get it. */
-export class ModelNotAvailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelNotAvailableError';
-  }
-}
 
 /**
  * The root folder of the installed nsfwjs package, resolved the way Node
