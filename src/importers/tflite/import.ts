@@ -173,7 +173,9 @@ class Importer {
     if (!allowed.includes(dtype)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`);
     const shape = this.checkShape(t);
     const data = this.data(t, dtype);
-    const id = this.g.constant(t.name, shape, dtype, this.quant(t, dtype, false));
+    const quant = this.quant(t, dtype, false);
+    if (!quant && (dtype === 'u8' || dtype === 'i8')) ctx.format(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)} without quantization parameters`, t.offset);
+    const id = this.g.constant(t.name, shape, dtype, quant);
     this.constants.set(id, data);
     this.ids.set(i, id);
     return id;
@@ -224,6 +226,12 @@ class Importer {
       if (e instanceof ShapeError) ctx.format(e.message);
       throw e;
     }
+  }
+
+  /** An INT32 bias is in units of s_in·s_w (TFLite): the input and the weights must be quantized. */
+  checkBias(bias: number, x: number, w: number, ctx: OpContext): void {
+    if (bias < 0 || this.g.tensor(bias).dtype !== 'i32') return;
+    if (!this.g.tensor(x).quant || !this.g.tensor(w).quant) ctx.format('has an INT32 bias but its input or weights are not quantized');
   }
 
   tensorShape(id: number): number[] {
@@ -303,6 +311,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const x = imp.activation(ins[0]!, ctx, 'input');
       const w = imp.constant(ins[1]!, ctx, 'weights', ['u8', 'i8', 'f32']);
       const bias = ins.length > 2 && ins[2]! >= 0 ? imp.constant(ins[2]!, ctx, 'bias', ['i32', 'f32']) : -1;
+      imp.checkBias(bias, x, w, ctx);
       const ws = imp.tensorShape(w);
       const xs = imp.tensorShape(x);
       if (ws.length !== 4) ctx.format(`weights have shape ${describeShape(ws)}, expected 4-D`);
@@ -388,6 +397,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const x = imp.activation(ins[0]!, ctx, 'input');
       const w = imp.constant(ins[1]!, ctx, 'weights', ['u8', 'i8', 'f32']);
       const bias = ins.length > 2 && ins[2]! >= 0 ? imp.constant(ins[2]!, ctx, 'bias', ['i32', 'f32']) : -1;
+      imp.checkBias(bias, x, w, ctx);
       const n = imp.tensorShape(w)[0];
       const os = f.tensors[out]?.shape ?? [];
       const spec: OpSpec = { kind: 'fully_connected', name, inputs: [x], act, weights: w, bias };
