@@ -8,7 +8,7 @@ import { loadModelInput } from '../../src/preprocess/image.js';
 import { interpret } from '../../src/reference/interpreter.js';
 import * as ref from '../../src/reference/ops.js';
 import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
-import { tinyQuantModel, writeTflite } from './tflite-writer.js';
+import { tinyHeadModel, tinyQuantModel, writeTflite } from './tflite-writer.js';
 
 function constantOf(m: LoadedModel, id: number): Float32Array {
   const c = m.constants.get(id);
@@ -119,6 +119,33 @@ t.test('a tiny Builder-written model: dequantized graph equals a hand-assembled 
   t.equal(got.length, 3);
   for (let i = 0; i < 3; i++) t.ok(Math.abs(got[i]! - want[i]!) < 1e-6, `prob[${i}] ${got[i]} vs ${want[i]}`);
   t.ok(Math.max(...want) < 0.99, 'the test input exercises the network (the softmax is not saturated)');
+});
+
+t.test('DEQUANTIZE, RESIZE_BILINEAR, MEAN, FC keep_num_dims, CONCATENATION, SQUEEZE, ARG_MAX: import and float run', async (t) => {
+  const { model, fc } = tinyHeadModel();
+  const q = importTflite(writeTflite(model), 'head.tflite');
+  const g = q.graph;
+  t.same(g.ops.map((o) => o.kind), ['dequantize', 'resize_bilinear', 'global_avgpool', 'fully_connected', 'reshape', 'concat', 'reshape', 'argmax'], 'FC with keep_num_dims becomes FC + reshape');
+  const [, resize, mean, , , concat, , argmax] = g.ops;
+  t.same(resize?.kind === 'resize_bilinear' && [resize.size, resize.alignCorners, resize.halfPixelCenters], [[3, 3], false, true]);
+  t.same(mean?.kind === 'global_avgpool' && mean.keepDims, true);
+  t.same([concat?.kind === 'concat' && concat.axis, concat?.inputs.length], [-1, 2]);
+  t.same(argmax?.kind === 'argmax' && [argmax.axis, g.tensors[argmax.outputs[0]!]!.dtype], [1, 'i32']);
+  t.same(g.outputs.map((o) => g.tensors[o]!.name), ['argmax', 'squeezed']);
+  t.equal(g.tensors[g.ops[3]!.outputs[0]!]!.name, 'fc/fc', 'the FC result is an intermediate [1,2] tensor');
+
+  const f = dequantizeModel(q);
+  t.same(f.graph.ops.map((o) => o.kind), ['resize_bilinear', 'global_avgpool', 'fully_connected', 'reshape', 'concat', 'reshape', 'argmax'], 'DEQUANTIZE removed');
+  const pixels = Uint8Array.from([0, 255, 127, 30, 200, 90, 255, 0, 60, 128, 10, 240]);
+  const x = floatInput(f, pixels);
+  t.equal(x[2], 0, 'zero point 127 maps to 0');
+  const values = interpret(f.graph, f.constants, x);
+  const r = ref.refResizeBilinear({ h: 2, w: 2, c: 3, data: x }, 3, 3, false, true);
+  const logits = ref.refFullyConnected(ref.refGlobalAvgPool(r), Float32Array.from(fc), 2, null, 'none');
+  const want = [logits[0]!, logits[1]!, logits[0]!, logits[1]!];
+  const got = values.get(f.graph.outputs[1]!)!;
+  t.same(Array.from(got), want.map(Math.fround), 'squeezed concat of the FC output with itself');
+  t.same(Array.from(values.get(f.graph.outputs[0]!)!), [logits[0]! >= logits[1]! ? 0 : 1], 'argmax (first maximum)');
 });
 
 const CLASSIFIERS: [string, string[]][] = [

@@ -243,3 +243,55 @@ export function tinyQuantModel(seed = 1): { model: TinyModel; weights: { conv: n
   };
   return { model, weights: { conv, convBias, dw, dwBias, fc, fcBias } };
 }
+
+/**
+ * A small float head touching the remaining mapped ops: DEQUANTIZE (uint8 input)
+ * → RESIZE_BILINEAR 2x2→3x3 (half-pixel) → MEAN over H,W (keep_dims) →
+ * FULLY_CONNECTED with keep_num_dims (no bias) → CONCATENATION (axis −1, the
+ * same tensor twice) → SQUEEZE → ARG_MAX (INT64 axis). Two graph outputs.
+ */
+export function tinyHeadModel(): { model: TinyModel; fc: number[] } {
+  const fc = [0.5, -1.25, 2, -0.75, 1.5, 0.25];
+  const model: TinyModel = {
+    opcodes: [
+      { deprecated: 6, builtin: 6 }, // DEQUANTIZE
+      { deprecated: 23, builtin: 23 }, // RESIZE_BILINEAR
+      { deprecated: 40, builtin: 40 }, // MEAN
+      { deprecated: 9, builtin: 9 }, // FULLY_CONNECTED
+      { deprecated: 2, builtin: 2 }, // CONCATENATION
+      { deprecated: 43, builtin: 43 }, // SQUEEZE
+      { deprecated: 56, builtin: 56 }, // ARG_MAX
+    ],
+    tensors: [
+      { name: 'pixels', shape: [1, 2, 2, 3], type: 3, quant: { scale: [1 / 127.5], zeroPoint: [127] } },
+      { name: 'x', shape: [1, 2, 2, 3], type: 0 },
+      { name: 'size', shape: [2], type: 2, data: bytesOf.i32([3, 3]) },
+      { name: 'resized', shape: [1, 3, 3, 3], type: 0 },
+      { name: 'axes', shape: [2], type: 2, data: bytesOf.i32([1, 2]) },
+      { name: 'mean', shape: [1, 1, 1, 3], type: 0 },
+      { name: 'fc/w', shape: [2, 3], type: 0, data: bytesOf.f32(fc) },
+      { name: 'fc', shape: [1, 1, 1, 2], type: 0 },
+      { name: 'concat', shape: [1, 1, 1, 4], type: 0 },
+      { name: 'squeezed', shape: [1, 4], type: 0 },
+      { name: 'argmax/axis', shape: [], type: 4, data: new Uint8Array(BigInt64Array.from([1n]).buffer) },
+      { name: 'argmax', shape: [1], type: 2 },
+    ],
+    ops: [
+      { opcode: 0, inputs: [0], outputs: [1] },
+      // ResizeBilinearOptions: align_corners (2) false, half_pixel_centers (3) true
+      { opcode: 1, inputs: [1, 2], outputs: [3], options: { type: 15, fields: { 2: ['bool', 0], 3: ['bool', 1] } } },
+      // ReducerOptions.keep_dims
+      { opcode: 2, inputs: [3, 4], outputs: [5], options: { type: 27, fields: { 0: ['bool', 1] } } },
+      // FullyConnectedOptions: keep_num_dims (2); bias omitted (-1)
+      { opcode: 3, inputs: [5, 6, -1], outputs: [7], options: { type: 8, fields: { 2: ['bool', 1] } } },
+      // ConcatenationOptions: axis −1
+      { opcode: 4, inputs: [7, 7], outputs: [8], options: { type: 10, fields: { 0: ['i32', -1] } } },
+      { opcode: 5, inputs: [8], outputs: [9] },
+      // ArgMaxOptions.output_type INT32
+      { opcode: 6, inputs: [9, 10], outputs: [11], options: { type: 40, fields: { 0: ['i8', 2] } } },
+    ],
+    inputs: [0],
+    outputs: [11, 9],
+  };
+  return { model, fc };
+}

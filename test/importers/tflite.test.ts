@@ -223,6 +223,10 @@ t.test('inconsistent models are format errors naming the operator', async (t) =>
   const axis = structuredClone(model);
   axis.tensors[4]!.quant!.axis = 0;
   t.throws(() => importTflite(writeTflite(axis), 'bad.tflite'), /4 per-channel scales along quantized_dimension 0 do not fit shape \[1,3,3,4\]/);
+  const unwritten = structuredClone(model);
+  unwritten.outputs = [13, 6];
+  unwritten.ops.pop();
+  t.throws(() => importTflite(writeTflite(unwritten), 'bad.tflite'), /at byte \d+: subgraph output 13 'probs' is never written by an operator/);
   const f16 = structuredClone(model);
   f16.tensors[0]!.type = 1;
   throwsWith(t, () => importTflite(writeTflite(f16), 'bad.tflite'), (e: unknown) => e instanceof TfliteUnsupportedError && /type FLOAT16/.test(e.message), 'expected error');

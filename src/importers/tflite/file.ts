@@ -67,6 +67,8 @@ export interface TfliteFile {
   outputs: number[];
   operators: TfliteOperator[];
   subgraphName: string;
+  /** Byte offset of the main SubGraph table (where subgraph-level problems are reported). */
+  subgraphOffset: number;
   bufferCount: number;
   /** The bytes of buffer `i`, bounds-checked; throws for a bad index. */
   buffer(i: number, what: string): TfliteBufferRef;
@@ -193,6 +195,7 @@ export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
     outputs: sg.int32Vector(S.outputs, 'outputs') ?? [],
     operators,
     subgraphName: sg.string(S.name, 'name') ?? '',
+    subgraphOffset: sg.pos,
     bufferCount: buffersV?.length ?? 0,
     buffer,
   };

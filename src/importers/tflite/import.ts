@@ -74,7 +74,7 @@ class Importer {
     if (!t) {
       const msg = `${what}: tensor index ${i} is out of range (the subgraph has ${this.f.tensors.length} tensors)`;
       if (ctx) ctx.format(msg);
-      this.format(msg, -1);
+      this.format(msg, this.f.subgraphOffset);
     }
     return t;
   }
@@ -241,7 +241,7 @@ class Importer {
   output(i: number): void {
     const t = this.tensor(i, 'subgraph output');
     const id = this.ids.get(i);
-    if (id === undefined || this.g.tensor(id).constant) this.format(`subgraph output ${i} '${t.name}' is never written by an operator`, t.offset);
+    if (id === undefined || this.g.tensor(id).constant) this.format(`subgraph output ${i} '${t.name}' is never written by an operator`, this.f.subgraphOffset);
     this.g.output(id);
   }
 
@@ -470,7 +470,7 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
   if (f.operators.length > MAX_OPERATORS) throw new TfliteUnsupportedError(`the model has ${f.operators.length} operators; lowwater imports at most ${MAX_OPERATORS}`, source);
   const name = basename(source, extname(source)) || 'tflite';
   const imp = new Importer(f, bytes, source, name);
-  if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', -1, source);
+  if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', f.subgraphOffset, source);
   for (const i of f.inputs) imp.input(i);
   for (const op of f.operators) {
     const code = f.opcodes[op.opcodeIndex];
@@ -479,7 +479,7 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
     if (code.builtin === 32 /* CUSTOM */) ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
     mapOperator(imp, f, ctx);
   }
-  if (f.outputs.length === 0) throw new TfliteFormatError('the main subgraph has no outputs', -1, source);
+  if (f.outputs.length === 0) throw new TfliteFormatError('the main subgraph has no outputs', f.subgraphOffset, source);
   for (const o of f.outputs) imp.output(o);
   const graph = imp.finish();
   try {
