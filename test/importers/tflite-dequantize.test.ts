@@ -129,7 +129,7 @@ t.test('DEQUANTIZE, RESIZE_BILINEAR, MEAN, FC keep_num_dims, CONCATENATION, SQUE
   const [, resize, mean, , , concat, , argmax] = g.ops;
   t.same(resize?.kind === 'resize_bilinear' && [resize.size, resize.alignCorners, resize.halfPixelCenters], [[3, 3], false, true]);
   t.same(mean?.kind === 'global_avgpool' && mean.keepDims, true);
-  t.same([concat?.kind === 'concat' && concat.axis, concat?.inputs.length], [-1, 2]);
+  t.same([concat?.kind === 'concat' && concat.axis, concat?.inputs.length], [3, 2], 'axis −1 stored as 3');
   t.same(argmax?.kind === 'argmax' && [argmax.axis, g.tensors[argmax.outputs[0]!]!.dtype], [1, 'i32']);
   t.same(g.outputs.map((o) => g.tensors[o]!.name), ['argmax', 'squeezed']);
   t.equal(g.tensors[g.ops[3]!.outputs[0]!]!.name, 'fc/fc', 'the FC result is an intermediate [1,2] tensor');

@@ -203,6 +203,22 @@ t.test('an unsupported fused activation is named', async (t) => {
   t.throws(() => importTflite(writeTflite(m), 'act.tflite'), /operator 1 \(ADD \(0\)\): fused activation TANH is not supported/);
 });
 
+t.test('valid models using features lowwater lacks are unsupported, not malformed', async (t) => {
+  const isUnsupported = (re: RegExp) => (e: unknown) => e instanceof TfliteUnsupportedError && re.test(e.message);
+  const bcast = withOp({ deprecated: 0 });
+  bcast.tensors.push({ name: 'c', shape: [1, 1, 1, 1], type: 0 });
+  bcast.inputs.push(3);
+  bcast.ops[1] = { opcode: 1, inputs: [1, 3], outputs: [2], options: { type: 11, fields: {} } };
+  throwsWith(t, () => importTflite(writeTflite(bcast), 'b.tflite'), isUnsupported(/operator 1 \(ADD \(0\)\): broadcasting ADD of \[1,2,2,1\] and \[1,1,1,1\]/), 'broadcast ADD');
+  const batch = withOp({ deprecated: 114 });
+  for (const x of batch.tensors) x.shape = [2, 2, 2, 1];
+  throwsWith(t, () => importTflite(writeTflite(batch), 'b.tflite'), isUnsupported(/operator 0 \(AVERAGE_POOL_2D \(1\)\): input has batch 2/), 'batch 2');
+  const { model } = tinyQuantModel();
+  const int16 = structuredClone(model);
+  int16.tensors[1]!.type = 7; // INT16 weights
+  throwsWith(t, () => importTflite(writeTflite(int16), 'b.tflite'), isUnsupported(/tensor 1 'conv\/w' has type INT16/), 'int16 weights');
+});
+
 t.test('inconsistent models are format errors naming the operator', async (t) => {
   const { model } = tinyQuantModel();
   const badShape = structuredClone(model);

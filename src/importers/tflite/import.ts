@@ -169,6 +169,7 @@ class Importer {
       return known;
     }
     if (!this.isConstant(t)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs constant weights`);
+    if (t.sparse) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is stored sparse (Tensor.sparsity), which lowwater does not support`);
     const dtype = this.dtype(t);
     if (!allowed.includes(dtype)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`);
     const shape = this.checkShape(t);
@@ -285,6 +286,19 @@ function positive(v: number, what: string, ctx: OpContext): number {
   return v;
 }
 
+/** An NHWC activation: rank 4 is a format requirement of these ops, batch 1 a lowwater limit. */
+function nhwc(shape: number[], ctx: OpContext, what = 'input'): void {
+  if (shape.length !== 4) ctx.format(`${what} has shape ${describeShape(shape)}, expected NHWC`);
+  if (shape[0] !== 1) ctx.unsupported(`${what} has batch ${shape[0]} (shape ${describeShape(shape)}); lowwater runs batch 1`);
+}
+
+/** A negative axis counts from the end (TFLite); the IR stores it non-negative. */
+function normalizeAxis(axis: number, rank: number, ctx: OpContext): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!(Number.isInteger(a) && a >= 0 && a < rank)) ctx.format(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
 function need(ctx: OpContext, min: number, max: number): void {
   const n = ctx.op.inputs.length;
   if (n < min || n > max) ctx.format(`has ${n} inputs, expected ${min === max ? min : `${min} to ${max}`}`);
@@ -315,7 +329,8 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const ws = imp.tensorShape(w);
       const xs = imp.tensorShape(x);
       if (ws.length !== 4) ctx.format(`weights have shape ${describeShape(ws)}, expected 4-D`);
-      if (xs.length !== 4) ctx.format(`input has shape ${describeShape(xs)}, expected NHWC`);
+      nhwc(xs, ctx);
+      if (!dw && xs[3] !== ws[3] && xs[3]! % ws[3]! === 0) ctx.unsupported(`grouped convolution (${xs[3]} input channels, weights ${describeShape(ws)}) is not supported`);
       const kernel: [number, number] = [ws[1]!, ws[2]!];
       const stride: [number, number] = [positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx), positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx)];
       const dilation: [number, number] = [
@@ -338,7 +353,10 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       need(ctx, 2, 2);
       const opt = options(ctx, OPTIONS.AddOptions, 'AddOptions', false);
       const act = activation(opt ? opt.int8(F.AddOptions.fused_activation_function, 0, 'fused_activation_function') : 0, ctx);
-      imp.emit({ kind: 'add', name, inputs: [imp.activation(ins[0]!, ctx, 'input 0'), imp.activation(ins[1]!, ctx, 'input 1')], act }, out, ctx);
+      const [a, b] = [imp.activation(ins[0]!, ctx, 'input 0'), imp.activation(ins[1]!, ctx, 'input 1')];
+      const [as, bs] = [imp.tensorShape(a), imp.tensorShape(b)];
+      if (describeShape(as) !== describeShape(bs)) ctx.unsupported(`broadcasting ADD of ${describeShape(as)} and ${describeShape(bs)} is not supported`);
+      imp.emit({ kind: 'add', name, inputs: [a, b], act }, out, ctx);
       return;
     }
     case Op.AVERAGE_POOL_2D: {
@@ -347,7 +365,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const opt = options(ctx, OPTIONS.Pool2DOptions, 'Pool2DOptions', true)!;
       const x = imp.activation(ins[0]!, ctx, 'input');
       const xs = imp.tensorShape(x);
-      if (xs.length !== 4) ctx.format(`input has shape ${describeShape(xs)}, expected NHWC`);
+      nhwc(xs, ctx);
       const kernel: [number, number] = [positive(opt.int32(o.filter_height, 0, 'filter_height'), 'filter_height', ctx), positive(opt.int32(o.filter_width, 0, 'filter_width'), 'filter_width', ctx)];
       const stride: [number, number] = [positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx), positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx)];
       const pad = padding(opt.int8(o.padding, 0, 'padding'), ctx, xs[1]!, xs[2]!, kernel, stride, [1, 1]);
@@ -369,6 +387,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const xs = imp.tensorShape(x);
       const axes = imp.params(ins[1]!, ctx, 'axes');
       const set = new Set(axes.map((a) => (a < 0 ? a + xs.length : a)));
+      if (xs.length === 4) nhwc(xs, ctx);
       if (xs.length !== 4 || set.size !== 2 || !set.has(1) || !set.has(2)) ctx.unsupported(`MEAN over axes [${axes}] of ${describeShape(xs)}; lowwater supports the mean over H and W of an NHWC tensor`);
       imp.emit({ kind: 'global_avgpool', name, inputs: [x], keepDims }, out, ctx);
       return;
@@ -398,7 +417,10 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const w = imp.constant(ins[1]!, ctx, 'weights', ['u8', 'i8', 'f32']);
       const bias = ins.length > 2 && ins[2]! >= 0 ? imp.constant(ins[2]!, ctx, 'bias', ['i32', 'f32']) : -1;
       imp.checkBias(bias, x, w, ctx);
-      const n = imp.tensorShape(w)[0];
+      const [xs, ws] = [imp.tensorShape(x), imp.tensorShape(w)];
+      const k = xs.reduce((p, d) => p * d, 1);
+      if (ws.length === 2 && xs.at(-1) === ws[1] && k !== ws[1]) ctx.unsupported(`batched FULLY_CONNECTED (input ${describeShape(xs)}, weights ${describeShape(ws)}) is not supported`);
+      const n = ws[0];
       const os = f.tensors[out]?.shape ?? [];
       const spec: OpSpec = { kind: 'fully_connected', name, inputs: [x], act, weights: w, bias };
       if (os.length === 2 && os[0] === 1 && os[1] === n) {
@@ -424,7 +446,8 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const o = F.ConcatenationOptions;
       const act = activation(opt.int8(o.fused_activation_function, 0, 'fused_activation_function'), ctx);
       const inputs = ins.map((i, k) => imp.activation(i, ctx, `input ${k}`));
-      imp.emit({ kind: 'concat', name, inputs, axis: opt.int32(o.axis, 0, 'axis'), act }, out, ctx);
+      const axis = normalizeAxis(opt.int32(o.axis, 0, 'axis'), imp.tensorShape(inputs[0]!).length, ctx);
+      imp.emit({ kind: 'concat', name, inputs, axis, act }, out, ctx);
       return;
     }
     case Op.RESIZE_BILINEAR: {
@@ -432,6 +455,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const o = F.ResizeBilinearOptions;
       const opt = options(ctx, OPTIONS.ResizeBilinearOptions, 'ResizeBilinearOptions', false);
       const x = imp.activation(ins[0]!, ctx, 'input');
+      nhwc(imp.tensorShape(x), ctx);
       const size = imp.params(ins[1]!, ctx, 'size');
       if (size.length !== 2) ctx.format(`size has ${size.length} values, expected 2 (height, width)`);
       const alignCorners = opt ? opt.bool(o.align_corners, false, 'align_corners') : false;
@@ -446,7 +470,7 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const x = imp.activation(ins[0]!, ctx, 'input');
       const axis = imp.params(ins[1]!, ctx, 'axis');
       if (axis.length !== 1) ctx.format(`axis has ${axis.length} values, expected 1`);
-      imp.emit({ kind: 'argmax', name, inputs: [x], axis: axis[0]! }, out, ctx);
+      imp.emit({ kind: 'argmax', name, inputs: [x], axis: normalizeAxis(axis[0]!, imp.tensorShape(x).length, ctx) }, out, ctx);
       return;
     }
     default:
