@@ -34,7 +34,6 @@ const ZERO_POINT_RANGE: Partial<Record<DType, [number, number]>> = { u8: [0, 255
 /** The error an operator's problem becomes: names the operator index, its builtin and the op table offset. */
 class OpContext {
   constructor(
-    readonly file: TfliteFile,
     readonly op: TfliteOperator,
     readonly code: number,
     readonly source: string,
@@ -499,7 +498,7 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
   for (const op of f.operators) {
     const code = f.opcodes[op.opcodeIndex];
     if (!code) throw new TfliteFormatError(`operator ${op.index}: opcode_index ${op.opcodeIndex} is out of range (${f.opcodes.length} operator codes)`, op.offset, source);
-    const ctx = new OpContext(f, op, code.builtin, source);
+    const ctx = new OpContext(op, code.builtin, source);
     if (code.builtin === 32 /* CUSTOM */) ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
     mapOperator(imp, f, ctx);
   }
