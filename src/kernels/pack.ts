@@ -38,3 +38,63 @@ export function packGemm1x1(w: Float32Array, N: number, K: number, nStart = 0, n
   }
   return out;
 }
+
+/** Channels per depthwise weight group (assembly/dwconv.ts). */
+export const DW_GROUP = 4;
+
+export function packDepthwise3x3Length(cCount: number): number {
+  return Math.ceil(cCount / DW_GROUP) * DW_GROUP * 9;
+}
+
+/**
+ * Pack channels cStart..cStart+cCount of depthwise 3x3 weights ([1][3][3][C], TFLite
+ * layout) into groups of 4 channels: out[g][tap][j] = w[tap·C + cStart + 4g + j],
+ * tap = ky·3 + kx, zero past cCount.
+ */
+export function packDepthwise3x3(w: Float32Array, C: number, cStart = 0, cCount = C): Float32Array {
+  if (w.length !== 9 * C) throw new Error(`packDepthwise3x3: weights have ${w.length} floats, expected 3·3·C = 9·${C}`);
+  checkRange('packDepthwise3x3 (channels)', cStart, cCount, C);
+  const out = new Float32Array(packDepthwise3x3Length(cCount));
+  let o = 0;
+  for (let g = 0; g < cCount; g += DW_GROUP) {
+    for (let tap = 0; tap < 9; tap++) {
+      for (let j = 0; j < DW_GROUP; j++, o++) {
+        if (g + j < cCount) out[o] = w[tap * C + cStart + g + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Dense conv weights OHWI [OC][kh][kw][C] for output channels ocStart..ocStart+ocCount
+ * (the stem's first-layer slices, Section 5.1): the GEMM panel layout with K = kh·kw·C.
+ */
+export function packConv(w: Float32Array, OC: number, kh: number, kw: number, C: number, ocStart = 0, ocCount = OC): Float32Array {
+  if (w.length !== OC * kh * kw * C) {
+    throw new Error(`packConv: weights have ${w.length} floats, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
+  }
+  return packGemm1x1(w, OC, kh * kw * C, ocStart, ocCount, 0, kh * kw * C);
+}
+
+export function packConvLength(ocCount: number, kh: number, kw: number, C: number): number {
+  return packGemm1x1Length(ocCount, kh * kw * C);
+}
+
+/** 3x3 conv weights OHWI [OC][3][3][C] (the stem), optionally an output-channel slice. */
+export function packConv3x3(w: Float32Array, OC: number, C: number, ocStart = 0, ocCount = OC): Float32Array {
+  return packConv(w, OC, 3, 3, C, ocStart, ocCount);
+}
+
+export function packConv3x3Length(ocCount: number, C: number): number {
+  return packConvLength(ocCount, 3, 3, C);
+}
+
+/** Fully-connected weights [N][K] (rows nStart..nStart+nCount): the GEMM panel layout. */
+export function packFullyConnected(w: Float32Array, N: number, K: number, nStart = 0, nCount = N): Float32Array {
+  return packGemm1x1(w, N, K, nStart, nCount, 0, K);
+}
+
+export function packFullyConnectedLength(nCount: number, K: number): number {
+  return packGemm1x1Length(nCount, K);
+}
