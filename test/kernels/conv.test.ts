@@ -10,7 +10,8 @@ const WIDTHS = Array.from({ length: 17 }, (_, i) => i + 1);
 
 interface ConvCase {
   H: number; W: number; C: number; OC: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
-  pad: 'SAME' | 'VALID'; bias: boolean; act: (typeof ACTS)[number];
+  /** TF padding mode, or explicit [top, bottom, left, right] (negative = a band of rows). */
+  pad: 'SAME' | 'VALID' | [number, number, number, number]; bias: boolean; act: (typeof ACTS)[number];
   /** Output-channel slice [ocStart, ocStart + ocCount) computed alone (first-layer trick). */
   slice?: [number, number];
 }
@@ -20,7 +21,16 @@ const label = (c: ConvCase) =>
 
 /** Runs the case through the stem kernel when it is a 3x3/2 dilation-1 conv and `stem`, else the generic one. */
 function runConv(a: Arena, c: ConvCase, seed: number, stem: boolean): string | null {
-  const py = tfPad(c.H, c.kh, c.sh, c.dh, c.pad), px = tfPad(c.W, c.kw, c.sw, c.dw, c.pad);
+  let py: { out: number; before: number; after: number }, px: typeof py;
+  if (Array.isArray(c.pad)) {
+    const [top, bottom, left, right] = c.pad;
+    const o = (n: number, k: number, s: number, d: number, a: number, b: number) => Math.floor((n + a + b - ((k - 1) * d + 1)) / s) + 1;
+    py = { out: o(c.H, c.kh, c.sh, c.dh, top, bottom), before: top, after: bottom };
+    px = { out: o(c.W, c.kw, c.sw, c.dw, left, right), before: left, after: right };
+  } else {
+    py = tfPad(c.H, c.kh, c.sh, c.dh, c.pad);
+    px = tfPad(c.W, c.kw, c.sw, c.dw, c.pad);
+  }
   if (py.out < 1 || px.out < 1) return null;
   a.reset();
   const x = rand(c.H * c.W * c.C, seed), w = rand(c.OC * c.kh * c.kw * c.C, seed + 1), b = rand(c.OC, seed + 2);
@@ -96,6 +106,12 @@ for (const build of BUILDS) {
         }
       }
       for (const C of CH) for (const OC of [1, 8, 9, 33]) cases.push({ H: 6, W: 9, C, OC, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pad, bias: true, act: ACTS[n++ % 2]! });
+    }
+    // Explicit paddings: asymmetric, wider than the kernel, and negative (a band of rows).
+    for (const pad of [[2, 0, 0, 2], [3, 3, 3, 3], [-1, 1, -2, 1], [-2, 0, 1, -1]] as [number, number, number, number][]) {
+      for (const [kh, s] of [[3, 1], [3, 2], [1, 1], [5, 2]] as const) {
+        cases.push({ H: 11, W: 13, C: 5, OC: 9, kh, kw: kh, sh: s, sw: s, dh: 1, dw: 1, pad, bias: true, act: ACTS[n++ % 2]! });
+      }
     }
     sweep(t, a, cases, false);
   });
