@@ -4,9 +4,11 @@
 // group g holds the 9 taps (ky·3 + kx) of its 4 channels, 4 floats each (144 bytes),
 // zero-padded past the last channel. Bias is a plain array of C floats (or 0 for none).
 //
-// Pixels whose 9 taps are all inside the input take the fast path (nine tap pointers,
+// Pixels whose 9 taps are all inside the input take the fast path (three row pointers,
 // channels 8 at a time); border pixels sum only the taps that are inside the image,
-// which is exactly zero padding without ever reading outside x.
+// which is exactly zero padding without ever reading outside x. Border pixels use their
+// own output as the accumulator, so the kernel reads y as well as writing it (the
+// manifest says so). Strides and dilations are arguments; s1/s2 are the same code.
 import { clamp4, loadPartial, storePartial } from './common';
 
 // @ts-ignore: decorator
