@@ -27,9 +27,12 @@ export function gemm1x1(x: usize, M: i32, K: i32, w: usize, b: usize, y: usize, 
   // Cache blocking: a group of panels that fits in about half of L1 is reused by every
   // row block before moving on; the rows of x being multiplied stay in L1 meanwhile.
   const group = max(1, <i32>(GROUP_BYTES / panelBytes)) << 3;
+  // A tail of 1 or 2 rows goes to the one-row kernel (cheaper than a whole aliased block);
+  // a tail of 3 rows stays in the 4-row block with its last row aliased.
+  const Mb = (M & 3) == 3 ? M : M & ~3;
   for (let g0 = 0; g0 < N; g0 += group) {
     const g1 = min(N, g0 + group);
-    for (let m0 = 0; m0 < M; m0 += MR) {
+    for (let m0 = 0; m0 < Mb; m0 += MR) {
       const last = min(MR, M - m0) - 1;
       const o1 = <usize>min(1, last);
       const o2 = <usize>min(2, last);
@@ -116,5 +119,49 @@ export function gemm1x1(x: usize, M: i32, K: i32, w: usize, b: usize, y: usize, 
         wp0 += panelBytes;
       }
     }
+  }
+  for (let m = Mb; m < M; m++) {
+    const yo = <usize>m * ys;
+    gemmRow(x + <usize>m * xs, K, w, b, y + yo, N, vlo, vhi, res ? res + yo : 0, accumulate);
+  }
+}
+
+/**
+ * One row: y[N] = clamp((accumulate ? y : (b ? bias : 0)) + x[K]·W + (res ? res : 0)).
+ * With a single row the 4x8 block's two accumulators per panel would be latency-bound, so
+ * consecutive k go to two accumulator pairs that are summed at the end. Also the fully
+ * connected layer (M = 1).
+ */
+export function gemmRow(x: usize, K: i32, w: usize, b: usize, y: usize, N: i32,
+                        vlo: v128, vhi: v128, res: usize, accumulate: i32): void {
+  let wp = w;
+  for (let n0 = 0; n0 < N; n0 += 8) {
+    const nr = min(8, N - n0);
+    const cb = <usize>n0 << 2;
+    let a0: v128, a1: v128;
+    if (accumulate) { a0 = loadPartial8lo(y + cb, nr); a1 = loadPartial8hi(y + cb, nr); }
+    else if (b) { a0 = loadPartial8lo(b + cb, nr); a1 = loadPartial8hi(b + cb, nr); }
+    else { a0 = f32x4.splat(0); a1 = a0; }
+    let e0 = f32x4.splat(0), e1 = e0;
+    let xp = x;
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const v = v128.load32_splat(xp), u = v128.load32_splat(xp, 4);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
+      e0 = f32x4.add(e0, f32x4.mul(u, v128.load(wp, 32)));
+      e1 = f32x4.add(e1, f32x4.mul(u, v128.load(wp, 48)));
+      xp += 8; wp += 64;
+    }
+    if (k < K) {
+      const v = v128.load32_splat(xp);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
+      wp += 32;
+    }
+    a0 = f32x4.add(a0, e0);
+    a1 = f32x4.add(a1, e1);
+    if (res) { a0 = f32x4.add(a0, loadPartial8lo(res + cb, nr)); a1 = f32x4.add(a1, loadPartial8hi(res + cb, nr)); }
+    storePartial8(y + cb, clamp4(a0, vlo, vhi), clamp4(a1, vlo, vhi), nr);
   }
 }
