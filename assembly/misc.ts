@@ -1,0 +1,104 @@
+// Element-wise and data-movement kernels: add, softmax, bilinear resize, argmax, strided copy.
+import { clamp4, loadPartial, storePartial } from './common';
+
+/** y = clamp(a + b) over n floats; y may alias a or b (each lane is read before it is written). */
+export function add(a: usize, b: usize, y: usize, n: i32, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let i = 0;
+  let off: usize = 0;
+  for (; i + 8 <= n; i += 8) {
+    const s0 = f32x4.add(v128.load(a + off), v128.load(b + off));
+    const s1 = f32x4.add(v128.load(a + off, 16), v128.load(b + off, 16));
+    v128.store(y + off, clamp4(s0, vlo, vhi));
+    v128.store(y + off, clamp4(s1, vlo, vhi), 16);
+    off += 32;
+  }
+  for (; i < n; i += 4) {
+    const r = min(4, n - i);
+    storePartial(y + off, clamp4(f32x4.add(loadPartial(a + off, r), loadPartial(b + off, r)), vlo, vhi), r);
+    off += 16;
+  }
+}
+
+/** y = softmax(beta · x) over one row of n floats (y may alias x). Sums in f64. */
+export function softmax(x: usize, n: i32, y: usize, beta: f32): void {
+  if (n <= 0) return;
+  let m = load<f32>(x);
+  for (let i = 1; i < n; i++) { const v = load<f32>(x + (<usize>i << 2)); if (v > m) m = v; }
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const p = <usize>i << 2;
+    const e = Math.exp(<f64>beta * (<f64>load<f32>(x + p) - <f64>m));
+    store<f32>(y + p, <f32>e);
+    s += e;
+  }
+  const inv = 1.0 / s;
+  for (let i = 0; i < n; i++) {
+    const p = <usize>i << 2;
+    store<f32>(y + p, <f32>(<f64>load<f32>(y + p) * inv));
+  }
+}
+
+/**
+ * TF resize_bilinear (see refResizeBilinear): alignCorners maps corner centres onto each
+ * other, halfPixelCenters samples at (o + 0.5)·scale − 0.5, else o·scale. Coordinates in
+ * f64 as the reference, the interpolation in f32 SIMD over channels.
+ */
+export function resizeBilinear(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                               alignCorners: i32, halfPixelCenters: i32): void {
+  const sy: f64 = alignCorners && OH > 1 ? <f64>(H - 1) / <f64>(OH - 1) : <f64>H / <f64>OH;
+  const sx: f64 = alignCorners && OW > 1 ? <f64>(W - 1) / <f64>(OW - 1) : <f64>W / <f64>OW;
+  const colBytes = <usize>C << 2;
+  const rowBytes = <usize>W * colBytes;
+  let yp = y;
+  for (let oy = 0; oy < OH; oy++) {
+    const fy: f64 = halfPixelCenters ? (<f64>oy + 0.5) * sy - 0.5 : <f64>oy * sy;
+    const fly = Math.floor(fy);
+    const y0 = min(H - 1, max(0, <i32>fly));
+    const y1 = min(H - 1, <i32>fly + 1);
+    const dy = f32x4.splat(<f32>(fy - fly));
+    const r0 = x + <usize>y0 * rowBytes, r1 = x + <usize>max(0, y1) * rowBytes;
+    for (let ox = 0; ox < OW; ox++) {
+      const fx: f64 = halfPixelCenters ? (<f64>ox + 0.5) * sx - 0.5 : <f64>ox * sx;
+      const flx = Math.floor(fx);
+      const x0 = min(W - 1, max(0, <i32>flx));
+      const x1 = min(W - 1, max(0, <i32>flx + 1));
+      const dx = f32x4.splat(<f32>(fx - flx));
+      const o0 = <usize>x0 * colBytes, o1 = <usize>x1 * colBytes;
+      for (let c = 0; c < C; c += 4) {
+        const n = min(4, C - c);
+        const cb = <usize>c << 2;
+        const p00 = loadPartial(r0 + o0 + cb, n), p01 = loadPartial(r0 + o1 + cb, n);
+        const p10 = loadPartial(r1 + o0 + cb, n), p11 = loadPartial(r1 + o1 + cb, n);
+        const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), dx));
+        const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), dx));
+        storePartial(yp + cb, f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), dy)), n);
+      }
+      yp += colBytes;
+    }
+  }
+}
+
+/** y_i32[p] = index of the first maximum of x[p][0..C). */
+export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
+  let xp = x;
+  for (let p = 0; p < P; p++) {
+    let best = 0;
+    let bv = load<f32>(xp);
+    for (let c = 1; c < C; c++) {
+      const v = load<f32>(xp + (<usize>c << 2));
+      if (v > bv) { bv = v; best = c; }
+    }
+    store<i32>(y + (<usize>p << 2), best);
+    xp += <usize>C << 2;
+  }
+}
+
+/** Copy rows × rowBytes from src (row stride srcStride) to dst (row stride dstStride). */
+export function copyStrided(src: usize, dst: usize, rows: i32, rowBytes: i32, srcStride: i32, dstStride: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + <usize>r * <usize>dstStride, src + <usize>r * <usize>srcStride, <usize>rowBytes);
+  }
+}
+

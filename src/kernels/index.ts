@@ -1,0 +1,4 @@
+// The WASM kernel layer: loader, weight packers and the range manifest.
+export * from './loader.js';
+export * from './pack.js';
+export * from './manifest.js';

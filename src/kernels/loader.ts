@@ -1,0 +1,122 @@
+/**
+ * Loads the AssemblyScript kernel module (build/lowwater.wasm, or the debug build with
+ * assertions) and instantiates it on a caller-owned WebAssembly.Memory.
+ *
+ * Every pointer argument is a byte offset into that memory. A pointer of 0 means
+ * "absent" for optional operands (bias, residual), which is why the bottom
+ * KERNEL_RESERVED_BYTES of memory are never a tensor's home.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Bytes at the bottom of linear memory that the module itself uses: its static data,
+ * up to AS `__heap_base` (the stub runtime keeps no stack in linear memory). Release:
+ * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp, to
+ * 3072; debug: the exp tables and assertion strings, to 3564. The constant is the larger
+ * of the two rounded up to a KiB; test/kernels/loader.test.ts measures both builds (heap
+ * base and data segments) and fails when this is too small or more than 1 KiB too big.
+ * instantiateKernels refuses a module whose heap base exceeds it. Active data segments
+ * are written here at instantiation, so instantiate before loading weights into memory.
+ */
+export const KERNEL_RESERVED_BYTES = 4096;
+
+type Ptr = number;
+
+export interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  readonly debug: boolean;
+  /** End of the module's static data, as the module reports it. */
+  kernel_heap_base(): number;
+  /** y = clamp((accumulate ? y : bias|0) + x·W + res, lo, hi); x [M][K], y/res [M][N], w from packGemm1x1. */
+  f32_gemm_1x1(x: Ptr, M: number, K: number, w: Ptr, b: Ptr, y: Ptr, N: number, lo: number, hi: number, res: Ptr, accumulate: number): void;
+  /** 3x3 stride-2 conv (the stem); w from packConv(… , 3, 3 …), OC may be a slice. */
+  f32_conv3x3_s2(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, OC: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, lo: number, hi: number): void;
+  f32_conv2d_generic(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, OC: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, lo: number, hi: number): void;
+  /** Depthwise 3x3, w from packDepthwise3x3. */
+  f32_dwconv3x3_s1(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, lo: number, hi: number): void;
+  f32_dwconv3x3_s2(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, lo: number, hi: number): void;
+  f32_dwconv3x3_generic(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, lo: number, hi: number): void;
+  f32_global_avgpool(x: Ptr, HW: number, C: number, y: Ptr): void;
+  /** Average pool; padded pixels are not counted (TF semantics). */
+  f32_avgpool_generic(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, lo: number, hi: number): void;
+  /** y[N] = clamp(bias + W·x); w from packFullyConnected. */
+  f32_fully_connected(x: Ptr, K: number, w: Ptr, b: Ptr, y: Ptr, N: number, lo: number, hi: number): void;
+  /** y = clamp(a + b); y may alias a or b. */
+  f32_add(a: Ptr, b: Ptr, y: Ptr, n: number, lo: number, hi: number): void;
+  f32_softmax(x: Ptr, n: number, y: Ptr, beta: number): void;
+  f32_resize_bilinear(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number): void;
+  /** y_i32[p] = index of the first maximum of x[p][0..C). */
+  f32_argmax_channels(x: Ptr, P: number, C: number, y: Ptr): void;
+  /** rows × rowBytes copied from src (stride srcStride) to dst (stride dstStride); for concat along channels. */
+  copy_strided(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
+}
+
+const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();
+
+/** Directory of the lowwater package (found upward from this file, so src/ and dist/src/ both work). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'lowwater') return dir;
+      } catch { /* not ours; keep looking */ }
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`lowwater kernels: cannot find the package root above ${fileURLToPath(import.meta.url)}`);
+}
+
+export function kernelWasmPath(debug = false): string {
+  return join(packageRoot(), 'build', debug ? 'lowwater.debug.wasm' : 'lowwater.wasm');
+}
+
+/** Compile (once per flavour) the kernel module. */
+export function loadKernels(opts: { debug?: boolean } = {}): Promise<WebAssembly.Module> {
+  const debug = opts.debug ?? false;
+  let p = moduleCache.get(debug);
+  if (!p) {
+    const path = kernelWasmPath(debug);
+    p = readFile(path).then(
+      (bytes) => WebAssembly.compile(bytes),
+      (e: NodeJS.ErrnoException) => {
+        throw new Error(`lowwater kernels: cannot read ${path} (${e.code ?? e.message}); run \`npm run build:wasm\``);
+      },
+    );
+    p.catch(() => moduleCache.delete(debug));
+    moduleCache.set(debug, p);
+  }
+  return p;
+}
+
+/** Read an AssemblyScript string (UTF-16, byte length stored at ptr-4). */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return '';
+  const buf = memory.buffer;
+  if (ptr < 4 || ptr > buf.byteLength) return `<string @${ptr}>`;
+  const len = new Uint32Array(buf, ptr - 4, 1)[0]! >>> 1;
+  if (ptr + len * 2 > buf.byteLength) return `<string @${ptr}>`;
+  return String.fromCharCode(...new Uint16Array(buf, ptr, len));
+}
+
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const debug = WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'abort');
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort(msg: number, file: number, line: number, col: number): never {
+        throw new Error(`lowwater kernel assertion failed: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
+      },
+    },
+  });
+  const ex = instance.exports as unknown as Omit<Kernels, 'memory' | 'debug'>;
+  const heapBase = ex.kernel_heap_base();
+  if (heapBase > KERNEL_RESERVED_BYTES) {
+    throw new Error(`lowwater kernels: module static data ends at ${heapBase} > KERNEL_RESERVED_BYTES ${KERNEL_RESERVED_BYTES}`);
+  }
+  return Object.assign(Object.create(null) as object, ex, { memory, debug }) as Kernels;
+}
