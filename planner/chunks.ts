@@ -23,6 +23,19 @@ export interface ChunkCandidate {
  * smaller scratch.
  */
 export function chunkCandidates(graph: Graph, b: InvertedResidualBlock, model: BlockCostModel): ChunkCandidate[] {
+  let byBlock = cache.get(model);
+  if (!byBlock) cache.set(model, (byBlock = new WeakMap()));
+  const hit = byBlock.get(b);
+  if (hit) return hit;
+  const list = computeCandidates(graph, b, model);
+  byBlock.set(b, list);
+  return list;
+}
+
+/** Candidates depend only on the block (its shapes) and the cost model; planning asks many times. */
+const cache = new WeakMap<BlockCostModel, WeakMap<InvertedResidualBlock, ChunkCandidate[]>>();
+
+function computeCandidates(graph: Graph, b: InvertedResidualBlock, model: BlockCostModel): ChunkCandidate[] {
   const C = b.expandedChannels;
   const byChunks = new Map<number, number>();
   for (let c = C; c >= 1; c--) byChunks.set(Math.ceil(C / c), c); // descending c: the last write per k is the smallest c

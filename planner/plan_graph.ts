@@ -108,9 +108,9 @@ export interface PlanReport {
   /** Peak of the graph's own order with the plan's chunk counts. */
   givenOrderPeakBytes: number;
   /**
-   * Order search outcome. lowerBoundBytes: no order has a smaller peak (for
-   * 'auto' and budget mode, with any chunk counts; otherwise with the plan's).
-   * exact: the plan's peak equals that bound.
+   * Order search outcome for the plan's chunk counts. lowerBoundBytes: no
+   * order has a smaller peak with these chunk counts; exact: the plan's peak
+   * equals it (the order is a proven minimum).
    */
   order: { algorithm: string; exact: boolean; lowerBoundBytes: number; note: string | null };
   placement: { algorithm: string; optimal: boolean };
@@ -236,24 +236,23 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
       }
       let target = budget;
       let best: { built: Built; res: OrderResult; cc: number[] } | undefined;
+      const peakOf = (order: number[], c: number[]) => evaluateOrder(memoryProblem(ug, c), order).peakBytes;
       for (let attempt = 0; attempt < 4 && target >= r0.peakBytes; attempt++) {
         let order = r0.order;
-        let res = r0;
         let choice = cheapestUnderLimit(ug, order, ev0.stepBytes, cc0, target, r.model)!;
-        let cost = blocksEstimatedNs(ug, choice, r.model);
-        // Another order may let blocks run in fewer chunks under the same limit.
-        for (let k = 0; k < 3 && blocks.length > 0; k++) {
+        let res: OrderResult = r0;
+        // Alternate: the best order for these chunk counts, then the cheapest
+        // chunk counts that order allows under the limit, while that gets cheaper.
+        for (let k = 0; ; k++) {
           const rk = search(choice);
-          if (rk.peakBytes > target) break;
-          const evk = evaluateOrder(memoryProblem(ug, choice), rk.order);
-          const next = cheapestUnderLimit(ug, rk.order, evk.stepBytes, choice, target, r.model);
-          if (!next) break;
-          const nextCost = blocksEstimatedNs(ug, next, r.model);
-          if (nextCost >= cost) break;
-          order = rk.order;
+          const current = peakOf(order, choice);
           res = rk;
+          if (rk.peakBytes <= current) order = rk.order;
+          if (k === 3 || blocks.length === 0) break;
+          const ev = evaluateOrder(memoryProblem(ug, choice), order);
+          const next = cheapestUnderLimit(ug, order, ev.stepBytes, choice, target, r.model)!;
+          if (blocksEstimatedNs(ug, next, r.model) >= blocksEstimatedNs(ug, choice, r.model)) break;
           choice = next;
-          cost = nextCost;
         }
         const b = build(ug, order, choice, res.algorithm, r);
         best = { built: b, res, cc: choice };
@@ -270,6 +269,7 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
       }
       built = best.built;
       result = best.res;
+      lowerBound = best.res.lowerBoundBytes;
       cc = best.cc;
     }
   }
