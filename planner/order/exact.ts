@@ -29,13 +29,110 @@ import type { OrderOptions, OrderResult } from './types.js';
 
 type DpOutcome = { kind: 'found'; order: number[]; peak: number } | { kind: 'none'; minPruned: number } | { kind: 'aborted'; reason: string };
 
+/**
+ * Open-addressing hash set of bitsets (one layer's states): far faster than
+ * string keys in a Map when a layer holds millions of states.
+ */
+class StateTable {
+  masks: Uint32Array;
+  count = 0;
+  private slots: Int32Array;
+  private mask: number;
+
+  constructor(
+    readonly words: number,
+    capacity: number,
+  ) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    this.masks = new Uint32Array(Math.max(16, capacity) * words);
+  }
+
+  private hash(a: Uint32Array, off: number): number {
+    let h = 0x811c9dc5;
+    for (let w = 0; w < this.words; w++) h = Math.imul(h ^ a[off + w]!, 0x01000193) ^ (h >>> 15);
+    return h >>> 0;
+  }
+
+  /** Index of the state equal to `key`, inserting it (as index `count`) when new; `inserted` tells which. */
+  inserted = false;
+  findOrInsert(key: Uint32Array): number {
+    const W = this.words;
+    let i = this.hash(key, 0) & this.mask;
+    for (;;) {
+      const j = this.slots[i]!;
+      if (j < 0) break;
+      let same = true;
+      for (let w = 0; w < W; w++) {
+        if (this.masks[j * W + w] !== key[w]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.inserted = false;
+        return j;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const j = this.count++;
+    if (this.count * W > this.masks.length) {
+      const grown = new Uint32Array(this.masks.length * 2);
+      grown.set(this.masks);
+      this.masks = grown;
+    }
+    this.masks.set(key, j * W);
+    this.slots[i] = j;
+    if (this.count * 2 > this.slots.length) this.rehash();
+    this.inserted = true;
+    return j;
+  }
+
+  private rehash(): void {
+    const size = this.slots.length * 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    for (let j = 0; j < this.count; j++) {
+      let i = this.hash(this.masks, j * this.words) & this.mask;
+      while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
+      this.slots[i] = j;
+    }
+  }
+}
+
+/** Growable typed arrays of per-state values for one layer. */
+class LayerValues {
+  mem = new Float64Array(16);
+  peak = new Float64Array(16);
+  parent = new Int32Array(16);
+  node = new Int32Array(16);
+
+  ensure(n: number): void {
+    if (n <= this.mem.length) return;
+    let size = this.mem.length;
+    while (size < n) size *= 2;
+    const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.mem = grow(this.mem);
+    this.peak = grow(this.peak);
+    this.parent = grow(this.parent);
+    this.node = grow(this.node);
+  }
+}
+
 /** One budgeted DP run over a piece. */
-function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: number): DpOutcome {
+export function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: number): DpOutcome {
   const W = space.words;
-  let count = 1;
-  let masks = new Uint32Array(W);
-  let mems = new Float64Array([space.mem0]);
-  let peaks = new Float64Array([0]);
+  let states = new StateTable(W, 1);
+  let vals = new LayerValues();
+  states.findOrInsert(new Uint32Array(W));
+  vals.mem[0] = space.mem0;
+  vals.peak[0] = 0;
   const parents: Int32Array[] = [];
   const nodes: Int32Array[] = [];
   const ready: number[] = [];
@@ -43,67 +140,42 @@ function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: num
   let minPruned = Infinity;
   let work = 0;
   for (let k = 0; k < space.n; k++) {
-    const index = new Map<string, number>();
-    let cap = Math.max(16, count * 2);
-    let nMasks = new Uint32Array(cap * W);
-    let nMems = new Float64Array(cap);
-    let nPeaks = new Float64Array(cap);
-    let nPar = new Int32Array(cap);
-    let nNode = new Int32Array(cap);
-    let nCount = 0;
-    for (let i = 0; i < count; i++) {
+    const next = new StateTable(W, states.count * 2);
+    const nv = new LayerValues();
+    const masks = states.masks;
+    for (let i = 0; i < states.count; i++) {
       if ((++work & 255) === 0 && Date.now() > deadline) return { kind: 'aborted', reason: 'time limit' };
       const off = i * W;
       space.ready(masks, off, ready);
       for (const u of ready) {
-        space.transition(masks, off, mems[i]!, u, k === 0);
-        const peak = Math.max(peaks[i]!, space.stepBytes);
+        space.transition(masks, off, vals.mem[i]!, u, k === 0);
+        const peak = Math.max(vals.peak[i]!, space.stepBytes);
         if (peak > tau) {
           if (peak < minPruned) minPruned = peak;
           continue;
         }
         for (let w = 0; w < W; w++) tmp[w] = masks[off + w]!;
         tmp[u >>> 5]! |= 1 << (u & 31);
-        const key = space.key(tmp, 0);
-        const j = index.get(key);
-        if (j !== undefined) {
-          if (peak < nPeaks[j]!) {
-            nPeaks[j] = peak;
-            nPar[j] = i;
-            nNode[j] = u;
-          }
-          continue;
+        const j = next.findOrInsert(tmp);
+        if (next.inserted) {
+          nv.ensure(next.count);
+          nv.mem[j] = space.memAfter;
+          nv.peak[j] = peak;
+          nv.parent[j] = i;
+          nv.node[j] = u;
+          if (next.count > maxStates) return { kind: 'aborted', reason: `more than ${maxStates} states in one layer` };
+        } else if (peak < nv.peak[j]!) {
+          nv.peak[j] = peak;
+          nv.parent[j] = i;
+          nv.node[j] = u;
         }
-        if (nCount === cap) {
-          cap *= 2;
-          const grow = <T extends Uint32Array | Float64Array | Int32Array>(a: T, size: number): T => {
-            const b = new (a.constructor as new (n: number) => T)(size);
-            b.set(a);
-            return b;
-          };
-          nMasks = grow(nMasks, cap * W);
-          nMems = grow(nMems, cap);
-          nPeaks = grow(nPeaks, cap);
-          nPar = grow(nPar, cap);
-          nNode = grow(nNode, cap);
-        }
-        nMasks.set(tmp, nCount * W);
-        nMems[nCount] = space.memAfter;
-        nPeaks[nCount] = peak;
-        nPar[nCount] = i;
-        nNode[nCount] = u;
-        index.set(key, nCount);
-        nCount++;
-        if (nCount > maxStates) return { kind: 'aborted', reason: `more than ${maxStates} states in one layer` };
       }
     }
-    if (nCount === 0) return { kind: 'none', minPruned };
-    parents.push(nPar.slice(0, nCount));
-    nodes.push(nNode.slice(0, nCount));
-    masks = nMasks;
-    mems = nMems;
-    peaks = nPeaks;
-    count = nCount;
+    if (next.count === 0) return { kind: 'none', minPruned };
+    parents.push(nv.parent.slice(0, next.count));
+    nodes.push(nv.node.slice(0, next.count));
+    states = next;
+    vals = nv;
   }
   const order: number[] = [];
   let i = 0;
@@ -112,7 +184,7 @@ function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: num
     i = parents[k]![i]!;
   }
   order.reverse();
-  return { kind: 'found', order, peak: peaks[0]! };
+  return { kind: 'found', order, peak: vals.peak[0]! };
 }
 
 interface PieceResult {
@@ -142,6 +214,15 @@ function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: n
   }
   let lb = staticLowerBound(p);
   if (lb >= best.peak) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
+  // A wider beam often reaches the lower bound, which proves it optimal without the DP.
+  if (space.n >= 12) {
+    const wide = beamSchedule(space, 256, exactDeadline);
+    if (wide && wide.peak < best.peak) {
+      best = wide;
+      bestName = 'beam-256';
+    }
+    if (best.peak <= lb) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
+  }
   let aborted = '';
   for (const f of BUDGET_STEPS) {
     const tau = Math.max(lb, lb + Math.floor((best.peak - 1 - lb) * f));
@@ -155,8 +236,8 @@ function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: n
     if (lb >= best.peak) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
   }
   // Fallback: widen the beam while time remains; keep the best (ties: the earlier one).
-  let widest = 16;
-  for (let width = 64; width <= 1 << 16; width *= 4) {
+  let widest = space.n >= 12 ? 256 : 16;
+  for (let width = widest * 4; width <= 1 << 16; width *= 4) {
     const r = beamSchedule(space, width, fallbackDeadline);
     if (!r) break;
     widest = width;

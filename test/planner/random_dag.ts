@@ -18,6 +18,10 @@ export interface RandomDagOptions {
   /** Probability that a unit is an inverted residual block (0 = never). */
   blockRate?: number;
   dtype?: 'f32' | 'i8';
+  /** Exactly this many units instead of 2..maxUnits. */
+  exactUnits?: boolean;
+  /** Pick inputs uniformly among all tensors (wide graphs) instead of preferring recent ones (deep graphs). */
+  uniform?: boolean;
 }
 
 export function randomDag(seed: number, options: RandomDagOptions): Graph {
@@ -29,9 +33,10 @@ export function randomDag(seed: number, options: RandomDagOptions): Graph {
   const inputs = rng.next() < 0.2 ? 2 : 1;
   for (let i = 0; i < inputs; i++) pool.push({ id: g.input(`in${i}`, [1, hw, hw, rng.int(1, 8)], dtype), c: 0 });
   for (const p of pool) p.c = g.tensor(p.id).shape[3]!;
-  const units = rng.int(2, options.maxUnits);
-  // Prefer recent tensors so graphs are deep as well as wide.
-  const pick = () => pool[Math.max(0, pool.length - 1 - Math.floor(Math.abs(rng.next() * rng.next()) * pool.length * 1.5) % pool.length)]!;
+  const units = options.exactUnits ? options.maxUnits : rng.int(2, options.maxUnits);
+  // Prefer recent tensors so graphs are deep as well as wide (unless uniform).
+  const pick = () =>
+    options.uniform ? pool[rng.int(0, pool.length - 1)]! : pool[Math.max(0, pool.length - 1 - Math.floor(Math.abs(rng.next() * rng.next()) * pool.length * 1.5) % pool.length)]!;
   let k = 0;
   const conv = (x: number, cin: number, cout: number, act: 'none' | 'relu6', kernel = 1): number => {
     const name = `op${k++}`;
