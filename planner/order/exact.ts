@@ -204,9 +204,15 @@ function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: n
     const peak = evaluateOrder(p, [0]).peakBytes;
     return { order: [0], peak, lb: peak, exact: true, algorithm: 'exact-dp' };
   }
-  // Upper bound: the better of greedy and a narrow beam (ties: greedy).
-  let best = greedySchedule(space);
-  let bestName = 'greedy';
+  // Upper bound: the best of the given order, greedy and a narrow beam (ties: the earlier).
+  const identity = p.nodes.map((_, i) => i);
+  let best = { order: identity, peak: evaluateOrder(p, identity).peakBytes };
+  let bestName = 'given';
+  const greedy = greedySchedule(space);
+  if (greedy.peak < best.peak) {
+    best = greedy;
+    bestName = 'greedy';
+  }
   const beam = beamSchedule(space, 16, fallbackDeadline);
   if (beam && beam.peak < best.peak) {
     best = beam;
@@ -254,7 +260,7 @@ function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: n
     lb: exact ? best.peak : lb,
     exact,
     algorithm: exact ? 'exact-dp' : bestName,
-    note: `exact search stopped (${aborted}) on a piece of ${space.n} nodes; best of greedy and beams up to width ${widest}`,
+    note: `exact search stopped (${aborted}) on a piece of ${space.n} nodes; best of the given order, greedy and beams up to width ${widest}`,
   };
 }
 
