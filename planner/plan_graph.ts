@@ -31,6 +31,7 @@
  * - timeLimitMs: limit of the order search (default 5000); past it the exact
  *   search falls back to a heuristic and the plan's orderAlgorithm says so.
  */
+import { validateGraph } from './builder.js';
 import { detectBlocks, blockFootprintBytes, chunkScratchBytes, type InvertedResidualBlock } from './blocks.js';
 import { DEFAULT_BLOCK_COST_MODEL, estimateBlockNs, type BlockCostModel } from './block_cost.js';
 import { formatBytes } from './bytes.js';
@@ -149,6 +150,8 @@ function resolve(options: PlanOptions): Resolved {
 
 interface Built {
   plan: Plan;
+  /** Unit indices in step order. */
+  order: number[];
   stepBytes: number[];
   placementOptimal: boolean;
 }
@@ -185,13 +188,15 @@ function build(ug: UnitGraph, order: number[], cc: number[], orderName: string, 
     orderAlgorithm: orderName,
     placementAlgorithm: placed.algorithm,
   };
-  return { plan, stepBytes: ev.stepBytes, placementOptimal: placed.optimal };
+  return { plan, order, stepBytes: ev.stepBytes, placementOptimal: placed.optimal };
 }
 
 /** Plans the graph and returns the Plan with everything the reports show. */
 export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanReport {
   const t0 = performance.now();
   const r = resolve(options);
+  if (graph.ops.length === 0) throw new Error(`graph '${graph.name}' has no ops to plan`);
+  validateGraph(graph);
   const blocks: InvertedResidualBlock[] = r.chunks === 'none' ? [] : detectBlocks(graph);
   const ug = buildUnitGraph(graph, blocks);
   const orderFn = orderAlgorithm(r.order);
@@ -211,7 +216,7 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
     if (r.budget !== undefined && built.plan.arenaBytes > r.budget) {
       const what = r.chunks === 'none' ? 'op by op (--chunks none)' : `with t = ${r.chunks}`;
       throw new PlanRefusedError(
-        `budget ${formatBytes(r.budget)} is below the arena of '${graph.name}' run ${what}: ${formatBytes(built.plan.arenaBytes)} (peak ${fmtMin(result)}); use --chunks auto to let the planner fit the budget`,
+        `budget ${formatBytes(r.budget)} is below the arena of '${graph.name}' run ${what}: ${formatBytes(built.plan.arenaBytes)} (peak ${fmtMin(result)}); with chunks 'auto' the planner chooses chunk counts to fit a budget`,
         built.plan.arenaBytes,
       );
     }
@@ -239,23 +244,28 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
       const peakOf = (order: number[], c: number[]) => evaluateOrder(memoryProblem(ug, c), order).peakBytes;
       for (let attempt = 0; attempt < 4 && target >= r0.peakBytes; attempt++) {
         let order = r0.order;
+        let orderAlgorithmName = r0.algorithm;
         let choice = cheapestUnderLimit(ug, order, ev0.stepBytes, cc0, target, r.model)!;
         let res: OrderResult = r0;
         // Alternate: the best order for these chunk counts, then the cheapest
         // chunk counts that order allows under the limit, while that gets cheaper.
+        // `res` is the search for the current chunk counts (its lower bound holds for them).
         for (let k = 0; ; k++) {
           const rk = search(choice);
           const current = peakOf(order, choice);
           res = rk;
-          if (rk.peakBytes <= current) order = rk.order;
+          if (rk.peakBytes <= current) {
+            order = rk.order;
+            orderAlgorithmName = rk.algorithm;
+          }
           if (k === 3 || blocks.length === 0) break;
           const ev = evaluateOrder(memoryProblem(ug, choice), order);
           const next = cheapestUnderLimit(ug, order, ev.stepBytes, choice, target, r.model)!;
           if (blocksEstimatedNs(ug, next, r.model) >= blocksEstimatedNs(ug, choice, r.model)) break;
           choice = next;
         }
-        const b = build(ug, order, choice, res.algorithm, r);
-        best = { built: b, res, cc: choice };
+        const b = build(ug, order, choice, orderAlgorithmName, r);
+        best = { built: b, res: { ...res, algorithm: orderAlgorithmName }, cc: choice };
         if (b.plan.arenaBytes <= budget) break;
         // Fragmentation pushed the arena over: aim the live bytes lower by the excess.
         target -= b.plan.arenaBytes - budget;
@@ -308,8 +318,8 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
     perLayerStepBytes: perLayer.stepBytes,
     stepBytes: built.stepBytes,
     stepArenaBytes: arenaUsePerStep(plan.buffers, S),
-    stepNames: result.order.map((u) => ug.units[u]!.name),
-    stepOps: result.order.map((u) => ug.units[u]!.ops),
+    stepNames: built.order.map((u) => ug.units[u]!.name),
+    stepOps: built.order.map((u) => ug.units[u]!.ops),
     givenOrderPeakBytes: given.peakBytes,
     order: { algorithm: result.algorithm, exact, lowerBoundBytes: Math.min(lowerBound, plan.peakBytes), note: result.note ?? null },
     placement: { algorithm: plan.placementAlgorithm, optimal: built.placementOptimal },

@@ -126,7 +126,7 @@ class LayerValues {
 }
 
 /** One budgeted DP run over a piece. */
-export function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: number): DpOutcome {
+function dpRun(space: SearchSpace, tau: number, deadline: number, maxStates: number): DpOutcome {
   const W = space.words;
   let states = new StateTable(W, 1);
   let vals = new LayerValues();
