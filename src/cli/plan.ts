@@ -44,7 +44,8 @@ Planning
                         the fewest chunks that keep that peak.
                         none: op by op, no fusion (the "per-layer" policy).
                         N: t = min(N, expanded channels) chunks in every block
-                        (paper Section 5.1: t = 6 is the paper's example).
+                        (MobileNetV2 paper Section 5.1 splits each block's
+                        inner tensor into t pieces of ceil(C/t) channels).
   --budget BYTES        fastest plan whose arena fits BYTES (2MiB, 100KiB,
                         1.5MB, 2097152). Refused, with the smallest reachable
                         peak, when nothing fits.
