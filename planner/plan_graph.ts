@@ -28,8 +28,9 @@
  *   only checks the arena against the budget.
  * - order: an ORDER_ALGORITHMS name ('exact' default, 'greedy', 'beam', 'given').
  * - placement: a PLACEMENT_ALGORITHMS name ('hill-climb' default, 'greedy-by-size', 'exact').
- * - timeLimitMs: limit of the order search (default 5000); past it the exact
- *   search falls back to a heuristic and the plan's orderAlgorithm says so.
+ * - timeLimitMs: limit of all order searches of the call (default 5000); past
+ *   it the exact search falls back to a heuristic and the plan's
+ *   orderAlgorithm says so (with the lower bound in the report).
  */
 import { validateGraph } from './builder.js';
 import { detectBlocks, blockFootprintBytes, chunkScratchBytes, type InvertedResidualBlock } from './blocks.js';
@@ -200,7 +201,9 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
   const blocks: InvertedResidualBlock[] = r.chunks === 'none' ? [] : detectBlocks(graph);
   const ug = buildUnitGraph(graph, blocks);
   const orderFn = orderAlgorithm(r.order);
-  const search = (cc: number[]): OrderResult => orderFn(memoryProblem(ug, cc), { ...DEFAULT_ORDER_OPTIONS, timeLimitMs: r.timeLimitMs });
+  // One time limit for every order search of this call (budget mode searches several times).
+  const deadline = Date.now() + r.timeLimitMs;
+  const search = (cc: number[]): OrderResult => orderFn(memoryProblem(ug, cc), { ...DEFAULT_ORDER_OPTIONS, timeLimitMs: Math.max(1, deadline - Date.now()) });
   const fmtMin = (res: OrderResult) => (res.exact ? formatBytes(res.peakBytes) : `${formatBytes(res.peakBytes)} found by ${res.algorithm} (proven lower bound ${formatBytes(res.lowerBoundBytes)})`);
 
   let built: Built;

@@ -198,48 +198,65 @@ interface PieceResult {
 
 const BUDGET_STEPS = [0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1];
 
-function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: number, maxStates: number): PieceResult {
-  const space = new SearchSpace(p);
-  if (space.n === 1) {
-    const peak = evaluateOrder(p, [0]).peakBytes;
-    return { order: [0], peak, lb: peak, exact: true, algorithm: 'exact-dp' };
-  }
-  // Upper bound: the best of the given order, greedy and a narrow beam (ties: the earlier).
+interface Candidate {
+  order: number[];
+  peak: number;
+  name: string;
+}
+
+/** Cheap upper bound of a piece: the best of its given order, greedy and a narrow beam (ties: the earlier). */
+function cheapSchedule(p: MemoryProblem, space: SearchSpace, deadline: number): Candidate {
   const identity = p.nodes.map((_, i) => i);
-  let best = { order: identity, peak: evaluateOrder(p, identity).peakBytes };
-  let bestName = 'given';
+  let best: Candidate = { order: identity, peak: evaluateOrder(p, identity).peakBytes, name: 'given' };
+  if (space.n === 1) return best;
   const greedy = greedySchedule(space);
-  if (greedy.peak < best.peak) {
-    best = greedy;
-    bestName = 'greedy';
-  }
-  const beam = beamSchedule(space, 16, fallbackDeadline);
-  if (beam && beam.peak < best.peak) {
-    best = beam;
-    bestName = 'beam-16';
-  }
-  let lb = staticLowerBound(p);
-  if (lb >= best.peak) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
-  // A wider beam often reaches the lower bound, which proves it optimal without the DP.
+  if (greedy.peak < best.peak) best = { ...greedy, name: 'greedy' };
+  const beam = beamSchedule(space, 16, deadline);
+  if (beam && beam.peak < best.peak) best = { ...beam, name: 'beam-16' };
+  return best;
+}
+
+/**
+ * Improves a piece's schedule until its peak is at most `floor` (a proven
+ * lower bound of the whole problem, so nothing below it matters) or proven
+ * minimal, or time runs out.
+ */
+function solvePiece(p: MemoryProblem, space: SearchSpace, start: Candidate, pieceLb: number, floor: number, exactDeadline: number, fallbackDeadline: number, maxStates: number): PieceResult {
+  let best = start;
+  let lb = pieceLb;
+  const done = () => best.peak <= Math.max(lb, floor);
+  const result = (note?: string): PieceResult => ({
+    order: best.order,
+    peak: best.peak,
+    lb: Math.min(lb, best.peak),
+    exact: done(),
+    algorithm: done() ? 'exact-dp' : best.name,
+    ...(note && !done() ? { note } : {}),
+  });
+  if (done()) return result();
+  // A wider beam often reaches the bound, which proves it optimal without the DP.
   if (space.n >= 12) {
     const wide = beamSchedule(space, 256, exactDeadline);
-    if (wide && wide.peak < best.peak) {
-      best = wide;
-      bestName = 'beam-256';
-    }
-    if (best.peak <= lb) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
+    if (wide && wide.peak < best.peak) best = { ...wide, name: 'beam-256' };
+    if (done()) return result();
   }
   let aborted = '';
   for (const f of BUDGET_STEPS) {
-    const tau = Math.max(lb, lb + Math.floor((best.peak - 1 - lb) * f));
+    const from = Math.max(lb, floor);
+    const tau = Math.max(from, from + Math.floor((best.peak - 1 - from) * f));
     const r = dpRun(space, tau, exactDeadline, maxStates);
-    if (r.kind === 'found') return { order: r.order, peak: r.peak, lb: r.peak, exact: true, algorithm: 'exact-dp' };
+    if (r.kind === 'found') {
+      best = { order: r.order, peak: r.peak, name: 'exact-dp' };
+      // The run kept every prefix with peak ≤ τ, so r.peak is the piece's minimum.
+      lb = r.peak;
+      return result();
+    }
     if (r.kind === 'aborted') {
       aborted = r.reason;
       break;
     }
     lb = Math.max(lb, r.minPruned);
-    if (lb >= best.peak) return { order: best.order, peak: best.peak, lb: best.peak, exact: true, algorithm: 'exact-dp' };
+    if (done()) return result();
   }
   // Fallback: widen the beam while time remains; keep the best (ties: the earlier one).
   let widest = space.n >= 12 ? 256 : 16;
@@ -247,59 +264,56 @@ function solvePiece(p: MemoryProblem, exactDeadline: number, fallbackDeadline: n
     const r = beamSchedule(space, width, fallbackDeadline);
     if (!r) break;
     widest = width;
-    if (r.peak < best.peak) {
-      best = r;
-      bestName = `beam-${width}`;
-    }
-    if (best.peak <= lb) break;
+    if (r.peak < best.peak) best = { ...r, name: `beam-${width}` };
+    if (done()) break;
   }
-  const exact = best.peak <= lb;
-  return {
-    order: best.order,
-    peak: best.peak,
-    lb: exact ? best.peak : lb,
-    exact,
-    algorithm: exact ? 'exact-dp' : bestName,
-    note: `exact search stopped (${aborted}) on a piece of ${space.n} nodes; best of the given order, greedy and beams up to width ${widest}`,
-  };
+  return result(`exact search stopped (${aborted}) on a piece of ${space.n} nodes; best of the given order, greedy and beams up to width ${widest}`);
 }
 
 export function exactOrder(p: MemoryProblem, options: OrderOptions): OrderResult {
-  const start = Date.now();
-  const deadline = start + options.timeLimitMs;
+  const deadline = Date.now() + options.timeLimitMs;
   const reach = new Reach(p);
   const pieces = splitAtCuts(p, reach);
-  const order: number[] = [];
-  let peak = 0;
-  let lb = 0;
-  let exact = true;
-  let fallback = '';
-  const notes: string[] = [];
-  let remainingNodes = p.nodes.length;
-  pieces.forEach((piece, k) => {
-    const now = Date.now();
-    const share = (deadline - now) * (piece.length / Math.max(1, remainingNodes));
-    const sub = subProblem(p, pieces, k);
-    const r = solvePiece(sub.problem, now + 0.8 * share, now + share, options.maxStates);
-    remainingNodes -= piece.length;
-    for (const u of r.order) order.push(sub.nodes[u]!);
-    peak = Math.max(peak, r.peak);
-    lb = Math.max(lb, r.lb);
-    if (!r.exact) {
-      exact = false;
-      fallback = r.algorithm;
-      if (r.note) notes.push(r.note);
-    }
+  // Cheap schedules and static bounds for every piece first: the largest
+  // bound is a bound of the whole problem, and a piece already under it needs
+  // no search at all (the peak is the largest piece peak).
+  const subs = pieces.map((_, k) => subProblem(p, pieces, k));
+  const spaces = subs.map((s) => new SearchSpace(s.problem));
+  const results: PieceResult[] = subs.map((s, k) => {
+    const c = cheapSchedule(s.problem, spaces[k]!, deadline);
+    const lb = Math.min(c.peak, staticLowerBound(s.problem));
+    return { order: c.order, peak: c.peak, lb, exact: c.peak <= lb, algorithm: c.name };
   });
+  let floor = Math.max(0, ...results.map((r) => r.lb));
+  // Hardest first (largest upper bound; ties by position), so later pieces can stop at a higher floor.
+  const todo = results.map((_, k) => k).filter((k) => results[k]!.peak > floor).sort((a, b) => results[b]!.peak - results[a]!.peak || a - b);
+  let remainingNodes = todo.reduce((s, k) => s + pieces[k]!.length, 0);
+  for (const k of todo) {
+    const r = results[k]!;
+    if (r.peak <= floor) continue;
+    const now = Date.now();
+    const share = Math.max(0, deadline - now) * (pieces[k]!.length / Math.max(1, remainingNodes));
+    remainingNodes -= pieces[k]!.length;
+    const start: Candidate = { order: r.order, peak: r.peak, name: r.algorithm };
+    results[k] = solvePiece(subs[k]!.problem, spaces[k]!, start, r.lb, floor, now + 0.8 * share, now + share, options.maxStates);
+    floor = Math.max(floor, results[k]!.lb);
+  }
+  const order: number[] = [];
+  results.forEach((r, k) => {
+    for (const u of r.order) order.push(subs[k]!.nodes[u]!);
+  });
+  const peak = Math.max(0, ...results.map((r) => r.peak));
   const check = evaluateOrder(p, order).peakBytes;
   if (check !== peak) throw new Error(`internal: exact order search pieces give peak ${peak} but the whole order has ${check}`);
-  if (exact) lb = peak;
+  const exact = peak <= floor;
+  const worst = results.find((r) => r.peak === peak && !r.exact);
+  const notes = results.filter((r) => r.note && r.peak > floor).map((r) => r.note!);
   return {
     order,
     peakBytes: peak,
-    lowerBoundBytes: lb,
+    lowerBoundBytes: exact ? peak : floor,
     exact,
-    algorithm: exact ? 'exact-dp' : `heuristic:${fallback}`,
+    algorithm: exact ? 'exact-dp' : `heuristic:${worst?.algorithm ?? 'beam'}`,
     ...(notes.length > 0 ? { note: `${notes.join('; ')}; ${pieces.length} pieces after single-node cuts` } : {}),
   };
 }
