@@ -1,0 +1,80 @@
+/**
+ * Inverted residual block detection (Section 5.1 planning unit) and the
+ * footprint / cost arithmetic.
+ */
+import t from 'tap';
+import { buildMobileNetV2, MOBILENET_V2_BLOCKS } from '../../models/mobilenet_v2.js';
+import { blockFootprintBytes, chunkChannelsFor, chunksFor, detectBlocks } from '../../planner/blocks.js';
+import { blockMultiplyAdds, estimateBlockNs } from '../../planner/block_cost.js';
+import { chunkCandidates } from '../../planner/chunks.js';
+import { GraphBuilder } from '../../planner/builder.js';
+import { samePadding } from '../../planner/shapes.js';
+
+t.test('MobileNetV2: the stem block plus one block per expanded layer, adds where Table 2 has residuals', async (t) => {
+  const g = buildMobileNetV2({ alpha: 1.0, resolution: 224 });
+  const blocks = detectBlocks(g);
+  const layers = MOBILENET_V2_BLOCKS.reduce((s, [, , n]) => s + n, 0);
+  t.equal(blocks.length, layers, '17: block 0 (t=1) is fused with the stem conv, the other 16 have 1x1 expansions');
+  t.equal(blocks.filter((b) => b.stem).length, 1);
+  t.match(blocks[0], { name: 'Conv+expanded_conv', stem: true, add: -1, expandedChannels: 32, expandedSize: [112, 112], depthwiseSize: [112, 112], expandedElementBytes: 4 });
+  // Residual adds: stride 1 and equal channels: n − 1 per stage with n > 1 → 1 + 2 + 3 + 2 + 2 = 10.
+  t.equal(blocks.filter((b) => b.add >= 0).length, 10);
+  t.equal(g.ops.filter((op) => op.kind === 'add').length, 10, 'every add of the graph is inside a block');
+  t.match(blocks[1], { name: 'expanded_conv_1', expandedChannels: 96, expandedSize: [112, 112], depthwiseSize: [56, 56], add: -1 });
+  t.match(blocks[2], { name: 'expanded_conv_2', expandedChannels: 144, expandedSize: [56, 56], depthwiseSize: [56, 56] });
+  t.ok(blocks[2]!.add >= 0);
+  t.equal(blocks[2]!.internal.length, 3, 'E, D and the projection output are never materialized when the add is fused');
+  const int8 = detectBlocks(buildMobileNetV2({ dtype: 'i8' }));
+  t.equal(int8[0]!.expandedElementBytes, 1, 'dtype-aware');
+});
+
+function tinyBlock(opts: { expandAct?: 'relu6' | 'relu' | 'none'; extraReader?: boolean; projectAct?: 'none' | 'relu6'; outputE?: boolean; stemStride?: number }) {
+  const g = new GraphBuilder('tiny');
+  const x = g.input('x', [1, 8, 8, 4]);
+  const w1 = g.constant('w1', [16, 1, 1, 4]);
+  const e = g.op({ kind: 'conv2d', name: 'b/expand', inputs: [x], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: { top: 0, bottom: 0, left: 0, right: 0 }, act: opts.expandAct ?? 'relu6', weights: w1, bias: -1 });
+  const wd = g.constant('wd', [1, 3, 3, 16]);
+  const d = g.op({ kind: 'dwconv2d', name: 'b/depthwise', inputs: [e], kernel: [3, 3], stride: [2, 2], dilation: [1, 1], pad: samePadding(8, 8, [3, 3], [2, 2]), act: 'relu6', depthMultiplier: 1, weights: wd, bias: -1 });
+  const w2 = g.constant('w2', [4, 1, 1, 16]);
+  const p = g.op({ kind: 'conv2d', name: 'b/project', inputs: [d], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: { top: 0, bottom: 0, left: 0, right: 0 }, act: opts.projectAct ?? 'none', weights: w2, bias: -1 });
+  g.output(p);
+  if (opts.extraReader) g.output(g.op({ kind: 'reshape', name: 'peek', inputs: [d] }, { shape: [1, 4, 4, 16] }));
+  if (opts.outputE) g.output(e);
+  return g.finish();
+}
+
+t.test('a block needs relu6 expansion, single readers and a linear projection', async (t) => {
+  const ok = detectBlocks(tinyBlock({}));
+  t.equal(ok.length, 1);
+  t.match(ok[0], { name: 'b', expandedChannels: 16, expandedSize: [8, 8], depthwiseSize: [4, 4], add: -1 });
+  t.equal(detectBlocks(tinyBlock({ expandAct: 'relu' })).length, 0, 'expansion with relu');
+  t.equal(detectBlocks(tinyBlock({ projectAct: 'relu6' })).length, 0, 'projection with an activation');
+  t.equal(detectBlocks(tinyBlock({ extraReader: true })).length, 0, 'depthwise output read twice');
+  t.equal(detectBlocks(tinyBlock({ outputE: true })).length, 0, 'expanded tensor is a graph output');
+});
+
+t.test('footprint, chunk channels and chunk counts', async (t) => {
+  const g = tinyBlock({});
+  const [b] = detectBlocks(g);
+  // |x| 8·8·4, |y| 4·4·4, chunk c·(8·8 + 4·4), 4 bytes each.
+  t.equal(blockFootprintBytes(g, b!, 3), 4 * (256 + 64 + 3 * 80));
+  t.equal(chunkChannelsFor(b!, 6), 3);
+  t.equal(chunksFor(b!, 3), 6, '16 channels in chunks of 3: 6 chunks (3,3,3,3,3,1)');
+  t.equal(chunkChannelsFor(b!, 10), 2);
+  t.equal(chunksFor(b!, 2), 8, 't = 10 runs as 8 chunks of 2');
+  t.equal(chunkChannelsFor(b!, 100), 1, 't clamps to C_exp');
+  t.equal(chunkChannelsFor(b!, 0), 16, 't clamps to 1');
+  const cands = chunkCandidates(g, b!, { nsPerMultiplyAdd: 1, nsPerChunk: 10, nsPerAccumulatedByte: 0 });
+  t.same(cands.map((c) => c.chunks), [1, 2, 3, 4, 6, 8, 16], 'one candidate per achievable chunk count, cheapest first');
+  t.same(cands.map((c) => c.chunkChannels), [16, 8, 6, 4, 3, 2, 1], 'smallest c for each count');
+});
+
+t.test('cost model: multiply-adds do not change with t; per-chunk work does', async (t) => {
+  const g = tinyBlock({});
+  const [b] = detectBlocks(g);
+  // expand 8·8·16·4 + depthwise 4·4·16·9 + project 4·4·4·16.
+  t.equal(blockMultiplyAdds(g, b!), 4096 + 2304 + 1024);
+  const m = { nsPerMultiplyAdd: 1, nsPerChunk: 100, nsPerAccumulatedByte: 1 };
+  t.equal(estimateBlockNs(g, b!, 1, m), 7424 + 100);
+  t.equal(estimateBlockNs(g, b!, 4, m), 7424 + 400 + 3 * 2 * 256);
+});
