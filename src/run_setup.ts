@@ -3,7 +3,7 @@
  * graph (before any weight is packed), then create the executor for that plan.
  */
 import type { Plan } from '../planner/plan.js';
-import { planGraph } from '../planner/index.js';
+import { planGraph } from '../planner/plan_graph.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
 import { Executor } from './executor/executor.js';

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { loadModelInput } from '../preprocess/image.js';
 import { DEFAULT_MODEL, FALLBACK_MODEL, loadModel } from '../load_model.js';
 import { prepareRun, type RunSetup } from '../run_setup.js';
-import { formatBytes, parseBytes, UsageError, type CliIO } from './io.js';
+import { humanBytes, parseByteSize } from '../../planner/bytes.js';
+import { UsageError, type CliIO } from './io.js';
 
 export const CLASSIFY_HELP = `Usage: lowwater classify IMAGE... [options]
 
@@ -78,7 +79,14 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
   if (values.raw && !values.json) throw new UsageError('--raw only applies with --json');
-  const budgetBytes = values.budget !== undefined ? parseBytes(values.budget) : undefined;
+  let budgetBytes: number | undefined;
+  if (values.budget !== undefined) {
+    try {
+      budgetBytes = parseByteSize(values.budget);
+    } catch (e) {
+      throw new UsageError(`--budget: ${(e as Error).message}`);
+    }
+  }
 
   const log = (s: string) => io.stderr(`lowwater: ${s}`);
   const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
@@ -114,8 +122,8 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   } else {
     io.stdout(
       `model ${resolved.description}\n` +
-        `memory: arena ${formatBytes(memory.arenaBytes)} (planned peak ${formatBytes(memory.plannedPeakBytes)}, measured ${formatBytes(memory.measuredPeakBytes)}), ` +
-        `weights ${formatBytes(memory.weightsBytes)}, WebAssembly memory ${formatBytes(memory.wasmMemoryBytes)}`,
+        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
+        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
     );
   }
   return 0;

@@ -2,7 +2,10 @@
  * lowwater command line: dispatches to one file per command.
  */
 import { classifyCommand } from './classify.js';
+import { writeFile } from 'node:fs/promises';
 import { modelsCommand } from './models.js';
+import { planCommand } from './plan.js';
+import { loadTfliteFile } from '../importers/tflite/index.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
 const HELP = `lowwater — a memory-planning inference runtime for MobileNetV2-family networks
@@ -22,6 +25,12 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   classify: classifyCommand,
   models: modelsCommand,
+  plan: (argv, io) =>
+    planCommand(argv, {
+      ...io,
+      loadGraph: async (file) => (await loadTfliteFile(file)).graph,
+      writeFile: (path, data) => writeFile(path, data),
+    }),
 };
 
 export async function run(argv: string[], io: CliIO = processIO): Promise<number> {

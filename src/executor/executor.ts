@@ -6,7 +6,7 @@
 import { tensorBytes, tensorElements } from '../../planner/ir.js';
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, type Kernels } from '../kernels/wasm.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, type Kernels } from '../kernels/index.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
 import { lowerPlan, type Call } from './lower.js';

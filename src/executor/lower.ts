@@ -7,8 +7,7 @@
 import { tensorElements, type Activation, type Conv2DOp, type DepthwiseConv2DOp, type Graph, type Op } from '../../planner/ir.js';
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
-import type { Kernels } from '../kernels/wasm.js';
-import { packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1 } from '../kernels/pack.js';
+import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1, type Kernels } from '../kernels/index.js';
 import { alignUp } from './layout.js';
 
 export class UnsupportedOpError extends Error {
@@ -105,10 +104,8 @@ function lowerConv(model: LoadedModel, weights: WeightsImage, op: Conv2DOp, ocSt
       return () => k.f32_conv3x3_s2(xs, x.h, x.w, x.c, ys, oh, ow, ocCount, op.pad.top, op.pad.left, wa, ba, lo, hi);
     };
   }
-  // Generic conv reads OHWI weights as they are.
   const kh = op.kernel[0], kw = op.kernel[1];
-  const slice = w.slice(ocStart * kh * kw * x.c, (ocStart + ocCount) * kh * kw * x.c);
-  const pw = weights.add(slice);
+  const pw = weights.add(packConv(w, oc, kh, kw, x.c, ocStart, ocCount));
   return (c) => {
     const xs = src(c), ys = dst(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
     return () => k.f32_conv2d_generic(xs, x.h, x.w, x.c, ys, oh, ow, ocCount, kh, kw, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wa, ba, lo, hi);

@@ -1,0 +1,63 @@
+/**
+ * Peer engines for side-by-side benchmarks, each set up for one thread:
+ * TensorFlow.js with the WASM backend (XNNPACK, SIMD) running the nsfwjs
+ * MobileNetV2, and onnxruntime-web (WASM) running the same weights as ONNX
+ * (fixtures/peers/nsfwjs_mobilenet_v2.onnx).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export interface PeerRunner {
+  name: string;
+  /** Runs one inference on a [1,224,224,3] float32 input and returns the 5 probabilities. */
+  run(input: Float32Array): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+export async function tfjsWasmRunner(): Promise<PeerRunner> {
+  const tf = await import('@tensorflow/tfjs');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+  wasm.setThreadsCount(1);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-backend-wasm: SIMD is not available');
+  const nsfwjs = await import('nsfwjs');
+  const loaded = await nsfwjs.load('MobileNetV2');
+  const model = (loaded as unknown as { model: { predict(x: unknown): { data(): Promise<Float32Array>; dispose(): void } } }).model;
+  return {
+    name: 'tfjs-backend-wasm (XNNPACK, SIMD, 1 thread)',
+    async run(input) {
+      const x = tf.tensor4d(input, [1, 224, 224, 3]);
+      const y = model.predict(x);
+      const out = await y.data();
+      x.dispose();
+      y.dispose();
+      return Float32Array.from(out);
+    },
+    async dispose() {
+      tf.disposeVariables();
+    },
+  };
+}
+
+export async function onnxruntimeWebRunner(onnxPath: string): Promise<PeerRunner> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  return {
+    name: 'onnxruntime-web (WASM, SIMD, 1 thread)',
+    async run(input) {
+      const out = await session.run({ [inputName]: new ort.Tensor('float32', input, [1, 224, 224, 3]) });
+      return Float32Array.from(out[outputName]!.data as Float32Array);
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
