@@ -6,13 +6,18 @@
 import { tensorBytes, tensorElements } from '../../planner/ir.js';
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, type Kernels } from '../kernels/index.js';
+import { verifyPlan } from '../../planner/verify.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, withRangeChecks, type Kernels } from '../kernels/index.js';
+import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
 import { lowerPlan, type Call } from './lower.js';
 
 export interface ExecutorOptions {
-  /** Use the debug WASM build (assertions on). */
+  /**
+   * Debug mode: the debug WASM build (kernel assertions on), and every kernel
+   * call checked against the buffers its plan step owns before it runs.
+   */
   debug?: boolean;
   /** Paint the arena before each run and measure the highest byte written (cheap; on by default). */
   measure?: boolean;
@@ -49,6 +54,8 @@ export class ArenaTooSmallError extends Error {
 export class Executor {
   private measuredPeak = -1;
   private runs = 0;
+  /** Step being run (debug mode reads it to check kernel ranges). */
+  private step = -1;
 
   private constructor(
     readonly model: LoadedModel,
@@ -57,15 +64,27 @@ export class Executor {
     private readonly layout: MemoryLayout,
     private readonly calls: Call[],
     private readonly measure: boolean,
+    private readonly debug: boolean,
   ) {}
 
   static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions = {}): Promise<Executor> {
     checkPlanFits(model, plan);
+    verifyPlan(model.graph, plan);
+    const debug = options.debug ?? false;
     const program = lowerPlan(model, plan);
     const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
-    const kernels: Kernels = instantiateKernels(await loadKernels({ debug: options.debug ?? false }), memory);
+    let kernels: Kernels = instantiateKernels(await loadKernels({ debug }), memory);
     program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
+    let self: Executor | undefined;
+    if (debug) {
+      const regions = stepRegions(model.graph, plan, layout.arenaBase, [layout.weightsBase, layout.weightsBase + layout.weightsBytes]);
+      const stepName = (i: number) => {
+        const s = plan.steps[i]!;
+        return s.kind === 'op' ? model.graph.ops[s.op]!.name : `block ${model.graph.ops[s.expand]!.name}..${model.graph.ops[s.project]!.name}`;
+      };
+      kernels = withRangeChecks(kernels, rangeChecker(regions, () => self!.step, stepName));
+    }
     const offsets = plan.tensorOffsets;
     const calls = program.bind({
       k: kernels,
@@ -81,7 +100,8 @@ export class Executor {
         return layout.arenaBase + b.offset;
       },
     });
-    return new Executor(model, plan, memory, layout, calls, options.measure ?? true);
+    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug);
+    return self;
   }
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
@@ -94,7 +114,15 @@ export class Executor {
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
     const t0 = performance.now();
     new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!, input.length).set(input);
-    for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
+    if (this.debug) {
+      for (let i = 0; i < this.calls.length; i++) {
+        this.step = i;
+        this.calls[i]!();
+      }
+      this.step = -1;
+    } else {
+      for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
+    }
     const outId = this.model.graph.outputs[0]!;
     const outT = this.model.graph.tensors[outId]!;
     const output = new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(outId)!, tensorElements(outT)).slice();
