@@ -25,6 +25,8 @@ export interface ResolvedModel {
 
 export interface LoadOptions extends FetchOptions {
   labelsFile?: string;
+  /** Where to resolve the nsfwjs package from (default: lowwater's own install). */
+  nsfwjsResolveFrom?: string;
 }
 
 export function readLabels(file: string): string[] {
@@ -38,7 +40,7 @@ export function readLabels(file: string): string[] {
 
 async function loadEntry(entry: RegistryEntry, opts: LoadOptions): Promise<ResolvedModel> {
   if (entry.kind === 'nsfwjs') {
-    const model = await loadNsfwjsMobileNetV2();
+    const model = await loadNsfwjsMobileNetV2(opts.nsfwjsResolveFrom ? { resolveFrom: opts.nsfwjsResolveFrom } : {});
     return { model, labels: model.labels, entry, description: `${entry.name} (from the installed npm package ${entry.packageName})` };
   }
   const path = await resolveRemoteFile(entry.model, opts);

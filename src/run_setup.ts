@@ -3,6 +3,7 @@
  * graph (before any weight is packed), then create the executor for that plan.
  */
 import type { Plan } from '../planner/plan.js';
+import type { Quantization } from '../planner/ir.js';
 import { planGraph } from '../planner/plan_graph.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
@@ -24,6 +25,30 @@ export interface RunSetup {
   /** Chunk count per fused block, by the block's expand op name. */
   chunks: Record<string, number>;
   planningMs: number;
+  /**
+   * Quantization of the first output in the file, when the float path runs a
+   * quantized model: its scores are reported as that uint8/int8 tensor would
+   * hold them (see quantizeLike), so ranks and ties are the model's own.
+   */
+  outputGrid?: { quant: Quantization; dtype: 'u8' | 'i8' };
+}
+
+const rintHalfEven = (v: number): number => {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/**
+ * Rounds float outputs to the grid of the model's quantized output tensor
+ * (q = clamp(rint(v / scale) + zp), value = scale · (q − zp)). A uint8 softmax
+ * can only say 0, 1/256, 2/256...; comparing a float path's 0.0008 against
+ * another class's 0.0006 would rank noise the model itself cannot express.
+ */
+export function quantizeLike(values: Float32Array, q: Quantization, dtype: 'u8' | 'i8'): Float32Array {
+  const [lo, hi] = dtype === 'u8' ? [0, 255] : [-128, 127];
+  const s = q.scale[0]!;
+  const z = q.zeroPoint[0]!;
+  return values.map((v) => s * (Math.min(hi, Math.max(lo, rintHalfEven(v / s) + z)) - z));
 }
 
 export function parseChunks(v: string | number | undefined): 'auto' | 'none' | number {
@@ -42,5 +67,7 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
   const executor = await Executor.create(model, plan, { debug: opts.debug ?? false });
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
-  return { model, plan, executor, chunks, planningMs };
+  const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;
+  const grid = model !== loaded && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8') ? { quant: out.quant, dtype: out.dtype } : undefined;
+  return { model, plan, executor, chunks, planningMs, ...(grid ? { outputGrid: grid } : {}) };
 }

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadModelInput } from '../preprocess/image.js';
 import { DEFAULT_MODEL, FALLBACK_MODEL, loadModel } from '../load_model.js';
-import { prepareRun, type RunSetup } from '../run_setup.js';
+import { prepareRun, quantizeLike, type RunSetup } from '../run_setup.js';
 import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { UsageError, type CliIO } from './io.js';
 
@@ -96,7 +96,9 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   const results = [];
   for (const image of positionals) {
     const input = await loadModelInput(image, inp.width, inp.height);
-    const { output, latencyMs } = executor.runPixels(input.bytes);
+    const run = executor.runPixels(input.bytes);
+    const { latencyMs } = run;
+    const output = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
     const top = topK(output, k, resolved.labels);
     results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(output) } : {}) });
     if (!values.json) {
@@ -111,6 +113,7 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
         {
           model: resolved.description,
           path: 'float32',
+          ...(setup.outputGrid ? { outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})` } : {}),
           results,
           memory: { ...memory, chunks: setup.chunks },
           plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
