@@ -26,31 +26,40 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs async functions as benchmark.js deferred benchmarks, interleaved in one suite; returns per-name samples (ms). */
-export async function runSuite(cases: { name: string; fn: () => Promise<unknown> }[], opts: { minSamples?: number; maxTime?: number } = {}): Promise<Map<string, number[]>> {
-  const suite = new Benchmark.Suite();
-  for (const c of cases) {
-    suite.add(c.name, {
-      defer: true,
-      minSamples: opts.minSamples ?? 30,
-      maxTime: opts.maxTime ?? 8,
-      fn: (d: { resolve(): void }) => {
-        c.fn().then(
-          () => d.resolve(),
-          (e) => {
-            console.error(e);
-            process.exit(1);
-          },
-        );
-      },
+/**
+ * Runs async functions as benchmark.js deferred benchmarks and returns
+ * per-name samples (ms). The engines are interleaved: `rounds` short suites,
+ * each running every case (in a rotated order), so a machine whose speed
+ * drifts during the run slows every engine alike instead of whichever ran last.
+ */
+export async function runSuite(cases: { name: string; fn: () => Promise<unknown> }[], opts: { rounds?: number; maxTime?: number } = {}): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  const rounds = opts.rounds ?? 8;
+  for (let r = 0; r < rounds; r++) {
+    const suite = new Benchmark.Suite();
+    const order = cases.map((_, i) => cases[(i + r) % cases.length]!);
+    for (const c of order) {
+      suite.add(c.name, {
+        defer: true,
+        minSamples: 5,
+        maxTime: opts.maxTime ?? 1.5,
+        fn: (d: { resolve(): void }) => {
+          c.fn().then(
+            () => d.resolve(),
+            (e) => {
+              console.error(e);
+              process.exit(1);
+            },
+          );
+        },
+      });
+    }
+    await new Promise<void>((resolve) => {
+      suite.on('cycle', (ev: { target: Benchmark }) => console.error(`  round ${r + 1}/${rounds}: ${String(ev.target)}`));
+      suite.on('complete', () => resolve());
+      suite.run({ async: true });
     });
+    suite.forEach((b: Benchmark) => out.get(b.name!)!.push(...b.stats.sample.map((s) => s * 1000)));
   }
-  await new Promise<void>((resolve) => {
-    suite.on('cycle', (ev: { target: Benchmark }) => console.error(`  ${String(ev.target)}`));
-    suite.on('complete', () => resolve());
-    suite.run({ async: true });
-  });
-  const out = new Map<string, number[]>();
-  suite.forEach((b: Benchmark) => out.set(b.name!, b.stats.sample.map((s) => s * 1000)));
   return out;
 }
