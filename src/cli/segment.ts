@@ -10,7 +10,7 @@ import { dequantizeModel } from '../importers/dequantize.js';
 import { prepareRun, type RunSetup } from '../run_setup.js';
 import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { describeShape } from '../../planner/ir.js';
-import { classCounts, classMapFromOutput, classMapSha256, resizeNearest, writeMaskPng, writeOverlay, type ClassMap } from '../segment/index.js';
+import { classCounts, classMapFromOutput, classMapSha256, fuseResizeArgmax, resizeNearest, writeMaskPng, writeOverlay, type ClassMap, type FusedHead } from '../segment/index.js';
 import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
 import { UsageError, type CliIO } from './io.js';
 
@@ -55,6 +55,12 @@ Options:
                       smallest feasible peak when too small
   --float             run a quantized model on the float32 path (dequantized
                       weights) even when the integer path is available
+  --stream-head on|off
+                      on (default): on the float path, the model's final bilinear
+                      resize and arg-max run row by row after the graph, so the
+                      resized class scores (513x513x21 floats = 22 MB, the largest
+                      tensor of DeepLab) never exist; the class map is bit-identical
+                      to 'off', which runs them inside the planned arena
   --json              print one JSON object: results[] with classCounts ({label:
                       pixels}), maskSha256, latencyMs; the numeric path; memory
   --offline           never download a model
@@ -80,7 +86,9 @@ export interface SegmentResult {
   maskSize: [number, number];
   classCounts: Record<string, number>;
   maskSha256: string;
+  /** Graph run plus, with the streamed head, the head's time (also given alone as headMs). */
   latencyMs: number;
+  headMs?: number;
   out?: string;
   overlay?: string;
 }
@@ -104,6 +112,7 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
       chunks: { type: 'string', default: 'auto' },
       budget: { type: 'string' },
       float: { type: 'boolean', default: false },
+      'stream-head': { type: 'string', default: 'on' },
       json: { type: 'boolean', default: false },
       offline: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -114,6 +123,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('segment needs at least one image');
+  const streamHead = values['stream-head'];
+  if (streamHead !== 'on' && streamHead !== 'off') throw new UsageError(`--stream-head must be on or off, got '${streamHead}'`);
   const alpha = Number(values.alpha);
   if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be a number from 0 to 1, got '${values.alpha}'`);
   const several = positionals.length > 1;
@@ -142,7 +153,16 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     throw new Error(`${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
   }
   const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
-  const setup: RunSetup = await prepareRun(toRun, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
+  const runOptions = { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) };
+  // The streamed head is float arithmetic: used when the truncated model runs on the float path.
+  let head: FusedHead | null = null;
+  let setup: RunSetup | undefined;
+  const split = streamHead === 'on' ? fuseResizeArgmax(toRun) : null;
+  if (split) {
+    const s = await prepareRun(split.model, runOptions);
+    if (describeNumericPath(file, s.model).path === 'float32') [head, setup] = [split, s];
+  }
+  setup ??= await prepareRun(toRun, runOptions);
   const path = describeNumericPath(file, setup.model);
   const { executor } = setup;
   const inp = setup.model.input;
@@ -151,7 +171,9 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     const img = await decodeImage(image);
     const bytes = resizeForModel(img, inp.width, inp.height);
     const run = executor.runPixels(bytes);
-    const map: ClassMap = classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
+    const t0 = performance.now();
+    const map: ClassMap = head ? head.classMap(run.outputs[0] as Float32Array) : classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
+    const headMs = performance.now() - t0;
     const out = outputPath(values.out, image, several, '--out');
     const overlay = outputPath(values.overlay, image, several, '--overlay');
     if (out) await writeMaskPng(out, resizeNearest(map, img.width, img.height));
@@ -163,7 +185,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
       maskSize: [map.width, map.height],
       classCounts: classCounts(map, resolved.labels),
       maskSha256: classMapSha256(map),
-      latencyMs: run.latencyMs,
+      latencyMs: run.latencyMs + headMs,
+      ...(head ? { headMs } : {}),
       ...(out ? { out } : {}),
       ...(overlay ? { overlay } : {}),
     };
@@ -180,6 +203,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     }
   }
   const memory = executor.memoryReport();
+  // The streamed head's own memory: two resized source rows, and the class map it writes.
+  const headMemory = head ? { headWorkBytes: head.workBytes, classMapBytes: head.params.outH * head.params.outW } : {};
   if (values.json) {
     io.stdout(
       JSON.stringify(
@@ -188,8 +213,9 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
           path: path.path,
           dequantized: path.dequantized,
           pathDescription: path.description,
+          head: head ? 'streamed' : 'graph',
           results,
-          memory: { ...memory, chunks: setup.chunks },
+          memory: { ...memory, ...headMemory, chunks: setup.chunks },
           plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
         },
         null,
@@ -199,6 +225,7 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
   } else {
     io.stdout(
       `model ${resolved.description}\npath ${path.description}\n` +
+        (head ? `head: resize + arg-max streamed after the graph (${humanBytes(head.workBytes)} of rows + ${humanBytes(head.params.outH * head.params.outW)} class map outside the arena)\n` : '') +
         `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
         `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
     );

@@ -99,6 +99,15 @@ for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_q
     t.ok(j.memory.measuredPeakBytes > 0 && j.memory.measuredPeakBytes <= j.memory.arenaBytes, 'measured peak within the arena');
     t.ok(j.memory.plannedPeakBytes <= j.memory.arenaBytes);
 
+    // The streamed head (default on the float path) against resize + arg-max inside the arena.
+    const inArena = await cli(['segment', fixturePath(ref.image), '--model', fixturePath('models', `${name}.tflite`), '--json', '--stream-head', 'off']);
+    const g = JSON.parse(inArena.out) as SegmentJson & { head: string };
+    t.equal(g.head, 'graph');
+    if ((j as SegmentJson & { head: string }).head === 'streamed') {
+      t.equal(r.maskSha256, g.results[0]!.maskSha256, 'streamed head: the same class map as the graph');
+      t.ok(j.memory.arenaBytes * 2 < g.memory.arenaBytes, `streamed head arena ${j.memory.arenaBytes} vs ${g.memory.arenaBytes} with the resized scores in it`);
+    } else t.equal(j.path, 'integer', 'the head is streamed on the float path');
+
     t.test('exactly TFLite: argmax_sha256_uint8 and the pixel counts', { skip: exact ? false : `prepareRun ran the ${j.pathDescription} path; bit-exact TFLite results need the integer path (issue 5)` }, async (t) => {
       t.equal(r.maskSha256, ref.argmax_sha256_uint8);
       t.same(r.classCounts, ref.argmax_class_pixel_counts);
