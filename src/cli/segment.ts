@@ -62,7 +62,10 @@ Options:
                       tensor of DeepLab) never exist; the class map is bit-identical
                       to 'off', which runs them inside the planned arena
   --json              print one JSON object: results[] with classCounts ({label:
-                      pixels}), maskSha256, latencyMs; the numeric path; memory
+                      pixels}), maskSha256, latencyMs (headMs: the streamed head's
+                      share); path (integer|float32), head (streamed|graph); memory
+                      (arena bytes planned and measured, weights, WebAssembly memory,
+                      and with a streamed head its headWorkBytes and classMapBytes)
   --offline           never download a model
   -h, --help          this help
 
