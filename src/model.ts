@@ -2,7 +2,8 @@
  * A loaded model: the graph plus its constant data, how image pixels map to
  * the input tensor, and the labels of its outputs.
  */
-import type { Graph } from '../planner/ir.js';
+import type { Graph, Quantization } from '../planner/ir.js';
+import type { DetectionPostProcessOptions } from './detect/postprocess.js';
 
 export type ConstData = Float32Array | Int32Array | Uint8Array | Int8Array | BigInt64Array;
 
@@ -26,6 +27,26 @@ export interface LoadedModel {
   input: { height: number; width: number; channels: number; normalization: InputNormalization };
   /** Class names when the model carries them (nsfwjs), else undefined. */
   labels?: string[];
+  /** Detection post-processing the file asks for after the graph (TFLite_Detection_PostProcess); see src/detect/. */
+  detectionPostProcess?: DetectionPostProcessSpec;
+}
+
+/**
+ * A TFLite_Detection_PostProcess custom op, lifted out of the graph by the
+ * importer: the graph ends at the op's box-encoding and class-score inputs
+ * (graph outputs `boxesOutput`, `scoresOutput`) and src/detect runs the op.
+ */
+export interface DetectionPostProcessSpec {
+  options: DetectionPostProcessOptions;
+  /** Anchors [N, 4] as (ycenter, xcenter, h, w), dequantized. */
+  anchors: Float32Array;
+  boxesOutput: number;
+  scoresOutput: number;
+  /** A LOGISTIC between the scores and the op was folded into the post-process: apply the sigmoid. */
+  scoreSigmoid: boolean;
+  /** uint8/int8 grid the op's inputs had in the file (the float path rounds to it, as TFLite's values are). */
+  boxesGrid?: { quant: Quantization; dtype: 'u8' | 'i8' };
+  scoresGrid?: { quant: Quantization; dtype: 'u8' | 'i8' };
 }
 
 /** A model that is not on this machine (package not installed, file not downloaded); the message says how to get it. */

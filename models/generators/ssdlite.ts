@@ -103,3 +103,22 @@ export function buildSSDLite(options: SSDLiteOptions = {}): Graph {
   L.g.output(L.concat('class_predictions', scores, 1));
   return L.g.finish();
 }
+
+/**
+ * [height, width] of the feature maps the six SSDLite heads read, finest
+ * first: the grids the SSD anchor generator tiles (src/detect/anchors.ts),
+ * in the order of the heads' anchors in box_encodings.
+ */
+export function ssdliteFeatureMaps(graph: Graph): [number, number][] {
+  const byName = new Map(graph.ops.map((o) => [o.name, o]));
+  const maps: [number, number][] = [];
+  for (let i = 0; ; i++) {
+    // SSDLite heads start with a depthwise conv; SSD (lite: false) heads with a 3x3 conv.
+    const head = byName.get(`BoxPredictor_${i}/BoxEncodingPredictor_depthwise`) ?? byName.get(`BoxPredictor_${i}/BoxEncodingPredictor`);
+    if (!head) break;
+    const s = graph.tensors[head.inputs[0]!]!.shape;
+    maps.push([s[1]!, s[2]!]);
+  }
+  if (maps.length === 0) throw new Error(`${graph.name}: no BoxPredictor heads (not an SSD graph from buildSSDLite)`);
+  return maps;
+}

@@ -5,6 +5,8 @@ import { classifyCommand } from './classify.js';
 import { writeFile } from 'node:fs/promises';
 import { modelsCommand } from './models.js';
 import { planCommand } from './plan.js';
+import { segmentCommand } from './segment.js';
+import { detectCommand } from './detect.js';
 import { loadTfliteFile } from '../importers/tflite/index.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
@@ -14,6 +16,8 @@ Usage: lowwater <command> [options]
 
 Commands:
   classify IMAGE...   label images with a MobileNetV2 (default: the nsfwjs model)
+  segment IMAGE...    label every pixel with Mobile DeepLabv3 (PASCAL VOC classes); mask PNG, overlay
+  detect IMAGE...     find objects with an SSD/SSDLite .tflite (TFLite_Detection_PostProcess); boxes PNG
   plan                plan execution order, Section 5.1 chunks and arena offsets; report memory
   models              list the registry's model names and where their files are looked for
 
@@ -25,6 +29,8 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   classify: classifyCommand,
   models: modelsCommand,
+  segment: segmentCommand,
+  detect: detectCommand,
   plan: (argv, io) =>
     planCommand(argv, {
       ...io,

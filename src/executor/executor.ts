@@ -38,9 +38,14 @@ export interface MemoryReport {
   reservedBytes: number;
 }
 
+/** A graph output as the arena holds it: float32, or int32 (arg-max class ids). */
+export type OutputData = Float32Array | Int32Array;
+
 export interface RunResult {
-  /** Copy of the first graph output. */
+  /** Values of the first graph output as float32 (int32 outputs converted exactly). */
   output: Float32Array;
+  /** Copies of every graph output, in graph order, in the dtype the arena holds. */
+  outputs: OutputData[];
   latencyMs: number;
 }
 
@@ -123,13 +128,23 @@ export class Executor {
     } else {
       for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
     }
-    const outId = this.model.graph.outputs[0]!;
-    const outT = this.model.graph.tensors[outId]!;
-    const output = new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(outId)!, tensorElements(outT)).slice();
+    const outputs = this.model.graph.outputs.map((id) => this.readOutput(id));
+    const first = outputs[0]!;
+    const output = first instanceof Float32Array ? first : Float32Array.from(first);
     const latencyMs = performance.now() - t0;
     if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
     this.runs++;
-    return { output, latencyMs };
+    return { output, outputs, latencyMs };
+  }
+
+  /** Copy of an output tensor. Arg-max outputs hold int32 class ids (the kernel's type, whatever width the file declared). */
+  private readOutput(id: number): OutputData {
+    const t = this.model.graph.tensors[id]!;
+    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(id)!;
+    const n = tensorElements(t);
+    if (t.dtype === 'f32') return new Float32Array(this.memory.buffer, at, n).slice();
+    if (t.dtype === 'i32') return new Int32Array(this.memory.buffer, at, n).slice();
+    throw new Error(`output '${t.name}' is ${t.dtype}; the float executor returns f32 and i32 outputs`);
   }
 
   /** Runs on RGB uint8 pixels (model input size), normalizing them as the model expects. */

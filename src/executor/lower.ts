@@ -224,6 +224,8 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
     case 'argmax': {
       const s = x.shape;
       const ch = s[s.length - 1]!;
+      if (op.axis !== s.length - 1) throw new UnsupportedOpError(op, `arg-max over axis ${op.axis} of [${s.join(',')}]; only the last (channel) axis is supported`);
+      if (y.dtype !== 'i32') throw new UnsupportedOpError(op, `output '${y.name}' is ${y.dtype}; the float kernel writes int32 class ids (dequantizeModel makes arg-max outputs int32)`);
       return (c) => {
         const a = inT()(c), o = outT(c), k = c.k;
         return () => k.f32_argmax_channels(a, tensorElements(x) / ch, ch, o);

@@ -119,7 +119,8 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
       spec.bias = bias(op.bias, op);
     }
     const out = tensor(op.outputs[0]!);
-    const o: OutputSpec = { name: out.name, shape: out.shape, dtype: op.kind === 'argmax' ? out.dtype : 'f32' };
+    // Arg-max class ids are int32 on the float path (the f32 kernel's output; TFLite files often declare INT64).
+    const o: OutputSpec = { name: out.name, shape: out.shape, dtype: op.kind === 'argmax' ? 'i32' : 'f32' };
     map.set(out.id, g.op(spec, o));
   }
   for (const id of src.outputs) g.output(mapped(id));

@@ -22,6 +22,8 @@ export interface TinyOp {
   outputs: number[];
   /** BuiltinOptions union tag and the option table's fields by field id. */
   options?: { type: number; fields: Record<number, FieldValue> };
+  /** Operator.custom_options bytes (a FlexBuffer for custom ops). */
+  customOptions?: Uint8Array;
 }
 
 export interface TinyOpCode {
@@ -100,6 +102,12 @@ export function writeTflite(m: TinyModel): Uint8Array {
   const ops = m.ops.map((op) => {
     const inputs = intVector(b, op.inputs);
     const outputs = intVector(b, op.outputs);
+    let custom = 0;
+    if (op.customOptions) {
+      b.startVector(1, op.customOptions.length, 1);
+      for (let i = op.customOptions.length - 1; i >= 0; i--) b.addInt8(op.customOptions[i]!);
+      custom = b.endVector();
+    }
     let options = 0;
     if (op.options) {
       const ids = Object.keys(op.options.fields).map(Number);
@@ -112,7 +120,7 @@ export function writeTflite(m: TinyModel): Uint8Array {
       }
       options = b.endObject();
     }
-    b.startObject(5);
+    b.startObject(7);
     b.addFieldInt32(0, op.opcode, 0); // Operator.opcode_index
     b.addFieldOffset(1, inputs, 0); // .inputs
     b.addFieldOffset(2, outputs, 0); // .outputs
@@ -120,6 +128,7 @@ export function writeTflite(m: TinyModel): Uint8Array {
       b.addFieldInt8(3, op.options.type, 0); // .builtin_options_type
       b.addFieldOffset(4, options, 0); // .builtin_options
     }
+    if (custom) b.addFieldOffset(5, custom, 0); // .custom_options (format FLEXBUFFERS, the default 0)
     return b.endObject();
   });
 

@@ -183,7 +183,7 @@ t.test('an unsupported op is named with its builtin number and operator index', 
     [{ deprecated: 127, builtin: 150 }, /operator 1 \(GELU \(150\)\).*not supported/],
     [{ deprecated: 17 }, /operator 1 \(MAX_POOL_2D \(17\)\)/],
     [{ deprecated: 127, builtin: 400 }, /operator 1 \(UNKNOWN \(400\)\)/],
-    [{ deprecated: 32, custom: 'TFLite_Detection_PostProcess' }, /operator 1 \(CUSTOM \(32\)\): custom op 'TFLite_Detection_PostProcess'/],
+    [{ deprecated: 32, custom: 'MyCustomOp' }, /operator 1 \(CUSTOM \(32\)\): custom op 'MyCustomOp'/],
   ];
   for (const [code, re] of cases) {
     throwsWith(t, () => importTflite(writeTflite(withOp(code)), 'u.tflite'), (e: unknown) => e instanceof TfliteUnsupportedError && re.test(e.message), re.source);

@@ -46,6 +46,8 @@ export interface TfliteOperator {
   outputs: number[];
   optionsType: number;
   options: Table | null;
+  /** Location of custom_options (custom ops: a FlexBuffer), or null. */
+  customOptions: TfliteBufferRef | null;
   /** Byte offset of the Operator table. */
   offset: number;
 }
@@ -156,6 +158,7 @@ export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
       outputs: o.int32Vector(O.outputs, 'outputs') ?? [],
       optionsType: opt.type,
       options: opt.table,
+      customOptions: o.vector(O.custom_options, 1, 'custom_options'),
       offset: o.pos,
     });
   }

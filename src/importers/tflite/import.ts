@@ -13,6 +13,8 @@ import type { ConstData, InputNormalization, LoadedModel } from '../../model.js'
 import { TfliteFormatError, TfliteUnsupportedError } from './errors.js';
 import { readTfliteFile, type TfliteFile, type TfliteOperator, type TfliteTensor } from './file.js';
 import type { Table } from './flatbuf.js';
+import { findDetectionPostProcess, gridOf, type PostProcessSite } from './detection_postprocess.js';
+import { dequantizeTensor } from '../dequantize.js';
 import { ACTIVATION_NAMES, ActivationFunctionType, describeBuiltin, F, Op, OPTIONS, Padding as TflPadding, TensorType, tensorTypeName } from './schema.js';
 
 /** Imports refuse graphs beyond these sizes (MobileNetV2-family models have < 200 ops). */
@@ -179,6 +181,19 @@ class Importer {
     this.constants.set(id, data);
     this.ids.set(i, id);
     return id;
+  }
+
+  /** Float values of a constant tensor (float32, or uint8/int8 dequantized), not added to the graph. */
+  constantValues(i: number, ctx: OpContext, what: string): Float32Array {
+    const t = this.tensor(i, what, ctx);
+    if (!this.isConstant(t)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs it constant`);
+    const dtype = this.dtype(t);
+    const shape = this.checkShape(t);
+    const data = this.data(t, dtype);
+    if (data instanceof Float32Array) return data;
+    const quant = this.quant(t, dtype, false);
+    if ((dtype !== 'u8' && dtype !== 'i8') || !quant) return ctx.unsupported(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected FLOAT32 or quantized UINT8/INT8`);
+    return dequantizeTensor(shape, data as Uint8Array | Int8Array, quant);
   }
 
   /** Integer values of a small parameter tensor (shape, axes, size), which must be constant INT32/INT64. */
@@ -495,15 +510,39 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
   const imp = new Importer(f, bytes, source, name);
   if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', f.subgraphOffset, source);
   for (const i of f.inputs) imp.input(i);
+  // TFLite_Detection_PostProcess (and the LOGISTIC before it) run after the graph: see detection_postprocess.ts.
+  const post: PostProcessSite | null = findDetectionPostProcess(f, bytes, source);
+  const lifted = new Set(post ? [post.op, post.logistic].filter((o) => o !== null).map((o) => o.index) : []);
   for (const op of f.operators) {
     const code = f.opcodes[op.opcodeIndex];
     if (!code) throw new TfliteFormatError(`operator ${op.index}: opcode_index ${op.opcodeIndex} is out of range (${f.opcodes.length} operator codes)`, op.offset, source);
+    if (lifted.has(op.index)) continue;
     const ctx = new OpContext(op, code.builtin, source);
     if (code.builtin === 32 /* CUSTOM */) ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
     mapOperator(imp, f, ctx);
   }
   if (f.outputs.length === 0) throw new TfliteFormatError('the main subgraph has no outputs', f.subgraphOffset, source);
-  for (const o of f.outputs) imp.output(o);
+  let detectionPostProcess: LoadedModel['detectionPostProcess'];
+  if (post) {
+    // The graph ends at the op's box encodings and class scores (outputs 0 and 1), then any other subgraph output.
+    imp.output(post.boxesTensor);
+    imp.output(post.scoresTensor);
+    for (const o of f.outputs) if (!post.op.outputs.includes(o) && o !== post.boxesTensor && o !== post.scoresTensor) imp.output(o);
+    const anchors = imp.constantValues(post.anchorsTensor, new OpContext(post.op, 32, source), 'anchors');
+    const boxesGrid = gridOf(f.tensors[post.boxesTensor]!);
+    const scoresGrid = gridOf(f.tensors[post.op.inputs[1]!]!);
+    detectionPostProcess = {
+      options: post.options,
+      anchors,
+      boxesOutput: 0,
+      scoresOutput: 1,
+      scoreSigmoid: post.logistic !== null,
+      ...(boxesGrid ? { boxesGrid } : {}),
+      ...(scoresGrid ? { scoresGrid } : {}),
+    };
+  } else {
+    for (const o of f.outputs) imp.output(o);
+  }
   const graph = imp.finish();
   try {
     validateGraph(graph);
@@ -519,5 +558,6 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
     graph,
     constants: imp.constants,
     input: { height: input.shape[1]!, width: input.shape[2]!, channels: input.shape[3]!, normalization: inputNormalization(input.quant) },
+    ...(detectionPostProcess ? { detectionPostProcess } : {}),
   };
 }

@@ -1,0 +1,163 @@
+/**
+ * `lowwater detect IMAGE... --model FILE [--labels FILE] [--out boxes.png] [--json]`
+ */
+import { basename, extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
+import { loadModel } from '../load_model.js';
+import { dequantizeModel } from '../importers/dequantize.js';
+import { prepareRun, type RunSetup } from '../run_setup.js';
+import { humanBytes, parseByteSize } from '../../planner/bytes.js';
+import { detectionsOf, drawDetections, toPixels, type PixelBox } from '../detect/index.js';
+import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
+import { UsageError, type CliIO } from './io.js';
+
+export const DETECT_HELP = `Usage: lowwater detect IMAGE... --model FILE [options]
+
+Finds objects with an SSD / SSDLite detector (paper Section 6.2) exported to
+TFLite with its TFLite_Detection_PostProcess op (the TF object-detection API's
+export_tflite_ssd_graph.py / export_tflite_graph_tf2.py). lowwater plans and
+runs the network in one arena; the post-process op then runs as TFLite's does:
+box decoding against the file's anchors (center-size coder, the op's y/x/h/w
+scales), and non-maximum suppression, class-agnostic or per class
+(use_regular_nms), with the op's own score and IoU thresholds and maximum
+detection count.
+
+Each image is decoded, resized as a whole (no crop, aspect ratio not kept) to
+the model's input size with TensorFlow's half-pixel bilinear rule, and run.
+Boxes are reported in normalized coordinates (0..1 of the image, ymin, xmin,
+ymax, xmax) and in pixels of the original image.
+
+Options:
+  --model FILE        a .tflite SSD model with TFLite_Detection_PostProcess
+  --labels FILE       one label per line, line i = class id i (background not
+                      counted: for COCO models line 0 is "person")
+  --threshold S       report only detections scoring ≥ S (default: all the op keeps;
+                      its own nms_score_threshold applies first)
+  --out FILE          write the image with the boxes drawn (PNG, JPEG or WebP by
+                      extension); with several images it must contain {name}
+  --chunks auto|none|N
+                      Section 5.1 channel chunks per inverted residual block
+  --budget BYTES      peak activation memory allowed (e.g. 4MiB)
+  --float             run a quantized model on the float32 path
+  --json              print one JSON object: results[].detections[] ({classId,
+                      label, score, box: {ymin, xmin, ymax, xmax}, pixels: {left,
+                      top, right, bottom}}), latencies, the post-process options,
+                      the numeric path and memory
+  --offline           never download anything
+  -h, --help          this help
+
+Examples:
+  lowwater detect street.jpg --model ssdlite_mobilenet_v2.tflite --labels coco_labels.txt --out boxes.png
+  lowwater detect a.jpg b.jpg --model ssd.tflite --json --threshold 0.5
+`;
+
+export interface DetectResult {
+  image: string;
+  inputSha256: string;
+  sourceSize: [number, number];
+  detections: { classId: number; label: string; score: number; box: { ymin: number; xmin: number; ymax: number; xmax: number }; pixels: { left: number; top: number; right: number; bottom: number } }[];
+  latencyMs: number;
+  postprocessMs: number;
+  out?: string;
+}
+
+export async function detectCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      labels: { type: 'string' },
+      threshold: { type: 'string' },
+      out: { type: 'string' },
+      chunks: { type: 'string', default: 'auto' },
+      budget: { type: 'string' },
+      float: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      offline: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout(DETECT_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('detect needs at least one image');
+  if (values.model === undefined) throw new UsageError('detect needs --model FILE (a .tflite SSD with TFLite_Detection_PostProcess)');
+  const threshold = values.threshold === undefined ? -Infinity : Number(values.threshold);
+  if (Number.isNaN(threshold)) throw new UsageError(`--threshold must be a number, got '${values.threshold}'`);
+  const several = positionals.length > 1;
+  if (values.out !== undefined && several && !values.out.includes('{name}')) throw new UsageError(`--out '${values.out}' needs {name} when several images are given`);
+  let budgetBytes: number | undefined;
+  if (values.budget !== undefined) {
+    try {
+      budgetBytes = parseByteSize(values.budget);
+    } catch (e) {
+      throw new UsageError(`--budget: ${(e as Error).message}`);
+    }
+  }
+
+  const log = (s: string) => io.stderr(`lowwater: ${s}`);
+  const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
+  const file = resolved.model;
+  const spec = file.detectionPostProcess;
+  if (!spec) throw new Error(`${resolved.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`);
+  const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
+  const setup: RunSetup = await prepareRun(toRun, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
+  const path = describeNumericPath(file, setup.model);
+  const inp = setup.model.input;
+  const results: DetectResult[] = [];
+  for (const image of positionals) {
+    const img = await decodeImage(image);
+    const bytes = resizeForModel(img, inp.width, inp.height);
+    const run = setup.executor.runPixels(bytes);
+    const t0 = performance.now();
+    const found = detectionsOf(setup.model, run.outputs).filter((d) => d.score >= threshold);
+    const postprocessMs = performance.now() - t0;
+    const detections = found.map((d) => ({
+      classId: d.classId,
+      label: resolved.labels?.[d.classId] || `class ${d.classId}`,
+      score: d.score,
+      box: { ymin: d.ymin, xmin: d.xmin, ymax: d.ymax, xmax: d.xmax },
+      pixels: toPixels(d, img.width, img.height),
+    }));
+    const out = values.out?.replaceAll('{name}', basename(image, extname(image)));
+    if (out) await drawDetections(out, img, detections.map((d): PixelBox => ({ label: d.label, classId: d.classId, score: d.score, ...d.pixels })));
+    results.push({ image, inputSha256: sha256Hex(bytes), sourceSize: [img.width, img.height], detections, latencyMs: run.latencyMs, postprocessMs, ...(out ? { out } : {}) });
+    if (!values.json) {
+      io.stdout(`${image}  (${run.latencyMs.toFixed(1)} ms + post-process ${postprocessMs.toFixed(1)} ms): ${detections.length} detection${detections.length === 1 ? '' : 's'}`);
+      for (const d of detections) {
+        const p = d.pixels;
+        io.stdout(`  ${d.score.toFixed(3)}  ${d.label.padEnd(16)}  [${p.left.toFixed(0)}, ${p.top.toFixed(0)}, ${p.right.toFixed(0)}, ${p.bottom.toFixed(0)}]`);
+      }
+      if (out) io.stdout(`  wrote ${out}`);
+    }
+  }
+  const memory = setup.executor.memoryReport();
+  if (values.json) {
+    io.stdout(
+      JSON.stringify(
+        {
+          model: resolved.description,
+          path: path.path,
+          dequantized: path.dequantized,
+          pathDescription: path.description,
+          postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid },
+          results,
+          memory: { ...memory, chunks: setup.chunks },
+          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.stdout(
+      `model ${resolved.description}\npath ${path.description}\n` +
+        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
+        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
+    );
+  }
+  return 0;
+}

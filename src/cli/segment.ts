@@ -1,0 +1,237 @@
+/**
+ * `lowwater segment IMAGE... [--model NAME|FILE] [--out mask.png] [--overlay overlay.png] [--json]`
+ */
+import { basename, extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
+import { loadModel } from '../load_model.js';
+import { findRegistryEntry } from '../../models/registry.js';
+import { dequantizeModel } from '../importers/dequantize.js';
+import { prepareRun, type RunSetup } from '../run_setup.js';
+import { humanBytes, parseByteSize } from '../../planner/bytes.js';
+import { describeShape } from '../../planner/ir.js';
+import { classCounts, classMapFromOutput, classMapSha256, fuseResizeArgmax, resizeNearest, writeMaskPng, writeOverlay, type ClassMap, type FusedHead } from '../segment/index.js';
+import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
+import { UsageError, type CliIO } from './io.js';
+
+export const DEFAULT_SEGMENT_MODEL = 'deeplabv3_mnv2_pascal';
+
+export const SEGMENT_HELP = `Usage: lowwater segment IMAGE... [options]
+
+Labels every pixel of an image with a semantic segmentation model (Mobile
+DeepLabv3 on MobileNetV2, paper Section 6.3), computed by lowwater's own
+kernels inside one memory arena that the planner sized before loading weights.
+
+Each image is decoded, resized as a whole (no crop, aspect ratio not kept) to
+the model's input size (513x513 for the DeepLab models) with TensorFlow's
+half-pixel bilinear rule, and run. The model's class map (the arg-max over the
+class scores, at the model's input resolution) is the result:
+  - the class counts, in pixels per class label;
+  - the mask sha256: sha256 of the class ids at the model's resolution, one byte
+    per pixel, row-major (the same bytes TFLite's ARG_MAX gives as uint8), so
+    two runs or two engines can be compared exactly;
+  - optionally a mask PNG and an overlay (see below).
+
+Options:
+  --model NAME|FILE   a registry name or a .tflite file (default: ${DEFAULT_SEGMENT_MODEL};
+                      also deeplabv3_mnv2_dm05_pascal, width 0.5). Registry models are
+                      looked up in $LOWWATER_MODELS, then the cache (~/.cache/lowwater),
+                      then downloaded with a sha256 check. A file model must end with
+                      class ids [1,H,W] (ARG_MAX) or class scores [1,H,W,C].
+  --labels FILE       one label per line, line i = class id i (registry models bring
+                      theirs; without labels, classes are named "class i")
+  --out FILE          write the class map as an indexed PNG with the PASCAL VOC
+                      palette, at the image's own size (nearest neighbour): the pixel
+                      values are the class ids, viewers show the VOC colours
+  --overlay FILE      write the image with the class colours blended over it (the
+                      background class left clear); PNG, JPEG or WebP by extension
+  --alpha A           opacity of the overlay colours, 0..1 (default 0.5)
+                      With several images, --out and --overlay must contain {name}
+                      (replaced by each image's file name without extension).
+  --chunks auto|none|N
+                      Section 5.1 channel chunks per inverted residual block
+                      (default auto: the lowest peak memory, then the fastest)
+  --budget BYTES      peak activation memory allowed (e.g. 24MiB); refused with the
+                      smallest feasible peak when too small
+  --float             run a quantized model on the float32 path (dequantized
+                      weights) even when the integer path is available
+  --stream-head on|off
+                      on (default): on the float path, the model's final bilinear
+                      resize and arg-max run row by row after the graph, so the
+                      resized class scores (513x513x21 floats = 22 MB, the largest
+                      tensor of DeepLab) never exist; the class map is bit-identical
+                      to 'off', which runs them inside the planned arena
+  --json              print one JSON object: results[] with classCounts ({label:
+                      pixels}), maskSha256, latencyMs (headMs: the streamed head's
+                      share); path (integer|float32), head (streamed|graph); memory
+                      (arena bytes planned and measured, weights, WebAssembly memory,
+                      and with a streamed head its headWorkBytes and classMapBytes)
+  --offline           never download a model
+  -h, --help          this help
+
+Which arithmetic runs is reported ("path"): the integer path reproduces TFLite's
+uint8 results exactly; the float path on a quantized file is close to them
+(DeepLab 1.0: class counts within 0.1% of TFLite) but not bit-equal, so its mask
+sha256 differs from TFLite's.
+
+Examples:
+  lowwater segment photo.jpg --overlay photo_seg.png
+  lowwater segment bird.png --model deeplabv3_mnv2_dm05_pascal --out bird_mask.png --json
+  lowwater segment a.jpg b.jpg --overlay 'out/{name}.png'
+`;
+
+export interface SegmentResult {
+  image: string;
+  inputSha256: string;
+  /** [width, height] of the decoded image. */
+  sourceSize: [number, number];
+  /** [width, height] of the class map (the model's output resolution). */
+  maskSize: [number, number];
+  classCounts: Record<string, number>;
+  maskSha256: string;
+  /** Graph run plus, with the streamed head, the head's time (also given alone as headMs). */
+  latencyMs: number;
+  headMs?: number;
+  out?: string;
+  overlay?: string;
+}
+
+function outputPath(template: string | undefined, image: string, several: boolean, flag: string): string | undefined {
+  if (template === undefined) return undefined;
+  if (several && !template.includes('{name}')) throw new UsageError(`${flag} '${template}' needs {name} when several images are given`);
+  return template.replaceAll('{name}', basename(image, extname(image)));
+}
+
+export async function segmentCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      labels: { type: 'string' },
+      out: { type: 'string' },
+      overlay: { type: 'string' },
+      alpha: { type: 'string', default: '0.5' },
+      chunks: { type: 'string', default: 'auto' },
+      budget: { type: 'string' },
+      float: { type: 'boolean', default: false },
+      'stream-head': { type: 'string', default: 'on' },
+      json: { type: 'boolean', default: false },
+      offline: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout(SEGMENT_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('segment needs at least one image');
+  const streamHead = values['stream-head'];
+  if (streamHead !== 'on' && streamHead !== 'off') throw new UsageError(`--stream-head must be on or off, got '${streamHead}'`);
+  const alpha = Number(values.alpha);
+  if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be a number from 0 to 1, got '${values.alpha}'`);
+  const several = positionals.length > 1;
+  for (const image of positionals) {
+    outputPath(values.out, image, several, '--out');
+    outputPath(values.overlay, image, several, '--overlay');
+  }
+  let budgetBytes: number | undefined;
+  if (values.budget !== undefined) {
+    try {
+      budgetBytes = parseByteSize(values.budget);
+    } catch (e) {
+      throw new UsageError(`--budget: ${(e as Error).message}`);
+    }
+  }
+
+  const log = (s: string) => io.stderr(`lowwater: ${s}`);
+  const spec = values.model ?? DEFAULT_SEGMENT_MODEL;
+  const entry = findRegistryEntry(spec);
+  if (entry && entry.task !== 'segment') throw new UsageError(`'${entry.name}' is a ${entry.task} model; segment needs a segmentation model (run 'lowwater models')`);
+  const resolved = await loadModel(spec, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
+  const file = resolved.model;
+  const outT = file.graph.tensors[file.graph.outputs[0]!]!;
+  const rank = outT.shape.length;
+  if (!((rank === 3 && outT.shape[0] === 1) || (rank === 4 && outT.shape[0] === 1))) {
+    throw new Error(`${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
+  }
+  const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
+  const runOptions = { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) };
+  // The streamed head is float arithmetic: used when the truncated model runs on the float path.
+  let head: FusedHead | null = null;
+  let setup: RunSetup | undefined;
+  const split = streamHead === 'on' ? fuseResizeArgmax(toRun) : null;
+  if (split) {
+    const s = await prepareRun(split.model, runOptions);
+    if (describeNumericPath(file, s.model).path === 'float32') [head, setup] = [split, s];
+  }
+  setup ??= await prepareRun(toRun, runOptions);
+  const path = describeNumericPath(file, setup.model);
+  const { executor } = setup;
+  const inp = setup.model.input;
+  const results: SegmentResult[] = [];
+  for (const image of positionals) {
+    const img = await decodeImage(image);
+    const bytes = resizeForModel(img, inp.width, inp.height);
+    const run = executor.runPixels(bytes);
+    const t0 = performance.now();
+    const map: ClassMap = head ? head.classMap(run.outputs[0] as Float32Array) : classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
+    const headMs = performance.now() - t0;
+    const out = outputPath(values.out, image, several, '--out');
+    const overlay = outputPath(values.overlay, image, several, '--overlay');
+    if (out) await writeMaskPng(out, resizeNearest(map, img.width, img.height));
+    if (overlay) await writeOverlay(overlay, img, map, { alpha });
+    const r: SegmentResult = {
+      image,
+      inputSha256: sha256Hex(bytes),
+      sourceSize: [img.width, img.height],
+      maskSize: [map.width, map.height],
+      classCounts: classCounts(map, resolved.labels),
+      maskSha256: classMapSha256(map),
+      latencyMs: run.latencyMs + headMs,
+      ...(head ? { headMs } : {}),
+      ...(out ? { out } : {}),
+      ...(overlay ? { overlay } : {}),
+    };
+    results.push(r);
+    if (!values.json) {
+      io.stdout(`${image}  (${r.latencyMs.toFixed(1)} ms)`);
+      const total = map.width * map.height;
+      const rows = Object.entries(r.classCounts).sort((a, b) => b[1] - a[1]);
+      const w = Math.max(...rows.map(([k]) => k.length));
+      for (const [label, n] of rows) io.stdout(`  ${label.padEnd(w)}  ${((100 * n) / total).toFixed(2).padStart(6)}%  ${String(n).padStart(8)} px`);
+      io.stdout(`  mask sha256 ${r.maskSha256} (${map.width}x${map.height})`);
+      if (out) io.stdout(`  wrote ${out}`);
+      if (overlay) io.stdout(`  wrote ${overlay}`);
+    }
+  }
+  const memory = executor.memoryReport();
+  // The streamed head's own memory: two resized source rows, and the class map it writes.
+  const headMemory = head ? { headWorkBytes: head.workBytes, classMapBytes: head.params.outH * head.params.outW } : {};
+  if (values.json) {
+    io.stdout(
+      JSON.stringify(
+        {
+          model: resolved.description,
+          path: path.path,
+          dequantized: path.dequantized,
+          pathDescription: path.description,
+          head: head ? 'streamed' : 'graph',
+          results,
+          memory: { ...memory, ...headMemory, chunks: setup.chunks },
+          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
+        },
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.stdout(
+      `model ${resolved.description}\npath ${path.description}\n` +
+        (head ? `head: resize + arg-max streamed after the graph (${humanBytes(head.workBytes)} of rows + ${humanBytes(head.params.outH * head.params.outW)} class map outside the arena)\n` : '') +
+        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
+        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
+    );
+  }
+  return 0;
+}
