@@ -3,7 +3,7 @@
  * [module data | packed weights | activation arena], sized exactly for that
  * plan before any weight is written. The arena offsets are the planner's.
  */
-import { tensorBytes, tensorElements } from '../../planner/ir.js';
+import { describeShape, tensorBytes, tensorElements } from '../../planner/ir.js';
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
@@ -12,6 +12,7 @@ import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
 import { lowerPlan, type Call } from './lower.js';
+import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
   /**
@@ -39,9 +40,11 @@ export interface MemoryReport {
 }
 
 export interface RunResult {
-  /** Copy of the first graph output. */
+  /** Copy of the first graph output (integer path: its real values, scale · (q − zero point)). */
   output: Float32Array;
   latencyMs: number;
+  /** Integer path: the raw quantized bytes of the first graph output. */
+  raw?: Uint8Array | Int8Array;
 }
 
 export class ArenaTooSmallError extends Error {
@@ -65,13 +68,16 @@ export class Executor {
     private readonly calls: Call[],
     private readonly measure: boolean,
     private readonly debug: boolean,
+    /** The graph runs on the q8 kernels (quantized tensors as imported). */
+    readonly integer: boolean,
   ) {}
 
   static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions = {}): Promise<Executor> {
-    checkPlanFits(model, plan);
+    const integer = isIntegerGraph(model.graph);
+    checkPlanFits(model, plan, integer);
     verifyPlan(model.graph, plan);
     const debug = options.debug ?? false;
-    const program = lowerPlan(model, plan);
+    const program = integer ? lowerPlanQ8(model, plan) : lowerPlan(model, plan);
     const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
     let kernels: Kernels = instantiateKernels(await loadKernels({ debug }), memory);
@@ -100,12 +106,13 @@ export class Executor {
         return layout.arenaBase + b.offset;
       },
     });
-    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug);
+    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug, integer);
     return self;
   }
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
   runFloat(input: Float32Array): RunResult {
+    if (this.integer) throw new Error(`'${this.model.source}' runs on the integer path: give it quantized input bytes (runQuantized or runPixels)`);
     const inId = this.model.graph.inputs[0]!;
     const inT = this.model.graph.tensors[inId]!;
     if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`);
@@ -134,7 +141,43 @@ export class Executor {
 
   /** Runs on RGB uint8 pixels (model input size), normalizing them as the model expects. */
   runPixels(pixels: Uint8Array): RunResult {
+    if (this.integer) return this.runQuantized(quantizedPixels(this.model, pixels));
     return this.runFloat(normalizePixels(this.model, pixels));
+  }
+
+  /**
+   * Integer path: runs on the bytes of the first graph input (its own dtype and
+   * quantization) and returns the raw bytes of the first output, plus their real values.
+   */
+  runQuantized(input: Uint8Array | Int8Array): RunResult {
+    if (!this.integer) throw new Error(`'${this.model.source}' runs on the float path: use runFloat or runPixels`);
+    const g = this.model.graph;
+    const inT = g.tensors[g.inputs[0]!]!;
+    if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} bytes; '${inT.name}' needs ${tensorElements(inT)} ${describeShape(inT.shape)}`);
+    const mem = new Uint8Array(this.memory.buffer);
+    const canary = CANARY_BYTES[this.runs % CANARY_BYTES.length]!;
+    if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
+    const t0 = performance.now();
+    mem.set(new Uint8Array(input.buffer, input.byteOffset, input.length), this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!);
+    if (this.debug) {
+      for (let i = 0; i < this.calls.length; i++) {
+        this.step = i;
+        this.calls[i]!();
+      }
+      this.step = -1;
+    } else {
+      for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
+    }
+    const outT = g.tensors[g.outputs[0]!]!;
+    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(outT.id)!;
+    const n = tensorElements(outT);
+    const raw = outT.dtype === 'i8' ? new Int8Array(this.memory.buffer.slice(at, at + n)) : new Uint8Array(this.memory.buffer.slice(at, at + n));
+    const latencyMs = performance.now() - t0;
+    if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
+    this.runs++;
+    const s = outT.quant?.scale[0] ?? 1;
+    const z = outT.quant?.zeroPoint[0] ?? 0;
+    return { output: Float32Array.from(raw, (q) => s * (q - z)), raw, latencyMs };
   }
 
   memoryReport(): MemoryReport {
@@ -163,16 +206,36 @@ export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32
 }
 
 /**
- * Refuses a plan whose arena cannot hold what it places, before any memory is
- * created: every buffer must lie inside the arena and be big enough for its tensor.
+ * Integer path input: the RGB bytes as they are for a uint8 input whose quantization is
+ * the model's pixel normalization (TFLite uint8 models); an int8 input on the same grid
+ * shifted by 128 gets p − 128.
  */
-function checkPlanFits(model: LoadedModel, plan: Plan): void {
+export function quantizedPixels(model: LoadedModel, pixels: Uint8Array): Uint8Array | Int8Array {
+  const n = model.input;
+  const want = n.height * n.width * n.channels;
+  if (pixels.length !== want) throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+  const inT = model.graph.tensors[model.graph.inputs[0]!]!;
+  const norm = n.normalization;
+  const q = inT.quant;
+  const sameScale = norm.kind === 'quantized' && q && q.scale[0] === norm.scale;
+  if (inT.dtype === 'u8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint) return pixels;
+  if (inT.dtype === 'i8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint - 128) return Int8Array.from(pixels, (p) => p - 128);
+  throw new Error(`input '${inT.name}' (${inT.dtype}, quantization ${JSON.stringify(q ?? null)}) does not take RGB bytes as they are; run the float path (--float)`);
+}
+
+/**
+ * Refuses a plan whose arena cannot hold what it places, before any memory is
+ * created: every buffer must lie inside the arena and be big enough for its tensor
+ * (float path: float32 everywhere; integer path: each tensor's own dtype).
+ */
+function checkPlanFits(model: LoadedModel, plan: Plan, integer = false): void {
   for (const b of plan.buffers) {
     if (b.offset < 0 || b.offset + b.bytes > plan.arenaBytes) {
       throw new ArenaTooSmallError(`plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`);
     }
     if (b.tensor >= 0) {
-      const need = tensorBytes({ ...model.graph.tensors[b.tensor]!, dtype: 'f32' });
+      const t = model.graph.tensors[b.tensor]!;
+      const need = tensorBytes(integer ? t : { ...t, dtype: 'f32' });
       if (b.bytes < need && b.aliasOf === undefined) throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
     }
   }
