@@ -61,16 +61,35 @@ export const RQ_BYTES: usize = 48;
   return ext8lo<T>(v128.load8_splat(p));
 }
 
+/** 1.5·2^23: adding it to a float32 of magnitude < 2^22 leaves rint_half_even(v) in the low mantissa bits. */
+// @ts-ignore: decorator
+@inline export const MAGIC: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline export const MAGIC_BITS: i32 = 0x4b400000;
+
+/** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
+// @ts-ignore: decorator
+@inline export function rqLo(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq))); }
+// @ts-ignore: decorator
+@inline export function rqHi(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq))); }
+// @ts-ignore: decorator
+@inline export function rqMz(rq: usize): v128 { return i32x4.splat(MAGIC_BITS - load<i32>(rq)); }
+
 /**
- * Requantize 8 channels (acc a0 = channels 0..3, a1 = 4..7; multipliers s0, s1) to
- * i16x8 values in [lo, hi]. vlo, vhi are lo − z and hi − z; vz is z.
+ * Requantize 8 channels (acc a0 = channels 0..3, a1 = 4..7; multipliers s0, s1) to i16x8
+ * values in [lo, hi]: f = f32(acc)·s clamped to [lo − z, hi − z] (integers, so clamping
+ * before rounding is the same as after), then rounded half to even and offset by z in one
+ * step: bits(f + 1.5·2^23) − (bits(1.5·2^23) − z). flo, fhi, vmz come from rqLo/rqHi/rqMz.
  */
 // @ts-ignore: decorator
-@inline export function requant8(a0: v128, a1: v128, s0: v128, s1: v128, vz: v128, vlo: v128, vhi: v128): v128 {
-  let i0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(a0), s0)));
-  let i1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(a1), s1)));
-  i0 = i32x4.add(i32x4.min_s(i32x4.max_s(i0, vlo), vhi), vz);
-  i1 = i32x4.add(i32x4.min_s(i32x4.max_s(i1, vlo), vhi), vz);
+@inline export function requant8(a0: v128, a1: v128, s0: v128, s1: v128, vmz: v128, flo: v128, fhi: v128): v128 {
+  const m = f32x4.splat(MAGIC);
+  let f0 = f32x4.mul(f32x4.convert_i32x4_s(a0), s0);
+  let f1 = f32x4.mul(f32x4.convert_i32x4_s(a1), s1);
+  f0 = f32x4.pmin(f32x4.pmax(f0, flo), fhi);
+  f1 = f32x4.pmin(f32x4.pmax(f1, flo), fhi);
+  const i0 = i32x4.sub(f32x4.add(f0, m), vmz);
+  const i1 = i32x4.sub(f32x4.add(f1, m), vmz);
   return i16x8.narrow_i32x4_s(i0, i1);
 }
 

@@ -12,7 +12,7 @@
 // Output: a window [oy0, oy1) × [ox0, ox1) of the OC channels, stored contiguously
 // (pixel stride OC bytes): the whole tensor for an op, or the expanded-chunk window of a
 // fused block whose expansion is the stem conv.
-import { pair, single, requant8, narrowBytes, storeBytes } from './q8_common';
+import { pair, single, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
 
 /** 4 horizontally adjacent output pixels × 8 channels, every tap inside the image. */
 // @ts-ignore: decorator
@@ -109,10 +109,7 @@ import { pair, single, requant8, narrowBytes, storeBytes } from './q8_common';
 export function conv2d<T>(x: usize, H: i32, W: i32, C: i32, y: usize, oy0: i32, oy1: i32, ox0: i32, ox1: i32, OC: i32, ops: i32,
                           kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
                           w: usize, b: usize, s: usize, rq: usize, zx: i32): void {
-  const z = load<i32>(rq);
-  const vz = i32x4.splat(z);
-  const vlo = i32x4.splat(load<i32>(rq, 4) - z);
-  const vhi = i32x4.splat(load<i32>(rq, 8) - z);
+  const vz = rqMz(rq), vlo = rqLo(rq), vhi = rqHi(rq);
   const vpad = i16x8.splat(<i16>zx);
   const CP = (C + 1) >> 1;
   const panelBytes = <usize>(kh * kw * CP) << 5;

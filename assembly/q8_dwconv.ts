@@ -13,7 +13,7 @@
 // computed. Every tap inside the image must lie inside the window (the caller's contract).
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 8 recomputes the last 8 channels (same values); C < 8 loads only C bytes.
-import { load8x8, loadBytes, ext8lo, requant8, narrowBytes, storeBytes } from './q8_common';
+import { load8x8, loadBytes, ext8lo, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
 
 /** 8 channels at offset c of one pixel; taps[i] = 0 marks a padded tap (reads the zero point). */
 // @ts-ignore: decorator
@@ -68,10 +68,7 @@ export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W
                              y: usize, oy0: i32, oy1: i32, ox0: i32, ox1: i32,
                              sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
                              w: usize, ws: usize, b: usize, s: usize, rq: usize, zx: i32): void {
-  const z = load<i32>(rq);
-  const vz = i32x4.splat(z);
-  const vlo = i32x4.splat(load<i32>(rq, 4) - z);
-  const vhi = i32x4.splat(load<i32>(rq, 8) - z);
+  const vz = rqMz(rq), vlo = rqLo(rq), vhi = rqHi(rq);
   const vpad = i16x8.splat(<i16>zx);
   const Cu = <usize>C;
   const pixS = Cu;

@@ -12,27 +12,25 @@
 // Rows: blocks of 4 rows × 8 channels in registers; a last block of 3 rows aliases its
 // missing row onto the last real one (same values stored twice, loads before stores);
 // tails of 1-2 rows take the one-row kernel. Nothing outside [0, M) rows is touched.
-import { pair, single, requant8, narrowBytes, storeBytes, residual8, loadBytes, ext8lo } from './q8_common';
+import { pair, single, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes, residual8, loadBytes, ext8lo, load8x8 } from './q8_common';
 import { loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 
 // @ts-ignore: decorator
 @inline const GROUP_BYTES: usize = 24576;
 
+/** Residual ADD constants of an `rq` block, splatted once per kernel call. */
+// @ts-ignore: decorator
+@inline function resVec(rq: usize, off: usize): v128 { return i32x4.splat(load<i32>(rq + off)); }
+
 /**
  * One row's 8 channels: requantize, optional residual add, store nr bytes.
- * c0, c1: int32 accumulators; sp: multipliers of these channels; r: residual row pointer (channel n0).
+ * c0, c1: int32 accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
  */
 // @ts-ignore: decorator
-@inline function epilogue<T>(c0: v128, c1: v128, s0: v128, s1: v128, rq: usize, res: bool, rp: usize, yp: usize, nr: i32): void {
-  const z = load<i32>(rq);
-  let v = requant8(c0, c1, s0, s1, i32x4.splat(z), i32x4.splat(load<i32>(rq, 4) - z), i32x4.splat(load<i32>(rq, 8) - z));
-  if (res) {
-    const zY = load<i32>(rq, 32);
-    const shift = load<i32>(rq, 28);
-    const r = ext8lo<T>(loadBytes(rp, nr));
-    v = residual8(v, r, i32x4.splat(z), i32x4.splat(load<i32>(rq, 16)), i32x4.splat(load<i32>(rq, 20)), i32x4.splat(load<i32>(rq, 24)),
-                  i32x4.splat(1 << (shift - 1)), shift, i32x4.splat(zY), i32x4.splat(load<i32>(rq, 36) - zY), i32x4.splat(load<i32>(rq, 40) - zY));
-  }
+@inline function epilogue<T>(c0: v128, c1: v128, s0: v128, s1: v128, vmz: v128, flo: v128, fhi: v128, res: bool, rp: usize, yp: usize, nr: i32,
+                             vzP: v128, vzR: v128, vmP: v128, vmR: v128, vrnd: v128, shift: i32, vzY: v128, vloY: v128, vhiY: v128): void {
+  let v = requant8(c0, c1, s0, s1, vmz, flo, fhi);
+  if (res) v = residual8(v, ext8lo<T>(loadBytes(rp, nr)), vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
   storeBytes(yp, narrowBytes<T>(v), nr);
 }
 
@@ -43,8 +41,13 @@ import { loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32, b: usize, s: usize,
                           y: usize, ys: usize, rq: usize, res: usize, rs: usize): void {
   const hasRes = res != 0 && load<i32>(rq, 12) != 0;
+  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
+  const vzP = resVec(rq, 0), vzR = resVec(rq, 16), vmP = resVec(rq, 20), vmR = resVec(rq, 24), shift = load<i32>(rq, 28);
+  const vrnd = i32x4.splat(1 << (shift - 1)), vzY = resVec(rq, 32);
+  const vloY = i32x4.sub(resVec(rq, 36), vzY), vhiY = i32x4.sub(resVec(rq, 40), vzY);
   const KP = (K + 1) >> 1;
   const K2 = K & ~1;
+  const K8 = K & ~7;
   const odd = K & 1;
   const panelBytes = <usize>KP << 5;
   const group = max(1, <i32>(GROUP_BYTES / panelBytes)) << 3;
@@ -64,7 +67,58 @@ export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32,
         let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
         let a0 = xr0, a1 = xr1, a2 = xr2, a3 = xr3;
         let wp = wp0;
-        for (let k = 0; k < K2; k += 2) {
+        let k = 0;
+        // 8 inputs per step: each row's 8 bytes widen once (one load8x8); i32x4 shuffles
+        // broadcast its 4 pairs.
+        for (; k < K8; k += 8) {
+          const x0 = load8x8<T>(a0), x1 = load8x8<T>(a1), x2 = load8x8<T>(a2), x3 = load8x8<T>(a3);
+          {
+            const w0 = v128.load(wp, 0), w1 = v128.load(wp, 16);
+            let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          }
+          {
+            const w0 = v128.load(wp, 32), w1 = v128.load(wp, 48);
+            let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          }
+          {
+            const w0 = v128.load(wp, 64), w1 = v128.load(wp, 80);
+            let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          }
+          {
+            const w0 = v128.load(wp, 96), w1 = v128.load(wp, 112);
+            let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          }
+          a0 += 8; a1 += 8; a2 += 8; a3 += 8; wp += 128;
+        }
+        for (; k < K2; k += 2) {
           const w0 = v128.load(wp), w1 = v128.load(wp, 16);
           let v = pair<T>(a0);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
@@ -91,10 +145,10 @@ export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32,
         const yo = y + <usize>n0, ro = res + <usize>n0;
         const mr = <usize>m0;
         // Highest row first: when rows alias (last block) every alias stores the same values.
-        epilogue<T>(c30, c31, s0, s1, rq, hasRes, ro + (mr + o3) * rs, yo + (mr + o3) * ys, nr);
-        epilogue<T>(c20, c21, s0, s1, rq, hasRes, ro + (mr + o2) * rs, yo + (mr + o2) * ys, nr);
-        epilogue<T>(c10, c11, s0, s1, rq, hasRes, ro + (mr + o1) * rs, yo + (mr + o1) * ys, nr);
-        epilogue<T>(c00, c01, s0, s1, rq, hasRes, ro + mr * rs, yo + mr * ys, nr);
+        epilogue<T>(c30, c31, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o3) * rs, yo + (mr + o3) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+        epilogue<T>(c20, c21, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o2) * rs, yo + (mr + o2) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+        epilogue<T>(c10, c11, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o1) * rs, yo + (mr + o1) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+        epilogue<T>(c00, c01, s0, s1, vmz, flo, fhi, hasRes, ro + mr * rs, yo + mr * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
         wp0 += panelBytes;
       }
     }
@@ -109,7 +163,7 @@ export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32,
       dotRow<T>(x + mu * xs, K, wp, b + cb);
       c0 = rowAcc0; c1 = rowAcc1;
       wp += panelBytes;
-      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), rq, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr);
+      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), vmz, flo, fhi, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
     }
   }
 }
@@ -161,6 +215,7 @@ let rowAcc1: v128 = i32x4.splat(0);
 export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: usize, N: i32, b: usize,
                            acc: usize, as: usize, init: i32): void {
   const K2 = K & ~1;
+  const K8 = K & ~7;
   const odd = K & 1;
   const Mb = (M & 3) == 3 ? M : M & ~3;
   for (let m0 = 0; m0 < Mb; m0 += 4) {
@@ -191,7 +246,56 @@ export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: us
       }
       let a0 = xr0, a1 = xr1, a2 = xr2, a3 = xr3;
       let wp = wpanel;
-      for (let k = 0; k < K2; k += 2) {
+      let k = 0;
+      for (; k < K8; k += 8) {
+        const x0 = load8x8<T>(a0), x1 = load8x8<T>(a1), x2 = load8x8<T>(a2), x3 = load8x8<T>(a3);
+        {
+          const w0 = v128.load(wp, 0), w1 = v128.load(wp, 16);
+          let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        }
+        {
+          const w0 = v128.load(wp, 32), w1 = v128.load(wp, 48);
+          let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        }
+        {
+          const w0 = v128.load(wp, 64), w1 = v128.load(wp, 80);
+          let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        }
+        {
+          const w0 = v128.load(wp, 96), w1 = v128.load(wp, 112);
+          let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        }
+        a0 += 8; a1 += 8; a2 += 8; a3 += 8; wp += 128;
+      }
+      for (; k < K2; k += 2) {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16);
         let v = pair<T>(a0);
         c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
@@ -273,6 +377,10 @@ export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: us
 export function requantAcc<T>(acc: usize, M: i32, N: i32, as: usize, s: usize, y: usize, ys: usize,
                               rq: usize, res: usize, rs: usize): void {
   const hasRes = res != 0 && load<i32>(rq, 12) != 0;
+  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
+  const vzP = resVec(rq, 0), vzR = resVec(rq, 16), vmP = resVec(rq, 20), vmR = resVec(rq, 24), shift = load<i32>(rq, 28);
+  const vrnd = i32x4.splat(1 << (shift - 1)), vzY = resVec(rq, 32);
+  const vloY = i32x4.sub(resVec(rq, 36), vzY), vhiY = i32x4.sub(resVec(rq, 40), vzY);
   for (let m = 0; m < M; m++) {
     const mu = <usize>m;
     const ar = acc + mu * as;
@@ -282,7 +390,7 @@ export function requantAcc<T>(acc: usize, M: i32, N: i32, as: usize, s: usize, y
       let c0: v128, c1: v128;
       if (nr == 8) { c0 = v128.load(ar + cb); c1 = v128.load(ar + cb, 16); }
       else { c0 = loadPartial8lo(ar + cb, nr); c1 = loadPartial8hi(ar + cb, nr); }
-      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), rq, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr);
+      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), vmz, flo, fhi, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
     }
   }
 }
