@@ -33,6 +33,7 @@ export const D_SIGNED = 0, D_EXP_KIND = 1, D_HX = 2, D_WX = 3, D_CIN = 4, D_HE =
 import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
+import { loadq } from './q8_common';
 
 // @ts-ignore: decorator
 @inline function f(desc: usize, i: i32): i32 { return load<i32>(desc + (<usize>i << 2)); }
@@ -63,6 +64,29 @@ function expandWindow<T>(desc: usize, wb: usize, x: usize, e: usize, er0: i32, e
     } else {
       conv2d<T>(x, f(desc, D_HX), wx, cin, yo, er0, er1, ec0, ec1, n, gc, f(desc, D_EKH), f(desc, D_EKW), f(desc, D_ESH), f(desc, D_ESW),
                 f(desc, D_EDH), f(desc, D_EDW), f(desc, D_EPT), f(desc, D_EPL), w, b, s, rq, f(desc, D_ZX));
+    }
+  }
+}
+
+/**
+ * Projection of output channels [n0, n0+N) when n0 is not on an 8-channel panel (the last
+ * resort of the tiling: an accumulator of fewer than 8 channels): scalar int32 dot products
+ * reading the packed weights lane by lane. acc: M rows of N int32.
+ */
+function projScalar<T>(d: usize, M: i32, gc: i32, g0: i32, u: i32, wProj: usize, ps: usize, uProj: usize,
+                       n0: i32, N: i32, bProj: usize, acc: usize, first: i32): void {
+  for (let m = 0; m < M; m++) {
+    for (let i = 0; i < N; i++) {
+      const n = n0 + i;
+      const wn = wProj + <usize>(n >> 3) * ps + (<usize>(n & 7) << 2);
+      const ap = acc + (<usize>(m * N + i) << 2);
+      let a = first ? load<i32>(bProj + (<usize>n << 2)) : load<i32>(ap);
+      for (let j = 0; j < gc; j++) {
+        const kk = g0 + j;
+        const wk = u == 8 ? wn + (<usize>(kk >> 1) << 5) + (<usize>(kk & 1) << 1) : wn + <usize>kk * uProj;
+        a += loadq<T>(d + <usize>(m * gc + j)) * <i32>load<i16>(wk);
+      }
+      store<i32>(ap, a);
     }
   }
 }
@@ -98,7 +122,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       const gc = min(G, cexp - g0);
       expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc);
       dwconv3x3<T>(e, er0, ec0, ec1 - ec0, he, we, gc, d, r0, r1, q0, q1, sh, sw, dh, dw, pt, pl,
-                   wDw + (<usize>g0 << 1), wsDw, bDw + (<usize>g0 << 2), sDw + (<usize>g0 << 2), rqDw, zE);
+                   wDw + (<usize>g0 << 2), wsDw, bDw + (<usize>g0 << 2), sDw + (<usize>g0 << 2), rqDw, zE);
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
         const w = wProj + <usize>(n0 >> 3) * psProj;
@@ -112,7 +136,9 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
         continue;
       }
       const first = g0 == 0 ? 1 : 0;
-      if (u == 8) {
+      if (n0 & 7) {
+        projScalar<T>(d, M, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first);
+      } else if (u == 8) {
         gemmAcc<T>(d, M, gc, <usize>gc, wProj + <usize>(g0 >> 3) * uProj + <usize>(n0 >> 3) * psProj, psProj, N,
                    bProj + (<usize>n0 << 2), acc, as, first);
       } else {

@@ -45,11 +45,11 @@ export function q8_conv2d(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, O
   else conv2d<u8>(x, H, W, C, y, 0, OH, 0, OW, OC, OC, kh, kw, sh, sw, dh, dw, padTop, padLeft, w, b, s, rq, zx);
 }
 
-/** Depthwise 3x3 of x [H][W][C] into y [OH][OW][C]; w from packQ8Depthwise (taps ws bytes apart); zx pads. */
+/** Depthwise 3x3 of x [H][W][C] into y [OH][OW][C]; w from packQ8Depthwise (tap pairs ws bytes apart); zx pads. */
 export function q8_dwconv3x3(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
                              sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
                              w: usize, ws: i32, b: usize, s: usize, rq: usize, zx: i32, sg: i32): void {
-  assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && ws >= C * 2, 'q8 arguments');
+  assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && ws >= C * 4, 'q8 arguments');
   assert(sh > 0 && sw > 0 && dh > 0 && dw > 0, 'q8 arguments');
   if (sg) dwconv3x3<i8>(x, 0, 0, W, H, W, C, y, 0, OH, 0, OW, sh, sw, dh, dw, padTop, padLeft, w, <usize>ws, b, s, rq, zx);
   else dwconv3x3<u8>(x, 0, 0, W, H, W, C, y, 0, OH, 0, OW, sh, sw, dh, dw, padTop, padLeft, w, <usize>ws, b, s, rq, zx);

@@ -16,7 +16,7 @@ import type { ConstData, LoadedModel } from '../model.js';
 import { UnsupportedOpError, WeightsImage, type BindContext, type Call, type LoweredProgram } from './lower.js';
 import {
   foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, packQ8Gemm, padQ8DepthwiseScales, padQ8Scales,
-  q8DepthwiseStride, q8OutputParams, Q8_NR,
+  q8DepthwisePairBytes, q8OutputParams, Q8_NR,
 } from '../kernels/q8_pack.js';
 import { activationRange, addParams, dtypeRange, meanScale } from '../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../reference/q8_interpreter.js';
@@ -148,7 +148,7 @@ function lowerDepthwise(model: LoadedModel, W: WeightsImage, op: DepthwiseConv2D
   const pb = W.add(foldQ8DepthwiseBias(biasConst(model, op.bias, op), w, x.c, zw, xq.z));
   const ps = W.add(padQ8DepthwiseScales(scale, x.c));
   const prq = W.add(q8OutputParams(yq.z, lo, hi));
-  const ws = q8DepthwiseStride(x.c) * 2;
+  const ws = q8DepthwisePairBytes(x.c);
   return (c) => {
     const xs = c.tensor(op.inputs[0]!), ys = c.tensor(op.outputs[0]!), wa = c.weight(pw), ba = c.weight(pb), sa = c.weight(ps), rq = c.weight(prq), k = c.k;
     return () => k.q8_dwconv3x3(xs, x.h, x.w, x.c, ys, y.h, y.w, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wa, ws, ba, sa, rq, xq.z, sg);
@@ -388,7 +388,7 @@ function lowerBlock(model: LoadedModel, plan: Plan, W: WeightsImage, step: Block
   set(D.EPT, expand.pad.top); set(D.EPL, expand.pad.left);
   set(D.DSH, dw.stride[0]); set(D.DSW, dw.stride[1]); set(D.DDH, dw.dilation[0]); set(D.DDW, dw.dilation[1]); set(D.DPT, dw.pad.top); set(D.DPL, dw.pad.left);
   set(D.ZX, eq.x.z); set(D.ZE, dq.x.z);
-  set(D.UNIT, u); set(D.UEXP, uExp); set(D.UPROJ, uProj); set(D.PSPROJ, psProj); set(D.WSDW, q8DepthwiseStride(Cexp) * 2);
+  set(D.UNIT, u); set(D.UEXP, uExp); set(D.UPROJ, uProj); set(D.PSPROJ, psProj); set(D.WSDW, q8DepthwisePairBytes(Cexp));
   set(D.NTILES, tiling.tiles.length);
   tiling.tiles.forEach((t, i) => {
     desc.set([t.r0, t.r1, t.q0, t.q1, t.n0, t.n1, t.G, t.acc, t.accOffset], D.TILES + i * D.TILE_WORDS);

@@ -10,10 +10,11 @@
  *   A. bands of R output rows × all columns × all output channels;
  *   B. when not even one row fits: runs of pixels of one row;
  *   C. when not even one pixel fits: one pixel × a range of output channels (its
- *      inner channels are recomputed for each range).
+ *      inner channels are recomputed for each range): 8-channel panels, and when not
+ *      even 8 accumulators fit, fewer (the kernel's scalar projection path).
  * Within a tile, inner channels go in groups of G (a multiple of the unit u = 8, or
- * u = 1 when the buffers cannot hold 8 channels of a tile's windows); one group holding
- * every inner channel needs no accumulator at all. Integer sums are exact, so any tiling
+ * u = 1 when the buffers cannot hold 8 channels of a tile's windows); with unit 8, one
+ * group holding every inner channel needs no accumulator at all. Integer sums are exact, so any tiling
  * gives the same bytes; among the tilings that fit, each band takes the one with the
  * lowest estimated cost per output row (recomputed halo rows, accumulator traffic,
  * per-group overhead).
@@ -71,7 +72,7 @@ export class TilingError extends Error {
   }
 }
 
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Fixed cost of one group of one tile (kernel set-up), in multiply-add units. */
 const GROUP_OVERHEAD = 4000;
@@ -110,12 +111,18 @@ function bestGroup(g: BlockGeometry, u: number, r0: number, r1: number, q0: numb
     const d = pix * G;
     if (e > g.eBytes || d > g.dBytes) continue;
     const groups = Math.ceil(g.Cexp / G);
+    // The direct projection (no accumulator) reads the 8-channel panels of unit 8 from a panel start.
+    const direct = groups === 1 && u === 8;
+    if (direct && n0 % 8 !== 0) continue;
     let acc = ACC_NONE;
     let accOffset = 0;
-    if (groups > 1) {
-      if (g.eBytes - align16(e) >= accBytes) { acc = ACC_E; accOffset = align16(e); }
-      else if (g.dBytes - align16(d) >= accBytes) { acc = ACC_D; accOffset = align16(d); }
+    if (!direct) {
+      // Word-aligned when there is room (WASM loads need no alignment, so tight buffers pack).
+      if (g.eBytes - align4(e) >= accBytes) { acc = ACC_E; accOffset = align4(e); }
+      else if (g.dBytes - align4(d) >= accBytes) { acc = ACC_D; accOffset = align4(d); }
       else if (yFree >= accBytes) { acc = ACC_Y; accOffset = yStart; }
+      else if (g.eBytes - e >= accBytes) { acc = ACC_E; accOffset = e; }
+      else if (g.dBytes - d >= accBytes) { acc = ACC_D; accOffset = d; }
       else continue;
     }
     // Cost in multiply-adds: the expansion of the window (halo rows/cols recomputed, 8-wide
@@ -163,16 +170,25 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
         q0 += run.Wt;
         continue;
       }
-      // C: one pixel, output channels in ranges of 8.
+      // C: one pixel, output channels in ranges of 8 (panel-aligned; fewer, as a last resort).
       let n0 = 0;
       while (n0 < g.Cout) {
         let got: { n1: number; c: Candidate } | undefined;
-        for (let n1 = Math.min(g.Cout, n0 + 8); ; n1 = Math.min(g.Cout, n1 + 8)) {
-          const start = (r0 * g.Wd + q0) * g.Cout + n0;
+        const start = (r0 * g.Wd + q0) * g.Cout + n0;
+        const step = n0 % 8 === 0 ? 8 : 1;
+        for (let n1 = Math.min(g.Cout, n0 + step); ; n1 = Math.min(g.Cout, n1 + step)) {
           const c = bestGroup(g, u, r0, r0 + 1, q0, q0 + 1, n0, n1, yBytes - start, start);
           if (!c) break;
           got = { n1, c };
           if (n1 === g.Cout) break;
+        }
+        if (!got && step === 8) {
+          // Not even 8 accumulators fit: take as many single channels as do.
+          for (let n1 = n0 + 1; n1 < Math.min(g.Cout, n0 + 8) + 1; n1++) {
+            const c = bestGroup(g, u, r0, r0 + 1, q0, q0 + 1, n0, n1, yBytes - start, start);
+            if (!c) break;
+            got = { n1, c };
+          }
         }
         if (!got) return undefined;
         tiles.push({ r0, r1: r0 + 1, q0, q1: q0 + 1, n0, n1: got.n1, G: got.c.G, acc: got.c.acc, accOffset: got.c.accOffset });
@@ -187,8 +203,9 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
 
 /**
  * Tiles covering the block's output exactly once, in raster order, within E and D.
- * Throws TilingError (with the sizes) when even one pixel and 8 output channels with
- * one inner channel cannot be placed.
+ * Throws TilingError (with the sizes) when some pixel cannot place even one output
+ * channel's accumulator (4 bytes) with one inner channel: the planner would have to
+ * give the block that much more scratch.
  */
 export function planBlockTiles(g: BlockGeometry): BlockTiling {
   const t8 = plan(g, 8);
@@ -197,6 +214,6 @@ export function planBlockTiles(g: BlockGeometry): BlockTiling {
   if (t1) return { unit: 1, tiles: t1 };
   throw new TilingError(
     `block E ${g.He}x${g.We}x${g.Cexp} → D ${g.Hd}x${g.Wd}, y ${g.Cout} channels: chunk buffers of ${g.eBytes} and ${g.dBytes} bytes cannot hold ` +
-      'the windows of one pixel with one inner channel plus the int32 accumulators of 8 output channels',
+      'the windows of one pixel with one inner channel plus one int32 accumulator next to them, and y has no free bytes left for it',
   );
 }

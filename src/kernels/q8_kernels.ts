@@ -90,7 +90,7 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
   entry('q8_dwconv3x3', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'ws', 'b', 's', 'rq', 'zx', 'sg'], (a) => ({
     reads: [
       span('x', a.x!, a.H! * a.W! * a.C!),
-      rows('w', a.w!, panels(a.C!) * 2, 9, a.ws!),
+      rows('w', a.w!, Math.ceil(a.C! / 16) * 64, 5, a.ws!),
       span('b', a.b!, q8DepthwiseStride(a.C!) * 4),
       span('s', a.s!, q8DepthwiseStride(a.C!) * 4),
       span('rq', a.rq!, Q8_RQ_BYTES),

@@ -111,21 +111,30 @@ export function padQ8Scales(scale: ArrayLike<number>, N: number, nStart = 0, nCo
   return out;
 }
 
-/** Channels of a packed depthwise tap row: the slice rounded up to 8, plus 8 (any channel offset may read 8 lanes). */
+/** Channels of a packed depthwise tap-pair row: the slice rounded up to 16, plus 16 (any channel offset may read 16 lanes). */
 export function q8DepthwiseStride(cCount: number): number {
-  return roundUp(cCount, Q8_NR) + Q8_NR;
+  return roundUp(cCount, 16) + 16;
+}
+
+/** Bytes between the tap-pair rows of packed depthwise weights (the kernels' `ws`). */
+export function q8DepthwisePairBytes(cCount: number): number {
+  return q8DepthwiseStride(cCount) * 4;
 }
 
 /**
- * Depthwise 3x3 weights [1][3][3][C], channels cStart..cStart+cCount, tap-major int16:
- * out[tap][c] = w[tap·C + cStart + c] − zw[cStart + c], Cw = q8DepthwiseStride(cCount) per tap.
+ * Depthwise 3x3 weights [1][3][3][C], channels cStart..cStart+cCount, as int16 tap pairs:
+ * out[p][c][h] = w[(2p+h)·C + cStart + c] − zw[cStart + c] for taps 2p+h ≤ 8 (the pair of
+ * tap 8 has a zero second weight); Cw = q8DepthwiseStride(cCount) channels per pair row.
  */
 export function packQ8Depthwise(w: QWeights, C: number, zw: ArrayLike<number>, cStart = 0, cCount = C): Int16Array {
   if (w.length !== 9 * C) throw new Error(`packQ8Depthwise: weights have ${w.length} values, expected 3·3·C = 9·${C}`);
   checkRange('packQ8Depthwise (channels)', cStart, cCount, C);
   const Cw = q8DepthwiseStride(cCount);
-  const out = new Int16Array(9 * Cw);
-  for (let t = 0; t < 9; t++) for (let c = 0; c < cCount; c++) out[t * Cw + c] = w[t * C + cStart + c]! - zpOf(zw, cStart + c);
+  const out = new Int16Array(5 * Cw * 2);
+  for (let t = 0; t < 9; t++) {
+    const p = t >> 1, h = t & 1;
+    for (let c = 0; c < cCount; c++) out[(p * Cw + c) * 2 + h] = w[t * C + cStart + c]! - zpOf(zw, cStart + c);
+  }
   return out;
 }
 

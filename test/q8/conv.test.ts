@@ -5,7 +5,7 @@
 // blocks, channel tails below and above 8).
 import t from 'tap';
 import { refQConv2d, refQDepthwiseConv2d, dtypeRange, type QConvParams, type QDType } from '../../src/reference/q8_ops.js';
-import { foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, padQ8DepthwiseScales, padQ8Scales, q8DepthwiseStride, q8OutputParams } from '../../src/kernels/q8_pack.js';
+import { foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, padQ8DepthwiseScales, padQ8Scales, q8DepthwisePairBytes, q8OutputParams } from '../../src/kernels/q8_pack.js';
 import { convOutSize, samePadding } from '../../planner/shapes.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
 import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ, spreadScales } from './helpers.js';
@@ -91,7 +91,7 @@ for (const build of BUILDS) {
         const sp = putBytes(a, 's', padQ8DepthwiseScales(p.scale, g.C));
         const rqp = putBytes(a, 'rq', rq);
         const yp = a.alloc('y', OH * OW * g.C);
-        a.call('q8_dwconv3x3', [xp, g.H, g.W, g.C, yp, OH, OW, g.s, g.s, g.d, g.d, p.pad.top, p.pad.left, wp, q8DepthwiseStride(g.C) * 2, bp, sp, rqp, p.zx, sg]);
+        a.call('q8_dwconv3x3', [xp, g.H, g.W, g.C, yp, OH, OW, g.s, g.s, g.d, g.d, p.pad.top, p.pad.left, wp, q8DepthwisePairBytes(g.C), bp, sp, rqp, p.zx, sg]);
         t.equal(byteMismatch(readQ(a, dtype, yp, OH * OW * g.C), want), null, `${dtype} ${JSON.stringify(g)}`);
       }
     }
