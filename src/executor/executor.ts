@@ -148,8 +148,10 @@ export class Executor {
   /**
    * Integer path: runs on the bytes of the first graph input (its own dtype and
    * quantization) and returns the raw bytes of the first output, plus their real values.
+   * `afterStep` (debugging, layer fingerprints) is called after every plan step with a
+   * reader of any tensor materialized at that point (its bytes are copied).
    */
-  runQuantized(input: Uint8Array | Int8Array): RunResult {
+  runQuantized(input: Uint8Array | Int8Array, opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {}): RunResult {
     if (!this.integer) throw new Error(`'${this.model.source}' runs on the float path: use runFloat or runPixels`);
     const g = this.model.graph;
     const inT = g.tensors[g.inputs[0]!]!;
@@ -159,7 +161,22 @@ export class Executor {
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
     const t0 = performance.now();
     mem.set(new Uint8Array(input.buffer, input.byteOffset, input.length), this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!);
-    if (this.debug) {
+    if (opts.afterStep) {
+      const read = (id: number) => {
+        const t = g.tensors[id]!;
+        const off = this.plan.tensorOffsets.get(id);
+        if (off === undefined) throw new Error(`tensor '${t.name}' is not materialized in this plan`);
+        const at = this.layout.arenaBase + off;
+        const b = this.memory.buffer.slice(at, at + tensorElements(t));
+        return t.dtype === 'i8' ? new Int8Array(b) : new Uint8Array(b);
+      };
+      for (let i = 0; i < this.calls.length; i++) {
+        this.step = i;
+        this.calls[i]!();
+        opts.afterStep(i, read);
+      }
+      this.step = -1;
+    } else if (this.debug) {
       for (let i = 0; i < this.calls.length; i++) {
         this.step = i;
         this.calls[i]!();
