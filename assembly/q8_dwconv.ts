@@ -16,7 +16,7 @@
 // computed. Every tap inside the image must lie inside the window (the caller's contract).
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
-// overlapping 8-channel steps, C < 8 loads exactly C bytes.
+// overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
 import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
 
 // @ts-ignore: decorator
@@ -82,6 +82,50 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
   if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
   else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
+}
+
+/** 8 channels of one pixel, all 9 taps inside the image (channel groups of 8 ≤ C < 16). p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
+// @ts-ignore: decorator
+@inline function px8<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, yp: usize,
+                          vmz: v128, flo: v128, fhi: v128): void {
+  let a0 = v128.load(b), a1 = v128.load(b, 16);
+  let wp = w;
+  let r = p;
+  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
+  let xa: v128, xb: v128, l: v128;
+  // pair 0: (0,0) (0,1)
+  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  // pair 1: (0,2) (1,0)
+  xa = v128.load64_zero(r + 2 * cs); xb = v128.load64_zero(r + rs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  r += rs;
+  // pair 2: (1,1) (1,2)
+  xa = v128.load64_zero(r + cs); xb = v128.load64_zero(r + 2 * cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  r += rs;
+  // pair 3: (2,0) (2,1)
+  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
+  xa = v128.load64_zero(r + 2 * cs);
+  l = lo16(xa, xa);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
+  v128.store64_lane(yp, narrowBytes<T>(v0), 0);
 }
 
 /** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
@@ -153,7 +197,15 @@ export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W
       const ix0 = ox * sw - pl;
       const p = xrow + <usize>(ix0 - xc0) * Cu;
       const yp = yrow + <usize>(ox - ox0) * Cu;
-      if (fullRows && ox >= ixLo && ox < ixHi && C >= 16) {
+      if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
+        if (C < 16) {
+          px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi);
+          if (C > 8) {
+            const cb = <usize>(C - 8);
+            px8<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+          }
+          continue;
+        }
         for (let c = 0; c < c16; c += 16) {
           const cb = <usize>c;
           px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
