@@ -128,7 +128,7 @@ function lowerConv(model: LoadedModel, W: WeightsImage, op: Conv2DOp): Binder {
       return () => k.q8_gemm(xs, x.h * x.w, x.c, x.c, wa, y.c, ba, sa, ys, y.c, rq, 0, 0, sg);
     };
   }
-  const pw = W.add(bytesOf(packQ8Conv(w, y.c, kh, kw, x.c, zw)));
+  const pw = W.add(bytesOf(packQ8Conv(w, y.c, kh, kw, x.c, zw, 0, y.c, op.dilation[1])));
   return (c) => {
     const xs = c.tensor(op.inputs[0]!), ys = c.tensor(op.outputs[0]!), wa = c.weight(pw), ba = c.weight(pb), sa = c.weight(ps), rq = c.weight(prq), k = c.k;
     return () => k.q8_conv2d(xs, x.h, x.w, x.c, ys, y.h, y.w, y.c, kh, kw, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wa, ba, sa, rq, xq.z, sg);
@@ -324,7 +324,7 @@ function lowerBlock(model: LoadedModel, plan: Plan, W: WeightsImage, step: Block
   const qE = weightQuant(g, expand, Cexp);
   const [loE, hiE] = activationRange(expand.act, eq.y.s, eq.y.z, eq.y.dtype);
   const KE = ekh * ekw * x.c;
-  const packE = (n0: number, nc: number) => (conv ? packQ8Conv(wE, Cexp, ekh, ekw, x.c, qE.zw, n0, nc) : packQ8Gemm(wE, Cexp, x.c, qE.zw, n0, nc));
+  const packE = (n0: number, nc: number) => (conv ? packQ8Conv(wE, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, expand.dilation[1]) : packQ8Gemm(wE, Cexp, x.c, qE.zw, n0, nc));
   const biasE = biasConst(model, expand.bias, expand);
   let wExp: number, bExp: number, sExp: number, uExp: number;
   if (u === 8) {

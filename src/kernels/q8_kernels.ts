@@ -80,7 +80,7 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
   entry('q8_conv2d', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'OC', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'b', 's', 'rq', 'zx', 'sg'], (a) => ({
     reads: [
       span('x', a.x!, a.H! * a.W! * a.C!),
-      span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!) * 2),
+      span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!, a.dw!) * 2),
       perChannel('b', a.b!, a.OC!),
       perChannel('s', a.s!, a.OC!),
       span('rq', a.rq!, Q8_RQ_BYTES),

@@ -56,27 +56,38 @@ export function packQ8Gemm(w: QWeights, N: number, K: number, zw: ArrayLike<numb
   return out;
 }
 
-/** int16 elements of packed conv weights (each tap's C channels padded to an even count). */
-export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: number): number {
-  return Math.ceil(ocCount / Q8_NR) * kh * kw * Math.ceil(C / 2) * 16;
+/**
+ * Reduction segments of a packed conv (assembly/q8_conv.ts): a whole kernel row of kw·C
+ * contiguous input bytes when the dilation along x is 1, else one tap of C bytes.
+ */
+export function q8ConvSegments(kh: number, kw: number, C: number, dilationW: number): { count: number; length: number } {
+  return dilationW === 1 ? { count: kh, length: kw * C } : { count: kh * kw, length: C };
+}
+
+/** int16 elements of packed conv weights (each segment padded to an even length). */
+export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: number, dilationW = 1): number {
+  const s = q8ConvSegments(kh, kw, C, dilationW);
+  return Math.ceil(ocCount / Q8_NR) * s.count * Math.ceil(s.length / 2) * 16;
 }
 
 /**
  * Conv weights OHWI [OC][kh][kw][C], output channels ocStart..ocStart+ocCount: the GEMM
- * panel layout with K = kh·kw·CP·2 (CP = ceil(C/2)), a zero weight after each tap's last
- * channel when C is odd, so that no k-pair straddles two taps.
+ * panel layout over the reduction segments (q8ConvSegments), each padded with a zero
+ * weight to an even length so that no k-pair straddles two segments.
  */
-export function packQ8Conv(w: QWeights, OC: number, kh: number, kw: number, C: number, zw: ArrayLike<number>, ocStart = 0, ocCount = OC): Int16Array {
+export function packQ8Conv(w: QWeights, OC: number, kh: number, kw: number, C: number, zw: ArrayLike<number>, ocStart = 0, ocCount = OC, dilationW = 1): Int16Array {
   if (w.length !== OC * kh * kw * C) throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
   checkRange('packQ8Conv (output channels)', ocStart, ocCount, OC);
-  const C2 = Math.ceil(C / 2) * 2;
-  const K = kh * kw * C2;
+  const seg = q8ConvSegments(kh, kw, C, dilationW);
+  const L2 = Math.ceil(seg.length / 2) * 2;
+  const K = seg.count * L2;
   const padded = new Int32Array(ocCount * K);
   for (let o = 0; o < ocCount; o++) {
     const z = zpOf(zw, ocStart + o);
-    for (let t = 0; t < kh * kw; t++) {
+    // Segments are consecutive runs of the OHWI row (kh·kw·C values in order).
+    for (let sg = 0; sg < seg.count; sg++) {
       // padded holds w (not w − zw): the GEMM packer subtracts zw, so pad slots get zw (→ 0).
-      for (let c = 0; c < C2; c++) padded[o * K + t * C2 + c] = c < C ? w[((ocStart + o) * kh * kw + t) * C + c]! : z;
+      for (let e = 0; e < L2; e++) padded[o * K + sg * L2 + e] = e < seg.length ? w[(ocStart + o) * kh * kw * C + sg * seg.length + e]! : z;
     }
   }
   return packQ8Gemm(padded, ocCount, K, Array.from({ length: ocCount }, (_, o) => zpOf(zw, ocStart + o)));

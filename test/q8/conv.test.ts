@@ -62,7 +62,7 @@ for (const build of BUILDS) {
         const want = refQConv2d({ h: g.H, w: g.W, c: g.C, data: x }, w, g.OC, g.k, g.k, bias, p).data;
         a.reset();
         const xp = putBytes(a, 'x', x);
-        const wp = putBytes(a, 'w', packQ8Conv(w, g.OC, g.k, g.k, g.C, p.zw));
+        const wp = putBytes(a, 'w', packQ8Conv(w, g.OC, g.k, g.k, g.C, p.zw, 0, g.OC, g.d));
         const bp = putBytes(a, 'b', foldQ8Bias(bias, w, g.OC, K, p.zw, p.zx));
         const sp = putBytes(a, 's', padQ8Scales(p.scale, g.OC));
         const rqp = putBytes(a, 'rq', rq);
