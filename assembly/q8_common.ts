@@ -6,18 +6,15 @@
 //
 // Requantization (fixtures/reference/README.md, XNNPACK's fp32 requantization):
 //   y = clamp(rint_half_even(f32(acc) · s[n]) + z, lo, hi)
-// with s[n] the per-channel float32 multiplier. `f32x4.nearest` is round-half-even,
-// `f32x4.convert_i32x4_s` is the exact-then-rounded f32(acc). Clamping to
-// [lo − z, hi − z] before adding z is the same and cannot overflow.
+// with s[n] the per-channel float32 multiplier; `f32x4.convert_i32x4_s` is f32(acc) and
+// requant8 rounds half to even with the float magic-bias addition (see there).
 //
-// Output parameter block `rq` (12 i32, built by src/kernels/q8_pack.ts):
+// Output parameter block `rq` (12 i32 = 48 bytes, built by src/kernels/q8_pack.ts q8OutputParams):
 //   0 z   1 lo   2 hi              requantization of the op's own output
 //   3 residual (0/1): when 1, the value above is the projection P of an inverted
 //     residual block and the stored y is ADD(P, res) with XNNPACK's fixed-point add:
 //   4 zRes  5 mP  6 mRes  7 shift  8 zY  9 loY  10 hiY
 //     y = clamp(((mP·(P − z) + mRes·(res − zRes) + 2^(shift−1)) >> shift) + zY, loY, hiY)
-
-export const RQ_BYTES: usize = 48;
 
 /** i16x8 from the low 8 bytes of v, extended by T's signedness. */
 // @ts-ignore: decorator
@@ -93,14 +90,6 @@ export const RQ_BYTES: usize = 48;
   return i16x8.narrow_i32x4_s(i0, i1);
 }
 
-/** Scalar requantization of one value (tails and border pixels). */
-// @ts-ignore: decorator
-@inline export function requant1(acc: i32, s: f32, z: i32, lo: i32, hi: i32): i32 {
-  let v = <i32>nearest<f32>(<f32>acc * s) + z;
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
-}
-
 /** i16x8 in range → 8 bytes in the low half (u8 or i8 by T). */
 // @ts-ignore: decorator
 @inline export function narrowBytes<T>(v: v128): v128 {
@@ -129,19 +118,6 @@ export const RQ_BYTES: usize = 48;
   a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
   a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
   return i16x8.narrow_i32x4_s(a0, a1);
-}
-
-/** Scalar residual add (tails). */
-// @ts-ignore: decorator
-@inline export function residual1(P: i32, r: i32, rq: usize): i32 {
-  const shift = load<i32>(rq, 28);
-  const a = load<i32>(rq, 20) * (P - load<i32>(rq, 0)) + load<i32>(rq, 24) * (r - load<i32>(rq, 16)) + (1 << (shift - 1));
-  let v = a >> shift;
-  const lo = load<i32>(rq, 36) - load<i32>(rq, 32);
-  const hi = load<i32>(rq, 40) - load<i32>(rq, 32);
-  v = v < lo ? lo : v;
-  v = v > hi ? hi : v;
-  return v + load<i32>(rq, 32);
 }
 
 /** Load n (1..8) bytes at p into the low lanes (others zero); reads exactly n bytes. */

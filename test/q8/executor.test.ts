@@ -6,7 +6,7 @@
 import t from 'tap';
 import { planGraph } from '../../planner/plan_graph.js';
 import { detectBlocks } from '../../planner/blocks.js';
-import { Executor } from '../../src/executor/executor.js';
+import { ArenaTooSmallError, Executor } from '../../src/executor/executor.js';
 import { lowerPlanQ8 } from '../../src/executor/lower_q8.js';
 import { interpretQ8 } from '../../src/reference/q8_interpreter.js';
 import { ACC_D, ACC_E, ACC_NONE, ACC_Y, planBlockTiles, type BlockGeometry } from '../../src/executor/q8_block_tiles.js';
@@ -103,11 +103,16 @@ for (const spec of specs) {
   });
 }
 
-t.test('runFloat is refused on the integer path, runQuantized on the float path', async (t) => {
+t.test('runFloat is refused on the integer path; wrong input sizes and short arenas are refused', async (t) => {
   const model = buildQNet(specs[0]!);
-  const ex = await Executor.create(model, planGraph(model.graph, { chunks: 'none' }));
+  const plan = planGraph(model.graph, { chunks: 6 });
+  const ex = await Executor.create(model, plan);
   t.throws(() => ex.runFloat(new Float32Array(29 * 27 * 3)), /integer path/);
   t.throws(() => ex.runQuantized(new Uint8Array(5)), /needs 2349/);
+  // Integer tensors are sized by their own dtype: one byte short of the largest buffer is refused before running.
+  const largest = Math.max(...plan.buffers.map((b) => b.bytes));
+  await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }), ArenaTooSmallError);
+  await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 1 }), ArenaTooSmallError, 'even 1 byte short');
 });
 
 /** Checks a tiling: exact cover, windows and accumulators inside the buffers, y accumulators only over unwritten bytes. */
