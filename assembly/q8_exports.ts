@@ -8,7 +8,7 @@
 import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
-import { add, globalAvgPool, mean, softmax, requantize } from './q8_misc';
+import { add, globalAvgPool, avgPool, mean, softmax, requantize } from './q8_misc';
 import { block } from './q8_block';
 
 /** y[m][n] = requantize(b'[n] + Σ_k x[m][k]·w'[n][k]) (+ residual ADD when rq says so); strides in bytes. */
@@ -68,6 +68,14 @@ export function q8_global_avgpool(x: usize, HW: i32, C: i32, y: usize, lo: i32, 
   assert(HW > 0 && C > 0, 'q8 arguments');
   if (sg) globalAvgPool<i8>(x, HW, C, y, lo, hi);
   else globalAvgPool<u8>(x, HW, C, y, lo, hi);
+}
+
+/** Windowed average pool on one grid: rounded integer mean of the taps inside the image, clamped to [lo, hi]. */
+export function q8_avgpool(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, kh: i32, kw: i32,
+                           sh: i32, sw: i32, padTop: i32, padLeft: i32, lo: i32, hi: i32, sg: i32): void {
+  assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0, 'q8 arguments');
+  if (sg) avgPool<i8>(x, H, W, C, y, OH, OW, kh, kw, sh, sw, padTop, padLeft, lo, hi);
+  else avgPool<u8>(x, H, W, C, y, OH, OW, kh, kw, sh, sw, padTop, padLeft, lo, hi);
 }
 
 /** MEAN over HW with requantization: y = clamp(rint(f32(Σ(x − zx))·s) + zy). */

@@ -54,6 +54,11 @@ function unsupportedReason(g: Graph, op: Op): string | null {
     case 'reshape':
     case 'quantize':
       return ios.every(quantized) ? null : 'needs per-tensor quantized uint8/int8 inputs and outputs';
+    case 'avgpool': {
+      if (!ios.every(quantized)) return 'needs per-tensor quantized uint8/int8 inputs and outputs';
+      const a = g.tensors[op.inputs[0]!]!.quant!, b = g.tensors[op.outputs[0]!]!.quant!;
+      return a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0] ? null : 'average pool with different input and output quantization';
+    }
     case 'dwconv2d':
       if (op.depthMultiplier !== 1 || op.kernel[0] !== 3 || op.kernel[1] !== 3) return 'only 3x3 depthwise with depth multiplier 1';
       return ios.every(quantized) ? null : 'needs per-tensor quantized uint8/int8 inputs and outputs';
@@ -210,6 +215,15 @@ function lowerOp(model: LoadedModel, W: WeightsImage, op: Op): Binder {
       return (c) => {
         const a = inT()(c), o = outT(c), k = c.k;
         return () => k.q8_mean(a, hw, x.c, o, xq.z, s, yq.z, lo, hi, sg);
+      };
+    }
+    case 'avgpool': {
+      const { y: yq, sg } = ioQuant(g, op);
+      const x = nhwc(xt), y = nhwc(yt);
+      const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
+      return (c) => {
+        const a = inT()(c), o = outT(c), k = c.k;
+        return () => k.q8_avgpool(a, x.h, x.w, x.c, o, y.h, y.w, op.kernel[0], op.kernel[1], op.stride[0], op.stride[1], op.pad.top, op.pad.left, lo, hi, sg);
       };
     }
     case 'softmax': {

@@ -20,6 +20,8 @@ export interface Q8Kernels {
   q8_dwconv3x3(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, w: Ptr, ws: number, b: Ptr, s: Ptr, rq: Ptr, zx: number, sg: number): void;
   q8_add(a: Ptr, b: Ptr, y: Ptr, n: number, za: number, zb: number, ma: number, mb: number, shift: number, zy: number, lo: number, hi: number, sg: number): void;
   q8_global_avgpool(x: Ptr, HW: number, C: number, y: Ptr, lo: number, hi: number, sg: number): void;
+  /** Windowed average pool on one grid (padding not counted), clamped to [lo, hi]. */
+  q8_avgpool(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, lo: number, hi: number, sg: number): void;
   q8_mean(x: Ptr, HW: number, C: number, y: Ptr, zx: number, s: number, zy: number, lo: number, hi: number, sg: number): void;
   q8_softmax(x: Ptr, n: number, y: Ptr, k: number, sOut: number, zy: number, sg: number): void;
   q8_requantize(x: Ptr, n: number, y: Ptr, zx: number, m: number, zy: number, sgIn: number, sgOut: number): void;
@@ -104,6 +106,10 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
   entry('q8_global_avgpool', ['x', 'HW', 'C', 'y', 'lo', 'hi', 'sg'], (a) => ({
     reads: [span('x', a.x!, a.HW! * a.C!)],
     writes: [span('y', a.y!, a.C!)],
+  })),
+  entry('q8_avgpool', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'lo', 'hi', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
+    writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
   })),
   entry('q8_mean', ['x', 'HW', 'C', 'y', 'zx', 's', 'zy', 'lo', 'hi', 'sg'], (a) => ({
     reads: [span('x', a.x!, a.HW! * a.C!)],

@@ -105,6 +105,14 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         else y = q.refQMean(img, xq.z, q.meanScale(xq.s, yq.s, img.h * img.w), yq.z, lo, hi, yq.dtype);
         break;
       }
+      case 'avgpool': {
+        const xq = activationQuant(xt, op);
+        const yq = activationQuant(yt, op);
+        if (xq.s !== yq.s || xq.z !== yq.z) throw new Error(`q8 reference: average pool '${op.name}' changes the quantization (TFLite requires the same)`);
+        const [lo, hi] = q.activationRange(op.act, yq.s, yq.z, yq.dtype);
+        y = q.refQAvgPool(image(xt, x), op.kernel[0], op.kernel[1], op.stride, op.pad, lo, hi, yq.dtype).data;
+        break;
+      }
       case 'softmax': {
         const xq = activationQuant(xt, op);
         const yq = activationQuant(yt, op);

@@ -241,6 +241,37 @@ export function refQGlobalAvgPool(x: QImage, lo: number, hi: number, outDtype: Q
 }
 
 /**
+ * Windowed AVERAGE_POOL_2D on one grid (TFLite's builtin): the rounded integer mean of
+ * the window's taps inside the image (padding is not counted), clamped to [lo, hi].
+ */
+export function refQAvgPool(x: QImage, kh: number, kw: number, stride: [number, number], pad: Padding, lo: number, hi: number, outDtype: QDType): QImage {
+  const oh = outSize(x.h, kh, stride[0], 1, pad.top, pad.bottom);
+  const ow = outSize(x.w, kw, stride[1], 1, pad.left, pad.right);
+  const y = makeArray(outDtype, oh * ow * x.c);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      for (let c = 0; c < x.c; c++) {
+        let s = 0;
+        let n = 0;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * stride[0] - pad.top + ky;
+          if (iy < 0 || iy >= x.h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * stride[1] - pad.left + kx;
+            if (ix < 0 || ix >= x.w) continue;
+            s += x.data[(iy * x.w + ix) * x.c + c]!;
+            n++;
+          }
+        }
+        const v = n ? roundedAverage(s, n) : 0;
+        y[(oy * ow + ox) * x.c + c] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  }
+  return { h: oh, w: ow, c: x.c, data: y };
+}
+
+/**
  * MEAN over H×W with its own output quantization: acc = Σ(x − zx) in int32,
  * y = clamp(rint_half_even(f32(acc) · s) + z_out) with s = f32(s_in / f32(s_out · n)).
  */

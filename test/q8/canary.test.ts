@@ -50,6 +50,7 @@ for (const [sg, q] of [[0, u8], [1, i8]] as const) {
       args: (p) => [p.x!, 7, 5, 5, p.y!, 4, 3, 2, 2, 1, 1, 1, 1, p.w!, q8DepthwisePairBytes(5), p.b!, p.s!, p.rq!, 3, sg] },
     { name: 'q8_add', label: `${tag} n=23`, ops: [d('a', q(23, 17)), d('b', q(23, 18)), out('y', 23)], args: (p) => [p.a!, p.b!, p.y!, 23, 3, -4, res().ma, res().mb, res().shift, 2, -100, 100, sg] },
     { name: 'q8_global_avgpool', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 19)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, -128 * sg, 255 - 128 * sg, sg] },
+    { name: 'q8_avgpool', label: `${tag} 7x6x11 k3 s2 SAME`, ops: [d('x', q(7 * 6 * 11, 23)), out('y', 4 * 3 * 11)], args: (p) => [p.x!, 7, 6, 11, p.y!, 4, 3, 3, 3, 2, 2, 1, 0, -128 * sg, 255 - 128 * sg, sg] },
     { name: 'q8_mean', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 20)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, 3, 0.01, 1, -128 * sg, 255 - 128 * sg, sg] },
     { name: 'q8_softmax', label: `${tag} n=13`, ops: [d('x', q(13, 21)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, -0.1, 1 / 256, -128 * sg, sg] },
     { name: 'q8_requantize', label: `${tag}→u8 n=13`, ops: [d('x', q(13, 22)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 0.7, 128, sg, 0] },

@@ -3,9 +3,10 @@
 // widths. ADD in place (y aliasing an input) is how the executor may run it.
 import t from 'tap';
 import {
-  addParams, dtypeRange, meanScale, refQAdd, refQGlobalAvgPool, refQMean, refQRequantize, refQSoftmax, roundedAverage,
+  addParams, dtypeRange, meanScale, refQAdd, refQAvgPool, refQGlobalAvgPool, refQMean, refQRequantize, refQSoftmax, roundedAverage,
 } from '../../src/reference/q8_ops.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
+import { samePadding } from '../../planner/shapes.js';
 import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ } from './helpers.js';
 
 const LENGTHS = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100];
@@ -55,6 +56,24 @@ for (const build of BUILDS) {
           a.call('q8_mean', [xp, h * w, C, yp, zx, s, -100, qmin, qmax, sg]);
           t.equal(byteMismatch(readQ(a, dtype, yp, C), refQMean(img, zx, s, -100, qmin, qmax, dtype)), null, `mean ${dtype} ${h}x${w}x${C}`);
         }
+      }
+    }
+  });
+
+  t.test(`q8_avgpool [${build.name}]: windows with padding not counted`, async (t) => {
+    const a = new Arena(await kernelsFor(build.debug));
+    let seed = 600;
+    for (const { dtype, sg } of DTYPES) {
+      const [qmin, qmax] = dtypeRange(dtype);
+      for (const [H, W, C, k, s, same] of [[7, 7, 5, 3, 2, true], [6, 9, 17, 2, 2, false], [5, 5, 8, 3, 1, true], [9, 4, 3, 4, 3, true], [4, 4, 33, 4, 1, false]] as const) {
+        seed++;
+        const x = qArray(dtype, H * W * C, seed);
+        const pad = same ? samePadding(H, W, [k, k], [s, s]) : { top: 0, bottom: 0, left: 0, right: 0 };
+        const want = refQAvgPool({ h: H, w: W, c: C, data: x }, k, k, [s, s], pad, qmin + 5, qmax - 5, dtype);
+        a.reset();
+        const xp = putBytes(a, 'x', x), yp = a.alloc('y', want.data.length);
+        a.call('q8_avgpool', [xp, H, W, C, yp, want.h, want.w, k, k, s, s, pad.top, pad.left, qmin + 5, qmax - 5, sg]);
+        t.equal(byteMismatch(readQ(a, dtype, yp, want.data.length), want.data), null, `${dtype} ${H}x${W}x${C} k${k} s${s} ${same ? 'SAME' : 'VALID'}`);
       }
     }
   });
