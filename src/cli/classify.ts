@@ -115,10 +115,14 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
     const run = executor.runPixels(input.bytes);
     const { latencyMs } = run;
     // Integer path: scores are the output's real values scale·(q − zero point); --raw gives q.
-    const output = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
-    const top = topK(output, k, resolved.labels);
-    const raw = run.raw ? Array.from(run.raw) : Array.from(output);
-    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: raw } : {}) });
+    let scores: Float32Array;
+    if (run.output instanceof Float32Array) scores = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
+    else {
+      const q = outputQuantization(setup);
+      scores = Float32Array.from(run.output, (v) => q.scale * (v - q.zeroPoint));
+    }
+    const top = topK(scores, k, resolved.labels);
+    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(run.output instanceof Float32Array ? scores : run.output) } : {}) });
     if (!values.json) {
       io.stdout(`${image}  (${latencyMs.toFixed(1)} ms)`);
       for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);

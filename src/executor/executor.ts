@@ -40,11 +40,22 @@ export interface MemoryReport {
 }
 
 export interface RunResult {
-  /** Copy of the first graph output (integer path: its real values, scale · (q − zero point)). */
-  output: Float32Array;
+  /**
+   * Copy of the first graph output: float32 values on the float path; on the integer
+   * path its raw quantized bytes (real value = scale · (q − zero point) of the tensor).
+   */
+  output: Float32Array | Uint8Array | Int8Array;
   latencyMs: number;
-  /** Integer path: the raw quantized bytes of the first graph output. */
-  raw?: Uint8Array | Int8Array;
+}
+
+/** A run of the float path. */
+export interface FloatRunResult extends RunResult {
+  output: Float32Array;
+}
+
+/** A run of the integer path. */
+export interface QuantizedRunResult extends RunResult {
+  output: Uint8Array | Int8Array;
 }
 
 export class ArenaTooSmallError extends Error {
@@ -111,7 +122,7 @@ export class Executor {
   }
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
-  runFloat(input: Float32Array): RunResult {
+  runFloat(input: Float32Array): FloatRunResult {
     if (this.integer) throw new Error(`'${this.model.source}' runs on the integer path: give it quantized input bytes (runQuantized or runPixels)`);
     const inId = this.model.graph.inputs[0]!;
     const inT = this.model.graph.tensors[inId]!;
@@ -139,7 +150,11 @@ export class Executor {
     return { output, latencyMs };
   }
 
-  /** Runs on RGB uint8 pixels (model input size), normalizing them as the model expects. */
+  /**
+   * Runs on RGB uint8 pixels (model input size): normalized as the model expects on the
+   * float path; on the integer path the bytes as they are (quantizedPixels), and the
+   * output is the raw quantized bytes.
+   */
   runPixels(pixels: Uint8Array): RunResult {
     if (this.integer) return this.runQuantized(quantizedPixels(this.model, pixels));
     return this.runFloat(normalizePixels(this.model, pixels));
@@ -147,11 +162,11 @@ export class Executor {
 
   /**
    * Integer path: runs on the bytes of the first graph input (its own dtype and
-   * quantization) and returns the raw bytes of the first output, plus their real values.
+   * quantization) and returns the raw bytes of the first output.
    * `afterStep` (debugging, layer fingerprints) is called after every plan step with a
    * reader of any tensor materialized at that point (its bytes are copied).
    */
-  runQuantized(input: Uint8Array | Int8Array, opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {}): RunResult {
+  runQuantized(input: Uint8Array | Int8Array, opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {}): QuantizedRunResult {
     if (!this.integer) throw new Error(`'${this.model.source}' runs on the float path: use runFloat or runPixels`);
     const g = this.model.graph;
     const inT = g.tensors[g.inputs[0]!]!;
@@ -192,9 +207,7 @@ export class Executor {
     const latencyMs = performance.now() - t0;
     if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
     this.runs++;
-    const s = outT.quant?.scale[0] ?? 1;
-    const z = outT.quant?.zeroPoint[0] ?? 0;
-    return { output: Float32Array.from(raw, (q) => s * (q - z)), raw, latencyMs };
+    return { output: raw, latencyMs };
   }
 
   memoryReport(): MemoryReport {

@@ -65,8 +65,8 @@ for (const spec of specs) {
       t.ok(ex.integer, 'runs on the integer path');
       const a = ex.runQuantized(input);
       const b = ex.runQuantized(input); // second run: another canary byte
-      t.equal(byteMismatch(a.raw!, want), null, `chunks ${chunks}: output equals the reference interpreter`);
-      t.same(Array.from(b.raw!), Array.from(a.raw!), `chunks ${chunks}: repeatable`);
+      t.equal(byteMismatch(a.output, want), null, `chunks ${chunks}: output equals the reference interpreter`);
+      t.same(Array.from(b.output), Array.from(a.output), `chunks ${chunks}: repeatable`);
       const m = ex.memoryReport();
       t.equal(m.arenaBytes, plan.arenaBytes);
       // Odd byte sizes leave alignment gaps, so the arena (not the live-bytes peak) bounds the touched memory here;
@@ -98,7 +98,7 @@ for (const spec of specs) {
     for (const opts of [{ chunks: 'none' as const }, { chunks: 3 }, { chunks: maxExpanded }, { chunks: 'auto' as const, budgetBytes: minimum + 256 }]) {
       const plan = planGraph(g, opts);
       const ex = await Executor.create(model, plan, { debug: true });
-      t.equal(byteMismatch(ex.runQuantized(input).raw!, want), null, `${JSON.stringify(opts)}: debug build, range guard on`);
+      t.equal(byteMismatch(ex.runQuantized(input).output, want), null, `${JSON.stringify(opts)}: debug build, range guard on`);
     }
   });
 }

@@ -86,7 +86,7 @@ t.test('every chunk count gives the same bytes (mobilenet_v2_1.0_224_quant)', { 
   for (const chunks of [1, 2, 3, 4, 6, 8, 16, all, 'auto'] as const) {
     const setup = await prepareRun(model, { chunks });
     images.forEach((r, i) => {
-      const raw = setup.executor.runPixels(inputs[i]!.bytes).raw!;
+      const raw = setup.executor.runPixels(inputs[i]!.bytes).output;
       t.same(Array.from(raw), r.output_uint8, `chunks ${chunks === all ? `${all} (all)` : chunks}: ${r.image}`);
     });
   }
