@@ -10,6 +10,9 @@ import { fullyConnected } from './fc';
 import { globalAvgPool, avgPool } from './pool';
 import { add, softmax, resizeBilinear, argmaxChannels, copyStrided } from './misc';
 
+// q8 (uint8 / int8) family.
+export * from './q8_exports';
+
 export function abi_version(): i32 { return 1; }
 
 /** End of the module's own static data (AS __heap_base): the bytes at the bottom of memory it uses. */

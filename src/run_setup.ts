@@ -8,6 +8,7 @@ import { planGraph } from '../planner/plan_graph.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
 import { Executor } from './executor/executor.js';
+import { isIntegerGraph, q8UnsupportedOps } from './executor/lower_q8.js';
 import { UsageError } from './cli/io.js';
 
 export interface RunOptions {
@@ -15,11 +16,20 @@ export interface RunOptions {
   chunks?: string | number;
   budgetBytes?: number;
   debug?: boolean;
+  /** Run a quantized model on the dequantized float32 path instead of the integer path. */
+  float?: boolean;
 }
 
 export interface RunSetup {
-  /** The model as executed (float32 path: dequantized). */
+  /** The model as executed (float32 path: dequantized; integer path: as imported). */
   model: LoadedModel;
+  /**
+   * 'integer': the quantized graph as imported, on the q8 kernels (the default for
+   * quantized models); 'float32': float kernels (dequantized when the file is quantized).
+   */
+  path: 'integer' | 'float32';
+  /** Why a quantized model runs on the float path although integer was not refused by the caller. */
+  note?: string;
   plan: Plan;
   executor: Executor;
   /** Chunk count per fused block, by the block's expand op name. */
@@ -60,7 +70,16 @@ export function parseChunks(v: string | number | undefined): 'auto' | 'none' | n
 }
 
 export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Promise<RunSetup> {
-  const model = loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32') ? dequantizeModel(loaded) : loaded;
+  let note: string | undefined;
+  let integer = !opts.float && isIntegerGraph(loaded.graph);
+  if (integer) {
+    const unsupported = q8UnsupportedOps(loaded.graph);
+    if (unsupported.length) {
+      integer = false;
+      note = `the integer path does not run ${unsupported.length} op(s) of this model yet (${unsupported.slice(0, 3).join('; ')}${unsupported.length > 3 ? '; ...' : ''}); running the dequantized float32 path`;
+    }
+  }
+  const model = integer ? loaded : loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32') ? dequantizeModel(loaded) : loaded;
   const t0 = performance.now();
   const plan = planGraph(model.graph, { chunks: parseChunks(opts.chunks), ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}) });
   const planningMs = performance.now() - t0;
@@ -69,5 +88,5 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
   const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;
   const grid = model !== loaded && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8') ? { quant: out.quant, dtype: out.dtype } : undefined;
-  return { model, plan, executor, chunks, planningMs, ...(grid ? { outputGrid: grid } : {}) };
+  return { model, path: integer ? 'integer' : 'float32', plan, executor, chunks, planningMs, ...(grid ? { outputGrid: grid } : {}), ...(note ? { note } : {}) };
 }

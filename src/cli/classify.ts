@@ -1,5 +1,5 @@
 /**
- * `lowwater classify IMAGE... [--model NAME|FILE] [--labels FILE] [--top K] [--json] [--raw]`
+ * `lowwater classify IMAGE... [--model NAME|FILE] [--labels FILE] [--top K] [--float] [--json] [--raw]`
  */
 import { parseArgs } from 'node:util';
 import { loadModelInput } from '../preprocess/image.js';
@@ -17,6 +17,11 @@ Each image is decoded (JPEG, PNG, WebP, ...), resized as a whole (no crop) to
 the model's input size with TensorFlow's half-pixel bilinear rule, normalized as
 the model expects, and run.
 
+Quantized (uint8/int8) .tflite models run on the integer path by default: the
+pixel bytes go in as they are, every layer computes in integers with TFLite's
+arithmetic, and activations take one byte each. --float runs the dequantized
+float32 model instead.
+
 Options:
   --model NAME|FILE   a registry name or a .tflite file (default: ${DEFAULT_MODEL},
                       the Keras MobileNetV2 inside the npm package nsfwjs; when
@@ -31,8 +36,10 @@ Options:
                       (default auto: the lowest peak memory, then the fastest)
   --budget BYTES      peak activation memory allowed (e.g. 2MiB); refused with the
                       smallest feasible peak when too small
+  --float             run a quantized model on the dequantized float32 path
   --json              print one JSON object (results, memory) instead of text
-  --raw               with --json: include each image's whole output tensor
+  --raw               with --json: include each image's whole output tensor (on
+                      the integer path its raw quantized bytes, e.g. uint8 0..255)
   --offline           never download a model
   -h, --help          this help
 
@@ -55,6 +62,13 @@ export function topK(scores: ArrayLike<number>, k: number, labels?: string[]): T
   return idx.slice(0, k).map((i) => ({ index: i, label: labels?.[i] ?? `class ${i}`, score: scores[i]! }));
 }
 
+/** Type and grid of the integer path's raw output bytes. */
+function outputQuantization(setup: RunSetup): { dtype: string; scale: number; zeroPoint: number } {
+  const g = setup.model.graph;
+  const t = g.tensors[g.outputs[0]!]!;
+  return { dtype: t.dtype, scale: t.quant?.scale[0] ?? 1, zeroPoint: t.quant?.zeroPoint[0] ?? 0 };
+}
+
 export async function classifyCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -67,6 +81,7 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
       budget: { type: 'string' },
       json: { type: 'boolean', default: false },
       raw: { type: 'boolean', default: false },
+      float: { type: 'boolean', default: false },
       offline: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -90,7 +105,8 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
 
   const log = (s: string) => io.stderr(`lowwater: ${s}`);
   const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
-  const setup: RunSetup = await prepareRun(resolved.model, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
+  const setup: RunSetup = await prepareRun(resolved.model, { chunks: values.chunks, float: values.float, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
+  if (setup.note) log(setup.note);
   const { executor } = setup;
   const inp = setup.model.input;
   const results = [];
@@ -98,9 +114,15 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
     const input = await loadModelInput(image, inp.width, inp.height);
     const run = executor.runPixels(input.bytes);
     const { latencyMs } = run;
-    const output = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
-    const top = topK(output, k, resolved.labels);
-    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(output) } : {}) });
+    // Integer path: scores are the output's real values scale·(q − zero point); --raw gives q.
+    let scores: Float32Array;
+    if (run.output instanceof Float32Array) scores = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
+    else {
+      const q = outputQuantization(setup);
+      scores = Float32Array.from(run.output, (v) => q.scale * (v - q.zeroPoint));
+    }
+    const top = topK(scores, k, resolved.labels);
+    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(run.output instanceof Float32Array ? scores : run.output) } : {}) });
     if (!values.json) {
       io.stdout(`${image}  (${latencyMs.toFixed(1)} ms)`);
       for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
@@ -112,7 +134,9 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
       JSON.stringify(
         {
           model: resolved.description,
-          path: 'float32',
+          path: setup.path,
+          ...(setup.note ? { note: setup.note } : {}),
+          ...(setup.path === 'integer' ? { outputQuantization: outputQuantization(setup) } : {}),
           ...(setup.outputGrid ? { outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})` } : {}),
           results,
           memory: { ...memory, chunks: setup.chunks },
@@ -124,7 +148,7 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
     );
   } else {
     io.stdout(
-      `model ${resolved.description}\n` +
+      `model ${resolved.description} (${setup.path === 'integer' ? 'integer path' : 'float32 path'})\n` +
         `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
         `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
     );

@@ -3,7 +3,7 @@
  * [module data | packed weights | activation arena], sized exactly for that
  * plan before any weight is written. The arena offsets are the planner's.
  */
-import { tensorBytes, tensorElements } from '../../planner/ir.js';
+import { describeShape, tensorBytes, tensorElements } from '../../planner/ir.js';
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
@@ -12,6 +12,7 @@ import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
 import { lowerPlan, type Call } from './lower.js';
+import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
   /**
@@ -38,15 +39,29 @@ export interface MemoryReport {
   reservedBytes: number;
 }
 
-/** A graph output as the arena holds it: float32, or int32 (arg-max class ids). */
-export type OutputData = Float32Array | Int32Array;
+/** A graph output as the arena holds it: float32, int32 (arg-max class ids), or quantized bytes. */
+export type OutputData = Float32Array | Int32Array | Uint8Array | Int8Array;
 
 export interface RunResult {
-  /** Values of the first graph output as float32 (int32 outputs converted exactly). */
-  output: Float32Array;
+  /**
+   * Copy of the first graph output: float32 values on the float path (int32
+   * outputs converted exactly); on the integer path its raw quantized bytes
+   * (real value = scale · (q − zero point) of the tensor).
+   */
+  output: Float32Array | Uint8Array | Int8Array;
   /** Copies of every graph output, in graph order, in the dtype the arena holds. */
   outputs: OutputData[];
   latencyMs: number;
+}
+
+/** A run of the float path. */
+export interface FloatRunResult extends RunResult {
+  output: Float32Array;
+}
+
+/** A run of the integer path. */
+export interface QuantizedRunResult extends RunResult {
+  output: Uint8Array | Int8Array;
 }
 
 export class ArenaTooSmallError extends Error {
@@ -70,13 +85,16 @@ export class Executor {
     private readonly calls: Call[],
     private readonly measure: boolean,
     private readonly debug: boolean,
+    /** The graph runs on the q8 kernels (quantized tensors as imported). */
+    readonly integer: boolean,
   ) {}
 
   static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions = {}): Promise<Executor> {
-    checkPlanFits(model, plan);
+    const integer = isIntegerGraph(model.graph);
+    checkPlanFits(model, plan, integer);
     verifyPlan(model.graph, plan);
     const debug = options.debug ?? false;
-    const program = lowerPlan(model, plan);
+    const program = integer ? lowerPlanQ8(model, plan) : lowerPlan(model, plan);
     const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
     let kernels: Kernels = instantiateKernels(await loadKernels({ debug }), memory);
@@ -105,51 +123,105 @@ export class Executor {
         return layout.arenaBase + b.offset;
       },
     });
-    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug);
+    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug, integer);
     return self;
   }
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
-  runFloat(input: Float32Array): RunResult {
+  runFloat(input: Float32Array): FloatRunResult {
+    if (this.integer) throw new Error(`'${this.model.source}' runs on the integer path: give it quantized input bytes (runQuantized or runPixels)`);
     const inId = this.model.graph.inputs[0]!;
     const inT = this.model.graph.tensors[inId]!;
     if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`);
+    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!;
+    const { outputs, latencyMs } = this.execute(() => new Float32Array(this.memory.buffer, at, input.length).set(input));
+    const first = outputs[0]!;
+    const output = first instanceof Float32Array ? first : Float32Array.from(first);
+    return { output, outputs, latencyMs };
+  }
+
+  /**
+   * One run: paint the arena (measure mode), write the input, run every step,
+   * copy the outputs, scan the canary. `afterStep` sees each step's result.
+   */
+  private execute(writeInput: () => void, afterStep?: (step: number) => void): { outputs: OutputData[]; latencyMs: number } {
     const mem = new Uint8Array(this.memory.buffer);
     const canary = CANARY_BYTES[this.runs % CANARY_BYTES.length]!;
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
     const t0 = performance.now();
-    new Float32Array(this.memory.buffer, this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!, input.length).set(input);
-    if (this.debug) {
+    writeInput();
+    if (this.debug || afterStep) {
       for (let i = 0; i < this.calls.length; i++) {
         this.step = i;
         this.calls[i]!();
+        afterStep?.(i);
       }
       this.step = -1;
     } else {
       for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
     }
-    const outputs = this.model.graph.outputs.map((id) => this.readOutput(id));
-    const first = outputs[0]!;
-    const output = first instanceof Float32Array ? first : Float32Array.from(first);
+    const outputs = this.model.graph.outputs.map((id) => this.readTensor(id));
     const latencyMs = performance.now() - t0;
     if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
     this.runs++;
-    return { output, outputs, latencyMs };
+    return { outputs, latencyMs };
   }
 
-  /** Copy of an output tensor. Arg-max outputs hold int32 class ids (the kernel's type, whatever width the file declared). */
-  private readOutput(id: number): OutputData {
+  /**
+   * Copy of a materialized tensor in its arena dtype. Arg-max outputs hold int32
+   * class ids on the float path (the kernel's type, whatever width the file declared).
+   */
+  private readTensor(id: number): OutputData {
     const t = this.model.graph.tensors[id]!;
-    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(id)!;
+    const off = this.plan.tensorOffsets.get(id);
+    if (off === undefined) throw new Error(`tensor '${t.name}' is not materialized in this plan`);
+    const at = this.layout.arenaBase + off;
     const n = tensorElements(t);
-    if (t.dtype === 'f32') return new Float32Array(this.memory.buffer, at, n).slice();
-    if (t.dtype === 'i32') return new Int32Array(this.memory.buffer, at, n).slice();
-    throw new Error(`output '${t.name}' is ${t.dtype}; the float executor returns f32 and i32 outputs`);
+    switch (t.dtype) {
+      case 'f32':
+        return new Float32Array(this.memory.buffer, at, n).slice();
+      case 'i32':
+        return new Int32Array(this.memory.buffer, at, n).slice();
+      case 'u8':
+        return new Uint8Array(this.memory.buffer, at, n).slice();
+      case 'i8':
+        return new Int8Array(this.memory.buffer, at, n).slice();
+      default:
+        throw new Error(`tensor '${t.name}' is ${t.dtype}; the executor reads f32, i32, u8 and i8 tensors`);
+    }
   }
 
-  /** Runs on RGB uint8 pixels (model input size), normalizing them as the model expects. */
+  /**
+   * Runs on RGB uint8 pixels (model input size): normalized as the model expects on the
+   * float path; on the integer path the bytes as they are (quantizedPixels), and the
+   * output is the raw quantized bytes.
+   */
   runPixels(pixels: Uint8Array): RunResult {
+    if (this.integer) return this.runQuantized(quantizedPixels(this.model, pixels));
     return this.runFloat(normalizePixels(this.model, pixels));
+  }
+
+  /**
+   * Integer path: runs on the bytes of the first graph input (its own dtype and
+   * quantization) and returns the raw bytes of the first output.
+   * `afterStep` (debugging, layer fingerprints) is called after every plan step with a
+   * reader of any tensor materialized at that point (its bytes are copied).
+   */
+  runQuantized(input: Uint8Array | Int8Array, opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {}): QuantizedRunResult {
+    if (!this.integer) throw new Error(`'${this.model.source}' runs on the float path: use runFloat or runPixels`);
+    const g = this.model.graph;
+    const inT = g.tensors[g.inputs[0]!]!;
+    if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} bytes; '${inT.name}' needs ${tensorElements(inT)} ${describeShape(inT.shape)}`);
+    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!;
+    const afterStep = opts.afterStep;
+    const read = (id: number) => this.readTensor(id) as Uint8Array | Int8Array;
+    const { outputs, latencyMs } = this.execute(
+      () => new Uint8Array(this.memory.buffer).set(new Uint8Array(input.buffer, input.byteOffset, input.length), at),
+      afterStep ? (i) => afterStep(i, read) : undefined,
+    );
+    const raw = outputs[0]!;
+    if (!(raw instanceof Uint8Array || raw instanceof Int8Array)) throw new Error(`integer path: output '${g.tensors[g.outputs[0]!]!.name}' is not quantized`);
+    return { output: raw, outputs, latencyMs };
   }
 
   memoryReport(): MemoryReport {
@@ -178,16 +250,36 @@ export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32
 }
 
 /**
- * Refuses a plan whose arena cannot hold what it places, before any memory is
- * created: every buffer must lie inside the arena and be big enough for its tensor.
+ * Integer path input: the RGB bytes as they are for a uint8 input whose quantization is
+ * the model's pixel normalization (TFLite uint8 models); an int8 input on the same grid
+ * shifted by 128 gets p − 128.
  */
-function checkPlanFits(model: LoadedModel, plan: Plan): void {
+export function quantizedPixels(model: LoadedModel, pixels: Uint8Array): Uint8Array | Int8Array {
+  const n = model.input;
+  const want = n.height * n.width * n.channels;
+  if (pixels.length !== want) throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+  const inT = model.graph.tensors[model.graph.inputs[0]!]!;
+  const norm = n.normalization;
+  const q = inT.quant;
+  const sameScale = norm.kind === 'quantized' && q && q.scale[0] === norm.scale;
+  if (inT.dtype === 'u8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint) return pixels;
+  if (inT.dtype === 'i8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint - 128) return Int8Array.from(pixels, (p) => p - 128);
+  throw new Error(`input '${inT.name}' (${inT.dtype}, quantization ${JSON.stringify(q ?? null)}) does not take RGB bytes as they are; run the float path (--float)`);
+}
+
+/**
+ * Refuses a plan whose arena cannot hold what it places, before any memory is
+ * created: every buffer must lie inside the arena and be big enough for its tensor
+ * (float path: float32 everywhere; integer path: each tensor's own dtype).
+ */
+function checkPlanFits(model: LoadedModel, plan: Plan, integer = false): void {
   for (const b of plan.buffers) {
     if (b.offset < 0 || b.offset + b.bytes > plan.arenaBytes) {
       throw new ArenaTooSmallError(`plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`);
     }
     if (b.tensor >= 0) {
-      const need = tensorBytes({ ...model.graph.tensors[b.tensor]!, dtype: 'f32' });
+      const t = model.graph.tensors[b.tensor]!;
+      const need = tensorBytes(integer ? t : { ...t, dtype: 'f32' });
       if (b.bytes < need && b.aliasOf === undefined) throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
     }
   }

@@ -2,3 +2,5 @@
 export * from './loader.js';
 export * from './pack.js';
 export * from './manifest.js';
+export * from './q8_pack.js';
+export * from './q8_kernels.js';

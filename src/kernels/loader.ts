@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Q8Kernels } from './q8_kernels.js';
 
 /**
  * Bytes at the bottom of linear memory that the module itself uses: its static data,
@@ -25,7 +26,7 @@ export const KERNEL_RESERVED_BYTES = 4096;
 
 type Ptr = number;
 
-export interface Kernels {
+export interface Kernels extends Q8Kernels {
   readonly memory: WebAssembly.Memory;
   readonly debug: boolean;
   /** End of the module's static data, as the module reports it. */

@@ -7,6 +7,7 @@
  */
 import type { Kernels } from './loader.js';
 import { packConvLength, packDepthwise3x3Length, packFullyConnectedLength, packGemm1x1Length } from './pack.js';
+import { Q8_KERNEL_MANIFEST } from './q8_kernels.js';
 
 /** `rows` spans of `bytes` bytes, `stride` bytes apart, starting at `start` (rows = 1 for a plain span). */
 export interface ByteRange {
@@ -133,6 +134,7 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [{ operand: 'src', start: a.src!, bytes: a.rowBytes!, rows: a.rows!, stride: a.srcStride! }],
     writes: [{ operand: 'dst', start: a.dst!, bytes: a.rowBytes!, rows: a.rows!, stride: a.dstStride! }],
   })),
+  ...Q8_KERNEL_MANIFEST,
 ];
 
 /** Depthwise: border pixels accumulate in their own output, so y is read as well as written. */

@@ -28,7 +28,7 @@ t.test('uint8 MobileNetV2 (float path): same top-1 and ≥4 of the top-5 as TFLi
     'classify', ...confident.map((r) => fixturePath(r.image)),
     '--model', fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'),
     '--labels', fixturePath('labels', 'imagenet_labels.txt'),
-    '--json',
+    '--json', '--float',
   ]);
   t.equal(code, 0, err);
   const j = JSON.parse(out) as ClassifyJson;

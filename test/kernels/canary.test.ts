@@ -79,7 +79,8 @@ function outputs(k: Kernels, c: Case, p: Record<string, number>): number[][] {
 }
 
 t.test('every manifest kernel has a canary case', async (t) => {
-  t.same(KERNEL_MANIFEST.map((e) => e.name).filter((n) => !CASES.some((c) => c.name === n)), []);
+  // The q8 family has its own byte-operand cases: test/q8/canary.test.ts.
+  t.same(KERNEL_MANIFEST.map((e) => e.name).filter((n) => !n.startsWith('q8_') && !CASES.some((c) => c.name === n)), []);
 });
 
 for (const build of BUILDS) {

@@ -1,0 +1,130 @@
+// Shared pieces of the q8 (uint8 / int8) kernels.
+//
+// Activations are bytes, unsigned (T = u8: TF1 uint8 models) or signed (T = i8: TF2
+// int8 models); every kernel is generic over T and the exported wrappers pick the
+// instance from a `sg` flag, so the byte interpretation is decided at compile time.
+//
+// Requantization (fixtures/reference/README.md, XNNPACK's fp32 requantization):
+//   y = clamp(rint_half_even(f32(acc) · s[n]) + z, lo, hi)
+// with s[n] the per-channel float32 multiplier; `f32x4.convert_i32x4_s` is f32(acc) and
+// requant8 rounds half to even with the float magic-bias addition (see there).
+//
+// Output parameter block `rq` (12 i32 = 48 bytes, built by src/kernels/q8_pack.ts q8OutputParams):
+//   0 z   1 lo   2 hi              requantization of the op's own output
+//   3 residual (0/1): when 1, the value above is the projection P of an inverted
+//     residual block and the stored y is ADD(P, res) with XNNPACK's fixed-point add:
+//   4 zRes  5 mP  6 mRes  7 shift  8 zY  9 loY  10 hiY
+//     y = clamp(((mP·(P − z) + mRes·(res − zRes) + 2^(shift−1)) >> shift) + zY, loY, hiY)
+
+/** i16x8 from the low 8 bytes of v, extended by T's signedness. */
+// @ts-ignore: decorator
+@inline export function ext8lo<T>(v: v128): v128 {
+  if (isSigned<T>()) return i16x8.extend_low_i8x16_s(v);
+  return i16x8.extend_low_i8x16_u(v);
+}
+
+// @ts-ignore: decorator
+@inline export function ext8hi<T>(v: v128): v128 {
+  if (isSigned<T>()) return i16x8.extend_high_i8x16_s(v);
+  return i16x8.extend_high_i8x16_u(v);
+}
+
+/** 8 bytes at p as i16x8. */
+// @ts-ignore: decorator
+@inline export function load8x8<T>(p: usize): v128 {
+  if (isSigned<T>()) return v128.load8x8_s(p);
+  return v128.load8x8_u(p);
+}
+
+/** One byte at p as a signed or unsigned integer. */
+// @ts-ignore: decorator
+@inline export function loadq<T>(p: usize): i32 {
+  if (isSigned<T>()) return <i32>load<i8>(p);
+  return <i32>load<u8>(p);
+}
+
+/**
+ * The pair (x[p], x[p+1]) in every i32 lane as two i16: [a, b, a, b, ...], the
+ * operand layout of i32x4.dot_i16x8_s against weights packed as channel-major pairs.
+ */
+// @ts-ignore: decorator
+@inline export function pair<T>(p: usize): v128 {
+  return ext8lo<T>(v128.load16_splat(p));
+}
+
+/** (x[p], x[p]) in every i32 lane, for an odd tail whose pair partner weight is 0. */
+// @ts-ignore: decorator
+@inline export function single<T>(p: usize): v128 {
+  return ext8lo<T>(v128.load8_splat(p));
+}
+
+/** 1.5·2^23: adding it to a float32 of magnitude < 2^22 leaves rint_half_even(v) in the low mantissa bits. */
+// @ts-ignore: decorator
+@inline export const MAGIC: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline export const MAGIC_BITS: i32 = 0x4b400000;
+
+/** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
+// @ts-ignore: decorator
+@inline export function rqLo(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq))); }
+// @ts-ignore: decorator
+@inline export function rqHi(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq))); }
+// @ts-ignore: decorator
+@inline export function rqMz(rq: usize): v128 { return i32x4.splat(MAGIC_BITS - load<i32>(rq)); }
+
+/**
+ * Requantize 8 channels (acc a0 = channels 0..3, a1 = 4..7; multipliers s0, s1) to i16x8
+ * values in [lo, hi]: f = f32(acc)·s clamped to [lo − z, hi − z] (integers, so clamping
+ * before rounding is the same as after), then rounded half to even and offset by z in one
+ * step: bits(f + 1.5·2^23) − (bits(1.5·2^23) − z). flo, fhi, vmz come from rqLo/rqHi/rqMz.
+ */
+// @ts-ignore: decorator
+@inline export function requant8(a0: v128, a1: v128, s0: v128, s1: v128, vmz: v128, flo: v128, fhi: v128): v128 {
+  const m = f32x4.splat(MAGIC);
+  let f0 = f32x4.mul(f32x4.convert_i32x4_s(a0), s0);
+  let f1 = f32x4.mul(f32x4.convert_i32x4_s(a1), s1);
+  f0 = f32x4.pmin(f32x4.pmax(f0, flo), fhi);
+  f1 = f32x4.pmin(f32x4.pmax(f1, flo), fhi);
+  const i0 = i32x4.sub(f32x4.add(f0, m), vmz);
+  const i1 = i32x4.sub(f32x4.add(f1, m), vmz);
+  return i16x8.narrow_i32x4_s(i0, i1);
+}
+
+/** i16x8 in range → 8 bytes in the low half (u8 or i8 by T). */
+// @ts-ignore: decorator
+@inline export function narrowBytes<T>(v: v128): v128 {
+  if (isSigned<T>()) return i8x16.narrow_i16x8_s(v, v);
+  return i8x16.narrow_i16x8_u(v, v);
+}
+
+/** Store the low n (1..8) bytes of v at p; writes exactly n bytes. */
+// @ts-ignore: decorator
+@inline export function storeBytes(p: usize, v: v128, n: i32): void {
+  if (n >= 8) { v128.store64_lane(p, v, 0); return; }
+  let u = i64x2.extract_lane(v, 0);
+  for (let i = 0; i < n; i++) { store<u8>(p + <usize>i, <u8>u); u >>= 8; }
+}
+
+/** Residual add of 8 requantized projection values (i16x8 P) with 8 residual bytes r (i16x8). */
+// @ts-ignore: decorator
+@inline export function residual8(P: v128, r: v128, vzP: v128, vzR: v128, vmP: v128, vmR: v128, vrnd: v128, shift: i32,
+                                  vzY: v128, vloY: v128, vhiY: v128): v128 {
+  const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(P), vzP);
+  const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(P), vzP);
+  const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
+  const r1 = i32x4.sub(i32x4.extend_high_i16x8_s(r), vzR);
+  let a0 = i32x4.add(i32x4.add(i32x4.mul(p0, vmP), i32x4.mul(r0, vmR)), vrnd);
+  let a1 = i32x4.add(i32x4.add(i32x4.mul(p1, vmP), i32x4.mul(r1, vmR)), vrnd);
+  a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
+  a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
+  return i16x8.narrow_i32x4_s(a0, a1);
+}
+
+/** Load n (1..8) bytes at p into the low lanes (others zero); reads exactly n bytes. */
+// @ts-ignore: decorator
+@inline export function loadBytes(p: usize, n: i32): v128 {
+  if (n >= 8) return v128.load64_zero(p);
+  let u: u64 = 0;
+  for (let i = n - 1; i >= 0; i--) u = (u << 8) | <u64>load<u8>(p + <usize>i);
+  return i64x2.splat(<i64>u);
+}

@@ -1,0 +1,235 @@
+// q8 depthwise 3x3 convolution (depth multiplier 1), any stride and dilation, SIMD over
+// channels: acc[c] = b'[c] + Σ_taps x[tap][c]·w'[tap][c], requantized per channel.
+//
+// Taps go in pairs (0,1) (2,3) (4,5) (6,7) (8,–): the bytes of the two taps are interleaved
+// (one i8x16.shuffle), widened to int16 pairs, and one i32x4.dot_i16x8_s per 4 channels
+// adds both products: 16 channels per step, 5 dots per 4 channels per pixel.
+//
+// Packed weights (src/kernels/q8_pack.ts, packQ8Depthwise): w' = w − zw as int16,
+// [5 pairs][Cw channels][2 taps] (pair 4's second tap is zero), `ws` = 4·Cw bytes between
+// pairs, so any channel range is a plain offset. b' folds −zx·Σ_taps w', and taps outside
+// the image read the zero point (TF SAME pads with it).
+//
+// Input window: the kernel reads x as a window of the logical input: pixel (iy, ix) of
+// the [H][W] image lives at x + ((iy − xr0)·xCols + (ix − xc0))·C. The whole tensor is the
+// window (0, 0, W); a fused block passes the rows and columns of the expanded chunk it
+// computed. Every tap inside the image must lie inside the window (the caller's contract).
+// Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
+// Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
+// overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
+import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
+
+// @ts-ignore: decorator
+@inline function lo16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+// @ts-ignore: decorator
+@inline function hi16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/** 16 channels of one pixel, all 9 taps inside the image. p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
+// @ts-ignore: decorator
+@inline function px16<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, yp: usize,
+                          vmz: v128, flo: v128, fhi: v128): void {
+  let a0 = v128.load(b), a1 = v128.load(b, 16), a2 = v128.load(b, 32), a3 = v128.load(b, 48);
+  let wp = w;
+  let r = p;
+  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
+  let xa: v128, xb: v128, l: v128, h: v128;
+  // pair 0: (0,0) (0,1)
+  xa = v128.load(r); xb = v128.load(r + cs);
+  l = lo16(xa, xb); h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  wp += ws;
+  // pair 1: (0,2) (1,0)
+  xa = v128.load(r + 2 * cs); xb = v128.load(r + rs);
+  l = lo16(xa, xb); h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  wp += ws;
+  r += rs;
+  // pair 2: (1,1) (1,2)
+  xa = v128.load(r + cs); xb = v128.load(r + 2 * cs);
+  l = lo16(xa, xb); h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  wp += ws;
+  r += rs;
+  // pair 3: (2,0) (2,1)
+  xa = v128.load(r); xb = v128.load(r + cs);
+  l = lo16(xa, xb); h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  wp += ws;
+  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
+  xa = v128.load(r + 2 * cs);
+  l = lo16(xa, xa); h = hi16(xa, xa);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
+  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
+  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
+  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
+}
+
+/** 8 channels of one pixel, all 9 taps inside the image (channel groups of 8 ≤ C < 16). p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
+// @ts-ignore: decorator
+@inline function px8<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, yp: usize,
+                          vmz: v128, flo: v128, fhi: v128): void {
+  let a0 = v128.load(b), a1 = v128.load(b, 16);
+  let wp = w;
+  let r = p;
+  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
+  let xa: v128, xb: v128, l: v128;
+  // pair 0: (0,0) (0,1)
+  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  // pair 1: (0,2) (1,0)
+  xa = v128.load64_zero(r + 2 * cs); xb = v128.load64_zero(r + rs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  r += rs;
+  // pair 2: (1,1) (1,2)
+  xa = v128.load64_zero(r + cs); xb = v128.load64_zero(r + 2 * cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  r += rs;
+  // pair 3: (2,0) (2,1)
+  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  l = lo16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  wp += ws;
+  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
+  xa = v128.load64_zero(r + 2 * cs);
+  l = lo16(xa, xa);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
+  v128.store64_lane(yp, narrowBytes<T>(v0), 0);
+}
+
+/** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
+// @ts-ignore: decorator
+@inline function tapBytes(p: usize, cs: usize, rs: usize, valid: i32, t: i32, n: i32, vpad: v128): v128 {
+  if (!((valid >> t) & 1)) return vpad;
+  const q = p + <usize>(t / 3) * rs + <usize>(t % 3) * cs;
+  if (n >= 16) return v128.load(q);
+  if (n <= 8) return loadBytes(q, n);
+  return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
+}
+
+/**
+ * General pixel: tap t valid when bit t of `valid` is set; n (1..16) channels: at most 8
+ * read when n ≤ 8, and exactly n when n < 8.
+ */
+// @ts-ignore: decorator
+@inline function pxChecked<T>(p: usize, cs: usize, rs: usize, valid: i32, w: usize, ws: usize, b: usize, s: usize, yp: usize, n: i32,
+                               vpad: v128, vmz: v128, flo: v128, fhi: v128): void {
+  let a0 = v128.load(b), a1 = v128.load(b, 16), a2 = v128.load(b, 32), a3 = v128.load(b, 48);
+  let wp = w;
+  for (let t = 0; t < 9; t += 2) {
+    const xa = tapBytes(p, cs, rs, valid, t, n, vpad);
+    const xb = t < 8 ? tapBytes(p, cs, rs, valid, t + 1, n, vpad) : xa;
+    const l = lo16(xa, xb);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+    if (n > 8) {
+      const h = hi16(xa, xb);
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+    }
+    wp += ws;
+  }
+  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
+  if (n <= 8) { storeBytes(yp, narrowBytes<T>(v0), n); return; }
+  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
+  const v = isSigned<T>() ? i8x16.narrow_i16x8_s(v0, v1) : i8x16.narrow_i16x8_u(v0, v1);
+  if (n >= 16) v128.store(yp, v);
+  else { v128.store64_lane(yp, v, 0); storeBytes(yp + 8, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), n - 8); }
+}
+
+export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W: i32, C: i32,
+                             y: usize, oy0: i32, oy1: i32, ox0: i32, ox1: i32,
+                             sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
+                             w: usize, ws: usize, b: usize, s: usize, rq: usize, zx: i32): void {
+  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
+  const vpad = i8x16.splat(<i8>zx);
+  const Cu = <usize>C;
+  const cs = <usize>dw * Cu;
+  const rs = <usize>dh * <usize>xCols * Cu;
+  const OW = ox1 - ox0;
+  // Columns whose three taps are inside [0, W).
+  const ixLo = (pl + sw - 1) / sw;
+  const ixHi = (W - 1 - 2 * dw + pl) >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
+  const c16 = C & ~15;
+  for (let oy = oy0; oy < oy1; oy++) {
+    const iy0 = oy * sh - pt;
+    let rowMask = 0;
+    for (let ky = 0; ky < 3; ky++) {
+      const iy = iy0 + ky * dh;
+      if (iy >= 0 && iy < H) rowMask |= 7 << (ky * 3);
+    }
+    const fullRows = rowMask == 0x1ff;
+    const yrow = y + <usize>((oy - oy0) * OW) * Cu;
+    // Row of tap row 0 in the window (unread when that row is padding; wrapping arithmetic).
+    const xrow = x + <usize>(iy0 - xr0) * <usize>xCols * Cu;
+    for (let ox = ox0; ox < ox1; ox++) {
+      const ix0 = ox * sw - pl;
+      const p = xrow + <usize>(ix0 - xc0) * Cu;
+      const yp = yrow + <usize>(ox - ox0) * Cu;
+      if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
+        if (C < 16) {
+          px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi);
+          if (C > 8) {
+            const cb = <usize>(C - 8);
+            px8<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+          }
+          continue;
+        }
+        for (let c = 0; c < c16; c += 16) {
+          const cb = <usize>c;
+          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+        }
+        if (c16 < C) {
+          const cb = <usize>(C - 16);
+          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+        }
+        continue;
+      }
+      let colMask = 0;
+      for (let kx = 0; kx < 3; kx++) {
+        const ix = ix0 + kx * dw;
+        if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
+      }
+      const valid = rowMask & colMask;
+      if (C < 16) {
+        pxChecked<T>(p, cs, rs, valid, w, ws, b, s, yp, C, vpad, vmz, flo, fhi);
+        continue;
+      }
+      for (let c = 0; c < C; c += 16) {
+        const cb = <usize>min(c, C - 16);
+        pxChecked<T>(p + cb, cs, rs, valid, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, 16, vpad, vmz, flo, fhi);
+      }
+    }
+  }
+}

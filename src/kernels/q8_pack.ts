@@ -1,0 +1,188 @@
+/**
+ * q8 weight packers: quantized weights in their natural layouts (OHWI conv, [1,3,3,C]
+ * depthwise, [N,K] fully connected) to the int16 layouts the q8 WASM kernels stream,
+ * with the zero points folded in (assembly/q8_gemm.ts explains the arithmetic):
+ *   w' = w − zw (int16),  b' = bias − zx · Σ w'  (int32),
+ * plus the per-channel float32 multipliers and the 48-byte output parameter block.
+ * Every packer takes a channel slice so that a fused block can pack just its part.
+ */
+
+/** Output channels per q8 GEMM panel; bias and multiplier arrays are padded to it. */
+export const Q8_NR = 8;
+/** Bytes of the `rq` output parameter block (12 int32, assembly/q8_common.ts). */
+export const Q8_RQ_BYTES = 48;
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+type QWeights = ArrayLike<number>;
+
+function checkRange(what: string, start: number, count: number, total: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > total) {
+    throw new Error(`${what}: slice [${start}, ${start + count}) is not inside [0, ${total})`);
+  }
+}
+
+const zpOf = (zw: ArrayLike<number>, n: number): number => zw[zw.length === 1 ? 0 : n]!;
+
+/** int16 elements of a packed GEMM matrix of nCount output channels and kCount inputs. */
+export function packQ8GemmLength(nCount: number, kCount: number): number {
+  return Math.ceil(nCount / Q8_NR) * Math.ceil(kCount / 2) * 16;
+}
+
+/**
+ * Rows nStart..nStart+nCount, columns kStart..kStart+kCount of w ([N][K], K contiguous) as
+ * panels of 8 channels × k-pairs: out[p][kp][j][h] = w[n][k] − zw[n] with n = nStart+8p+j,
+ * k = kStart+2kp+h; zero past nCount or kCount.
+ */
+export function packQ8Gemm(w: QWeights, N: number, K: number, zw: ArrayLike<number>, nStart = 0, nCount = N, kStart = 0, kCount = K): Int16Array {
+  if (w.length !== N * K) throw new Error(`packQ8Gemm: weights have ${w.length} values, expected N·K = ${N}·${K}`);
+  checkRange('packQ8Gemm (output channels)', nStart, nCount, N);
+  checkRange('packQ8Gemm (input channels)', kStart, kCount, K);
+  const KP = Math.ceil(kCount / 2);
+  const out = new Int16Array(packQ8GemmLength(nCount, kCount));
+  for (let p = 0; p * Q8_NR < nCount; p++) {
+    for (let kp = 0; kp < KP; kp++) {
+      for (let j = 0; j < Q8_NR; j++) {
+        const n = p * Q8_NR + j;
+        if (n >= nCount) continue;
+        const z = zpOf(zw, nStart + n);
+        for (let h = 0; h < 2; h++) {
+          const k = 2 * kp + h;
+          if (k < kCount) out[((p * KP + kp) * Q8_NR + j) * 2 + h] = w[(nStart + n) * K + kStart + k]! - z;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Reduction segments of a packed conv (assembly/q8_conv.ts): a whole kernel row of kw·C
+ * contiguous input bytes when the dilation along x is 1, else one tap of C bytes.
+ */
+export function q8ConvSegments(kh: number, kw: number, C: number, dilationW: number): { count: number; length: number } {
+  return dilationW === 1 ? { count: kh, length: kw * C } : { count: kh * kw, length: C };
+}
+
+/** int16 elements of packed conv weights (each segment padded to an even length). */
+export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: number, dilationW = 1): number {
+  const s = q8ConvSegments(kh, kw, C, dilationW);
+  return Math.ceil(ocCount / Q8_NR) * s.count * Math.ceil(s.length / 2) * 16;
+}
+
+/**
+ * Conv weights OHWI [OC][kh][kw][C], output channels ocStart..ocStart+ocCount: the GEMM
+ * panel layout over the reduction segments (q8ConvSegments), each padded with a zero
+ * weight to an even length so that no k-pair straddles two segments.
+ */
+export function packQ8Conv(w: QWeights, OC: number, kh: number, kw: number, C: number, zw: ArrayLike<number>, ocStart = 0, ocCount = OC, dilationW = 1): Int16Array {
+  if (w.length !== OC * kh * kw * C) throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
+  checkRange('packQ8Conv (output channels)', ocStart, ocCount, OC);
+  const seg = q8ConvSegments(kh, kw, C, dilationW);
+  const L2 = Math.ceil(seg.length / 2) * 2;
+  const K = seg.count * L2;
+  const padded = new Int32Array(ocCount * K);
+  for (let o = 0; o < ocCount; o++) {
+    const z = zpOf(zw, ocStart + o);
+    // Segments are consecutive runs of the OHWI row (kh·kw·C values in order).
+    for (let sg = 0; sg < seg.count; sg++) {
+      // padded holds w (not w − zw): the GEMM packer subtracts zw, so pad slots get zw (→ 0).
+      for (let e = 0; e < L2; e++) padded[o * K + sg * L2 + e] = e < seg.length ? w[(ocStart + o) * kh * kw * C + sg * seg.length + e]! : z;
+    }
+  }
+  return packQ8Gemm(padded, ocCount, K, Array.from({ length: ocCount }, (_, o) => zpOf(zw, ocStart + o)));
+}
+
+/**
+ * Folded bias of output channels nStart..nStart+nCount: b'[n] = bias[n] − zx · Σ_k (w[n][k] − zw[n])
+ * over all K inputs of the row (K = kh·kw·C for a conv), padded with zeros to a multiple of 8.
+ */
+export function foldQ8Bias(bias: Int32Array | null, w: QWeights, N: number, K: number, zw: ArrayLike<number>, zx: number, nStart = 0, nCount = N): Int32Array {
+  if (w.length !== N * K) throw new Error(`foldQ8Bias: weights have ${w.length} values, expected N·K = ${N}·${K}`);
+  checkRange('foldQ8Bias (output channels)', nStart, nCount, N);
+  if (bias && bias.length !== N) throw new Error(`foldQ8Bias: bias has ${bias.length} values for ${N} channels`);
+  const out = new Int32Array(roundUp(nCount, Q8_NR));
+  for (let i = 0; i < nCount; i++) {
+    const n = nStart + i;
+    const z = zpOf(zw, n);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += w[n * K + k]! - z;
+    const v = (bias ? bias[n]! : 0) - zx * s;
+    if (v < -(2 ** 31) || v >= 2 ** 31) throw new Error(`foldQ8Bias: folded bias of channel ${n} (${v}) does not fit int32`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Per-channel multipliers nStart..nStart+nCount as float32, padded with zeros to a multiple of 8. */
+export function padQ8Scales(scale: ArrayLike<number>, N: number, nStart = 0, nCount = N): Float32Array {
+  checkRange('padQ8Scales', nStart, nCount, N);
+  const out = new Float32Array(roundUp(nCount, Q8_NR));
+  for (let i = 0; i < nCount; i++) out[i] = scale[scale.length === 1 ? 0 : nStart + i]!;
+  return out;
+}
+
+/** Channels of a packed depthwise tap-pair row: the slice rounded up to 16, plus 16 (any channel offset may read 16 lanes). */
+export function q8DepthwiseStride(cCount: number): number {
+  return roundUp(cCount, 16) + 16;
+}
+
+/** Bytes between the tap-pair rows of packed depthwise weights (the kernels' `ws`). */
+export function q8DepthwisePairBytes(cCount: number): number {
+  return q8DepthwiseStride(cCount) * 4;
+}
+
+/**
+ * Depthwise 3x3 weights [1][3][3][C], channels cStart..cStart+cCount, as int16 tap pairs:
+ * out[p][c][h] = w[(2p+h)·C + cStart + c] − zw[cStart + c] for taps 2p+h ≤ 8 (the pair of
+ * tap 8 has a zero second weight); Cw = q8DepthwiseStride(cCount) channels per pair row.
+ */
+export function packQ8Depthwise(w: QWeights, C: number, zw: ArrayLike<number>, cStart = 0, cCount = C): Int16Array {
+  if (w.length !== 9 * C) throw new Error(`packQ8Depthwise: weights have ${w.length} values, expected 3·3·C = 9·${C}`);
+  checkRange('packQ8Depthwise (channels)', cStart, cCount, C);
+  const Cw = q8DepthwiseStride(cCount);
+  const out = new Int16Array(5 * Cw * 2);
+  for (let t = 0; t < 9; t++) {
+    const p = t >> 1, h = t & 1;
+    for (let c = 0; c < cCount; c++) out[(p * Cw + c) * 2 + h] = w[t * C + cStart + c]! - zpOf(zw, cStart + c);
+  }
+  return out;
+}
+
+/** Folded depthwise bias b'[c] = bias[c] − zx · Σ_tap (w − zw), padded like the tap rows. */
+export function foldQ8DepthwiseBias(bias: Int32Array | null, w: QWeights, C: number, zw: ArrayLike<number>, zx: number, cStart = 0, cCount = C): Int32Array {
+  checkRange('foldQ8DepthwiseBias (channels)', cStart, cCount, C);
+  const out = new Int32Array(q8DepthwiseStride(cCount));
+  for (let i = 0; i < cCount; i++) {
+    const c = cStart + i;
+    let s = 0;
+    for (let t = 0; t < 9; t++) s += w[t * C + c]! - zpOf(zw, c);
+    out[i] = (bias ? bias[c]! : 0) - zx * s;
+  }
+  return out;
+}
+
+/** Depthwise multipliers padded like the tap rows. */
+export function padQ8DepthwiseScales(scale: ArrayLike<number>, C: number, cStart = 0, cCount = C): Float32Array {
+  checkRange('padQ8DepthwiseScales', cStart, cCount, C);
+  const out = new Float32Array(q8DepthwiseStride(cCount));
+  for (let i = 0; i < cCount; i++) out[i] = scale[scale.length === 1 ? 0 : cStart + i]!;
+  return out;
+}
+
+/** Residual ADD of a fused block's projection P with the block input (addParams of src/reference/q8_ops.ts). */
+export interface Q8Residual {
+  zRes: number;
+  mP: number;
+  mRes: number;
+  shift: number;
+  zY: number;
+  loY: number;
+  hiY: number;
+}
+
+/** The 12-int32 `rq` block: output zero point and clamp range, optionally the residual ADD. */
+export function q8OutputParams(z: number, lo: number, hi: number, residual?: Q8Residual): Int32Array {
+  const r = residual;
+  return Int32Array.from([z, lo, hi, r ? 1 : 0, r?.zRes ?? 0, r?.mP ?? 0, r?.mRes ?? 0, r?.shift ?? 0, r?.zY ?? 0, r?.loY ?? 0, r?.hiY ?? 0, 0]);
+}

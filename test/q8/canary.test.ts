@@ -1,0 +1,125 @@
+// Memory safety of every q8 kernel, on both builds (the same two checks as
+// test/kernels/canary.test.ts does for the f32 family, on byte operands):
+//  1. canary: memory around and between the operands is painted; after the call no byte
+//     outside the manifest's write ranges has changed;
+//  2. bounds: each operand in turn is placed flush against the end of the WebAssembly
+//     memory, so reading one byte past it traps; the result must not change.
+// q8_block runs inside an executor step; test/q8/executor.test.ts (strayWrites) checks its
+// writes byte by byte against the step's buffers.
+import t from 'tap';
+import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { KERNEL_MANIFEST, KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
+import {
+  foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, packQ8Gemm, padQ8DepthwiseScales, padQ8Scales,
+  q8DepthwisePairBytes, q8OutputParams,
+} from '../../src/kernels/q8_pack.js';
+import { addParams } from '../../src/reference/q8_ops.js';
+import { BUILDS } from '../kernels/harness.js';
+import { qArray, spreadScales } from './helpers.js';
+
+interface Operand { name: string; data?: ArrayBufferView; bytes: number }
+interface Case { name: KernelName; label: string; ops: Operand[]; args(p: Record<string, number>): number[] }
+
+const d = (name: string, data: ArrayBufferView): Operand => ({ name, data, bytes: data.byteLength });
+const out = (name: string, bytes: number): Operand => ({ name, bytes });
+const u8 = (n: number, seed: number) => qArray('u8', n, seed);
+const i8 = (n: number, seed: number) => qArray('i8', n, seed);
+const res = () => addParams(0.05, 0.03, 0.06);
+
+// Odd sizes: channel tails, rows not a multiple of 4, K not a multiple of 8 or 2.
+const CASES: Case[] = [];
+for (const [sg, q] of [[0, u8], [1, i8]] as const) {
+  const tag = sg ? 'i8' : 'u8';
+  const w = q(11 * 13, 2);
+  CASES.push(
+    { name: 'q8_gemm', label: `${tag} M=7 K=13 N=11 residual, strided`, ops: [d('x', q(7 * 15, 1)), d('w', packQ8Gemm(w, 11, 13, [3])), d('b', foldQ8Bias(null, w, 11, 13, [3], 5)), d('s', padQ8Scales(spreadScales(11, 13, 3), 11)),
+      d('rq', q8OutputParams(2, -5 + sg * 0, 100, { zRes: 4, mP: res().ma, mRes: res().mb, shift: res().shift, zY: 1, loY: 0, hiY: 90 })), d('res', q(7 * 12, 4)), out('y', 6 * 14 + 11)],
+      args: (p) => [p.x!, 7, 13, 15, p.w!, 11, p.b!, p.s!, p.y!, 14, p.rq!, p.res!, 12, sg] },
+    { name: 'q8_gemm_acc', label: `${tag} M=5 K=9 N=3`, ops: [d('x', q(45, 5)), d('w', packQ8Gemm(q(27, 6), 3, 9, [0])), d('b', foldQ8Bias(null, q(27, 6), 3, 9, [0], 1)), d('acc', new Int32Array(15))],
+      args: (p) => [p.x!, 5, 9, 9, p.w!, 5 * 32, 3, p.b!, p.acc!, 12, 1, sg] },
+    { name: 'q8_requant_acc', label: `${tag} M=3 N=13`, ops: [d('acc', Int32Array.from({ length: 39 }, (_, i) => i * 997 - 20000)), d('s', padQ8Scales(spreadScales(13, 50, 7), 13)), d('rq', q8OutputParams(3, -100, 100)), out('y', 39)],
+      args: (p) => [p.acc!, 3, 13, 52, p.s!, p.y!, 13, p.rq!, 0, 0, sg] },
+    { name: 'q8_conv2d', label: `${tag} 9x7x3→13 SAME s2`, ops: [d('x', q(9 * 7 * 3, 8)), d('w', packQ8Conv(q(13 * 27, 9), 13, 3, 3, 3, [7])), d('b', foldQ8Bias(null, q(13 * 27, 9), 13, 27, [7], 2)),
+      d('s', padQ8Scales(spreadScales(13, 27, 10), 13)), d('rq', q8OutputParams(0, 0, 100)), out('y', 5 * 4 * 13)],
+      args: (p) => [p.x!, 9, 7, 3, p.y!, 5, 4, 13, 3, 3, 2, 2, 1, 1, 1, 1, p.w!, p.b!, p.s!, p.rq!, 2, sg] },
+    { name: 'q8_dwconv3x3', label: `${tag} 5x6x21 SAME`, ops: [d('x', q(5 * 6 * 21, 11)), d('w', packQ8Depthwise(q(9 * 21, 12), 21, [1])), d('b', foldQ8DepthwiseBias(null, q(9 * 21, 12), 21, [1], 3)),
+      d('s', padQ8DepthwiseScales(spreadScales(21, 9, 13), 21)), d('rq', q8OutputParams(0, 0, 90)), out('y', 5 * 6 * 21)],
+      args: (p) => [p.x!, 5, 6, 21, p.y!, 5, 6, 1, 1, 1, 1, 1, 1, p.w!, q8DepthwisePairBytes(21), p.b!, p.s!, p.rq!, 3, sg] },
+    { name: 'q8_dwconv3x3', label: `${tag} 7x5x5 s2`, ops: [d('x', q(7 * 5 * 5, 14)), d('w', packQ8Depthwise(q(45, 15), 5, [1])), d('b', foldQ8DepthwiseBias(null, q(45, 15), 5, [1], 3)),
+      d('s', padQ8DepthwiseScales(spreadScales(5, 9, 16), 5)), d('rq', q8OutputParams(0, 0, 90)), out('y', 4 * 3 * 5)],
+      args: (p) => [p.x!, 7, 5, 5, p.y!, 4, 3, 2, 2, 1, 1, 1, 1, p.w!, q8DepthwisePairBytes(5), p.b!, p.s!, p.rq!, 3, sg] },
+    { name: 'q8_add', label: `${tag} n=23`, ops: [d('a', q(23, 17)), d('b', q(23, 18)), out('y', 23)], args: (p) => [p.a!, p.b!, p.y!, 23, 3, -4, res().ma, res().mb, res().shift, 2, -100, 100, sg] },
+    { name: 'q8_global_avgpool', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 19)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, -128 * sg, 255 - 128 * sg, sg] },
+    { name: 'q8_avgpool', label: `${tag} 7x6x11 k3 s2 SAME`, ops: [d('x', q(7 * 6 * 11, 23)), out('y', 4 * 3 * 11)], args: (p) => [p.x!, 7, 6, 11, p.y!, 4, 3, 3, 3, 2, 2, 1, 0, -128 * sg, 255 - 128 * sg, sg] },
+    { name: 'q8_mean', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 20)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, 3, 0.01, 1, -128 * sg, 255 - 128 * sg, sg] },
+    { name: 'q8_softmax', label: `${tag} n=13`, ops: [d('x', q(13, 21)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, -0.1, 1 / 256, -128 * sg, sg] },
+    { name: 'q8_requantize', label: `${tag}→u8 n=13`, ops: [d('x', q(13, 22)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 0.7, 128, sg, 0] },
+  );
+}
+
+t.test('every q8 kernel of the manifest has a case (q8_block: executor.test.ts)', async (t) => {
+  t.same(KERNEL_MANIFEST.map((e) => e.name).filter((n) => n.startsWith('q8_') && n !== 'q8_block' && !CASES.some((c) => c.name === n)), []);
+});
+
+const instances = new Map<boolean, Kernels>();
+async function instance(debug: boolean): Promise<Kernels> {
+  let k = instances.get(debug);
+  if (!k) instances.set(debug, (k = instantiateKernels(await loadKernels({ debug }), new WebAssembly.Memory({ initial: 2 }))));
+  return k;
+}
+
+function layout(k: Kernels, c: Case, last: number | null): Record<string, number> {
+  const mem = new Uint8Array(k.memory.buffer);
+  mem.fill(0xa7, KERNEL_RESERVED_BYTES);
+  const p: Record<string, number> = {};
+  let top = KERNEL_RESERVED_BYTES + 64;
+  c.ops.forEach((o, i) => {
+    if (i === last) p[o.name] = mem.length - o.bytes;
+    else { p[o.name] = top; top += o.bytes + 61; } // odd gaps: operands at unaligned addresses too
+    if (o.data) mem.set(new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength), p[o.name]!);
+  });
+  if (top > mem.length / 2) throw new Error('canary layout too big');
+  return p;
+}
+
+function outputs(k: Kernels, c: Case, p: Record<string, number>): number[][] {
+  return KERNEL_MANIFEST_BY_NAME.get(c.name)!.ranges(c.args(p)).writes.map((w) => {
+    const r: number[] = [];
+    for (let i = 0; i < w.rows; i++) r.push(...new Uint8Array(k.memory.buffer, w.start + i * w.stride, w.bytes));
+    return r;
+  });
+}
+
+for (const build of BUILDS) {
+  t.test(`q8 canary [${build.name}]: nothing outside the write ranges changes`, async (t) => {
+    const k = await instance(build.debug);
+    for (const c of CASES) {
+      const p = layout(k, c, null);
+      const args = c.args(p);
+      const { writes } = KERNEL_MANIFEST_BY_NAME.get(c.name)!.ranges(args);
+      const before = new Uint8Array(k.memory.buffer).slice();
+      (k[c.name] as (...a: number[]) => void)(...args);
+      const after = new Uint8Array(k.memory.buffer);
+      let outside = -1;
+      for (let i = KERNEL_RESERVED_BYTES; i < after.length && outside < 0; i++) {
+        if (before[i] === after[i]) continue;
+        if (!writes.some((w) => { const o = i - w.start; return o >= 0 && i < rangeEnd(w) && o % w.stride < w.bytes; })) outside = i;
+      }
+      t.equal(outside, -1, `${c.name} ${c.label}: no byte changed outside the write ranges`);
+    }
+  });
+
+  t.test(`q8 bounds [${build.name}]: each operand flush against the end of memory, no trap, same result`, async (t) => {
+    const k = await instance(build.debug);
+    for (const c of CASES) {
+      const base = layout(k, c, null);
+      (k[c.name] as (...a: number[]) => void)(...c.args(base));
+      const want = outputs(k, c, base);
+      for (let i = 0; i < c.ops.length; i++) {
+        const p = layout(k, c, i);
+        t.doesNotThrow(() => (k[c.name] as (...a: number[]) => void)(...c.args(p)), `${c.name} ${c.label}: ${c.ops[i]!.name} at the end of memory`);
+        t.same(outputs(k, c, p), want, `${c.name} ${c.label}: same output with ${c.ops[i]!.name} at the end`);
+      }
+    }
+  });
+}
