@@ -18,10 +18,12 @@ interface BlockCase {
   stem: boolean;
   /** Add the block input (needs s = 1, Cin = Cout, no stem). */
   residual: boolean;
+  /** Depthwise padding (default SAME; VALID shrinks the output, as a folded ZeroPadding can). */
+  pad?: 'SAME' | 'VALID';
 }
 
 const label = (c: BlockCase) =>
-  `${c.stem ? 'stem ' : ''}${c.H}x${c.W}x${c.Cin}→${c.Cexp}→${c.Cout} s${c.s} d${c.dil}${c.residual ? ' +res' : ''}`;
+  `${c.stem ? 'stem ' : ''}${c.H}x${c.W}x${c.Cin}→${c.Cexp}→${c.Cout} s${c.s} d${c.dil}${c.residual ? ' +res' : ''}${c.pad === 'VALID' ? ' VALID' : ''}`;
 
 interface Prepared {
   c: BlockCase;
@@ -46,7 +48,7 @@ function prepare(c: BlockCase, seed: number): Prepared {
   const e = refConv2d({ h: c.H, w: c.W, c: c.Cin, data: x }, weights.expand, c.Cexp, c.stem ? 3 : 1, c.stem ? 3 : 1, weights.expandBias, {
     stride: c.stem ? [2, 2] : [1, 1], dilation: [1, 1], act: 'relu6', pad: { top: ey.before, bottom: ey.after, left: ex.before, right: ex.after },
   });
-  const dy = tfPad(e.h, 3, c.s, c.dil, 'SAME'), dx = tfPad(e.w, 3, c.s, c.dil, 'SAME');
+  const dy = tfPad(e.h, 3, c.s, c.dil, c.pad ?? 'SAME'), dx = tfPad(e.w, 3, c.s, c.dil, c.pad ?? 'SAME');
   const d = refDepthwiseConv2d(e, weights.depthwise, 3, 3, 1, weights.depthwiseBias, {
     stride: [c.s, c.s], dilation: [c.dil, c.dil], act: 'relu6', pad: { top: dy.before, bottom: dy.after, left: dx.before, right: dx.after },
   });
@@ -95,6 +97,9 @@ const CASES: BlockCase[] = [
   { H: 11, W: 9, Cin: 4, Cexp: 12, Cout: 4, s: 1, dil: 2, stem: false, residual: true },
   { H: 13, W: 12, Cin: 6, Cexp: 10, Cout: 7, s: 1, dil: 4, stem: false, residual: false },
   { H: 12, W: 13, Cin: 3, Cexp: 8, Cout: 5, s: 2, dil: 2, stem: false, residual: false },
+  // VALID depthwise padding: the output loses the border rows and columns.
+  { H: 9, W: 10, Cin: 4, Cexp: 12, Cout: 6, s: 1, dil: 1, stem: false, residual: false, pad: 'VALID' },
+  { H: 11, W: 8, Cin: 5, Cexp: 9, Cout: 3, s: 2, dil: 1, stem: false, residual: false, pad: 'VALID' },
   // The first layer: conv 3x3/2 as the expansion (Section 5.1 treats conv 3x3/2 + block 0 this way).
   { H: 13, W: 15, Cin: 3, Cexp: 16, Cout: 8, s: 1, dil: 1, stem: true, residual: false },
   { H: 16, W: 14, Cin: 3, Cexp: 12, Cout: 5, s: 2, dil: 1, stem: true, residual: false },
@@ -123,7 +128,7 @@ for (const build of BUILDS) {
 
   t.test(`f32_block_fused [${build.name}]: any group size, band and ring (≥ the rows a band reads) gives the same result`, async (t) => {
     const a = new Arena(await kernelsFor(build.debug));
-    for (const i of [0, 1, 3, 11, 13, 14, 15]) {
+    for (const i of [0, 1, 3, 11, 13, 15, 16, 17]) {
       const c = CASES[i]!;
       const p = prepare(c, 100 + i * 10);
       const bad: string[] = [];
