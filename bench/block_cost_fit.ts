@@ -5,14 +5,18 @@
  * the four constants by least squares on relative error (non-negative; a constant that
  * comes out negative is dropped and the rest refitted).
  *
- *   npx tsx bench/block_cost_fit.ts [--rounds 15] [--min-ms 2] [--json]
+ *   npx tsx bench/block_cost_fit.ts [--rounds 40] [--min-ms 0.3] [--json] [--from FILE]
  *
  * Each point is the minimum over `rounds` interleaved trials (all points of a block take
  * turns, so a loaded moment hurts them alike and the minimum filters it out). Prints the
  * constants, measured against estimated time per block and chunk count, and how often the
  * model orders two chunk counts of one block the way the measurements do (pairs whose
- * measured times differ by more than 10%). --json prints the measured table instead.
+ * measured times differ by more than 10%). --json prints the measured table instead;
+ * --from FILE fits a table printed that way without measuring again. Short trials and
+ * many rounds suit a shared machine: a trial that fits in one scheduler slice is not
+ * preempted, and the minimum over rounds finds one.
  */
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import { randomConstants } from '../models/random_weights.js';
@@ -27,8 +31,9 @@ const arg = (name: string, dflt: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
-const rounds = Number(arg('rounds', '15'));
-const minMs = Number(arg('min-ms', '2'));
+const rounds = Number(arg('rounds', '40'));
+const minMs = Number(arg('min-ms', '0.3'));
+const from = arg('from', '');
 const asJson = argv.includes('--json');
 
 const T_VALUES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 96, 100000];
@@ -191,7 +196,23 @@ function rankAgreement(points: Point[], model: BlockCostModel): { agree: number;
   return { agree, pairs, worst };
 }
 
-const points = await measure();
+/** Points of a --json table, with their work recomputed from the current schedule. */
+function load(file: string): Point[] {
+  const rows = JSON.parse(readFileSync(file, 'utf8')) as { model: string; block: string; chunks: number; chunkChannels: number; ms: number }[];
+  const graphs = new Map<string, Graph>();
+  return rows.map((r) => {
+    let g = graphs.get(r.model);
+    if (!g) {
+      const [alpha, res] = r.model.split('/').map(Number) as [number, number];
+      graphs.set(r.model, (g = buildMobileNetV2({ alpha, resolution: res })));
+    }
+    const b = detectBlocks(g).find((x) => x.name === r.block);
+    if (!b) throw new Error(`${file}: no block '${r.block}' in MobileNetV2 ${r.model}`);
+    return { ...r, work: fusedBlockWork(g, b, r.chunkChannels) };
+  });
+}
+
+const points = from ? load(from) : await measure();
 if (asJson) {
   console.log(JSON.stringify(points.map((p) => ({ model: p.model, block: p.block, chunks: p.chunks, chunkChannels: p.chunkChannels, ms: Number(p.ms.toFixed(4)) }))));
 } else {
