@@ -22,7 +22,12 @@
  * the ring and band inside WORKING_SET_TARGET bytes (so they stay in the L2 cache).
  */
 
-/** Ring + band bytes the schedule aims to stay under (per-core L2 is ≥ 1 MiB on current x86). */
+/**
+ * Ring + band bytes the schedule aims to stay under: inside the per-core L2 of current x86 and
+ * ARM cores (256 KiB to 2 MiB). Measured on MobileNetV2's blocks, bands from 1 row to this
+ * size run within a few percent of each other; the whole 4.8 MB expanded tensor of block 1
+ * (per-layer) is 5–10% slower.
+ */
 export const WORKING_SET_TARGET = 256 * 1024;
 
 export interface FusedBlockGeometry {
