@@ -20,8 +20,8 @@
  *
  * DEFAULT_BLOCK_COST_MODEL was fitted by bench/block_cost_fit.ts (least squares on
  * relative error over every block of MobileNetV2 1.0/224 and 0.35/96 at ~12 chunk counts
- * each, the minimum of many interleaved runs per point) on the machine bench/RESULTS.md
- * names; refit there for another machine and pass it as `PlanOptions.costModel`.
+ * each, the minimum of many interleaved runs per point); run it on another machine and
+ * pass its constants as `PlanOptions.costModel`.
  */
 import type { Conv2DOp, DepthwiseConv2DOp, Graph } from './ir.js';
 import { tensorBytes } from './ir.js';
@@ -40,12 +40,19 @@ export interface BlockCostModel {
   nsPerAccumulatedByte: number;
 }
 
-/** Fitted on this project's benchmark machine (see the file comment and bench/RESULTS.md). */
+/**
+ * Fitted by bench/block_cost_fit.ts on the project's benchmark machine (2 vCPUs, Intel Xeon
+ * (Sapphire Rapids, KVM), Node 20; 419 block × chunk-count points, minimum of five runs):
+ * median relative error 3.4%, 90th percentile 8%; 1142 of 1166 pairs of chunk counts of one
+ * block whose times differ by more than 10% are ordered as measured (the rest are chunk
+ * counts with the same schedule, whose differences are noise). GEMM multiply-adds at
+ * 0.077 ns are ~26 GFLOP/s, the 4x8 WebAssembly SIMD micro-kernel's peak here.
+ */
 export const DEFAULT_BLOCK_COST_MODEL: Readonly<BlockCostModel> = Object.freeze({
-  nsPerMultiplyAdd: 0.085,
-  nsPerDepthwiseMultiplyAdd: 0.11,
-  nsPerCall: 150,
-  nsPerAccumulatedByte: 0.05,
+  nsPerMultiplyAdd: 0.077,
+  nsPerDepthwiseMultiplyAdd: 0.16,
+  nsPerCall: 56,
+  nsPerAccumulatedByte: 0.045,
 });
 
 /** Work of one block under the fused kernel's schedule (what the cost model weighs). */
