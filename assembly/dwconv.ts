@@ -23,7 +23,7 @@ import { clamp4, loadPartial, storePartial } from './common';
  * vectors live at once and spills them).
  */
 // @ts-ignore: decorator
-@inline function dwPixel9(r0: usize, r1: usize, r2: usize, cs: usize,
+@inline export function dwPixel9(r0: usize, r1: usize, r2: usize, cs: usize,
                           w: usize, b: usize, y: usize, C: i32, vlo: v128, vhi: v128): void {
   let c = 0;
   let wp = w;

@@ -9,6 +9,7 @@ import { conv2d } from './conv';
 import { fullyConnected } from './fc';
 import { globalAvgPool, avgPool } from './pool';
 import { add, softmax, resizeBilinear, argmaxChannels, copyStrided } from './misc';
+import { fusedBlock } from './fused';
 
 // q8 (uint8 / int8) family.
 export * from './q8_exports';
@@ -103,3 +104,21 @@ export function copy_strided(src: usize, dst: usize, rows: i32, rowBytes: i32, s
   assert(rows >= 0 && rowBytes >= 0, 'copy_strided: bad rows or rowBytes');
   copyStrided(src, dst, rows, rowBytes, srcStride, dstStride);
 }
+
+/**
+ * Fused inverted-residual block (Section 5.1), one call per block; see assembly/fused.ts.
+ * stem = 0: 1x1 expansion (He = H, We = W, ePad 0); stem = 1: 3x3 stride-2 expansion conv.
+ * w from packFusedBlock with the same g; e holds min(ringRows, He)·We·g floats, d
+ * bandRows·OW·g floats.
+ */
+export function f32_block_fused(x: usize, H: i32, W: i32, Cin: i32, stem: i32, He: i32, We: i32, ePadTop: i32, ePadLeft: i32, Cexp: i32,
+                                sh: i32, sw: i32, dh: i32, dw: i32, dPadTop: i32, dPadLeft: i32,
+                                y: usize, OH: i32, OW: i32, Cout: i32, w: usize, res: usize, lo: f32, hi: f32,
+                                e: usize, d: usize, g: i32, ringRows: i32, bandRows: i32): void {
+  assert(H > 0 && W > 0 && Cin > 0 && He > 0 && We > 0 && Cexp > 0 && OH > 0 && OW > 0 && Cout > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0 && !(lo > hi)
+         && (stem != 0 || (He == H && We == W && ePadTop == 0 && ePadLeft == 0)), 'f32_block_fused: bad shape');
+  // The ring must hold every expanded row one band of depthwise output rows reads.
+  assert(g > 0 && g <= Cexp && bandRows > 0 && bandRows <= OH && ringRows >= min(He, (bandRows - 1) * sh + 2 * dh + 1), 'f32_block_fused: bad schedule');
+  fusedBlock(x, H, W, Cin, stem, He, We, ePadTop, ePadLeft, Cexp, sh, sw, dh, dw, dPadTop, dPadLeft, y, OH, OW, Cout, w, res, lo, hi, e, d, g, ringRows, bandRows);
+}
+

@@ -7,7 +7,8 @@
 import { tensorElements, type Activation, type Conv2DOp, type DepthwiseConv2DOp, type Graph, type Op } from '../../planner/ir.js';
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
-import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1, type Kernels } from '../kernels/index.js';
+import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packFusedBlock, packGemm1x1, type Kernels } from '../kernels/index.js';
+import { fusedBlockSchedule } from '../../planner/block_schedule.js';
 import { alignUp } from './layout.js';
 
 export class UnsupportedOpError extends Error {
@@ -239,12 +240,13 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
 }
 
 /**
- * Section 5.1 block: for each chunk of the inner channels, expand into the
- * expanded-chunk buffer, depthwise into the depthwise-chunk buffer, and
- * accumulate the projection into y (first chunk writes with bias, the last
- * adds the residual and clamps).
+ * Section 5.1 block as one call of the fused kernel (assembly/fused.ts): expansion →
+ * depthwise → projection accumulated into y, never materializing the expanded or
+ * depthwise tensors. The kernel's schedule (channel groups, ring of expanded rows, band of
+ * depthwise rows; planner/block_schedule.ts) is derived from the plan's chunk size, so it
+ * touches only the two chunk buffers the plan placed, and the weights are packed per group.
  */
-function lowerBlock(model: LoadedModel, weights: WeightsImage, step: BlockStep): Binder {
+function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step: BlockStep): Binder {
   const g = model.graph;
   const expand = g.ops[step.expand] as Conv2DOp;
   const dw = g.ops[step.depthwise] as DepthwiseConv2DOp;
@@ -253,57 +255,55 @@ function lowerBlock(model: LoadedModel, weights: WeightsImage, step: BlockStep):
   if (expand.kind !== 'conv2d' || dw.kind !== 'dwconv2d' || project.kind !== 'conv2d' || !is1x1(project)) {
     throw new Error(`plan step is not an inverted residual block: '${expand.name}' → '${dw.name}' → '${project.name}'`);
   }
-  const cExp = g.tensors[expand.outputs[0]!]!.shape[3]!;
-  const d = hw(g, dw.outputs[0]!);
-  const yId = add ? add.outputs[0]! : project.outputs[0]!;
+  const stem = !is1x1(expand);
+  if (stem && !is3x3s2(expand)) throw new UnsupportedOpError(expand, `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`);
+  if (expand.act !== 'relu6' || dw.act !== 'relu6') throw new UnsupportedOpError(dw, `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`);
+  if (dw.depthMultiplier !== 1 || dw.kernel[0] !== 3 || dw.kernel[1] !== 3) throw new UnsupportedOpError(dw, `the fused block needs a 3x3 depthwise with multiplier 1`);
   const xId = expand.inputs[0]!;
+  const yId = add ? add.outputs[0]! : project.outputs[0]!;
+  const xs = hw(g, xId);
+  const es = hw(g, expand.outputs[0]!);
+  const ds = hw(g, dw.outputs[0]!);
+  const cExp = es.c;
   const cOut = g.tensors[yId]!.shape[3]!;
   const residualId = add ? add.inputs.find((i) => i !== project.outputs[0]) ?? -1 : -1;
   const [lo, hi] = clampOf(add ? (add as { act: Activation }).act : project.act);
-  const pw = f32Const(model, project.weights, project);
-  const pb = weights.add(biasSlice(model, project, 0, cOut));
-  const chunks: { expand: Binder; depthwise: Binder; proj: number; cc: number }[] = [];
-  for (let start = 0; start < cExp; start += step.chunkChannels) {
-    const cc = Math.min(step.chunkChannels, cExp - start);
-    const eBuf = (c: BindContext) => c.buffer(step.expandBuffer);
-    const dBuf = (c: BindContext) => c.buffer(step.depthwiseBuffer);
-    chunks.push({
-      expand: lowerConv(model, weights, expand, start, cc, (c) => c.tensor(xId), eBuf, expand.act),
-      depthwise: lowerDepthwise(model, weights, dw, start, cc, eBuf, dBuf),
-      proj: weights.add(packGemm1x1(pw, cOut, cExp, 0, cOut, start, cc)),
-      cc,
-    });
+  const sched = fusedBlockSchedule(
+    { expandedChannels: cExp, expandedSize: [es.h, es.w], depthwiseSize: [ds.h, ds.w], strideH: dw.stride[0], dilationH: dw.dilation[0], elementBytes: 4 },
+    step.chunkChannels,
+  );
+  for (const [what, index, used] of [['expanded', step.expandBuffer, sched.expandBytesUsed], ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed]] as const) {
+    const b = plan.buffers[index];
+    if (!b || b.bytes < used) throw new Error(`block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`);
   }
+  const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
+  const packed = packFusedBlock(
+    {
+      expand: f32Const(model, expand.weights, expand), expandBias: bias(expand),
+      depthwise: f32Const(model, dw.weights, dw), depthwiseBias: bias(dw),
+      project: f32Const(model, project.weights, project), projectBias: bias(project),
+    },
+    xs.c, cExp, cOut, stem, sched.groupChannels,
+  );
+  const wOff = weights.add(packed);
+  const [sh, sw] = dw.stride;
+  const [dh, dwl] = dw.dilation;
+  const ePadTop = stem ? expand.pad.top : 0, ePadLeft = stem ? expand.pad.left : 0;
   return (c) => {
     const k = c.k;
-    const y = c.tensor(yId);
-    const dBuf = c.buffer(step.depthwiseBuffer);
+    const x = c.tensor(xId), y = c.tensor(yId), w = c.weight(wOff);
     const res = residualId >= 0 ? c.tensor(residualId) : 0;
-    const bias = c.weight(pb);
-    const m = d.h * d.w;
-    const calls: Call[] = chunks.map((ch, i) => {
-      const e = ch.expand(c);
-      const dd = ch.depthwise(c);
-      const wp = c.weight(ch.proj);
-      const first = i === 0;
-      const last = i === chunks.length - 1;
-      const pLo = last ? lo : -Infinity, pHi = last ? hi : Infinity, pRes = last ? res : 0;
-      return () => {
-        e();
-        dd();
-        k.f32_gemm_1x1(dBuf, m, ch.cc, wp, bias, y, cOut, pLo, pHi, pRes, first ? 0 : 1);
-      };
-    });
-    return () => {
-      for (let i = 0; i < calls.length; i++) calls[i]!();
-    };
+    const e = c.buffer(step.expandBuffer), d = c.buffer(step.depthwiseBuffer);
+    const { groupChannels: gc, ringRows, bandRows } = sched;
+    return () => k.f32_block_fused(x, xs.h, xs.w, xs.c, stem ? 1 : 0, es.h, es.w, ePadTop, ePadLeft, cExp, sh, sw, dh, dwl, dw.pad.top, dw.pad.left,
+      y, ds.h, ds.w, cOut, w, res, lo, hi, e, d, gc, ringRows, bandRows);
   };
 }
 
 export function lowerPlan(model: LoadedModel, plan: Plan): LoweredProgram {
   const weights = new WeightsImage();
   const binders: Binder[] = plan.steps.map((step: PlanStep) =>
-    step.kind === 'block' ? lowerBlock(model, weights, step) : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
+    step.kind === 'block' ? lowerBlock(model, plan, weights, step) : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
   );
   return { weights, bind: (ctx) => binders.map((b) => b(ctx)) };
 }

@@ -53,6 +53,16 @@ export interface Kernels extends Q8Kernels {
   f32_argmax_channels(x: Ptr, P: number, C: number, y: Ptr): void;
   /** rows × rowBytes copied from src (stride srcStride) to dst (stride dstStride); for concat along channels. */
   copy_strided(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
+  /**
+   * Fused inverted-residual block (Section 5.1; assembly/fused.ts), one call per block: expansion
+   * (1x1, or stem = 1: 3x3/2 conv) → depthwise 3x3 → projection into y (+ res), expanded channels in
+   * groups of g, a ring of ringRows expanded rows in e and bandRows depthwise rows in d
+   * (planner/block_schedule.ts); w from packFusedBlock with the same g.
+   */
+  f32_block_fused(x: Ptr, H: number, W: number, Cin: number, stem: number, He: number, We: number, ePadTop: number, ePadLeft: number, Cexp: number,
+                  sh: number, sw: number, dh: number, dw: number, dPadTop: number, dPadLeft: number,
+                  y: Ptr, OH: number, OW: number, Cout: number, w: Ptr, res: Ptr, lo: number, hi: number,
+                  e: Ptr, d: Ptr, g: number, ringRows: number, bandRows: number): void;
 }
 
 const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();

@@ -6,7 +6,7 @@
  * left unchanged.
  */
 import type { Kernels } from './loader.js';
-import { packConvLength, packDepthwise3x3Length, packFullyConnectedLength, packGemm1x1Length } from './pack.js';
+import { packConvLength, packDepthwise3x3Length, packFullyConnectedLength, packFusedBlockLength, packGemm1x1Length } from './pack.js';
 import { Q8_KERNEL_MANIFEST } from './q8_kernels.js';
 
 /** `rows` spans of `bytes` bytes, `stride` bytes apart, starting at `start` (rows = 1 for a plain span). */
@@ -134,6 +134,9 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [{ operand: 'src', start: a.src!, bytes: a.rowBytes!, rows: a.rows!, stride: a.srcStride! }],
     writes: [{ operand: 'dst', start: a.dst!, bytes: a.rowBytes!, rows: a.rows!, stride: a.dstStride! }],
   })),
+  entry('f32_block_fused',
+    ['x', 'H', 'W', 'Cin', 'stem', 'He', 'We', 'ePadTop', 'ePadLeft', 'Cexp', 'sh', 'sw', 'dh', 'dw', 'dPadTop', 'dPadLeft',
+      'y', 'OH', 'OW', 'Cout', 'w', 'res', 'lo', 'hi', 'e', 'd', 'g', 'ringRows', 'bandRows'], (a) => fusedRanges(a)),
   ...Q8_KERNEL_MANIFEST,
 ];
 
@@ -148,6 +151,29 @@ function dwRanges(a: Record<string, number>): KernelRanges {
       y,
     ],
     writes: [y],
+  };
+}
+
+/**
+ * Fused block: the scratch is only the part of e and d the schedule uses (a ring of
+ * min(ringRows, He) expanded rows and a band of bandRows depthwise rows, g channels each);
+ * both are read back. y is read when more than one group accumulates into it.
+ */
+function fusedRanges(a: Record<string, number>): KernelRanges {
+  const y = span('y', a.y!, a.OH! * a.OW! * a.Cout! * F);
+  const e = span('e', a.e!, Math.min(a.ringRows!, a.He!) * a.We! * a.g! * F);
+  const d = span('d', a.d!, a.bandRows! * a.OW! * a.g! * F);
+  const kExp = a.stem ? 9 * a.Cin! : a.Cin!;
+  return {
+    reads: [
+      span('x', a.x!, a.H! * a.W! * a.Cin! * F),
+      span('w', a.w!, packFusedBlockLength(kExp, a.Cexp!, a.Cout!, a.g!) * F),
+      ...opt(a.res!, span('res', a.res!, a.OH! * a.OW! * a.Cout! * F)),
+      ...(a.g! < a.Cexp! ? [y] : []),
+      e,
+      d,
+    ],
+    writes: [y, e, d],
   };
 }
 

@@ -98,3 +98,70 @@ export function packFullyConnected(w: Float32Array, N: number, K: number, nStart
 export function packFullyConnectedLength(nCount: number, K: number): number {
   return packGemm1x1Length(nCount, K);
 }
+
+/** Weights of one inverted residual block in natural layouts (as src/reference/ops.ts), for packFusedBlock. */
+export interface FusedBlockWeights {
+  /** Expansion, OHWI: [C_exp][C_in] (1x1) or [C_exp][3][3][C_in] (the stem conv). */
+  expand: Float32Array;
+  expandBias: Float32Array | null;
+  /** Depthwise [1][3][3][C_exp]. */
+  depthwise: Float32Array;
+  depthwiseBias: Float32Array | null;
+  /** Projection [C_out][C_exp]. */
+  project: Float32Array;
+  projectBias: Float32Array | null;
+}
+
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Floats of one group of gn channels in packFusedBlock's layout. */
+function fusedGroupFloats(gn: number, kExp: number, cOut: number): number {
+  return packGemm1x1Length(gn, kExp) + pad4(gn) + packDepthwise3x3Length(gn) + pad4(gn) + packGemm1x1Length(cOut, gn);
+}
+
+/** Floats of packFusedBlock's output; kExp = C_in (1x1 expansion) or 9·C_in (stem). */
+export function packFusedBlockLength(kExp: number, cExp: number, cOut: number, groupChannels: number): number {
+  let n = pad4(cOut);
+  for (let c0 = 0; c0 < cExp; c0 += groupChannels) n += fusedGroupFloats(Math.min(groupChannels, cExp - c0), kExp, cOut);
+  return n;
+}
+
+/**
+ * Packs a block for f32_block_fused (layout in assembly/fused.ts): the projection bias, then
+ * for each group of `groupChannels` expanded channels its expansion panels (N = the group),
+ * expansion bias, depthwise groups of 4, depthwise bias and projection panels (K = the
+ * group). Every piece is a multiple of 4 floats, so each stays 16-byte aligned.
+ */
+export function packFusedBlock(w: FusedBlockWeights, cIn: number, cExp: number, cOut: number, stem: boolean, groupChannels: number): Float32Array {
+  const kExp = stem ? 9 * cIn : cIn;
+  const check = (what: string, a: Float32Array | null, n: number) => {
+    if (a && a.length !== n) throw new Error(`packFusedBlock: ${what} has ${a.length} floats, expected ${n}`);
+  };
+  check('expansion weights', w.expand, cExp * kExp);
+  check('expansion bias', w.expandBias, cExp);
+  check('depthwise weights', w.depthwise, 9 * cExp);
+  check('depthwise bias', w.depthwiseBias, cExp);
+  check('projection weights', w.project, cOut * cExp);
+  check('projection bias', w.projectBias, cOut);
+  if (!(Number.isInteger(groupChannels) && groupChannels >= 1 && groupChannels <= cExp)) {
+    throw new Error(`packFusedBlock: group of ${groupChannels} channels not in 1..${cExp}`);
+  }
+  const out = new Float32Array(packFusedBlockLength(kExp, cExp, cOut, groupChannels));
+  let o = 0;
+  const put = (a: Float32Array, floats: number) => {
+    out.set(a, o);
+    o += floats;
+  };
+  if (w.projectBias) out.set(w.projectBias, 0);
+  o = pad4(cOut);
+  for (let c0 = 0; c0 < cExp; c0 += groupChannels) {
+    const gn = Math.min(groupChannels, cExp - c0);
+    put(packGemm1x1(w.expand, cExp, kExp, c0, gn), packGemm1x1Length(gn, kExp));
+    put(w.expandBias ? w.expandBias.subarray(c0, c0 + gn) : new Float32Array(0), pad4(gn));
+    put(packDepthwise3x3(w.depthwise, cExp, c0, gn), packDepthwise3x3Length(gn));
+    put(w.depthwiseBias ? w.depthwiseBias.subarray(c0, c0 + gn) : new Float32Array(0), pad4(gn));
+    put(packGemm1x1(w.project, cOut, cExp, 0, cOut, c0, gn), packGemm1x1Length(cOut, gn));
+  }
+  if (o !== out.length) throw new Error(`internal: packFusedBlock wrote ${o} of ${out.length} floats`);
+  return out;
+}

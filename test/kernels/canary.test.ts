@@ -8,7 +8,7 @@
 import t from 'tap';
 import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
 import { KERNEL_MANIFEST, KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
-import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1 } from '../../src/kernels/pack.js';
+import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packFusedBlock, packGemm1x1 } from '../../src/kernels/pack.js';
 import { BUILDS, CANARY, rand } from './harness.js';
 
 interface Operand { name: string; data?: Float32Array; bytes: number }
@@ -16,6 +16,14 @@ interface Case { name: KernelName; label: string; ops: Operand[]; args(p: Record
 
 const f = (name: string, data: Float32Array): Operand => ({ name, data, bytes: data.byteLength });
 const out = (name: string, floats: number): Operand => ({ name, bytes: floats * 4 });
+
+function fusedWeights(cIn: number, cExp: number, cOut: number, stem: boolean, g: number, seed: number): Float32Array {
+  const k = stem ? 9 * cIn : cIn;
+  return packFusedBlock({
+    expand: rand(cExp * k, seed), expandBias: rand(cExp, seed + 1), depthwise: rand(9 * cExp, seed + 2),
+    depthwiseBias: rand(cExp, seed + 3), project: rand(cOut * cExp, seed + 4), projectBias: rand(cOut, seed + 5),
+  }, cIn, cExp, cOut, stem, g);
+}
 
 // Odd sizes everywhere: channel tails of 1..3 lanes, rows that are not a multiple of 4.
 const CASES: Case[] = [
@@ -44,6 +52,14 @@ const CASES: Case[] = [
   { name: 'f32_argmax_channels', label: 'P=6 C=7', ops: [f('x', rand(42, 31)), out('y', 6)], args: (p) => [p.x!, 6, 7, p.y!] },
   { name: 'copy_strided', label: '5 rows of 12 bytes', ops: [f('src', rand(15, 32)), f('dst', rand(5 * 7, 33))],
     args: (p) => [p.src!, p.dst! + 8, 5, 12, 12, 28] },
+  // Fused block 5x6x3 → 10 → 3, s1, residual, groups of 4 (4, 4, 2), a 3-row ring, 1-row bands.
+  { name: 'f32_block_fused', label: '5x6x3→10→3 s1 +res g4 ring3 band1',
+    ops: [f('x', rand(90, 34)), f('w', fusedWeights(3, 10, 3, false, 4, 35)), f('res', rand(5 * 6 * 3, 36)), out('y', 5 * 6 * 3), out('e', 3 * 6 * 4), out('d', 6 * 4)],
+    args: (p) => [p.x!, 5, 6, 3, 0, 5, 6, 0, 0, 10, 1, 1, 1, 1, 1, 1, p.y!, 5, 6, 3, p.w!, p.res!, -Infinity, Infinity, p.e!, p.d!, 4, 3, 1] },
+  // Stem form: 9x7x3 → conv 3x3/2 (5x4x6) → dw s2 (3x2x6) → 5, one group, the whole 5-row expanded image, 2-row bands.
+  { name: 'f32_block_fused', label: 'stem 9x7x3→6→5 s2 g6 ring5 band2',
+    ops: [f('x', rand(9 * 7 * 3, 37)), f('w', fusedWeights(3, 6, 5, true, 6, 38)), out('y', 3 * 2 * 5), out('e', 5 * 4 * 6), out('d', 2 * 2 * 6)],
+    args: (p) => [p.x!, 9, 7, 3, 1, 5, 4, 1, 1, 6, 2, 2, 1, 1, 1, 0, p.y!, 3, 2, 5, p.w!, 0, 0, 6, p.e!, p.d!, 6, 5, 2] },
 ];
 
 const PAGE = 65536;

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { buildMobileNetV2, MOBILENET_V2_BLOCKS } from '../../models/mobilenet_v2.js';
 import { blockFootprintBytes, chunkChannelsFor, chunksFor, detectBlocks } from '../../planner/blocks.js';
-import { blockMultiplyAdds, estimateBlockNs } from '../../planner/block_cost.js';
+import { blockMultiplyAdds, estimateBlockNs, fusedBlockWork } from '../../planner/block_cost.js';
 import { chunkCandidates } from '../../planner/chunks.js';
 import { GraphBuilder } from '../../planner/builder.js';
 import { samePadding } from '../../planner/shapes.js';
@@ -64,17 +64,31 @@ t.test('footprint, chunk channels and chunk counts', async (t) => {
   t.equal(chunksFor(b!, 2), 8, 't = 10 runs as 8 chunks of 2');
   t.equal(chunkChannelsFor(b!, 100), 1, 't clamps to C_exp');
   t.equal(chunkChannelsFor(b!, 0), 16, 't clamps to 1');
-  const cands = chunkCandidates(g, b!, { nsPerMultiplyAdd: 1, nsPerChunk: 10, nsPerAccumulatedByte: 0 });
-  t.same(cands.map((c) => c.chunks), [1, 2, 3, 4, 6, 8, 16], 'one candidate per achievable chunk count, cheapest first');
-  t.same(cands.map((c) => c.chunkChannels), [16, 8, 6, 4, 3, 2, 1], 'smallest c for each count');
+  const cands = chunkCandidates(g, b!, { nsPerMultiplyAdd: 1, nsPerDepthwiseMultiplyAdd: 1, nsPerCall: 10, nsPerAccumulatedByte: 1 });
+  const byCount = [...cands].sort((x, y) => x.chunks - y.chunks);
+  t.same(byCount.map((c) => c.chunks), [1, 2, 3, 4, 6, 8, 16], 'one candidate per achievable chunk count');
+  t.same(byCount.map((c) => c.chunkChannels), [16, 8, 6, 4, 3, 2, 1], 'smallest c for each count');
+  t.ok(cands.every((c, i) => i === 0 || cands[i - 1]!.estimatedNs <= c.estimatedNs), 'cheapest first');
 });
 
-t.test('cost model: multiply-adds do not change with t; per-chunk work does', async (t) => {
+t.test('cost model: the fused kernel\'s schedule for the chunk size, padding and passes over y', async (t) => {
   const g = tinyBlock({});
   const [b] = detectBlocks(g);
   // expand 8·8·16·4 + depthwise 4·4·16·9 + project 4·4·4·16.
   t.equal(blockMultiplyAdds(g, b!), 4096 + 2304 + 1024);
-  const m = { nsPerMultiplyAdd: 1, nsPerChunk: 100, nsPerAccumulatedByte: 1 };
-  t.equal(estimateBlockNs(g, b!, 1, m), 7424 + 100);
-  t.equal(estimateBlockNs(g, b!, 4, m), 7424 + 400 + 3 * 2 * 256);
+  // t = 1 (c = 16): the whole 8x8x16 expanded image fits, one group, one band of all 4 rows:
+  // one expansion GEMM (64 rows · K 4 · 16), 4 depthwise rows, one projection (16 rows · K 16 · N 4 padded to 8).
+  const m = { nsPerMultiplyAdd: 1, nsPerDepthwiseMultiplyAdd: 1, nsPerCall: 100, nsPerAccumulatedByte: 1 };
+  const w1 = fusedBlockWork(g, b!, 16);
+  t.match(w1.schedule, { groupChannels: 16, groups: 1, ringRows: 8, bandRows: 4 });
+  t.match(w1, { gemmMultiplyAdds: 64 * 4 * 16 + 16 * 16 * 8, depthwiseMultiplyAdds: 16 * 9 * 16, calls: 1 + 4 + 1, accumulatedBytes: 0 });
+  t.equal(estimateBlockNs(g, b!, 1, m), 4096 + 2048 + 2304 + 600);
+  // t = 16 (c = 1): 64 + 16 floats of scratch hold a 3-row ring of 2 channels (3·8·2 = 48) and one
+  // depthwise row of 2 (4·2): 8 groups of 2, each padded to 8 GEMM columns and 4 depthwise lanes.
+  // Per group, expanded rows 0–2, 3–4, 5, 6 (the ring wraps), 7: 24 + 16 + 8 + 8 + 8 rows;
+  // 4 projections of 4 rows · K 2 · N 8; 4 depthwise rows; y (4·4·4 floats) rewritten by 7 groups.
+  const w16 = fusedBlockWork(g, b!, 1);
+  t.match(w16.schedule, { groupChannels: 2, groups: 8, ringRows: 3, bandRows: 1 });
+  t.match(w16, { gemmMultiplyAdds: 8 * (64 * 4 * 8 + 4 * 4 * 2 * 8), depthwiseMultiplyAdds: 8 * 16 * 9 * 4, calls: 8 * (5 + 4 + 4), accumulatedBytes: 7 * 2 * 256 });
+  t.equal(estimateBlockNs(g, b!, 16, m), 8 * (2048 + 256) + 8 * 576 + 100 * 104 + 3584);
 });

@@ -1,0 +1,183 @@
+// Fused inverted-residual block (MobileNetV2 paper, Section 5.1), one call per block:
+//
+//   x ─ expand (1x1, or the 3x3/2 stem conv; +bias, ReLU6) ─ E ─ depthwise 3x3 (+bias, ReLU6) ─ D
+//     ─ project 1x1 (+bias) ─ [+ residual] ─ clamp ─ y
+//
+// E and D are never materialized. The expanded channels run in groups of g channels; within
+// a group the expanded rows are produced into a ring of `ringRows` rows (the scratch `e`)
+// just ahead of the depthwise, which writes a band of `bandRows` output rows (the scratch
+// `d`); each band is projected straight into its rows of y. So with one group (g = C_exp)
+// every expanded row is computed once, y is written once, and all GEMMs see all channels;
+// with G groups y is accumulated G times (first group: bias; last: residual and clamp).
+// The caller (src/executor/lower.ts, via planner/block_schedule.ts) picks g, ringRows and
+// bandRows so that e and d stay inside the plan's two chunk buffers.
+//
+// Memory touched: reads x, w, res, y (accumulating groups) and e, d; writes y, and e, d only
+// in [0, min(ringRows, He)·We·g) and [0, bandRows·OW·g) floats. Nothing else.
+//
+// Packed weights (src/kernels/pack.ts packFusedBlock), all pieces 16-byte multiples:
+//   projection bias: Cout floats, padded to a multiple of 4
+//   per group j of gn = min(g, C_exp − j·g) channels:
+//     expansion weights   packGemm1x1 panels, N = gn, K = Cin (1x1) or 9·Cin (stem, OHWI)
+//     expansion bias      gn floats, padded to 4
+//     depthwise weights   packDepthwise3x3 groups of 4 channels (36 floats each)
+//     depthwise bias      gn floats, padded to 4
+//     projection weights  packGemm1x1 panels, N = Cout, K = gn
+import { gemm1x1 } from './gemm';
+import { conv2d } from './conv';
+import { dwPixel9 } from './dwconv';
+import { clamp4, loadPartial, storePartial } from './common';
+
+// @ts-ignore: decorator
+@inline const DW_GROUP_BYTES: usize = 144;
+
+// @ts-ignore: decorator
+@inline function round4(n: i32): i32 { return (n + 3) & ~3; }
+// @ts-ignore: decorator
+@inline function round8(n: i32): i32 { return (n + 7) & ~7; }
+
+/**
+ * One depthwise output pixel whose taps may leave the input: rows come as pointers (0 =
+ * the row is outside the input, all its taps are zero padding), columns kx in [kx0, kx1)
+ * are inside. xcol is the byte offset of column ix0 (the left tap; may be negative). The
+ * output pixel is the accumulator, as in dwconv.ts.
+ */
+function dwPixelBorderRows(p0: usize, p1: usize, p2: usize, xcol: isize, tapCol: isize, kx0: i32, kx1: i32,
+                           w: usize, b: usize, y: usize, C: i32, vlo: v128, vhi: v128): void {
+  const C4 = C & ~3;
+  const tail = C - C4;
+  const tailOff = <usize>C4 << 2;
+  let c = 0;
+  if (b) {
+    for (; c < C4; c += 4) v128.store(y + (<usize>c << 2), v128.load(b + (<usize>c << 2)));
+    if (tail) storePartial(y + tailOff, loadPartial(b + tailOff, tail), tail);
+  } else {
+    const z = f32x4.splat(0);
+    for (; c < C4; c += 4) v128.store(y + (<usize>c << 2), z);
+    if (tail) storePartial(y + tailOff, z, tail);
+  }
+  for (let ky = 0; ky < 3; ky++) {
+    const row = ky == 0 ? p0 : ky == 1 ? p1 : p2;
+    if (!row) continue;
+    for (let kx = kx0; kx < kx1; kx++) {
+      let xp = <usize>(<isize>row + xcol + <isize>kx * tapCol);
+      let wp = w + (<usize>(ky * 3 + kx) << 4);
+      let yp = y;
+      for (c = 0; c < C4; c += 4) {
+        v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(v128.load(xp), v128.load(wp))));
+        xp += 16; wp += DW_GROUP_BYTES; yp += 16;
+      }
+      if (tail) storePartial(yp, f32x4.add(loadPartial(yp, tail), f32x4.mul(loadPartial(xp, tail), v128.load(wp))), tail);
+    }
+  }
+  for (c = 0; c < C4; c += 4) {
+    const p = y + (<usize>c << 2);
+    v128.store(p, clamp4(v128.load(p), vlo, vhi));
+  }
+  if (tail) storePartial(y + tailOff, clamp4(loadPartial(y + tailOff, tail), vlo, vhi), tail);
+}
+
+/**
+ * One depthwise output row from three input row pointers (taps ky = 0, 1, 2; 0 = outside
+ * the input). Wi input columns of C channels; OW output pixels at stride sw, dilation dw,
+ * left padding padLeft. Interior pixels take dwconv.ts's 9-tap fast path.
+ */
+function dwRow(p0: usize, p1: usize, p2: usize, Wi: i32, C: i32, yrow: usize, OW: i32, sw: i32, dw: i32, padLeft: i32,
+               w: usize, b: usize, vlo: v128, vhi: v128): void {
+  const colBytes = <isize>C << 2;
+  const tapCol = <isize>dw * colBytes;
+  // Interior columns: 0 <= ox·sw − padLeft and ox·sw − padLeft + 2·dw <= Wi − 1.
+  let oxA = padLeft <= 0 ? 0 : (padLeft + sw - 1) / sw;
+  const num = Wi - 1 - 2 * dw + padLeft;
+  let oxB = num < 0 ? 0 : num / sw + 1;
+  oxB = min(oxB, OW);
+  if (!(p0 && p1 && p2) || oxA > oxB) { oxA = 0; oxB = 0; }
+  let yp = yrow;
+  for (let ox = 0; ox < OW; ox++) {
+    const ix0 = ox * sw - padLeft;
+    const xcol = <isize>ix0 * colBytes;
+    if (ox >= oxA && ox < oxB) {
+      // All rows present and all columns inside: three row pointers at the left tap.
+      dwPixel9(<usize>(<isize>p0 + xcol), <usize>(<isize>p1 + xcol), <usize>(<isize>p2 + xcol), <usize>tapCol, w, b, yp, C, vlo, vhi);
+    } else {
+      let kx0 = 0, kx1 = 3;
+      while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= Wi) kx1--;
+      dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
+    }
+    yp += <usize>colBytes;
+  }
+}
+
+/** Expanded rows [r, r + n) of the stem (3x3 stride-2 conv, ReLU6) for gn channels. */
+function stemRows(x: usize, H: i32, W: i32, C: i32, dst: usize, r: i32, n: i32, We: i32, gn: i32,
+                  padTop: i32, padLeft: i32, w: usize, b: usize): void {
+  conv2d(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6);
+}
+
+/** Row r of the ring, or 0 when r is outside [0, He). */
+// @ts-ignore: decorator
+@inline function ringRow(e: usize, r: i32, He: i32, ringRows: i32, rowBytes: usize): usize {
+  return r < 0 || r >= He ? 0 : e + <usize>(r % ringRows) * rowBytes;
+}
+
+/**
+ * The fused block (see the file comment). stem = 0: 1x1 expansion (He = H, We = W);
+ * stem = 1: 3x3 stride-2 expansion conv with padding ePadTop/ePadLeft. Depthwise stride
+ * (sh, sw), dilation (dh, dw), padding dPadTop/dPadLeft. y: OH × OW × Cout; res: same
+ * shape or 0; lo/hi: final clamp. Expansion and depthwise clamp to [0, 6] (ReLU6).
+ */
+export function fusedBlock(x: usize, H: i32, W: i32, Cin: i32, stem: i32, He: i32, We: i32, ePadTop: i32, ePadLeft: i32, Cexp: i32,
+                           sh: i32, sw: i32, dh: i32, dw: i32, dPadTop: i32, dPadLeft: i32,
+                           y: usize, OH: i32, OW: i32, Cout: i32, w: usize, res: usize, lo: f32, hi: f32,
+                           e: usize, d: usize, g: i32, ringRows: i32, bandRows: i32): void {
+  const six = f32x4.splat(6);
+  const zero = f32x4.splat(0);
+  const Kexp = stem ? 9 * Cin : Cin;
+  const yRowBytes = <usize>(OW * Cout) << 2;
+  const xRowBytes = <usize>(W * Cin) << 2;
+  const pb = w;
+  let wg = w + (<usize>round4(Cout) << 2);
+  for (let c0 = 0; c0 < Cexp; c0 += g) {
+    const gn = min(g, Cexp - c0);
+    const first = c0 == 0;
+    const last = c0 + gn >= Cexp;
+    const we = wg;
+    const be = we + (<usize>(round8(gn) * Kexp) << 2);
+    const wd = be + (<usize>round4(gn) << 2);
+    const bd = wd + (<usize>(round4(gn) * 9) << 2);
+    const wp = bd + (<usize>round4(gn) << 2);
+    wg = wp + (<usize>(round8(Cout) * gn) << 2);
+    const eRowBytes = <usize>(We * gn) << 2;
+    const dRowBytes = <usize>(OW * gn) << 2;
+    const pLo: f32 = last ? lo : -Infinity;
+    const pHi: f32 = last ? hi : Infinity;
+    let done = -1; // highest expanded row in the ring
+    for (let o0 = 0; o0 < OH; o0 += bandRows) {
+      const nb = min(bandRows, OH - o0);
+      // Expanded rows this band's windows read: [top, need] (clipped to the image).
+      const top = max(0, o0 * sh - dPadTop);
+      const need = min(He - 1, (o0 + nb - 1) * sh - dPadTop + 2 * dh);
+      let r = max(done + 1, top);
+      while (r <= need) {
+        // Consecutive ring slots are contiguous: one GEMM (or stem conv) per run of slots.
+        const slot = r % ringRows;
+        const n = min(need - r + 1, ringRows - slot);
+        const dst = e + <usize>slot * eRowBytes;
+        if (stem) stemRows(x, H, W, Cin, dst, r, n, We, gn, ePadTop, ePadLeft, we, be);
+        else gemm1x1(x + <usize>r * xRowBytes, n * W, Cin, we, be, dst, gn, 0, 6, 0, 0);
+        r += n;
+      }
+      if (need > done) done = need;
+      let dp = d;
+      for (let i = 0; i < nb; i++) {
+        const iy = (o0 + i) * sh - dPadTop;
+        dwRow(ringRow(e, iy, He, ringRows, eRowBytes), ringRow(e, iy + dh, He, ringRows, eRowBytes),
+              ringRow(e, iy + 2 * dh, He, ringRows, eRowBytes), We, gn, dp, OW, sw, dw, dPadLeft, wd, bd, zero, six);
+        dp += dRowBytes;
+      }
+      const yb = y + <usize>o0 * yRowBytes;
+      gemm1x1(d, nb * OW, gn, wp, first ? pb : 0, yb, Cout, pLo, pHi, last && res ? res + <usize>o0 * yRowBytes : 0, first ? 0 : 1);
+    }
+  }
+}
