@@ -144,6 +144,12 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         y = q.refQArgMax(x, xt.shape[xt.shape.length - 1]!);
         break;
       }
+      case 'resize_argmax': {
+        const xq = activationQuant(xt, op);
+        const r = q.refQResizeBilinear(image(xt, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters, xq.dtype);
+        y = q.refQArgMax(r.data, r.c);
+        break;
+      }
       case 'concat': {
         const yq = activationQuant(yt, op);
         for (const id of op.inputs) {
