@@ -32,10 +32,13 @@ let tapI1: i32 = 0;
   return <f32>(n - adj) / <f32>(outN - adj);
 }
 
-/** 8 (or m < 8) bytes at p as i16x8. */
+/** End of the source tensor: a channel tail may read a whole 8 bytes when they lie before it. */
+let srcEnd: usize = 0;
+
+/** 8 bytes at p as i16x8; with m < 8 channels left, the lanes past m are garbage or zero (masked by the caller). */
 // @ts-ignore: decorator
 @inline function bytes8<T>(p: usize, m: i32): v128 {
-  return m == 8 ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
+  return m == 8 || p + 8 <= srcEnd ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
 }
 
 /**
@@ -64,6 +67,7 @@ export function resizeQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, 
   const offY: f32 = <f32>0.5 * scY - <f32>0.5, offX: f32 = <f32>0.5 * scX - <f32>0.5;
   const Cu = <usize>C;
   const rowBytes = <usize>W * Cu;
+  srcEnd = x + <usize>H * rowBytes;
   const rnd = i32x4.splat(1 << 21);
   let yp = y;
   for (let oy = 0; oy < OH; oy++) {
@@ -97,6 +101,7 @@ export function resizeArgmaxQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH:
   const kmask = (1 << kb) - 1;
   const Cu = <usize>C;
   const rowBytes = <usize>W * Cu;
+  srcEnd = x + <usize>H * rowBytes;
   const rnd = i32x4.splat(1 << 21);
   const iotaLo = i32x4(0, 1, 2, 3), iotaHi = i32x4(4, 5, 6, 7);
   const none = i32x4.splat(i32.MIN_VALUE);
