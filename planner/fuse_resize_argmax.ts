@@ -8,9 +8,10 @@
  * pixel's class from its 4 source neighbours, so the planner's memory model sees the
  * small class map instead of the resized scores.
  *
- * The pattern: an `argmax` over the last axis whose input is written by a
- * `resize_bilinear` that nothing else reads, that is not a graph output, and whose input
- * and output share dtype and quantization (then the fused op's arithmetic is the resize's).
+ * The pattern: an `argmax` over the last axis whose class ids no op reads, whose input is
+ * written by a `resize_bilinear` that nothing else reads, that is not a graph output, and
+ * whose input and output share dtype and quantization (then the fused op's arithmetic is the
+ * resize's).
  * The pass is pure: it returns a new graph (the input is not modified) in which tensor ids
  * are unchanged, so constants keyed by tensor id stay valid. The resized-scores tensor
  * stays in `tensors` with no producer and no consumers (never materialized); op ids are
@@ -41,7 +42,8 @@ export function findResizeArgmax(graph: Graph): [number, number][] {
   const outputs = new Set(graph.outputs);
   const pairs: [number, number][] = [];
   for (const op of graph.ops) {
-    if (op.kind !== 'argmax' || op.inputs.length !== 1) continue;
+    // The class ids change width (to u8 or i32): only ids that leave the graph, read by no op.
+    if (op.kind !== 'argmax' || op.inputs.length !== 1 || graph.tensors[op.outputs[0]!]!.consumers.length > 0) continue;
     const scores = graph.tensors[op.inputs[0]!]!;
     const rank = scores.shape.length;
     if (rank !== 4 || (op.axis !== rank - 1 && op.axis !== -1)) continue;

@@ -9,14 +9,14 @@ import { buildDeepLabV3 } from '../../models/generators/deeplab.js';
 import { buildMobileNetV2 } from '../../models/mobilenet_v2.js';
 import { tensorBytes, type Graph, type Quantization } from '../../planner/ir.js';
 
-function head(opts: { classes?: number; axis?: number; extraReader?: boolean; resizeIsOutput?: boolean; outQuant?: Quantization; dtype?: 'f32' | 'u8' } = {}): Graph {
+function head(opts: { classes?: number; axis?: number; extraReader?: boolean; resizeIsOutput?: boolean; idsRead?: boolean; outQuant?: Quantization; dtype?: 'f32' | 'u8' } = {}): Graph {
   const dtype = opts.dtype ?? 'f32';
   const q: Quantization | undefined = dtype === 'u8' ? { scale: [0.2], zeroPoint: [36], axis: 0 } : undefined;
   const g = new GraphBuilder('head');
   const x = g.input('logits', [1, 5, 6, opts.classes ?? 21], dtype, q);
   const r = g.op({ kind: 'resize_bilinear', name: 'resize', inputs: [x], size: [17, 21], alignCorners: true, halfPixelCenters: false }, { quant: opts.outQuant ?? q });
   const a = g.op({ kind: 'argmax', name: 'argmax', inputs: [r], axis: opts.axis ?? 3 }, { dtype: 'i64' });
-  g.output(a);
+  g.output(opts.idsRead ? g.op({ kind: 'reshape', name: 'flat', inputs: [a] }, { shape: [1, 17 * 21] }) : a);
   if (opts.extraReader) g.output(g.op({ kind: 'softmax', name: 'softmax', inputs: [r], beta: 1 }));
   if (opts.resizeIsOutput) g.output(r);
   return g.finish();
@@ -49,6 +49,7 @@ t.test('graphs the pass leaves alone', async (t) => {
     ['arg-max over another axis', head({ axis: 2 })],
     ['resized scores read by another op', head({ extraReader: true })],
     ['resized scores are a graph output', head({ resizeIsOutput: true })],
+    ['class ids read by another op', head({ idsRead: true })],
     ['the resize requantizes', head({ dtype: 'u8', outQuant: { scale: [0.1], zeroPoint: [36], axis: 0 } })],
     ['a classifier', buildMobileNetV2({ alpha: 0.35, resolution: 96 })],
     ['DeepLab ending at the resized logits', buildDeepLabV3({ alpha: 0.5, resolution: 65, argmax: false })],
