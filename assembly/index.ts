@@ -10,6 +10,7 @@ import { fullyConnected } from './fc';
 import { globalAvgPool, avgPool } from './pool';
 import { add, softmax, resizeBilinear, argmaxChannels, copyStrided } from './misc';
 import { fusedBlock } from './fused';
+import { resizeArgmax } from './resize_argmax';
 
 // q8 (uint8 / int8) family.
 export * from './q8_exports';
@@ -98,6 +99,16 @@ export function f32_resize_bilinear(x: usize, H: i32, W: i32, C: i32, y: usize, 
 export function f32_argmax_channels(x: usize, P: i32, C: i32, y: usize): void {
   assert(P >= 0 && C > 0, 'f32_argmax_channels: bad shape');
   argmaxChannels(x, P, C, y);
+}
+
+/**
+ * Fused resize + arg-max over channels: y [OH][OW] class ids (u8, or i32 when outI32) of the
+ * f32_resize_bilinear scores, bit-identical to f32_resize_bilinear + f32_argmax_channels.
+ */
+export function f32_resize_argmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                                  alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+  assert(H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0 && (outI32 || C <= 256), 'f32_resize_argmax: bad shape');
+  resizeArgmax(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32);
 }
 
 export function copy_strided(src: usize, dst: usize, rows: i32, rowBytes: i32, srcStride: i32, dstStride: i32): void {

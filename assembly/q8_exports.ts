@@ -8,7 +8,8 @@
 import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
-import { add, globalAvgPool, avgPool, mean, softmax, requantize } from './q8_misc';
+import { add, globalAvgPool, avgPool, mean, softmax, requantize, convert } from './q8_misc';
+import { resizeQ, resizeArgmaxQ, argmaxQ } from './q8_resize';
 import { block } from './q8_block';
 
 /** y[m][n] = requantize(b'[n] + Σ_k x[m][k]·w'[n][k]) (+ residual ADD when rq says so); strides in bytes. */
@@ -97,6 +98,39 @@ export function q8_requantize(x: usize, n: i32, y: usize, zx: i32, m: f32, zy: i
   assert(n >= 0, 'q8 arguments');
   if (sgIn) { if (sgOut) requantize<i8, i8>(x, n, y, zx, m, zy); else requantize<i8, u8>(x, n, y, zx, m, zy); }
   else { if (sgOut) requantize<u8, i8>(x, n, y, zx, m, zy); else requantize<u8, u8>(x, n, y, zx, m, zy); }
+}
+
+/** QUANTIZE within one type (XNNPACK's convert): y = sat(((x − zx)·m + 128) >> 8 + zy); y may alias x. */
+export function q8_convert(x: usize, n: i32, y: usize, zx: i32, m: i32, zy: i32, sg: i32): void {
+  assert(n >= 0 && m >= 1 && m <= 32768, 'q8 arguments');
+  if (sg) convert<i8>(x, n, y, zx, m, zy);
+  else convert<u8>(x, n, y, zx, m, zy);
+}
+
+/** RESIZE_BILINEAR of x [H][W][C] into y [OH][OW][C] (same quantization), XNNPACK's 11-bit arithmetic. */
+export function q8_resize_bilinear(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                                   alignCorners: i32, halfPixelCenters: i32, sg: i32): void {
+  assert(H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0, 'q8 arguments');
+  if (sg) resizeQ<i8>(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters);
+  else resizeQ<u8>(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters);
+}
+
+/**
+ * Fused RESIZE_BILINEAR + ARG_MAX over channels: y [OH][OW] class ids (u8, or i32 when outI32),
+ * each the first maximum of the pixel's resized bytes; the resized scores are never stored.
+ */
+export function q8_resize_argmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                                 alignCorners: i32, halfPixelCenters: i32, outI32: i32, sg: i32): void {
+  assert(H > 0 && W > 0 && C > 0 && C < (1 << 23) && OH > 0 && OW > 0 && (outI32 || C <= 256), 'q8 arguments');
+  if (sg) resizeArgmaxQ<i8>(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32);
+  else resizeArgmaxQ<u8>(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32);
+}
+
+/** ARG_MAX over the last axis: P rows of C bytes → class ids of outBytes (1, 4 or 8) bytes each. */
+export function q8_argmax(x: usize, P: i32, C: i32, y: usize, outBytes: i32, sg: i32): void {
+  assert(P >= 0 && C > 0 && (outBytes == 1 || outBytes == 4 || outBytes == 8) && (outBytes > 1 || C <= 256), 'q8 arguments');
+  if (sg) argmaxQ<i8>(x, P, C, y, outBytes);
+  else argmaxQ<u8>(x, P, C, y, outBytes);
 }
 
 /**

@@ -169,3 +169,20 @@ export function requantize<TIn, TOut>(x: usize, n: i32, y: usize, zx: i32, m: f3
     store<u8>(y + <usize>i, <u8>v);
   }
 }
+
+/**
+ * QUANTIZE within one type (u8 → u8, i8 → i8) as XNNPACK's convert runs it (TFLite's delegate):
+ * y = sat(((x − zx)·m + 128) >> 8 + zy) with the 8-bit fixed-point ratio m = lrintf(256·s_in/s_out).
+ * y may alias x.
+ */
+export function convert<T>(x: usize, n: i32, y: usize, zx: i32, m: i32, zy: i32): void {
+  const vzx = i32x4.splat(zx), vm = i32x4.splat(m), vr = i32x4.splat(128), vzy = i32x4.splat(zy);
+  for (let i = 0; i < n; i += 8) {
+    const k = min(8, n - i);
+    const o = <usize>i;
+    const v = k == 8 ? load8x8<T>(x + o) : ext8lo<T>(loadBytes(x + o, k));
+    const a0 = i32x4.add(i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(v), vzx), vm), vr), 8), vzy);
+    const a1 = i32x4.add(i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(v), vzx), vm), vr), 8), vzy);
+    storeBytes(y + o, narrowBytes<T>(i16x8.narrow_i32x4_s(a0, a1)), k);
+  }
+}

@@ -1,32 +1,41 @@
 /**
- * Mobile DeepLabv3 (both fixture models, bird_segmentation.png, float path):
- * measured peak memory (executor memoryReport, canary scan) and latency
- * under five plans, timed side by side in interleaved rounds:
+ * Mobile DeepLabv3 (both fixture models, bird_segmentation.png), on the integer path (the
+ * uint8 graph as the file has it) and the float path (dequantized): measured peak memory
+ * (executor memoryReport, canary scan) and latency under these plans, timed side by side in
+ * interleaved rounds:
  *
- *   per-layer          --chunks none, the file's op order
- *   chunked            Section 5.1 chunks (auto), the file's op order
- *   chunked + exact    chunks (auto), order from the exact search
- *   + streamed head    the same for the graph up to the logits; the final resize
- *                      and arg-max streamed row by row after it (src/segment/fused_head.ts)
- *   streamed head, fastest chunks within the chunked peak
- *                      the streamed head with the quickest chunk counts whose arena
- *                      fits the chunked plan's (budget mode): the head's own cost
+ *   per-layer               --chunks none, the file's op order
+ *   chunked                 Section 5.1 chunks (auto), the file's op order
+ *   chunked + exact         chunks (auto), order from the exact search
+ *   + fused head            the same with the final RESIZE_BILINEAR → ARG_MAX as one
+ *                           resize_argmax op (planner/fuse_resize_argmax.ts): the resized
+ *                           scores never exist, the arena is the whole story
+ *   fused head, fastest chunks within the chunked peak
+ *                           the fused head with the quickest chunk counts whose arena fits
+ *                           the unfused chunked plan's (budget mode)
  *
- * Every plan must give the same class map before anything is timed. Prints a
- * Markdown table; --write appends it to bench/RESULTS.md.
+ * plus the head alone on one run's 33x33x21 logits: resize + arg-max as two kernels
+ * (through the 513x513x21 scores) against the fused kernel.
+ *
+ * Every plan must give the same class map before anything is timed (on the integer path:
+ * TFLite's, from the reference JSON). Prints Markdown tables; --write appends them to
+ * bench/RESULTS.md.
  *
  *   npx tsx bench/segment.ts [--rounds N] [--write]
  */
 import { existsSync } from 'node:fs';
 import { groupDigits } from '../planner/bytes.js';
+import { GraphBuilder } from '../planner/builder.js';
+import { fuseResizeArgmax } from '../planner/fuse_resize_argmax.js';
+import type { Graph, Op } from '../planner/ir.js';
 import { planGraph, type PlanOptions } from '../planner/plan_graph.js';
 import { Executor } from '../src/executor/executor.js';
 import { dequantizeModel } from '../src/importers/dequantize.js';
 import { loadTfliteFile } from '../src/importers/tflite/index.js';
 import type { LoadedModel } from '../src/model.js';
 import { loadModelInput } from '../src/preprocess/image.js';
-import { classMapFromOutput, classMapSha256, fuseResizeArgmax, type ClassMap } from '../src/segment/index.js';
-import { fixturePath } from '../test/helpers/fixtures.js';
+import { classMapFromOutput, classMapSha256, type ClassMap } from '../src/segment/index.js';
+import { fixturePath, readReference } from '../test/helpers/fixtures.js';
 import { appendResults, median, runSuite } from './results.js';
 
 const argv = process.argv.slice(2);
@@ -44,71 +53,102 @@ interface Config {
   run: () => ClassMap;
   executor: Executor;
   plan: { peakBytes: number; arenaBytes: number; orderAlgorithm: string };
-  /** Bytes used outside the arena by the streamed head (rows + class map). */
-  headBytes: number;
 }
 
 async function configs(model: LoadedModel, input: Uint8Array): Promise<Config[]> {
   const out: Config[] = [];
-  const full = async (name: string, options: PlanOptions) => {
-    const plan = planGraph(model.graph, options);
-    const executor = await Executor.create(model, plan);
-    const shape = model.graph.tensors[model.graph.outputs[0]!]!.shape;
-    out.push({ name, executor, plan, headBytes: 0, run: () => classMapFromOutput(executor.runPixels(input).outputs[0]!, shape) });
+  const fused: LoadedModel = { ...model, graph: fuseResizeArgmax(model.graph).graph };
+  if (fused.graph === model.graph) throw new Error(`${model.source}: no resize → arg-max head to fuse`);
+  const add = async (name: string, m: LoadedModel, options: PlanOptions) => {
+    const plan = planGraph(m.graph, options);
+    const executor = await Executor.create(m, plan);
+    const shape = m.graph.tensors[m.graph.outputs[0]!]!.shape;
+    out.push({ name, executor, plan, run: () => classMapFromOutput(executor.runPixels(input).outputs[0]!, shape) });
   };
-  await full('per-layer (chunks none, file order)', { chunks: 'none', order: 'given' });
-  await full('chunked (auto, file order)', { chunks: 'auto', order: 'given' });
-  await full('chunked + exact order', { chunks: 'auto', order: 'exact' });
-  const head = fuseResizeArgmax(model)!;
-  const streamed = async (name: string, options: PlanOptions) => {
-    const plan = planGraph(head.model.graph, options);
-    const executor = await Executor.create(head.model, plan);
-    out.push({ name, executor, plan, headBytes: head.workBytes + head.params.outH * head.params.outW, run: () => head.classMap(executor.runPixels(input).outputs[0] as Float32Array) });
-  };
-  await streamed('chunked + exact order + streamed head', { chunks: 'auto', order: 'exact' });
-  // The fastest chunk counts that fit the full graph's chunked peak: the head's own cost, without more chunking.
-  await streamed('streamed head, fastest chunks within the chunked peak', { chunks: 'auto', order: 'exact', budgetBytes: out[2]!.plan.arenaBytes });
+  await add('per-layer (chunks none, file order)', model, { chunks: 'none', order: 'given' });
+  await add('chunked (auto, file order)', model, { chunks: 'auto', order: 'given' });
+  await add('chunked + exact order', model, { chunks: 'auto', order: 'exact' });
+  await add('chunked + exact order + fused head', fused, { chunks: 'auto', order: 'exact' });
+  // The fastest chunk counts that fit the unfused chunked arena: the fused head's own gain, without more chunking.
+  await add('fused head, fastest chunks within the chunked peak', fused, { chunks: 'auto', order: 'exact', budgetBytes: out[2]!.plan.arenaBytes });
   return out;
 }
 
-/** The streamed head alone on the logits of one run, for its share of the latency. */
-async function headAlone(model: LoadedModel, input: Uint8Array): Promise<() => ClassMap> {
-  const head = fuseResizeArgmax(model)!;
-  const ex = await Executor.create(head.model, planGraph(head.model.graph));
-  const logits = ex.runPixels(input).outputs[0] as Float32Array;
-  return () => head.classMap(logits);
+/** One-input graph: the model's final resize and arg-max (unfused) on its logits. */
+function headGraph(g: Graph): Graph {
+  const argmax = g.ops[g.tensors[g.outputs[0]!]!.producer]! as Extract<Op, { kind: 'argmax' }>;
+  const resize = g.ops[g.tensors[argmax.inputs[0]!]!.producer]! as Extract<Op, { kind: 'resize_bilinear' }>;
+  const logits = g.tensors[resize.inputs[0]!]!;
+  const scores = g.tensors[resize.outputs[0]!]!;
+  const ids = g.tensors[argmax.outputs[0]!]!;
+  const b = new GraphBuilder('head');
+  const x = b.input(logits.name, logits.shape, logits.dtype, logits.quant);
+  const r = b.op({ kind: 'resize_bilinear', name: resize.name, inputs: [x], size: resize.size, alignCorners: resize.alignCorners, halfPixelCenters: resize.halfPixelCenters }, { dtype: scores.dtype, ...(scores.quant ? { quant: scores.quant } : {}) });
+  b.output(b.op({ kind: 'argmax', name: argmax.name, inputs: [r], axis: argmax.axis }, { dtype: ids.dtype }));
+  return b.finish();
+}
+
+/** The head alone, unfused and fused, on the logits of one run: two timed cases with the same class map. */
+async function headAlone(file: string, model: LoadedModel, input: Uint8Array, integer: boolean): Promise<{ name: string; run: () => ClassMap }[]> {
+  // The logits of one run (the integer path reads them after their step; the float path takes
+  // the dequantized integer logits, the same distribution).
+  const q = await loadTfliteFile(file);
+  const qFused = { ...q, graph: fuseResizeArgmax(q.graph).graph };
+  const ex = await Executor.create(qFused, planGraph(qFused.graph));
+  const head = qFused.graph.ops.find((o) => o.kind === 'resize_argmax')!;
+  let logits: Uint8Array | Int8Array = new Uint8Array(0);
+  ex.runQuantized(input, { afterStep: (i, read) => { const s = ex.plan.steps[i]!; if (s.kind === 'op' && s.op === head.id) logits = read(head.inputs[0]!); } });
+  const lq = q.graph.tensors[head.inputs[0]!]!.quant!;
+  const unfused = headGraph(model.graph);
+  const [, h, w, c] = unfused.tensors[unfused.inputs[0]!]!.shape as number[];
+  const out: { name: string; run: () => ClassMap }[] = [];
+  for (const [name, graph] of [['head alone: resize + arg-max (two kernels)', unfused], ['head alone: fused resize_argmax', fuseResizeArgmax(unfused).graph]] as const) {
+    const m: LoadedModel = { source: 'head', format: 'tflite', graph, constants: new Map(), input: { height: h!, width: w!, channels: c!, normalization: { kind: 'affine', scale: 1, offset: 0 } } };
+    const e = await Executor.create(m, planGraph(graph));
+    const shape = graph.tensors[graph.outputs[0]!]!.shape;
+    const real = Float32Array.from(logits, (v) => lq.scale[0]! * (v - lq.zeroPoint[0]!));
+    out.push({ name, run: () => classMapFromOutput((integer ? e.runQuantized(logits) : e.runFloat(real)).outputs[0]!, shape) });
+  }
+  return out;
 }
 
 const sections: string[] = [];
 for (const name of names) {
-  const model = dequantizeModel(await loadTfliteFile(fixturePath('models', `${name}.tflite`)));
-  const { bytes } = await loadModelInput(image, model.input.width, model.input.height);
-  const cs = await configs(model, bytes);
-  // Same class map from every plan, or the timings mean nothing.
-  const shas = cs.map((c) => classMapSha256(c.run()));
-  if (new Set(shas).size !== 1) throw new Error(`${name}: plans disagree on the class map: ${shas.join(' ')}`);
-  console.error(`${name}: every plan gives class map ${shas[0]}`);
-  const alone = await headAlone(model, bytes);
-  const samples = await runSuite([...cs.map((c) => ({ name: c.name, fn: async () => c.run() })), { name: 'head alone', fn: async () => alone() }], { rounds, maxTime: 1 });
-  const lines = [
-    `### ${name} (float path, 513x513, class map sha256 ${shas[0]!.slice(0, 16)}…)`,
-    '',
-    '| plan | order | planned peak (B) | measured peak (B) | + head outside arena (B) | WebAssembly memory (B) | median latency (ms) | samples |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const c of cs) {
-    const m = c.executor.memoryReport();
-    const s = samples.get(c.name)!;
-    lines.push(
-      `| ${c.name} | ${c.plan.orderAlgorithm} | ${groupDigits(c.plan.peakBytes)} | ${groupDigits(m.measuredPeakBytes)} | ${c.headBytes ? groupDigits(c.headBytes) : '–'} | ${groupDigits(m.wasmMemoryBytes)} | ${median(s).toFixed(1)} | ${s.length} |`,
-    );
+  const reference = readReference(`${name}.json`).results[0] as { argmax_sha256_uint8: string };
+  for (const integer of [true, false]) {
+    const file = fixturePath('models', `${name}.tflite`);
+    const loaded = await loadTfliteFile(file);
+    const model = integer ? loaded : dequantizeModel(loaded);
+    const { bytes } = await loadModelInput(image, model.input.width, model.input.height);
+    const cs = await configs(model, bytes);
+    const heads = await headAlone(file, model, bytes, integer);
+    // Same class map from every plan, or the timings mean nothing.
+    const shas = cs.map((c) => classMapSha256(c.run()));
+    if (new Set(shas).size !== 1) throw new Error(`${name}: plans disagree on the class map: ${shas.join(' ')}`);
+    if (integer && shas[0] !== reference.argmax_sha256_uint8) throw new Error(`${name}: integer class map ${shas[0]} is not TFLite's ${reference.argmax_sha256_uint8}`);
+    const headShas = heads.map((h) => classMapSha256(h.run()));
+    if (new Set(headShas).size !== 1) throw new Error(`${name}: fused and unfused heads disagree`);
+    const path = integer ? 'integer path, uint8' : 'float path, dequantized';
+    console.error(`${name} (${path}): every plan gives class map ${shas[0]}`);
+    const samples = await runSuite([...cs, ...heads].map((c) => ({ name: c.name, fn: async () => c.run() })), { rounds, maxTime: 1 });
+    const lines = [
+      `### ${name} (${path}, 513x513, class map sha256 ${shas[0]!.slice(0, 16)}…${integer ? ', = TFLite' : ''})`,
+      '',
+      '| plan | order | planned peak (B) | measured peak (B) | WebAssembly memory (B) | median latency (ms) | samples |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ];
+    for (const c of cs) {
+      const m = c.executor.memoryReport();
+      const s = samples.get(c.name)!;
+      lines.push(`| ${c.name} | ${c.plan.orderAlgorithm} | ${groupDigits(c.plan.peakBytes)} | ${groupDigits(m.measuredPeakBytes)} | ${groupDigits(m.wasmMemoryBytes)} | ${median(s).toFixed(1)} | ${s.length} |`);
+    }
+    lines.push('', heads.map((h) => `${h.name}: median ${median(samples.get(h.name)!).toFixed(1)} ms`).join('; ') + ' (33x33x21 logits → 513x513 class ids).');
+    sections.push(lines.join('\n'));
+    console.log(lines.join('\n') + '\n');
   }
-  lines.push('', `The streamed head alone (JS, resize + arg-max of the 33x33x21 logits to 513x513): median ${median(samples.get('head alone')!).toFixed(1)} ms.`);
-  sections.push(lines.join('\n'));
-  console.log(lines.join('\n') + '\n');
 }
 const body = [
-  'Latency: one image through the graph (and the streamed head where it applies), medians of interleaved rounds. Measured peak: highest arena byte written (canary scan), which the planner predicts.',
+  'Latency: one image through the graph, medians of interleaved rounds. Measured peak: highest arena byte written (canary scan), which the planner predicts; with the fused head nothing runs outside the arena.',
   '',
   ...sections,
 ].join('\n');

@@ -4,7 +4,7 @@
  * and fills producer/consumer links.
  */
 import { describeShape, type DType, type Graph, type Op, type Quantization, type Tensor } from './ir.js';
-import { inferOutputShapes, ShapeError } from './shapes.js';
+import { classIdDtype, inferOutputShapes, ShapeError } from './shapes.js';
 
 /** An op as the caller describes it: no id, no outputs (the builder makes them). */
 export type OpSpec = Op extends infer O ? (O extends Op ? Omit<O, 'id' | 'outputs'> : never) : never;
@@ -70,7 +70,7 @@ export class GraphBuilder {
       throw new ShapeError(op, `declared output shape ${describeShape(out.shape)} but the inputs give ${describeShape(inferred)}`);
     }
     const x = this.tensors[spec.inputs[0]!]!;
-    const dtype = out.dtype ?? (op.kind === 'argmax' ? 'i32' : x.dtype);
+    const dtype = out.dtype ?? (op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? classIdDtype(x.shape[3]!) : x.dtype);
     const outId = this.addTensor(out.name ?? `${spec.name}:0`, shape, dtype, false, out.quant);
     op.outputs.push(outId);
     this.tensors[outId]!.producer = id;

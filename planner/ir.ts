@@ -138,6 +138,19 @@ export interface ArgMaxOp extends OpBase {
   axis: number;
 }
 
+/**
+ * RESIZE_BILINEAR then ARG_MAX over channels, as one op (planner/fuse_resize_argmax.ts):
+ * the class id of every output pixel, computed from its 4 source neighbours, so the
+ * resized scores [1, size, C] never exist. Output [1, size[0], size[1]] of class ids:
+ * u8 when C ≤ 256, else i32.
+ */
+export interface ResizeArgMaxOp extends OpBase {
+  kind: 'resize_argmax';
+  size: [number, number];
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
+
 /** float → quantized (QUANTIZE) or quantized → quantized requantization. */
 export interface QuantizeOp extends OpBase {
   kind: 'quantize';
@@ -159,6 +172,7 @@ export type Op =
   | ConcatOp
   | ResizeBilinearOp
   | ArgMaxOp
+  | ResizeArgMaxOp
   | QuantizeOp
   | DequantizeOp;
 

@@ -131,12 +131,20 @@ export function inferOutputShapes(graph: Pick<Graph, 'tensors'>, op: Op): number
     case 'resize_bilinear':
       need4D(op, x, 'input');
       return [[1, op.size[0], op.size[1], x[3]!]];
+    case 'resize_argmax':
+      need4D(op, x, 'input');
+      return [[1, op.size[0], op.size[1]]];
     case 'argmax': {
       const axis = op.axis < 0 ? op.axis + x.length : op.axis;
       if (axis < 0 || axis >= x.length) throw new ShapeError(op, `axis ${op.axis} out of range for rank ${x.length}`);
       return [x.filter((_, i) => i !== axis)];
     }
   }
+}
+
+/** Dtype of the class ids a resize_argmax over `classes` classes writes: one byte when they fit. */
+export function classIdDtype(classes: number): 'u8' | 'i32' {
+  return classes <= 256 ? 'u8' : 'i32';
 }
 
 function tensorLen(shape: number[]): number {

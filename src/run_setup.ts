@@ -5,6 +5,7 @@
 import type { Plan } from '../planner/plan.js';
 import type { Quantization } from '../planner/ir.js';
 import { planGraph } from '../planner/plan_graph.js';
+import { fuseResizeArgmax } from '../planner/fuse_resize_argmax.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
 import { Executor } from './executor/executor.js';
@@ -18,6 +19,11 @@ export interface RunOptions {
   debug?: boolean;
   /** Run a quantized model on the dequantized float32 path instead of the integer path. */
   float?: boolean;
+  /**
+   * Fuse a final RESIZE_BILINEAR → ARG_MAX into one resize_argmax op (planner/fuse_resize_argmax.ts;
+   * default true): the resized scores are never materialized. false runs the graph as imported.
+   */
+  fuseResizeArgmax?: boolean;
 }
 
 export interface RunSetup {
@@ -79,7 +85,12 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
       note = `the integer path does not run ${unsupported.length} op(s) of this model yet (${unsupported.slice(0, 3).join('; ')}${unsupported.length > 3 ? '; ...' : ''}); running the dequantized float32 path`;
     }
   }
-  const model = integer ? loaded : loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32') ? dequantizeModel(loaded) : loaded;
+  const dequantize = !integer && loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32');
+  let model = dequantize ? dequantizeModel(loaded) : loaded;
+  if (opts.fuseResizeArgmax ?? true) {
+    const { graph, fused } = fuseResizeArgmax(model.graph);
+    if (fused.length) model = { ...model, graph };
+  }
   const t0 = performance.now();
   const plan = planGraph(model.graph, { chunks: parseChunks(opts.chunks), ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}) });
   const planningMs = performance.now() - t0;
@@ -87,6 +98,6 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
   const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;
-  const grid = model !== loaded && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8') ? { quant: out.quant, dtype: out.dtype } : undefined;
+  const grid = dequantize && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8') ? { quant: out.quant, dtype: out.dtype } : undefined;
   return { model, path: integer ? 'integer' : 'float32', plan, executor, chunks, planningMs, ...(grid ? { outputGrid: grid } : {}), ...(note ? { note } : {}) };
 }

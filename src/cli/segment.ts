@@ -7,10 +7,10 @@ import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
 import { loadModel } from '../load_model.js';
 import { findRegistryEntry } from '../../models/registry.js';
 import { dequantizeModel } from '../importers/dequantize.js';
-import { prepareRun, type RunSetup } from '../run_setup.js';
+import { prepareRun } from '../run_setup.js';
 import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { describeShape } from '../../planner/ir.js';
-import { classCounts, classMapFromOutput, classMapSha256, fuseResizeArgmax, resizeNearest, writeMaskPng, writeOverlay, type ClassMap, type FusedHead } from '../segment/index.js';
+import { classCounts, classMapFromOutput, classMapSha256, resizeNearest, writeMaskPng, writeOverlay, type ClassMap } from '../segment/index.js';
 import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
 import { UsageError, type CliIO } from './io.js';
 
@@ -56,23 +56,23 @@ Options:
   --float             run a quantized model on the float32 path (dequantized
                       weights) even when the integer path is available
   --stream-head on|off
-                      on (default): on the float path, the model's final bilinear
-                      resize and arg-max run row by row after the graph, so the
-                      resized class scores (513x513x21 floats = 22 MB, the largest
-                      tensor of DeepLab) never exist; the class map is bit-identical
-                      to 'off', which runs them inside the planned arena
+                      on (default): the model's final bilinear resize and arg-max run as
+                      one fused op (resize_argmax) that computes each pixel's class from
+                      its 4 source neighbours, so the resized class scores (513x513x21:
+                      5.5 MB in uint8, 22 MB in float32, the largest tensor of DeepLab)
+                      never exist and the planned arena holds only the class map; off runs
+                      the resize and the arg-max as the file has them (the same class map)
   --json              print one JSON object: results[] with classCounts ({label:
-                      pixels}), maskSha256, latencyMs (headMs: the streamed head's
-                      share); path (integer|float32), head (streamed|graph); memory
-                      (arena bytes planned and measured, weights, WebAssembly memory,
-                      and with a streamed head its headWorkBytes and classMapBytes)
+                      pixels}), maskSha256, latencyMs; path (integer|float32), head
+                      (fused|graph); memory (arena bytes planned and measured, weights,
+                      WebAssembly memory: the head runs inside the arena)
   --offline           never download a model
   -h, --help          this help
 
-Which arithmetic runs is reported ("path"): the integer path reproduces TFLite's
-uint8 results exactly; the float path on a quantized file is close to them
-(DeepLab 1.0: class counts within 0.1% of TFLite) but not bit-equal, so its mask
-sha256 differs from TFLite's.
+Which arithmetic runs is reported ("path"): the integer path (the default for
+quantized files) reproduces TFLite's uint8 results exactly, mask sha256 included;
+the float path on a quantized file (--float) is close to them (DeepLab 1.0: class
+counts within 0.1% of TFLite) but not bit-equal, so its mask sha256 differs.
 
 Examples:
   lowwater segment photo.jpg --overlay photo_seg.png
@@ -89,9 +89,8 @@ export interface SegmentResult {
   maskSize: [number, number];
   classCounts: Record<string, number>;
   maskSha256: string;
-  /** Graph run plus, with the streamed head, the head's time (also given alone as headMs). */
+  /** The graph run (the fused head included). */
   latencyMs: number;
-  headMs?: number;
   out?: string;
   overlay?: string;
 }
@@ -156,16 +155,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     throw new Error(`${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
   }
   const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
-  const runOptions = { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) };
-  // The streamed head is float arithmetic: used when the truncated model runs on the float path.
-  let head: FusedHead | null = null;
-  let setup: RunSetup | undefined;
-  const split = streamHead === 'on' ? fuseResizeArgmax(toRun) : null;
-  if (split) {
-    const s = await prepareRun(split.model, runOptions);
-    if (describeNumericPath(file, s.model).path === 'float32') [head, setup] = [split, s];
-  }
-  setup ??= await prepareRun(toRun, runOptions);
+  const setup = await prepareRun(toRun, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}), fuseResizeArgmax: streamHead === 'on' });
+  const fused = setup.model.graph.ops.find((op) => op.kind === 'resize_argmax');
   const path = describeNumericPath(file, setup.model);
   const { executor } = setup;
   const inp = setup.model.input;
@@ -174,9 +165,7 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     const img = await decodeImage(image);
     const bytes = resizeForModel(img, inp.width, inp.height);
     const run = executor.runPixels(bytes);
-    const t0 = performance.now();
-    const map: ClassMap = head ? head.classMap(run.outputs[0] as Float32Array) : classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
-    const headMs = performance.now() - t0;
+    const map: ClassMap = classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
     const out = outputPath(values.out, image, several, '--out');
     const overlay = outputPath(values.overlay, image, several, '--overlay');
     if (out) await writeMaskPng(out, resizeNearest(map, img.width, img.height));
@@ -188,8 +177,7 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
       maskSize: [map.width, map.height],
       classCounts: classCounts(map, resolved.labels),
       maskSha256: classMapSha256(map),
-      latencyMs: run.latencyMs + headMs,
-      ...(head ? { headMs } : {}),
+      latencyMs: run.latencyMs,
       ...(out ? { out } : {}),
       ...(overlay ? { overlay } : {}),
     };
@@ -206,8 +194,6 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     }
   }
   const memory = executor.memoryReport();
-  // The streamed head's own memory: two resized source rows, and the class map it writes.
-  const headMemory = head ? { headWorkBytes: head.workBytes, classMapBytes: head.params.outH * head.params.outW } : {};
   if (values.json) {
     io.stdout(
       JSON.stringify(
@@ -216,9 +202,9 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
           path: path.path,
           dequantized: path.dequantized,
           pathDescription: path.description,
-          head: head ? 'streamed' : 'graph',
+          head: fused ? 'fused' : 'graph',
           results,
-          memory: { ...memory, ...headMemory, chunks: setup.chunks },
+          memory: { ...memory, chunks: setup.chunks },
           plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
         },
         null,
@@ -228,7 +214,7 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
   } else {
     io.stdout(
       `model ${resolved.description}\npath ${path.description}\n` +
-        (head ? `head: resize + arg-max streamed after the graph (${humanBytes(head.workBytes)} of rows + ${humanBytes(head.params.outH * head.params.outW)} class map outside the arena)\n` : '') +
+        (fused ? `head: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena\n` : '') +
         `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
         `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
     );

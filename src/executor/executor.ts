@@ -46,9 +46,10 @@ export interface RunResult {
   /**
    * Copy of the first graph output: float32 values on the float path (int32
    * outputs converted exactly); on the integer path its raw quantized bytes
-   * (real value = scale · (q − zero point) of the tensor).
+   * (real value = scale · (q − zero point) of the tensor); class ids of an arg-max as the arena
+   * holds them (bytes, or int32; int64 ids read as int32).
    */
-  output: Float32Array | Uint8Array | Int8Array;
+  output: Float32Array | Uint8Array | Int8Array | Int32Array;
   /** Copies of every graph output, in graph order, in the dtype the arena holds. */
   outputs: OutputData[];
   latencyMs: number;
@@ -61,7 +62,7 @@ export interface FloatRunResult extends RunResult {
 
 /** A run of the integer path. */
 export interface QuantizedRunResult extends RunResult {
-  output: Uint8Array | Int8Array;
+  output: Uint8Array | Int8Array | Int32Array;
 }
 
 export class ArenaTooSmallError extends Error {
@@ -186,6 +187,17 @@ export class Executor {
         return new Uint8Array(this.memory.buffer, at, n).slice();
       case 'i8':
         return new Int8Array(this.memory.buffer, at, n).slice();
+      case 'i64': {
+        // TFLite's ARG_MAX declares int64 class ids: read as int32 (class ids are small; checked).
+        const words = new Int32Array(this.memory.buffer, at, 2 * n);
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const hi = words[2 * i + 1]!, lo = words[2 * i]!;
+          if (hi !== (lo >> 31)) throw new Error(`tensor '${t.name}' (int64) holds a value outside the int32 range at ${i}`);
+          out[i] = lo;
+        }
+        return out;
+      }
       default:
         throw new Error(`tensor '${t.name}' is ${t.dtype}; the executor reads f32, i32, u8 and i8 tensors`);
     }
@@ -220,7 +232,7 @@ export class Executor {
       afterStep ? (i) => afterStep(i, read) : undefined,
     );
     const raw = outputs[0]!;
-    if (!(raw instanceof Uint8Array || raw instanceof Int8Array)) throw new Error(`integer path: output '${g.tensors[g.outputs[0]!]!.name}' is not quantized`);
+    if (raw instanceof Float32Array) throw new Error(`integer path: output '${g.tensors[g.outputs[0]!]!.name}' is not quantized`);
     return { output: raw, outputs, latencyMs };
   }
 
@@ -279,7 +291,9 @@ function checkPlanFits(model: LoadedModel, plan: Plan, integer = false): void {
     }
     if (b.tensor >= 0) {
       const t = model.graph.tensors[b.tensor]!;
-      const need = tensorBytes(integer ? t : { ...t, dtype: 'f32' });
+      // Float path: float32 everywhere but the class ids of a fused resize + arg-max (their own dtype).
+      const own = integer || (t.producer >= 0 && model.graph.ops[t.producer]!.kind === 'resize_argmax');
+      const need = tensorBytes(own ? t : { ...t, dtype: 'f32' });
       if (b.bytes < need && b.aliasOf === undefined) throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
     }
   }

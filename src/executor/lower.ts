@@ -56,6 +56,13 @@ export interface LoweredProgram {
 
 const clampOf = (act: Activation): [number, number] => (act === 'relu6' ? [0, 6] : act === 'relu' ? [0, Infinity] : [-Infinity, Infinity]);
 
+/** 1 when a resize_argmax writes int32 class ids, 0 for bytes; refuses other dtypes and byte ids that cannot hold C classes. */
+export function classIdOutput(op: Op, dtype: string, classes: number): number {
+  if (dtype === 'i32') return 1;
+  if (dtype === 'u8' && classes <= 256) return 0;
+  throw new UnsupportedOpError(op, `class ids of ${classes} classes cannot be written as ${dtype} (u8 up to 256 classes, else i32)`);
+}
+
 function f32Const(model: LoadedModel, id: number, op: Op): Float32Array {
   const c: ConstData | undefined = model.constants.get(id);
   if (!(c instanceof Float32Array)) throw new UnsupportedOpError(op, `constant '${model.graph.tensors[id]?.name ?? id}' is not float32 (the float executor needs a dequantized model)`);
@@ -230,6 +237,14 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       return (c) => {
         const a = inT()(c), o = outT(c), k = c.k;
         return () => k.f32_argmax_channels(a, tensorElements(x) / ch, ch, o);
+      };
+    }
+    case 'resize_argmax': {
+      const s = x.shape;
+      const outI32 = classIdOutput(op, y.dtype, s[3]!);
+      return (c) => {
+        const a = inT()(c), o = outT(c), k = c.k;
+        return () => k.f32_resize_argmax(a, s[1]!, s[2]!, s[3]!, o, op.size[0], op.size[1], op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0, outI32);
       };
     }
     case 'quantize':

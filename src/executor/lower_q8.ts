@@ -10,23 +10,30 @@
  * q8_block_tiles.ts chose to fit the projection's int32 accumulators inside the block's
  * own buffers.
  */
-import { describeShape, tensorElements, type Conv2DOp, type DepthwiseConv2DOp, type Graph, type Op, type Tensor } from '../../planner/ir.js';
+import { describeShape, DTYPE_BYTES, tensorElements, type Conv2DOp, type DepthwiseConv2DOp, type Graph, type Op, type Tensor } from '../../planner/ir.js';
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
-import { UnsupportedOpError, WeightsImage, type BindContext, type Call, type LoweredProgram } from './lower.js';
+import { classIdOutput, UnsupportedOpError, WeightsImage, type BindContext, type Call, type LoweredProgram } from './lower.js';
 import {
   foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, packQ8Gemm, padQ8DepthwiseScales, padQ8Scales,
   q8DepthwisePairBytes, q8OutputParams, Q8_NR,
 } from '../kernels/q8_pack.js';
-import { activationRange, addParams, dtypeRange, meanScale } from '../reference/q8_ops.js';
+import { activationRange, addParams, convertMultiplier, dtypeRange, meanScale } from '../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../reference/q8_interpreter.js';
 import { planBlockTiles, type BlockGeometry, type BlockTiling } from './q8_block_tiles.js';
 
 type Binder = (ctx: BindContext) => Call;
 
+/** A uint8/int8 activation holding quantized values (not the byte class ids of an arg-max, which the float path writes too). */
+export function isQuantizedActivation(graph: Graph, t: Tensor): boolean {
+  if (t.constant || (t.dtype !== 'u8' && t.dtype !== 'i8')) return false;
+  const p = t.producer >= 0 ? graph.ops[t.producer]!.kind : undefined;
+  return p !== 'argmax' && p !== 'resize_argmax';
+}
+
 /** True when the graph computes on quantized activations (uint8 / int8): the integer path runs it as it is. */
 export function isIntegerGraph(graph: Graph): boolean {
-  return graph.tensors.some((t) => !t.constant && (t.dtype === 'u8' || t.dtype === 'i8'));
+  return graph.tensors.some((t) => isQuantizedActivation(graph, t));
 }
 
 /** Ops the integer path does not run, with the reason (empty when it runs the whole graph). */
@@ -52,8 +59,28 @@ function unsupportedReason(g: Graph, op: Op): string | null {
     case 'global_avgpool':
     case 'softmax':
     case 'reshape':
-    case 'quantize':
       return ios.every(quantized) ? null : 'needs per-tensor quantized uint8/int8 inputs and outputs';
+    case 'quantize': {
+      if (!ios.every(quantized)) return 'needs per-tensor quantized uint8/int8 inputs and outputs';
+      const a = g.tensors[op.inputs[0]!]!, b = g.tensors[op.outputs[0]!]!;
+      // Within one type TFLite runs XNNPACK's convert, which takes ratios in [2^-8, 2^7] only.
+      if (a.dtype === b.dtype && convertMultiplier(a.quant!.scale[0]!, b.quant!.scale[0]!) === null) return `requantization by ${a.quant!.scale[0]} / ${b.quant!.scale[0]}, outside the [2^-8, 2^7] ratios of XNNPACK's convert`;
+      return null;
+    }
+    case 'resize_bilinear': {
+      if (!ios.every(quantized)) return 'needs per-tensor quantized uint8/int8 inputs and outputs';
+      const a = g.tensors[op.inputs[0]!]!.quant!, b = g.tensors[op.outputs[0]!]!.quant!;
+      return a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0] ? null : 'resize with different input and output quantization';
+    }
+    case 'argmax':
+    case 'resize_argmax': {
+      const x = g.tensors[op.inputs[0]!]!, y = g.tensors[op.outputs[0]!]!;
+      if (!quantized(x.id)) return 'needs a per-tensor quantized uint8/int8 input';
+      if (op.kind === 'argmax' && op.axis !== x.shape.length - 1) return `arg-max over axis ${op.axis} of ${describeShape(x.shape)}; only the last axis`;
+      const c = x.shape[x.shape.length - 1]!;
+      const ok = op.kind === 'argmax' ? y.dtype === 'i32' || y.dtype === 'i64' || (y.dtype === 'u8' && c <= 256) : y.dtype === 'i32' || (y.dtype === 'u8' && c <= 256);
+      return ok ? null : `class ids of ${c} classes as ${y.dtype}`;
+    }
     case 'avgpool': {
       if (!ios.every(quantized)) return 'needs per-tensor quantized uint8/int8 inputs and outputs';
       const a = g.tensors[op.inputs[0]!]!.quant!, b = g.tensors[op.outputs[0]!]!.quant!;
@@ -241,11 +268,46 @@ function lowerOp(model: LoadedModel, W: WeightsImage, op: Op): Binder {
     case 'quantize': {
       const xq = activationQuant(xt, op);
       const yq = activationQuant(yt, op);
-      const m = Math.fround(Math.fround(xq.s) / Math.fround(yq.s));
       const n = tensorElements(yt);
+      if (xq.dtype === yq.dtype) {
+        // XNNPACK's convert (refQConvert).
+        const m = convertMultiplier(xq.s, yq.s)!;
+        return (c) => {
+          const a = inT()(c), o = outT(c), k = c.k;
+          return () => k.q8_convert(a, n, o, xq.z, m, yq.z, sgOf(yq.dtype));
+        };
+      }
+      const m = Math.fround(Math.fround(xq.s) / Math.fround(yq.s));
       return (c) => {
         const a = inT()(c), o = outT(c), k = c.k;
         return () => k.q8_requantize(a, n, o, xq.z, m, yq.z, sgOf(xq.dtype), sgOf(yq.dtype));
+      };
+    }
+    case 'resize_bilinear': {
+      const { sg } = ioQuant(g, op);
+      const x = nhwc(xt), y = nhwc(yt);
+      return (c) => {
+        const a = inT()(c), o = outT(c), k = c.k;
+        return () => k.q8_resize_bilinear(a, x.h, x.w, x.c, o, y.h, y.w, op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0, sg);
+      };
+    }
+    case 'resize_argmax': {
+      const sg = sgOf(activationQuant(xt, op).dtype);
+      const x = nhwc(xt);
+      const outI32 = classIdOutput(op, yt.dtype, x.c);
+      return (c) => {
+        const a = inT()(c), o = outT(c), k = c.k;
+        return () => k.q8_resize_argmax(a, x.h, x.w, x.c, o, op.size[0], op.size[1], op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0, outI32, sg);
+      };
+    }
+    case 'argmax': {
+      const sg = sgOf(activationQuant(xt, op).dtype);
+      const C = xt.shape[xt.shape.length - 1]!;
+      const P = tensorElements(xt) / C;
+      const outBytes = DTYPE_BYTES[yt.dtype];
+      return (c) => {
+        const a = inT()(c), o = outT(c), k = c.k;
+        return () => k.q8_argmax(a, P, C, o, outBytes, sg);
       };
     }
     case 'reshape': {

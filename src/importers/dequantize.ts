@@ -120,7 +120,8 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
     }
     const out = tensor(op.outputs[0]!);
     // Arg-max class ids are int32 on the float path (the f32 kernel's output; TFLite files often declare INT64).
-    const o: OutputSpec = { name: out.name, shape: out.shape, dtype: op.kind === 'argmax' ? 'i32' : 'f32' };
+    // A fused resize_argmax keeps its class-id dtype (u8 or i32).
+    const o: OutputSpec = { name: out.name, shape: out.shape, dtype: op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? out.dtype : 'f32' };
     map.set(out.id, g.op(spec, o));
   }
   for (const id of src.outputs) g.output(mapped(id));

@@ -51,6 +51,11 @@ export interface Kernels extends Q8Kernels {
   f32_resize_bilinear(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number): void;
   /** y_i32[p] = index of the first maximum of x[p][0..C). */
   f32_argmax_channels(x: Ptr, P: number, C: number, y: Ptr): void;
+  /**
+   * Fused resize + arg-max over channels: y [OH][OW] class ids (u8, or i32 when outI32) of the
+   * f32_resize_bilinear scores, bit-identical to f32_resize_bilinear then f32_argmax_channels.
+   */
+  f32_resize_argmax(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number, outI32: number): void;
   /** rows × rowBytes copied from src (stride srcStride) to dst (stride dstStride); for concat along channels. */
   copy_strided(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
   /**

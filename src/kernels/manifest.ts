@@ -130,6 +130,10 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [span('x', a.x!, a.P! * a.C! * F)],
     writes: [span('y', a.y!, a.P! * 4)],
   })),
+  entry('f32_resize_argmax', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32'], (a) => ({
+    reads: [span('x', a.x!, a.H! * a.W! * a.C! * F)],
+    writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
+  })),
   entry('copy_strided', ['src', 'dst', 'rows', 'rowBytes', 'srcStride', 'dstStride'], (a) => ({
     reads: [{ operand: 'src', start: a.src!, bytes: a.rowBytes!, rows: a.rows!, stride: a.srcStride! }],
     writes: [{ operand: 'dst', start: a.dst!, bytes: a.rowBytes!, rows: a.rows!, stride: a.dstStride! }],

@@ -25,6 +25,14 @@ export interface Q8Kernels {
   q8_mean(x: Ptr, HW: number, C: number, y: Ptr, zx: number, s: number, zy: number, lo: number, hi: number, sg: number): void;
   q8_softmax(x: Ptr, n: number, y: Ptr, k: number, sOut: number, zy: number, sg: number): void;
   q8_requantize(x: Ptr, n: number, y: Ptr, zx: number, m: number, zy: number, sgIn: number, sgOut: number): void;
+  /** QUANTIZE within one type (XNNPACK's convert): y = sat(((x − zx)·m + 128) >> 8 + zy), m = lrintf(256·s_in/s_out). */
+  q8_convert(x: Ptr, n: number, y: Ptr, zx: number, m: number, zy: number, sg: number): void;
+  /** RESIZE_BILINEAR (same quantization in and out): XNNPACK's 11-bit interpolation. */
+  q8_resize_bilinear(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number, sg: number): void;
+  /** Fused RESIZE_BILINEAR + ARG_MAX over channels: class ids (u8, or i32 when outI32) of the resized bytes. */
+  q8_resize_argmax(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number, outI32: number, sg: number): void;
+  /** ARG_MAX over the last axis: P rows of C bytes → class ids of outBytes (1, 4 or 8) bytes. */
+  q8_argmax(x: Ptr, P: number, C: number, y: Ptr, outBytes: number, sg: number): void;
   q8_block(desc: Ptr, descBytes: number, wb: Ptr, wBytes: number, x: Ptr, xBytes: number, y: Ptr, yBytes: number, e: Ptr, eBytes: number, d: Ptr, dBytes: number): void;
 }
 
@@ -122,6 +130,22 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
   entry('q8_requantize', ['x', 'n', 'y', 'zx', 'm', 'zy', 'sgIn', 'sgOut'], (a) => ({
     reads: [span('x', a.x!, a.n!)],
     writes: [span('y', a.y!, a.n!)],
+  })),
+  entry('q8_convert', ['x', 'n', 'y', 'zx', 'm', 'zy', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.n!)],
+    writes: [span('y', a.y!, a.n!)],
+  })),
+  entry('q8_resize_bilinear', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
+    writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
+  })),
+  entry('q8_resize_argmax', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
+    writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
+  })),
+  entry('q8_argmax', ['x', 'P', 'C', 'y', 'outBytes', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.P! * a.C!)],
+    writes: [span('y', a.y!, a.P! * a.outBytes!)],
   })),
   // The block's accumulators live in e, d or the unwritten part of y, so y is read too.
   entry('q8_block', ['desc', 'descBytes', 'wb', 'wBytes', 'x', 'xBytes', 'y', 'yBytes', 'e', 'eBytes', 'd', 'dBytes'], (a) => ({

@@ -70,6 +70,11 @@ export function interpret(graph: Graph, constants: Map<number, ConstData>, input
       case 'resize_bilinear':
         y = ref.refResizeBilinear(asImage(xs.shape, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters).data;
         break;
+      case 'resize_argmax': {
+        const r = ref.refResizeBilinear(asImage(xs.shape, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters);
+        y = ref.refArgMax(r.data, r.c);
+        break;
+      }
       case 'argmax': {
         const axis = op.axis < 0 ? op.axis + xs.shape.length : op.axis;
         if (axis !== xs.shape.length - 1) throw new Error(`reference interpreter: argmax '${op.name}' only over the last axis`);

@@ -45,16 +45,21 @@ function biasConst(c: ConstData | undefined, what: string): Int32Array {
   return c;
 }
 
-/** Runs the quantized `graph` on `input` (bytes of the first graph input) and returns every activation by tensor id. */
-export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, input: QValue): Map<number, QValue | Int32Array> {
+/**
+ * Runs the quantized `graph` on `input` (bytes of the first graph input) and returns every
+ * activation by tensor id. `input` may instead map tensor ids to given values (op-by-op
+ * checks: run `ops` from another engine's own inputs); those tensors are not recomputed.
+ */
+export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, input: QValue | ReadonlyMap<number, QValue>, ops: readonly Op[] = graph.ops): Map<number, QValue | Int32Array> {
   const values = new Map<number, QValue | Int32Array>();
-  values.set(graph.inputs[0]!, input);
+  if (input instanceof Map) for (const [id, v] of input) values.set(id, v);
+  else values.set(graph.inputs[0]!, input as QValue);
   const get = (id: number): QValue => {
     const v = values.get(id);
     if (!(v instanceof Uint8Array) && !(v instanceof Int8Array)) throw new Error(`q8 reference: tensor '${graph.tensors[id]!.name}' has no quantized value`);
     return v;
   };
-  for (const op of graph.ops) {
+  for (const op of ops) {
     const xt = graph.tensors[op.inputs[0]!]!;
     const yt = graph.tensors[op.outputs[0]!]!;
     const x = get(op.inputs[0]!);
@@ -122,7 +127,37 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
       case 'quantize': {
         const xq = activationQuant(xt, op);
         const yq = activationQuant(yt, op);
-        y = q.refQRequantize(x, xq.z, xq.s, yq.s, yq.z, yq.dtype);
+        // Same type: XNNPACK's fixed-point convert; u8 ↔ i8: TFLite's builtin (float rounding).
+        y = xq.dtype === yq.dtype ? q.refQConvert(x, xq.z, xq.s, yq.s, yq.z, yq.dtype) : q.refQRequantize(x, xq.z, xq.s, yq.s, yq.z, yq.dtype);
+        break;
+      }
+      case 'resize_bilinear': {
+        const xq = activationQuant(xt, op);
+        const yq = activationQuant(yt, op);
+        if (xq.s !== yq.s || xq.z !== yq.z || xq.dtype !== yq.dtype) throw new Error(`q8 reference: resize '${op.name}' changes the quantization (TFLite requires the same)`);
+        y = q.refQResizeBilinear(image(xt, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters, yq.dtype).data;
+        break;
+      }
+      case 'argmax': {
+        activationQuant(xt, op);
+        if (op.axis !== xt.shape.length - 1 && op.axis !== -1) throw new Error(`q8 reference: arg-max '${op.name}' over axis ${op.axis} of ${describeShape(xt.shape)}; only the last axis`);
+        y = q.refQArgMax(x, xt.shape[xt.shape.length - 1]!);
+        break;
+      }
+      case 'resize_argmax': {
+        const xq = activationQuant(xt, op);
+        const r = q.refQResizeBilinear(image(xt, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters, xq.dtype);
+        y = q.refQArgMax(r.data, r.c);
+        break;
+      }
+      case 'concat': {
+        const yq = activationQuant(yt, op);
+        for (const id of op.inputs) {
+          const tq = activationQuant(graph.tensors[id]!, op);
+          if (tq.s !== yq.s || tq.z !== yq.z || tq.dtype !== yq.dtype || op.act !== 'none') throw new Error(`q8 reference: concatenation '${op.name}' requantizes its inputs (only inputs on the output's grid)`);
+        }
+        const axis = op.axis < 0 ? op.axis + yt.shape.length : op.axis;
+        y = q.refQConcat(op.inputs.map((id) => ({ data: get(id), shape: graph.tensors[id]!.shape })), axis, yq.dtype);
         break;
       }
       case 'reshape':

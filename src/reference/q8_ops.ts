@@ -317,9 +317,10 @@ export function refQSoftmax(x: QArray, n: number, sIn: number, beta: number, sOu
 }
 
 /**
- * QUANTIZE between quantized types (u8 → i8, u8 → u8 requantization):
- * y = clamp(rint_half_even(f32(x − zx) · f32(s_in / s_out)) + z_out). With equal
- * scales this is the exact zero-point shift (u8 → i8 with zero points 128 apart: x − 128).
+ * QUANTIZE between quantized types of different signedness (u8 → i8, i8 → u8; TFLite's
+ * builtin): y = clamp(rint_half_even(f32(x − zx) · f32(s_in / s_out)) + z_out). With
+ * equal scales this is the exact zero-point shift (u8 → i8 with zero points 128 apart: x − 128).
+ * Same-type requantization (u8 → u8, i8 → i8) runs in XNNPACK instead: refQConvert.
  */
 export function refQRequantize(x: QArray, zx: number, sIn: number, sOut: number, zOut: number, outDtype: QDType): QArray {
   const [qmin, qmax] = dtypeRange(outDtype);
@@ -328,6 +329,146 @@ export function refQRequantize(x: QArray, zx: number, sIn: number, sOut: number,
   for (let i = 0; i < x.length; i++) {
     const v = rintHalfEven(f32(f32(x[i]! - zx) * m)) + zOut;
     y[i] = v < qmin ? qmin : v > qmax ? qmax : v;
+  }
+  return y;
+}
+
+/** Input/output scale ratios XNNPACK's same-type convert accepts (TFLite's delegate leaves other QUANTIZE ops to the builtin). */
+export const CONVERT_RATIO_RANGE: readonly [number, number] = [2 ** -8, 2 ** 7];
+
+/**
+ * Multiplier of XNNPACK's same-type convert (qu8/qs8 vcvt): m = lrintf(256 · f32(s_in / s_out)),
+ * an 8-bit fixed-point ratio; null when the ratio is outside CONVERT_RATIO_RANGE.
+ */
+export function convertMultiplier(sIn: number, sOut: number): number | null {
+  const r = f32(f32(sIn) / f32(sOut));
+  if (!(r >= CONVERT_RATIO_RANGE[0] && r <= CONVERT_RATIO_RANGE[1])) return null;
+  return rintHalfEven(f32(256 * r));
+}
+
+/**
+ * QUANTIZE u8 → u8 or i8 → i8 as TFLite's XNNPACK delegate runs it (a convert with an
+ * 8-bit fixed-point multiplier, checked on DeepLab's image-pooling branch: 0 mismatches,
+ * where the float formula of refQRequantize misses 9,801 of 278,784 values):
+ *   y = clamp(((x − zx)·m + 128) >> 8 + z_out),  m = convertMultiplier(s_in, s_out),
+ * the shift arithmetic (rounding half up).
+ */
+export function refQConvert(x: QArray, zx: number, sIn: number, sOut: number, zOut: number, dtype: QDType): QArray {
+  const m = convertMultiplier(sIn, sOut);
+  if (m === null) throw new Error(`QUANTIZE ${dtype} → ${dtype}: scale ratio ${sIn}/${sOut} is outside [2^-8, 2^7], where TFLite does not run XNNPACK's convert`);
+  const [qmin, qmax] = dtypeRange(dtype);
+  const y = makeArray(dtype, x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.floor(((x[i]! - zx) * m + 128) / 256) + zOut;
+    y[i] = v < qmin ? qmin : v > qmax ? qmax : v;
+  }
+  return y;
+}
+
+/** Source taps of one axis of a quantized bilinear resize: rows/columns i0, i1 and the 11-bit weight of i1. */
+export interface Q11Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  /** round(frac · 2048), 0..2048. */
+  alpha: Int32Array;
+}
+
+/**
+ * Taps of XNNPACK's quantized RESIZE_BILINEAR along one axis of n → outN, coordinates in
+ * float32 as its indirection setup computes them:
+ *   scale = f32(n − a) / f32(outN − a), a = 1 with alignCorners (and outN > 1), else 0;
+ *   alignCorners or legacy (no half-pixel): s = f32(o · scale);
+ *   half-pixel: s = clamp(f32(o · scale) + f32(0.5·scale − 0.5), 0, n − 1);
+ *   i0 = trunc(s), i1 = min(i0 + 1, n − 1), alpha = lrintf((s − i0) · 2048).
+ * (With half-pixel centres this clamps the coordinate, TF clamps the taps: the same values.)
+ */
+export function q11Taps(n: number, outN: number, alignCorners: boolean, halfPixelCenters: boolean): Q11Taps {
+  const adj = alignCorners && outN !== 1 ? 1 : 0;
+  const scale = f32(f32(n - adj) / f32(outN - adj));
+  const offset = f32(f32(0.5 * scale) - 0.5);
+  const i0 = new Int32Array(outN), i1 = new Int32Array(outN), alpha = new Int32Array(outN);
+  for (let o = 0; o < outN; o++) {
+    let s = f32(o * scale);
+    if (!alignCorners && halfPixelCenters) s = Math.min(Math.max(f32(s + offset), 0), n - 1);
+    const lo = Math.trunc(s);
+    i0[o] = lo;
+    i1[o] = Math.min(lo + 1, n - 1);
+    alpha[o] = rintHalfEven(f32(f32(s - lo) * 2048));
+  }
+  return { i0, i1, alpha };
+}
+
+/**
+ * Bilinear interpolation of four quantized values with 11-bit weights (XNNPACK's u8/s8
+ * ibilinear micro-kernel, which TFLite's delegate runs for uint8 RESIZE_BILINEAR: checked on
+ * DeepLab's three resizes, 0 mismatches): horizontal first, then vertical, in int32,
+ *   t = (tl << 11) + (tr − tl)·ah,  b = (bl << 11) + (br − bl)·ah,
+ *   y = ((t << 11) + (b − t)·av + 2^21) >> 22   (arithmetic shift: rounds half up).
+ * Input and output share the quantization (TFLite requires it), so no requantization.
+ */
+export function q11Lerp(tl: number, tr: number, bl: number, br: number, ah: number, av: number): number {
+  const t = tl * 2048 + (tr - tl) * ah;
+  const b = bl * 2048 + (br - bl) * ah;
+  return Math.floor((t * 2048 + (b - t) * av + 2 ** 21) / 2 ** 22);
+}
+
+/** RESIZE_BILINEAR on quantized NHWC (see q11Taps, q11Lerp). */
+export function refQResizeBilinear(x: QImage, outH: number, outW: number, alignCorners: boolean, halfPixelCenters: boolean, dtype: QDType): QImage {
+  const ty = q11Taps(x.h, outH, alignCorners, halfPixelCenters);
+  const tx = q11Taps(x.w, outW, alignCorners, halfPixelCenters);
+  const c = x.c;
+  const y = makeArray(dtype, outH * outW * c);
+  const at = (r: number, col: number, k: number) => x.data[(r * x.w + col) * c + k]!;
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      for (let k = 0; k < c; k++) {
+        const r0 = ty.i0[oy]!, r1 = ty.i1[oy]!, c0 = tx.i0[ox]!, c1 = tx.i1[ox]!;
+        y[(oy * outW + ox) * c + k] = q11Lerp(at(r0, c0, k), at(r0, c1, k), at(r1, c0, k), at(r1, c1, k), tx.alpha[ox]!, ty.alpha[oy]!);
+      }
+    }
+  }
+  return { h: outH, w: outW, c, data: y };
+}
+
+/**
+ * ARG_MAX over the last axis of rows of n quantized values (TFLite's builtin): the index
+ * of the first maximum. The quantization is monotonic, so the raw bytes (as their dtype)
+ * decide; ties go to the lower index.
+ */
+export function refQArgMax(x: QArray, n: number): Int32Array {
+  const rows = x.length / n;
+  const y = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bv = x[r * n]!;
+    for (let i = 1; i < n; i++) {
+      const v = x[r * n + i]!;
+      if (v > bv) {
+        bv = v;
+        best = i;
+      }
+    }
+    y[r] = best;
+  }
+  return y;
+}
+
+/**
+ * CONCATENATION of inputs already on the output's grid (same scale and zero point: TFLite
+ * copies the bytes) along `axis` of the shapes given.
+ */
+export function refQConcat(parts: { data: QArray; shape: readonly number[] }[], axis: number, dtype: QDType): QArray {
+  const shape = parts[0]!.shape;
+  const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const inner = parts.map((p) => p.shape.slice(axis).reduce((a, d) => a * d, 1));
+  const row = inner.reduce((a, b) => a + b, 0);
+  const y = makeArray(dtype, outer * row);
+  for (let o = 0; o < outer; o++) {
+    let col = 0;
+    parts.forEach((p, i) => {
+      y.set(p.data.subarray(o * inner[i]!, (o + 1) * inner[i]!), o * row + col);
+      col += inner[i]!;
+    });
   }
   return y;
 }

@@ -1,5 +1,4 @@
 export * from './class_map.js';
-export * from './fused_head.js';
 export * from './images.js';
 export * from './indexed_png.js';
 export * from './palette.js';

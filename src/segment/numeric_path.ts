@@ -6,6 +6,7 @@
  * integer engine such as TFLite).
  */
 import type { LoadedModel } from '../model.js';
+import { isIntegerGraph, isQuantizedActivation } from '../executor/lower_q8.js';
 
 export type NumericPath = 'integer' | 'float32';
 
@@ -18,12 +19,12 @@ export interface PathInfo {
 }
 
 export function hasQuantizedActivations(model: LoadedModel): boolean {
-  return model.graph.tensors.some((t) => !t.constant && (t.dtype === 'u8' || t.dtype === 'i8'));
+  return isIntegerGraph(model.graph);
 }
 
 export function describeNumericPath(file: LoadedModel, executed: LoadedModel): PathInfo {
   if (hasQuantizedActivations(executed)) {
-    const dt = executed.graph.tensors.find((t) => !t.constant && (t.dtype === 'u8' || t.dtype === 'i8'))!.dtype;
+    const dt = executed.graph.tensors.find((t) => isQuantizedActivation(executed.graph, t))!.dtype;
     return { path: 'integer', dequantized: false, description: `integer (${dt === 'u8' ? 'uint8' : 'int8'} activations, as the file)` };
   }
   if (hasQuantizedActivations(file)) {

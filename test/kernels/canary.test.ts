@@ -50,6 +50,8 @@ const CASES: Case[] = [
   { name: 'f32_softmax', label: 'n=13', ops: [f('x', rand(13, 29)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1] },
   { name: 'f32_resize_bilinear', label: '3x4x5→7x9', ops: [f('x', rand(60, 30)), out('y', 7 * 9 * 5)], args: (p) => [p.x!, 3, 4, 5, p.y!, 7, 9, 0, 1] },
   { name: 'f32_argmax_channels', label: 'P=6 C=7', ops: [f('x', rand(42, 31)), out('y', 6)], args: (p) => [p.x!, 6, 7, p.y!] },
+  { name: 'f32_resize_argmax', label: '3x4x5→7x9 u8 ids', ops: [f('x', rand(60, 34)), { name: 'y', bytes: 7 * 9 }], args: (p) => [p.x!, 3, 4, 5, p.y!, 7, 9, 1, 0, 0] },
+  { name: 'f32_resize_argmax', label: '4x3x6→5x7 i32 ids', ops: [f('x', rand(72, 35)), out('y', 5 * 7)], args: (p) => [p.x!, 4, 3, 6, p.y!, 5, 7, 0, 1, 1] },
   { name: 'copy_strided', label: '5 rows of 12 bytes', ops: [f('src', rand(15, 32)), f('dst', rand(5 * 7, 33))],
     args: (p) => [p.src!, p.dst! + 8, 5, 12, 12, 28] },
   // Fused block 5x6x3 → 10 → 3, s1, residual, groups of 4 (4, 4, 2), a 3-row ring, 1-row bands.

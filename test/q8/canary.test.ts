@@ -54,6 +54,13 @@ for (const [sg, q] of [[0, u8], [1, i8]] as const) {
     { name: 'q8_mean', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 20)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, 3, 0.01, 1, -128 * sg, 255 - 128 * sg, sg] },
     { name: 'q8_softmax', label: `${tag} n=13`, ops: [d('x', q(13, 21)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, -0.1, 1 / 256, -128 * sg, sg] },
     { name: 'q8_requantize', label: `${tag}→u8 n=13`, ops: [d('x', q(13, 22)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 0.7, 128, sg, 0] },
+    { name: 'q8_convert', label: `${tag} n=13`, ops: [d('x', q(13, 24)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 90, 3, sg] },
+    { name: 'q8_resize_bilinear', label: `${tag} 3x4x11→7x9 align`, ops: [d('x', q(3 * 4 * 11, 25)), out('y', 7 * 9 * 11)], args: (p) => [p.x!, 3, 4, 11, p.y!, 7, 9, 1, 0, sg] },
+    { name: 'q8_resize_bilinear', label: `${tag} 5x3x5→4x7 half-pixel`, ops: [d('x', q(5 * 3 * 5, 26)), out('y', 4 * 7 * 5)], args: (p) => [p.x!, 5, 3, 5, p.y!, 4, 7, 0, 1, sg] },
+    { name: 'q8_resize_argmax', label: `${tag} 3x4x21→7x9 u8 ids`, ops: [d('x', q(3 * 4 * 21, 27)), out('y', 7 * 9)], args: (p) => [p.x!, 3, 4, 21, p.y!, 7, 9, 1, 0, 0, sg] },
+    { name: 'q8_resize_argmax', label: `${tag} 4x3x5→5x7 i32 ids`, ops: [d('x', q(4 * 3 * 5, 28)), out('y', 5 * 7 * 4)], args: (p) => [p.x!, 4, 3, 5, p.y!, 5, 7, 0, 1, 1, sg] },
+    { name: 'q8_argmax', label: `${tag} P=6 C=7 i64 ids`, ops: [d('x', q(42, 29)), out('y', 6 * 8)], args: (p) => [p.x!, 6, 7, p.y!, 8, sg] },
+    { name: 'q8_argmax', label: `${tag} P=5 C=3 u8 ids`, ops: [d('x', q(15, 30)), out('y', 5)], args: (p) => [p.x!, 5, 3, p.y!, 1, sg] },
   );
 }
 

@@ -6,7 +6,7 @@ import { randomConstants } from '../../models/random_weights.js';
 import type { Graph } from '../../planner/ir.js';
 import { loadTfliteFile } from '../../src/importers/tflite/index.js';
 import { dequantizeModel } from '../../src/importers/dequantize.js';
-import { fuseResizeArgmax } from '../../src/segment/index.js';
+import { fuseResizeArgmax } from '../../planner/fuse_resize_argmax.js';
 import { Executor } from '../../src/executor/executor.js';
 import type { LoadedModel } from '../../src/model.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
@@ -39,7 +39,7 @@ t.test('generated DeepLabv3 (1.0, 513, OS 16): exact order; per-layer and chunke
   t.equal(checkExact(t, 'DeepLab', g, 'auto'), headPeak, 'chunked: resized scores + class map');
 });
 
-t.test('fixture DeepLab files: the same peaks; the streamed head removes the largest one', { skip: skipUnless('models', 'deeplabv3_mnv2_pascal_quant.tflite') }, async (t) => {
+t.test('fixture DeepLab files: the same peaks; the fused head removes the largest one', { skip: skipUnless('models', 'deeplabv3_mnv2_pascal_quant.tflite') }, async (t) => {
   for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_quant']) {
     const p = fixturePath('models', `${name}.tflite`);
     const m = dequantizeModel(await loadTfliteFile(p));
@@ -48,12 +48,12 @@ t.test('fixture DeepLab files: the same peaks; the streamed head removes the lar
     if (name === 'deeplabv3_mnv2_pascal_quant') t.equal(none, perLayerPeak, 'the file has the paper architecture');
     else t.equal(none, headPeak, 'width 0.5: even op by op, the head is the largest step');
     t.equal(auto, headPeak);
-    const head = fuseResizeArgmax(m)!;
-    const cut = checkExact(t, `${name} without head`, head.model.graph, 'auto');
-    t.ok(cut + head.workBytes + 513 * 513 < auto / 2, `streamed head: ${cut} B arena + ${head.workBytes} B rows + ${513 * 513} B class map, under half of ${auto}`);
+    const fused = checkExact(t, `${name} fused head`, fuseResizeArgmax(m.graph).graph, 'auto');
+    t.ok(fused < auto / 2, `fused resize_argmax: ${fused} B (class map included), under half of ${auto}`);
     // The uint8 graph as the file stores it (1 byte per activation), planned as it is.
     const q = (await loadTfliteFile(p)).graph;
     checkExact(t, `${name} uint8`, q, 'none');
+    checkExact(t, `${name} uint8 fused head`, fuseResizeArgmax(q).graph, 'auto');
   }
 });
 

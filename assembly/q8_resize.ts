@@ -1,0 +1,156 @@
+// q8 bilinear resize and arg-max (the DeepLab head):
+// - resizeQ: RESIZE_BILINEAR as TFLite's XNNPACK delegate runs it on uint8/int8 (its indirection
+//   setup's float32 coordinates, 11-bit weights, the int32 ibilinear arithmetic; see
+//   src/reference/q8_ops.ts q11Taps / q11Lerp);
+// - resizeArgmaxQ: the same interpolation fused with the arg-max over channels: each output
+//   pixel's class from its 4 source neighbours, every resized value rounded to the byte grid
+//   first (as the resize writes it), the first maximum winning; no scratch memory;
+// - argmaxQ: ARG_MAX over the last axis (TFLite's builtin: first maximum).
+import { ext8lo, load8x8, loadBytes, loadq, narrowBytes, storeBytes } from './q8_common';
+
+/** Source rows (or columns) of the last tap() call. */
+let tapI0: i32 = 0;
+let tapI1: i32 = 0;
+
+/**
+ * Taps of output coordinate o (q11Taps): scale and offset in f32 as XNNPACK's setup computes
+ * them; returns the 11-bit weight of i1 and leaves i0, i1 in tapI0 / tapI1.
+ */
+// @ts-ignore: decorator
+@inline function tap(o: i32, n: i32, scale: f32, offset: f32, halfPixel: bool): i32 {
+  let s: f32 = <f32>o * scale;
+  if (halfPixel) s = min<f32>(max<f32>(s + offset, 0), <f32>(n - 1));
+  const lo = <i32>s;
+  tapI0 = lo;
+  tapI1 = min(lo + 1, n - 1);
+  return <i32>nearest<f32>((s - <f32>lo) * <f32>2048);
+}
+
+// @ts-ignore: decorator
+@inline function axisScale(n: i32, outN: i32, alignCorners: i32): f32 {
+  const adj = alignCorners && outN != 1 ? 1 : 0;
+  return <f32>(n - adj) / <f32>(outN - adj);
+}
+
+/** End of the source tensor: a channel tail may read a whole 8 bytes when they lie before it. */
+let srcEnd: usize = 0;
+
+/** 8 bytes at p as i16x8; with m < 8 channels left, the lanes past m are garbage or zero (masked by the caller). */
+// @ts-ignore: decorator
+@inline function bytes8<T>(p: usize, m: i32): v128 {
+  return m == 8 || p + 8 <= srcEnd ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
+}
+
+/**
+ * 11-bit bilinear interpolation of 4 lanes (i32x4 of source values tl, tr, bl, br):
+ * t = (tl << 11) + (tr − tl)·ah, b = likewise, y = ((t << 11) + (b − t)·av + 2^21) >> 22.
+ */
+// @ts-ignore: decorator
+@inline function lerp4(tl: v128, tr: v128, bl: v128, br: v128, ah: v128, av: v128, rnd: v128): v128 {
+  const t = i32x4.add(i32x4.shl(tl, 11), i32x4.mul(i32x4.sub(tr, tl), ah));
+  const b = i32x4.add(i32x4.shl(bl, 11), i32x4.mul(i32x4.sub(br, bl), ah));
+  return i32x4.shr_s(i32x4.add(i32x4.add(i32x4.shl(t, 11), i32x4.mul(i32x4.sub(b, t), av)), rnd), 22);
+}
+
+/** Resized values of 8 (m) channels at the four source pixels a, b (top row), c, d (bottom row): lo and hi lanes. */
+let lerpHi: v128 = i32x4.splat(0);
+// @ts-ignore: decorator
+@inline function lerp8<T>(a: usize, b: usize, c: usize, d: usize, m: i32, ah: v128, av: v128, rnd: v128): v128 {
+  const tl = bytes8<T>(a, m), tr = bytes8<T>(b, m), bl = bytes8<T>(c, m), br = bytes8<T>(d, m);
+  lerpHi = lerp4(i32x4.extend_high_i16x8_s(tl), i32x4.extend_high_i16x8_s(tr), i32x4.extend_high_i16x8_s(bl), i32x4.extend_high_i16x8_s(br), ah, av, rnd);
+  return lerp4(i32x4.extend_low_i16x8_s(tl), i32x4.extend_low_i16x8_s(tr), i32x4.extend_low_i16x8_s(bl), i32x4.extend_low_i16x8_s(br), ah, av, rnd);
+}
+
+export function resizeQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, alignCorners: i32, halfPixelCenters: i32): void {
+  const half: bool = !alignCorners && halfPixelCenters != 0;
+  const scY = axisScale(H, OH, alignCorners), scX = axisScale(W, OW, alignCorners);
+  const offY: f32 = <f32>0.5 * scY - <f32>0.5, offX: f32 = <f32>0.5 * scX - <f32>0.5;
+  const Cu = <usize>C;
+  const rowBytes = <usize>W * Cu;
+  srcEnd = x + <usize>H * rowBytes;
+  const rnd = i32x4.splat(1 << 21);
+  let yp = y;
+  for (let oy = 0; oy < OH; oy++) {
+    const av = i32x4.splat(tap(oy, H, scY, offY, half));
+    const r0 = x + <usize>tapI0 * rowBytes, r1 = x + <usize>tapI1 * rowBytes;
+    for (let ox = 0; ox < OW; ox++) {
+      const ah = i32x4.splat(tap(ox, W, scX, offX, half));
+      const c0 = <usize>tapI0 * Cu, c1 = <usize>tapI1 * Cu;
+      for (let c = 0; c < C; c += 8) {
+        const m = min(8, C - c);
+        const o = <usize>c;
+        const lo = lerp8<T>(r0 + c0 + o, r0 + c1 + o, r1 + c0 + o, r1 + c1 + o, m, ah, av, rnd);
+        storeBytes(yp + o, narrowBytes<T>(i16x8.narrow_i32x4_s(lo, lerpHi)), m);
+      }
+      yp += Cu;
+    }
+  }
+}
+
+/**
+ * Fused resize + arg-max. Ranking key per lane: (value << kb) | (kmask − class), so one signed
+ * max orders by value, then by the lower class (ties → first maximum); kb = 8 bits of class for
+ * C ≤ 256, more otherwise (C < 2^23 keeps keys inside int32). Lanes past C count as INT32_MIN.
+ */
+export function resizeArgmaxQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                                 alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+  const half: bool = !alignCorners && halfPixelCenters != 0;
+  const scY = axisScale(H, OH, alignCorners), scX = axisScale(W, OW, alignCorners);
+  const offY: f32 = <f32>0.5 * scY - <f32>0.5, offX: f32 = <f32>0.5 * scX - <f32>0.5;
+  const kb = C <= 256 ? 8 : 32 - clz(C - 1);
+  const kmask = (1 << kb) - 1;
+  const Cu = <usize>C;
+  const rowBytes = <usize>W * Cu;
+  srcEnd = x + <usize>H * rowBytes;
+  const rnd = i32x4.splat(1 << 21);
+  const iotaLo = i32x4(0, 1, 2, 3), iotaHi = i32x4(4, 5, 6, 7);
+  const none = i32x4.splat(i32.MIN_VALUE);
+  let p: usize = 0;
+  for (let oy = 0; oy < OH; oy++) {
+    const av = i32x4.splat(tap(oy, H, scY, offY, half));
+    const r0 = x + <usize>tapI0 * rowBytes, r1 = x + <usize>tapI1 * rowBytes;
+    for (let ox = 0; ox < OW; ox++) {
+      const ah = i32x4.splat(tap(ox, W, scX, offX, half));
+      const c0 = <usize>tapI0 * Cu, c1 = <usize>tapI1 * Cu;
+      let best = none;
+      for (let c = 0; c < C; c += 8) {
+        const m = min(8, C - c);
+        const o = <usize>c;
+        const lo = lerp8<T>(r0 + c0 + o, r0 + c1 + o, r1 + c0 + o, r1 + c1 + o, m, ah, av, rnd);
+        const base = i32x4.splat(kmask - c);
+        let kLo = i32x4.add(i32x4.shl(lo, kb), i32x4.sub(base, iotaLo));
+        let kHi = i32x4.add(i32x4.shl(lerpHi, kb), i32x4.sub(base, iotaHi));
+        if (m < 8) {
+          const vm = i32x4.splat(m);
+          kLo = v128.bitselect(kLo, none, i32x4.lt_s(iotaLo, vm));
+          kHi = v128.bitselect(kHi, none, i32x4.lt_s(iotaHi, vm));
+        }
+        best = i32x4.max_s(best, i32x4.max_s(kLo, kHi));
+      }
+      best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 2, 3, 0, 1));
+      best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 1, 0, 3, 2));
+      const cls = kmask - (i32x4.extract_lane(best, 0) & kmask);
+      if (outI32) store<i32>(y + (p << 2), cls);
+      else store<u8>(y + p, <u8>cls);
+      p++;
+    }
+  }
+}
+
+/** First maximum of each of P rows of C values; class ids stored in outBytes = 1 (u8), 4 (i32) or 8 (i64) bytes. */
+export function argmaxQ<T>(x: usize, P: i32, C: i32, y: usize, outBytes: i32): void {
+  let xp = x;
+  for (let p = 0; p < P; p++) {
+    let best = 0;
+    let bv = loadq<T>(xp);
+    for (let c = 1; c < C; c++) {
+      const v = loadq<T>(xp + <usize>c);
+      if (v > bv) { bv = v; best = c; }
+    }
+    const o = <usize>p;
+    if (outBytes == 1) store<u8>(y + o, <u8>best);
+    else if (outBytes == 4) store<i32>(y + (o << 2), best);
+    else store<i64>(y + (o << 3), <i64>best);
+    xp += <usize>C;
+  }
+}

@@ -1,0 +1,105 @@
+// Fused bilinear resize + arg-max over channels (f32): the class id of every output pixel of
+// resizeBilinear (misc.ts), without the resized scores. Each output pixel interpolates its C
+// scores from its 4 source neighbours with exactly the f32 operations of resizeBilinear (the
+// same coordinates in f64, the same lane-wise sub/mul/add in f32), and keeps the first maximum
+// in class order as argmaxChannels does (`v > best`), so the class map is bit-identical to
+// running the two kernels, with no scratch memory.
+import { loadPartial } from './common';
+
+const IOTA: v128 = i32x4(0, 1, 2, 3);
+const FOUR: v128 = i32x4(4, 4, 4, 4);
+const NEG_INF: v128 = f32x4(-Infinity, -Infinity, -Infinity, -Infinity);
+
+/** Scores of classes c..c+n−1 (n ≤ 4) of one output pixel from its neighbours' rows at a, b (top), c0, d (bottom): resizeBilinear's f32 operations. */
+// @ts-ignore: decorator
+@inline function interpolate(a: usize, b: usize, c0: usize, d: usize, n: i32, dx: v128, dy: v128): v128 {
+  const p00 = loadPartial(a, n), p01 = loadPartial(b, n);
+  const p10 = loadPartial(c0, n), p11 = loadPartial(d, n);
+  const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), dx));
+  const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), dx));
+  return f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), dy));
+}
+
+/** The first maximum in class order with argmaxChannels' strict > (NaN never wins, unless it is class 0's score). */
+function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v128, dy: v128): i32 {
+  let best = 0;
+  let bv: f32 = 0;
+  for (let c = 0; c < C; c += 4) {
+    const n = min(4, C - c);
+    const cb = <usize>c << 2;
+    const v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
+    let e = lane(v, 0);
+    if (c == 0) bv = e;
+    else if (e > bv) { bv = e; best = c; }
+    if (n > 1) { e = lane(v, 1); if (e > bv) { bv = e; best = c + 1; } }
+    if (n > 2) { e = lane(v, 2); if (e > bv) { bv = e; best = c + 2; } }
+    if (n > 3) { e = lane(v, 3); if (e > bv) { bv = e; best = c + 3; } }
+  }
+  return best;
+}
+
+/** Lane j of v (j a constant 0..3). */
+// @ts-ignore: decorator
+@inline function lane(v: v128, j: i32): f32 {
+  return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+export function resizeArgmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
+                             alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+  const sy: f64 = alignCorners && OH > 1 ? <f64>(H - 1) / <f64>(OH - 1) : <f64>H / <f64>OH;
+  const sx: f64 = alignCorners && OW > 1 ? <f64>(W - 1) / <f64>(OW - 1) : <f64>W / <f64>OW;
+  const colBytes = <usize>C << 2;
+  const rowBytes = <usize>W * colBytes;
+  let p: usize = 0;
+  for (let oy = 0; oy < OH; oy++) {
+    const fy: f64 = halfPixelCenters ? (<f64>oy + 0.5) * sy - 0.5 : <f64>oy * sy;
+    const fly = Math.floor(fy);
+    const y0 = min(H - 1, max(0, <i32>fly));
+    const y1 = min(H - 1, <i32>fly + 1);
+    const dy = f32x4.splat(<f32>(fy - fly));
+    const r0 = x + <usize>y0 * rowBytes, r1 = x + <usize>max(0, y1) * rowBytes;
+    for (let ox = 0; ox < OW; ox++) {
+      const fx: f64 = halfPixelCenters ? (<f64>ox + 0.5) * sx - 0.5 : <f64>ox * sx;
+      const flx = Math.floor(fx);
+      const x0 = min(W - 1, max(0, <i32>flx));
+      const x1 = min(W - 1, max(0, <i32>flx + 1));
+      const dx = f32x4.splat(<f32>(fx - flx));
+      const a = r0 + <usize>x0 * colBytes, b = r0 + <usize>x1 * colBytes;
+      const c0 = r1 + <usize>x0 * colBytes, d = r1 + <usize>x1 * colBytes;
+      // Lane j keeps the first maximum of the classes ≡ j (mod 4), strict >; the lanes are
+      // reduced at the end (largest value, then the lowest class). Without NaN that is the first
+      // maximum in class order; a pixel with a NaN score is redone in class order, so the
+      // result is argmaxChannels' for every input.
+      let bestV = f32x4.splat(-Infinity);
+      let bestI = IOTA;
+      let idx = IOTA;
+      let nan = i32x4.splat(0);
+      for (let c = 0; c < C; c += 4) {
+        const n = min(4, C - c);
+        const cb = <usize>c << 2;
+        let v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
+        if (n < 4) v = v128.bitselect(v, NEG_INF, i32x4.lt_s(IOTA, i32x4.splat(n)));
+        nan = v128.or(nan, f32x4.ne(v, v));
+        const gt = f32x4.gt(v, bestV);
+        bestV = v128.bitselect(v, bestV, gt);
+        bestI = v128.bitselect(idx, bestI, gt);
+        idx = i32x4.add(idx, FOUR);
+      }
+      let best = 0;
+      if (v128.any_true(nan)) best = firstMaxInOrder(a, b, c0, d, C, dx, dy);
+      else {
+        let bv = f32x4.extract_lane(bestV, 0);
+        best = i32x4.extract_lane(bestI, 0);
+        const v1 = f32x4.extract_lane(bestV, 1), i1 = i32x4.extract_lane(bestI, 1);
+        if (v1 > bv || (v1 == bv && i1 < best)) { bv = v1; best = i1; }
+        const v2 = f32x4.extract_lane(bestV, 2), i2 = i32x4.extract_lane(bestI, 2);
+        if (v2 > bv || (v2 == bv && i2 < best)) { bv = v2; best = i2; }
+        const v3 = f32x4.extract_lane(bestV, 3), i3 = i32x4.extract_lane(bestI, 3);
+        if (v3 > bv || (v3 == bv && i3 < best)) { best = i3; }
+      }
+      if (outI32) store<i32>(y + (p << 2), best);
+      else store<u8>(y + p, <u8>best);
+      p++;
+    }
+  }
+}
