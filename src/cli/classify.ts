@@ -3,10 +3,10 @@
  */
 import { parseArgs } from 'node:util';
 import { loadModelInput } from '../preprocess/image.js';
-import { DEFAULT_MODEL, FALLBACK_MODEL, loadModel } from '../load_model.js';
-import { prepareRun, quantizeLike, type RunSetup } from '../run_setup.js';
-import { humanBytes, parseByteSize } from '../../planner/bytes.js';
+import { DEFAULT_MODEL, FALLBACK_MODEL } from '../load_model.js';
+import { quantizeLike, type RunSetup } from '../run_setup.js';
 import { UsageError, type CliIO } from './io.js';
+import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
 export const CLASSIFY_HELP = `Usage: lowwater classify IMAGE... [options]
 
@@ -31,17 +31,10 @@ Options:
                       Run 'lowwater models' to list them.
   --labels FILE       one label per line, line i = output index i
   --top K             how many classes to show (default 5)
-  --chunks auto|none|N
-                      Section 5.1 channel chunks per inverted residual block
-                      (default auto: the lowest peak memory, then the fastest)
-  --budget BYTES      peak activation memory allowed (e.g. 2MiB); refused with the
-                      smallest feasible peak when too small
-  --float             run a quantized model on the dequantized float32 path
   --json              print one JSON object (results, memory) instead of text
   --raw               with --json: include each image's whole output tensor (on
                       the integer path its raw quantized bytes, e.g. uint8 0..255)
-  --offline           never download a model
-  -h, --help          this help
+${runOptionsHelp('2MiB')}
 
 Examples:
   lowwater classify photo.jpg
@@ -73,18 +66,7 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      labels: { type: 'string' },
-      top: { type: 'string', default: '5' },
-      chunks: { type: 'string', default: 'auto' },
-      budget: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      raw: { type: 'boolean', default: false },
-      float: { type: 'boolean', default: false },
-      offline: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: { ...RUN_OPTION_SPECS, top: { type: 'string', default: '5' }, raw: { type: 'boolean', default: false } },
   });
   if (values.help) {
     io.stdout(CLASSIFY_HELP);
@@ -94,25 +76,14 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
   if (values.raw && !values.json) throw new UsageError('--raw only applies with --json');
-  let budgetBytes: number | undefined;
-  if (values.budget !== undefined) {
-    try {
-      budgetBytes = parseByteSize(values.budget);
-    } catch (e) {
-      throw new UsageError(`--budget: ${(e as Error).message}`);
-    }
-  }
 
-  const log = (s: string) => io.stderr(`lowwater: ${s}`);
-  const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
-  const setup: RunSetup = await prepareRun(resolved.model, { chunks: values.chunks, float: values.float, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
-  if (setup.note) log(setup.note);
-  const { executor } = setup;
+  const prepared = await loadAndPrepare(values, io, { task: 'classify' });
+  const { resolved, setup } = prepared;
   const inp = setup.model.input;
   const results = [];
   for (const image of positionals) {
     const input = await loadModelInput(image, inp.width, inp.height);
-    const run = executor.runPixels(input.bytes);
+    const run = setup.executor.runPixels(input.bytes);
     const { latencyMs } = run;
     // Integer path: scores are the output's real values scale·(q − zero point); --raw gives q.
     let scores: Float32Array;
@@ -128,30 +99,17 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
       for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
     }
   }
-  const memory = executor.memoryReport();
   if (values.json) {
     io.stdout(
       JSON.stringify(
-        {
-          model: resolved.description,
-          path: setup.path,
-          ...(setup.note ? { note: setup.note } : {}),
+        runJson(prepared, results, {
           ...(setup.path === 'integer' ? { outputQuantization: outputQuantization(setup) } : {}),
           ...(setup.outputGrid ? { outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})` } : {}),
-          results,
-          memory: { ...memory, chunks: setup.chunks },
-          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
-        },
+        }),
         null,
         2,
       ),
     );
-  } else {
-    io.stdout(
-      `model ${resolved.description} (${setup.path === 'integer' ? 'integer path' : 'float32 path'})\n` +
-        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
-        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
-    );
-  }
+  } else io.stdout(runSummary(prepared));
   return 0;
 }

@@ -4,13 +4,9 @@
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
-import { loadModel } from '../load_model.js';
-import { dequantizeModel } from '../importers/dequantize.js';
-import { prepareRun, type RunSetup } from '../run_setup.js';
-import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { detectionsOf, drawDetections, toPixels, type PixelBox } from '../detect/index.js';
-import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
 import { UsageError, type CliIO } from './io.js';
+import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
 export const DETECT_HELP = `Usage: lowwater detect IMAGE... --model FILE [options]
 
@@ -36,16 +32,11 @@ Options:
                       its own nms_score_threshold applies first)
   --out FILE          write the image with the boxes drawn (PNG, JPEG or WebP by
                       extension); with several images it must contain {name}
-  --chunks auto|none|N
-                      Section 5.1 channel chunks per inverted residual block
-  --budget BYTES      peak activation memory allowed (e.g. 4MiB)
-  --float             run a quantized model on the float32 path
   --json              print one JSON object: results[].detections[] ({classId,
                       label, score, box: {ymin, xmin, ymax, xmax}, pixels: {left,
                       top, right, bottom}}), latencies, the post-process options,
                       the numeric path and memory
-  --offline           never download anything
-  -h, --help          this help
+${runOptionsHelp('4MiB')}
 
 Examples:
   lowwater detect street.jpg --model ssdlite_mobilenet_v2.tflite --labels coco_labels.txt --out boxes.png
@@ -66,18 +57,7 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      labels: { type: 'string' },
-      threshold: { type: 'string' },
-      out: { type: 'string' },
-      chunks: { type: 'string', default: 'auto' },
-      budget: { type: 'string' },
-      float: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      offline: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: { ...RUN_OPTION_SPECS, threshold: { type: 'string' }, out: { type: 'string' } },
   });
   if (values.help) {
     io.stdout(DETECT_HELP);
@@ -89,23 +69,11 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
   if (Number.isNaN(threshold)) throw new UsageError(`--threshold must be a number, got '${values.threshold}'`);
   const several = positionals.length > 1;
   if (values.out !== undefined && several && !values.out.includes('{name}')) throw new UsageError(`--out '${values.out}' needs {name} when several images are given`);
-  let budgetBytes: number | undefined;
-  if (values.budget !== undefined) {
-    try {
-      budgetBytes = parseByteSize(values.budget);
-    } catch (e) {
-      throw new UsageError(`--budget: ${(e as Error).message}`);
-    }
-  }
 
-  const log = (s: string) => io.stderr(`lowwater: ${s}`);
-  const resolved = await loadModel(values.model, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
-  const file = resolved.model;
-  const spec = file.detectionPostProcess;
+  const prepared = await loadAndPrepare(values, io, { task: 'detect' });
+  const { resolved, setup } = prepared;
+  const spec = resolved.model.detectionPostProcess;
   if (!spec) throw new Error(`${resolved.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`);
-  const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
-  const setup: RunSetup = await prepareRun(toRun, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}) });
-  const path = describeNumericPath(file, setup.model);
   const inp = setup.model.input;
   const results: DetectResult[] = [];
   for (const image of positionals) {
@@ -134,30 +102,8 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
       if (out) io.stdout(`  wrote ${out}`);
     }
   }
-  const memory = setup.executor.memoryReport();
   if (values.json) {
-    io.stdout(
-      JSON.stringify(
-        {
-          model: resolved.description,
-          path: path.path,
-          dequantized: path.dequantized,
-          pathDescription: path.description,
-          postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid },
-          results,
-          memory: { ...memory, chunks: setup.chunks },
-          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    io.stdout(
-      `model ${resolved.description}\npath ${path.description}\n` +
-        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
-        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
-    );
-  }
+    io.stdout(JSON.stringify(runJson(prepared, results, { postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid } }), null, 2));
+  } else io.stdout(runSummary(prepared));
   return 0;
 }

@@ -4,15 +4,10 @@
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
-import { loadModel } from '../load_model.js';
-import { findRegistryEntry } from '../../models/registry.js';
-import { dequantizeModel } from '../importers/dequantize.js';
-import { prepareRun } from '../run_setup.js';
-import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { describeShape } from '../../planner/ir.js';
 import { classCounts, classMapFromOutput, classMapSha256, resizeNearest, writeMaskPng, writeOverlay, type ClassMap } from '../segment/index.js';
-import { describeNumericPath, hasQuantizedActivations } from '../segment/numeric_path.js';
 import { UsageError, type CliIO } from './io.js';
+import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
 export const DEFAULT_SEGMENT_MODEL = 'deeplabv3_mnv2_pascal';
 
@@ -48,13 +43,6 @@ Options:
   --alpha A           opacity of the overlay colours, 0..1 (default 0.5)
                       With several images, --out and --overlay must contain {name}
                       (replaced by each image's file name without extension).
-  --chunks auto|none|N
-                      Section 5.1 channel chunks per inverted residual block
-                      (default auto: the lowest peak memory, then the fastest)
-  --budget BYTES      peak activation memory allowed (e.g. 24MiB); refused with the
-                      smallest feasible peak when too small
-  --float             run a quantized model on the float32 path (dequantized
-                      weights) even when the integer path is available
   --stream-head on|off
                       on (default): the model's final bilinear resize and arg-max run as
                       one fused op (resize_argmax) that computes each pixel's class from
@@ -66,8 +54,7 @@ Options:
                       pixels}), maskSha256, latencyMs; path (integer|float32), head
                       (fused|graph); memory (arena bytes planned and measured, weights,
                       WebAssembly memory: the head runs inside the arena)
-  --offline           never download a model
-  -h, --help          this help
+${runOptionsHelp('4MiB')}
 
 Which arithmetic runs is reported ("path"): the integer path (the default for
 quantized files) reproduces TFLite's uint8 results exactly, mask sha256 included;
@@ -106,18 +93,11 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     args: argv,
     allowPositionals: true,
     options: {
-      model: { type: 'string' },
-      labels: { type: 'string' },
+      ...RUN_OPTION_SPECS,
       out: { type: 'string' },
       overlay: { type: 'string' },
       alpha: { type: 'string', default: '0.5' },
-      chunks: { type: 'string', default: 'auto' },
-      budget: { type: 'string' },
-      float: { type: 'boolean', default: false },
       'stream-head': { type: 'string', default: 'on' },
-      json: { type: 'boolean', default: false },
-      offline: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
@@ -134,30 +114,14 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     outputPath(values.out, image, several, '--out');
     outputPath(values.overlay, image, several, '--overlay');
   }
-  let budgetBytes: number | undefined;
-  if (values.budget !== undefined) {
-    try {
-      budgetBytes = parseByteSize(values.budget);
-    } catch (e) {
-      throw new UsageError(`--budget: ${(e as Error).message}`);
-    }
-  }
 
-  const log = (s: string) => io.stderr(`lowwater: ${s}`);
-  const spec = values.model ?? DEFAULT_SEGMENT_MODEL;
-  const entry = findRegistryEntry(spec);
-  if (entry && entry.task !== 'segment') throw new UsageError(`'${entry.name}' is a ${entry.task} model; segment needs a segmentation model (run 'lowwater models')`);
-  const resolved = await loadModel(spec, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
-  const file = resolved.model;
-  const outT = file.graph.tensors[file.graph.outputs[0]!]!;
-  const rank = outT.shape.length;
-  if (!((rank === 3 && outT.shape[0] === 1) || (rank === 4 && outT.shape[0] === 1))) {
+  const prepared = await loadAndPrepare(values, io, { task: 'segment', defaultModel: DEFAULT_SEGMENT_MODEL, fuseResizeArgmax: streamHead === 'on' });
+  const { resolved, setup } = prepared;
+  const outT = resolved.model.graph.tensors[resolved.model.graph.outputs[0]!]!;
+  if (!((outT.shape.length === 3 || outT.shape.length === 4) && outT.shape[0] === 1)) {
     throw new Error(`${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
   }
-  const toRun = values.float && hasQuantizedActivations(file) ? dequantizeModel(file) : file;
-  const setup = await prepareRun(toRun, { chunks: values.chunks, ...(budgetBytes !== undefined ? { budgetBytes } : {}), fuseResizeArgmax: streamHead === 'on' });
   const fused = setup.model.graph.ops.find((op) => op.kind === 'resize_argmax');
-  const path = describeNumericPath(file, setup.model);
   const { executor } = setup;
   const inp = setup.model.input;
   const results: SegmentResult[] = [];
@@ -193,30 +157,12 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
       if (overlay) io.stdout(`  wrote ${overlay}`);
     }
   }
-  const memory = executor.memoryReport();
   if (values.json) {
-    io.stdout(
-      JSON.stringify(
-        {
-          model: resolved.description,
-          path: path.path,
-          dequantized: path.dequantized,
-          pathDescription: path.description,
-          head: fused ? 'fused' : 'graph',
-          results,
-          memory: { ...memory, chunks: setup.chunks },
-          plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
-        },
-        null,
-        2,
-      ),
-    );
+    io.stdout(JSON.stringify(runJson(prepared, results, { head: fused ? 'fused' : 'graph' }), null, 2));
   } else {
     io.stdout(
-      `model ${resolved.description}\npath ${path.description}\n` +
-        (fused ? `head: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena\n` : '') +
-        `memory: arena ${humanBytes(memory.arenaBytes)} (planned peak ${humanBytes(memory.plannedPeakBytes)}, measured ${humanBytes(memory.measuredPeakBytes)}), ` +
-        `weights ${humanBytes(memory.weightsBytes)}, WebAssembly memory ${humanBytes(memory.wasmMemoryBytes)}`,
+      runSummary(prepared) +
+        (fused ? `\nhead: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena` : ''),
     );
   }
   return 0;

@@ -1,0 +1,112 @@
+/**
+ * What classify, segment and detect share: the options that load, plan and
+ * run a model, their help text, and the memory/plan part of their output.
+ */
+import { humanBytes, parseByteSize } from '../../planner/bytes.js';
+import { findRegistryEntry } from '../../models/registry.js';
+import { loadModel, type ResolvedModel } from '../load_model.js';
+import { prepareRun, type RunSetup } from '../run_setup.js';
+import { describeNumericPath, type PathInfo } from '../segment/numeric_path.js';
+import { UsageError, type CliIO } from './io.js';
+
+/** node:util parseArgs specs of the shared options. */
+export const RUN_OPTION_SPECS = {
+  model: { type: 'string' },
+  labels: { type: 'string' },
+  chunks: { type: 'string', default: 'auto' },
+  budget: { type: 'string' },
+  float: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  offline: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** Help lines of the shared planning and path options (`budgetExample` fits the command's models). */
+export function runOptionsHelp(budgetExample: string): string {
+  return `  --chunks auto|none|N
+                      Section 5.1 channel chunks per inverted residual block
+                      (default auto: the lowest peak memory, then the fastest)
+  --budget BYTES      peak activation memory allowed (e.g. ${budgetExample}); refused with the
+                      smallest feasible peak when too small
+  --float             run a quantized model on the float32 path (dequantized weights)
+                      instead of the integer path, which reproduces TFLite exactly
+  --offline           never download a model
+  -h, --help          this help`;
+}
+
+export interface SharedRunValues {
+  model?: string | undefined;
+  labels?: string | undefined;
+  chunks: string;
+  budget?: string | undefined;
+  float: boolean;
+  offline: boolean;
+}
+
+export interface PreparedCommand {
+  resolved: ResolvedModel;
+  setup: RunSetup;
+  path: PathInfo;
+  log: (line: string) => void;
+}
+
+export function parseBudget(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseByteSize(text);
+  } catch (e) {
+    throw new UsageError(`--budget: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Loads the model (`values.model`, else `defaultModel`), checks it suits the
+ * command's task when it is a registry name, plans and prepares the run.
+ */
+export async function loadAndPrepare(
+  values: SharedRunValues,
+  io: CliIO,
+  opts: { task: 'classify' | 'segment' | 'detect'; defaultModel?: string; fuseResizeArgmax?: boolean },
+): Promise<PreparedCommand> {
+  const budgetBytes = parseBudget(values.budget);
+  const log = (s: string) => io.stderr(`lowwater: ${s}`);
+  const spec = values.model ?? opts.defaultModel;
+  const entry = spec === undefined ? undefined : findRegistryEntry(spec);
+  const kind = { classify: 'classification', segment: 'segmentation', detect: 'detection' }[opts.task];
+  if (entry && entry.task !== opts.task) throw new UsageError(`'${entry.name}' is a ${entry.task} model; ${opts.task} needs a ${kind} model (run 'lowwater models')`);
+  const resolved = await loadModel(spec, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
+  const setup = await prepareRun(resolved.model, {
+    chunks: values.chunks,
+    float: values.float,
+    ...(budgetBytes !== undefined ? { budgetBytes } : {}),
+    ...(opts.fuseResizeArgmax !== undefined ? { fuseResizeArgmax: opts.fuseResizeArgmax } : {}),
+  });
+  if (setup.note) log(setup.note);
+  return { resolved, setup, path: describeNumericPath(resolved.model, setup.model), log };
+}
+
+/** The JSON fields every run command ends with: model, numeric path, memory, plan. */
+export function runJson(p: PreparedCommand, results: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { setup } = p;
+  return {
+    model: p.resolved.description,
+    path: p.path.path,
+    dequantized: p.path.dequantized,
+    pathDescription: p.path.description,
+    ...(setup.note ? { note: setup.note } : {}),
+    ...extra,
+    results,
+    memory: { ...setup.executor.memoryReport(), chunks: setup.chunks },
+    plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
+  };
+}
+
+/** The closing lines of the human output: model, path, memory. */
+export function runSummary(p: PreparedCommand): string {
+  const m = p.setup.executor.memoryReport();
+  return (
+    `model ${p.resolved.description}\npath ${p.path.description}\n` +
+    `memory: arena ${humanBytes(m.arenaBytes)} (planned peak ${humanBytes(m.plannedPeakBytes)}, measured ${humanBytes(m.measuredPeakBytes)}), ` +
+    `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}`
+  );
+}
