@@ -18,10 +18,10 @@
  * (through the 513x513x21 scores) against the fused kernel.
  *
  * Every plan must give the same class map before anything is timed (on the integer path:
- * TFLite's, from the reference JSON). Prints Markdown tables; --write appends them to
+ * TFLite's, from the reference JSON). Prints Markdown tables and appends them to
  * bench/RESULTS.md.
  *
- *   npx tsx bench/segment.ts [--rounds N] [--write]
+ *   npx tsx bench/segment.ts [--rounds N] [--no-write]
  */
 import { existsSync } from 'node:fs';
 import { groupDigits } from '../planner/bytes.js';
@@ -40,7 +40,7 @@ import { appendResults, median, runSuite } from './results.js';
 
 const argv = process.argv.slice(2);
 const rounds = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : 4;
-const write = argv.includes('--write');
+const write = !argv.includes('--no-write');
 const image = fixturePath('images', 'bird_segmentation.png');
 const names = ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_quant'];
 if (!existsSync(image) || names.some((n) => !existsSync(fixturePath('models', `${n}.tflite`)))) {
