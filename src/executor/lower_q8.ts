@@ -20,6 +20,7 @@ import {
 } from '../kernels/q8_pack.js';
 import { activationRange, addParams, convertMultiplier, dtypeRange, meanScale } from '../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../reference/q8_interpreter.js';
+import { floatHighWater } from './float_high_water.js';
 import { planBlockTiles, type BlockGeometry, type BlockTiling } from './q8_block_tiles.js';
 
 type Binder = (ctx: BindContext) => Call;
@@ -357,7 +358,7 @@ export interface Q8BlockLowering {
   tiling: BlockTiling;
 }
 
-function lowerBlock(model: LoadedModel, plan: Plan, W: WeightsImage, step: BlockStep, stepIndex: number, blocks: Q8BlockLowering[]): Binder {
+function lowerBlock(model: LoadedModel, plan: Plan, W: WeightsImage, step: BlockStep, stepIndex: number, blocks: Q8BlockLowering[], highWater: number): Binder {
   const g = model.graph;
   const expand = g.ops[step.expand] as Conv2DOp;
   const dw = g.ops[step.depthwise] as DepthwiseConv2DOp;
@@ -390,6 +391,7 @@ function lowerBlock(model: LoadedModel, plan: Plan, W: WeightsImage, step: Block
     He: e.h, We: e.w, Cexp, Hd: d.h, Wd: d.w, Cout: y.c,
     sh: dw.stride[0], sw: dw.stride[1], dh: dw.dilation[0], dw: dw.dilation[1], pt: dw.pad.top, pl: dw.pad.left,
     expandK: conv ? ekh * ekw * x.c : x.c, eBytes: eBuf.bytes, dBytes: dBuf.bytes,
+    preferred: { eBytes: Math.max(0, highWater - eBuf.offset), dBytes: Math.max(0, highWater - dBuf.offset) },
   };
   const tiling = planBlockTiles(geometry);
   blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, tiling });
@@ -507,6 +509,9 @@ function concatF32(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/** Bytes above the float high-water a block may use for the int32 sums of its last pixels. */
+export const HIGH_WATER_SLACK_BYTES = 512;
+
 export interface Q8LoweredProgram extends LoweredProgram {
   blocks: Q8BlockLowering[];
 }
@@ -515,8 +520,11 @@ export interface Q8LoweredProgram extends LoweredProgram {
 export function lowerPlanQ8(model: LoadedModel, plan: Plan): Q8LoweredProgram {
   const W = new WeightsImage();
   const blocks: Q8BlockLowering[] = [];
+  // Blocks keep below the float schedule's high-water (plus a little for the partial sums of
+  // the last pixels) when they can: the integer path then touches a quarter of the float path's memory.
+  const highWater = floatHighWater(model.graph, plan) + HIGH_WATER_SLACK_BYTES;
   const binders: Binder[] = plan.steps.map((step: PlanStep, i) =>
-    step.kind === 'block' ? lowerBlock(model, plan, W, step, i, blocks) : lowerOp(model, W, model.graph.ops[step.op]!),
+    step.kind === 'block' ? lowerBlock(model, plan, W, step, i, blocks, highWater) : lowerOp(model, W, model.graph.ops[step.op]!),
   );
   return { weights: W, blocks, bind: (ctx) => binders.map((b) => b(ctx)) };
 }

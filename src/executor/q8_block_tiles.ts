@@ -40,6 +40,12 @@ export interface BlockGeometry {
   /** Bytes of the two planned chunk buffers. */
   eBytes: number;
   dBytes: number;
+  /**
+   * Bytes of E and D the tiles try to stay within first (lower_q8.ts: below the float
+   * schedule's high-water, src/executor/float_high_water.ts); the whole buffers are the
+   * fallback when no tiling fits them.
+   */
+  preferred?: { eBytes: number; dBytes: number };
 }
 
 export const ACC_NONE = 0;
@@ -202,12 +208,17 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
 }
 
 /**
- * Tiles covering the block's output exactly once, in raster order, within E and D.
+ * Tiles covering the block's output exactly once, in raster order, within E and D
+ * (within g.preferred first, when given).
  * Throws TilingError (with the sizes) when some pixel cannot place even one output
  * channel's accumulator (4 bytes) with one inner channel: the planner would have to
  * give the block that much more scratch.
  */
 export function planBlockTiles(g: BlockGeometry): BlockTiling {
+  if (g.preferred) {
+    const t8 = plan({ ...g, eBytes: Math.min(g.eBytes, g.preferred.eBytes), dBytes: Math.min(g.dBytes, g.preferred.dBytes) }, 8);
+    if (t8) return { unit: 8, tiles: t8 };
+  }
   const t8 = plan(g, 8);
   if (t8) return { unit: 8, tiles: t8 };
   const t1 = plan(g, 1);

@@ -143,6 +143,51 @@ function checkTiling(g: BlockGeometry): string | null {
   return bad >= 0 ? `output byte ${bad} covered ${cover[bad]} times` : null;
 }
 
+/** Highest byte of E and of D any tile touches (windows and accumulators). */
+function touched(g: BlockGeometry): { e: number; d: number } {
+  let e = 0, d = 0;
+  for (const tl of planBlockTiles(g).tiles) {
+    const pix = (tl.r1 - tl.r0) * (tl.q1 - tl.q0);
+    e = Math.max(e, reach(tl.r0, tl.r1, g.sh, g.dh, g.pt, g.He) * reach(tl.q0, tl.q1, g.sw, g.dw, g.pl, g.We) * tl.G);
+    d = Math.max(d, pix * tl.G);
+    const acc = 4 * pix * (tl.n1 - tl.n0);
+    if (tl.acc === ACC_E) e = Math.max(e, tl.accOffset + acc);
+    if (tl.acc === ACC_D) d = Math.max(d, tl.accOffset + acc);
+  }
+  return { e, d };
+}
+
+t.test('block tilings with preferred sizes: inside them when some tiling fits, else the whole-buffer tiling', async (t) => {
+  let inside = 0, fellBack = 0, fails = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const [h, cexpUnits, cout, s, tight, pe, pd] = randInts(7, 0, 1 << 20, 1000 + seed);
+    const H = 1 + (h! % 40), W = 1 + ((h! >> 6) % 40);
+    const sh = 1 + (s! % 2);
+    const Hd = Math.ceil(H / sh), Wd = Math.ceil(W / sh);
+    const padT = Math.floor(Math.max(0, (Hd - 1) * sh + 3 - H) / 2), padL = Math.floor(Math.max(0, (Wd - 1) * sh + 3 - W) / 2);
+    const Cexp = 1 + (cexpUnits! % 200), Cout = 1 + (cout! % 90);
+    const c = 1 + (tight! % Cexp);
+    const base: BlockGeometry = { He: H, We: W, Cexp, Hd, Wd, Cout, sh, sw: sh, dh: 1, dw: 1, pt: padT, pl: padL, expandK: 16, eBytes: c * H * W, dBytes: c * Hd * Wd };
+    // Preferred sizes from 1/16 of a buffer to all of it.
+    const preferred = { eBytes: Math.ceil((base.eBytes * (1 + (pe! % 16))) / 16), dBytes: Math.ceil((base.dBytes * (1 + (pd! % 16))) / 16) };
+    const g: BlockGeometry = { ...base, preferred };
+    let msg: string | null = null;
+    try {
+      msg = checkTiling(g);
+      const u = touched(g);
+      if (u.e <= preferred.eBytes && u.d <= preferred.dBytes) inside++;
+      else if (JSON.stringify(planBlockTiles(g)) === JSON.stringify(planBlockTiles(base))) fellBack++;
+      else msg = `touches E ${u.e} > ${preferred.eBytes} or D ${u.d} > ${preferred.dBytes} and is not the whole-buffer tiling`;
+    } catch (e) {
+      // Refusal only where the whole buffers refuse too.
+      try { planBlockTiles(base); msg = `refused with preferred sizes but not without: ${(e as Error).message}`; } catch { msg = null; }
+    }
+    if (msg) { fails++; t.fail(`${JSON.stringify(g)}: ${msg}`); }
+  }
+  t.equal(fails, 0, `${inside} tilings inside the preferred sizes, ${fellBack} on the whole buffers`);
+  t.ok(inside > 100 && fellBack > 0, 'both cases exercised');
+});
+
 t.test('block tilings: exact cover, accumulators only in free memory (random geometries, tight buffers)', async (t) => {
   let n = 0;
   let fails = 0;
