@@ -19,6 +19,13 @@ export class SearchSpace {
   readonly scratch: Float64Array;
   readonly reads: Int32Array[];
   readonly inPlaceFrom: Int32Array[];
+  /** Successors and predecessors of every node, ascending. */
+  readonly succs: Int32Array[];
+  readonly preds: Int32Array[];
+  /** Nodes reading each storage, ascending. */
+  readonly readers: Int32Array[];
+  /** Position of every node in the smallest-index-first topological order. */
+  readonly rank: Int32Array;
   readonly mem0: number;
   readonly orphan: number;
   /** Results of the last `transition` call. */
@@ -31,9 +38,15 @@ export class SearchSpace {
     this.n = n;
     this.words = W;
     this.predWords = new Uint32Array(n * W);
+    const succs: number[][] = problem.nodes.map(() => []);
     problem.nodes.forEach((node, u) => {
-      for (const v of node.preds) this.predWords[u * W + (v >>> 5)]! |= 1 << (v & 31);
+      for (const v of node.preds) {
+        this.predWords[u * W + (v >>> 5)]! |= 1 << (v & 31);
+        succs[v]!.push(u);
+      }
     });
+    this.succs = succs.map((s) => Int32Array.from(s).sort());
+    this.preds = problem.nodes.map((node) => Int32Array.from(node.preds).sort());
     const ns = problem.storages.length;
     this.consWords = new Uint32Array(ns * W);
     this.storageBytes = new Float64Array(ns);
@@ -43,6 +56,11 @@ export class SearchSpace {
       this.storageBytes[g] = s.bytes;
       this.persistent[g] = s.persistent ? 1 : 0;
     });
+    const readers: number[][] = problem.storages.map(() => []);
+    problem.nodes.forEach((node, u) => {
+      for (const g of node.reads) readers[g]!.push(u);
+    });
+    this.readers = readers.map((r) => Int32Array.from(r));
     this.created = new Float64Array(n);
     this.createdLive = new Float64Array(n);
     this.scratch = new Float64Array(n);
@@ -56,6 +74,20 @@ export class SearchSpace {
     });
     this.reads = problem.nodes.map((node) => Int32Array.from(node.reads));
     this.inPlaceFrom = problem.nodes.map((node) => Int32Array.from(node.inPlaceFrom));
+    this.rank = new Int32Array(n);
+    {
+      const indeg = problem.nodes.map((node) => node.preds.length);
+      const ready: number[] = [];
+      for (let u = 0; u < n; u++) if (indeg[u] === 0) ready.push(u);
+      let r = 0;
+      while (ready.length > 0) {
+        ready.sort((a, b) => a - b);
+        const u = ready.shift()!;
+        this.rank[u] = r++;
+        for (const v of this.succs[u]!) if (--indeg[v]! === 0) ready.push(v);
+      }
+      if (r !== n) throw new Error('the graph has a cycle');
+    }
     this.mem0 = initialBytes(problem);
     this.orphan = orphanBytes(problem);
   }
@@ -81,6 +113,14 @@ export class SearchSpace {
       if (ok) out.push(u);
     }
     return out;
+  }
+
+  /** True when every predecessor of u is in S. */
+  predsIn(S: Uint32Array, off: number, u: number): boolean {
+    const W = this.words;
+    const base = u * W;
+    for (let w = 0; w < W; w++) if ((this.predWords[base + w]! & ~S[off + w]!) !== 0) return false;
+    return true;
   }
 
   /** True when storage g has no reader outside S ∪ {u} and is not persistent. */

@@ -47,7 +47,7 @@ t.test('when the exact search runs out of states it says heuristic, with a valid
     if (!tight.exact) {
       fallbacks++;
       t.match(tight.algorithm, /^heuristic:/);
-      t.match(tight.note, /exact search stopped \(more than 20 states in one layer\)/);
+      t.match(tight.note, /exact search stopped \(more than 20 states kept\)/);
     } else {
       t.equal(tight.peakBytes, full.peakBytes, `seed ${seed}: proven without the DP`);
     }
