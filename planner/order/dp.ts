@@ -16,6 +16,7 @@
  * memory, then lowest peak): a beam search over the same moves. It finds good
  * orders fast but proves nothing when it dies out.
  */
+import type { CutBound } from './cut_bound.js';
 import type { ScheduleRules } from './rules.js';
 import type { SearchSpace } from './space.js';
 
@@ -30,6 +31,10 @@ export interface DpOptions {
   maxStates: number;
   /** Beam width per state size (heuristic run); unlimited when absent. */
   keep?: number;
+  /** Cut bounds (cut_bound.ts): a new state is dropped when a node still to run must peak above tau. */
+  cut?: CutBound;
+  /** Cut bounds tried per new state (default 8). */
+  cutTries?: number;
 }
 
 export type DpResult =
@@ -48,6 +53,8 @@ class Layer {
   parent: Int32Array;
   parentLayer: Int32Array;
   move: Int32Array;
+  /** Node whose cut bound was highest when the state was stored (-1: none); -2 marks a state dropped by its cut bound. */
+  critical: Int32Array;
   private slots: Int32Array;
   private mask: number;
   private cap: number;
@@ -66,6 +73,7 @@ class Layer {
     this.parent = new Int32Array(this.cap);
     this.parentLayer = new Int32Array(this.cap);
     this.move = new Int32Array(this.cap);
+    this.critical = new Int32Array(this.cap);
     let size = 32;
     while (size < this.cap * 2) size *= 2;
     this.slots = new Int32Array(size).fill(-1);
@@ -133,6 +141,7 @@ class Layer {
     this.parent = i32(this.parent);
     this.parentLayer = i32(this.parentLayer);
     this.move = i32(this.move);
+    this.critical = i32(this.critical);
     this.cap = cap;
   }
 
@@ -163,6 +172,7 @@ class Layer {
       out.parent[q] = this.parent[j]!;
       out.parentLayer[q] = this.parentLayer[j]!;
       out.move[q] = this.move[j]!;
+      out.critical[q] = this.critical[j]!;
     }
     return out;
   }
@@ -173,6 +183,7 @@ class Layer {
     this.ready = new Uint32Array(0);
     this.mem = new Float64Array(0);
     this.peak = new Float64Array(0);
+    this.critical = new Int32Array(0);
     this.slots = new Int32Array(0);
     this.parent = this.parent.slice(0, this.count);
     this.parentLayer = this.parentLayer.slice(0, this.count);
@@ -238,6 +249,7 @@ class DpSearch {
   private saveMem = 0;
   private savePeak = 0;
   private saveK = 0;
+  private saveCritical = -1;
   private fromLayer = 0;
   private fromIndex = 0;
   private minPruned = Infinity;
@@ -306,6 +318,7 @@ class DpSearch {
     root.parent[0] = -1;
     root.parentLayer[0] = -1;
     root.move[0] = -1;
+    root.critical[0] = -1;
     this.live = 1;
     let work = 0;
     for (let k = 0; k < n; k++) {
@@ -318,6 +331,7 @@ class DpSearch {
       this.fromLayer = k;
       for (let i = 0; i < layer.count; i++) {
         if ((++work & 127) === 0 && Date.now() > this.o.deadline) return { kind: 'aborted', reason: 'time limit', states: this.stored };
+        if (layer.critical[i] === -2) continue;
         this.fromIndex = i;
         this.expand(layer, i, k);
         if (this.live > this.o.maxStates) return { kind: 'aborted', reason: `more than ${this.o.maxStates} states kept`, states: this.stored };
@@ -365,6 +379,7 @@ class DpSearch {
     this.saveMem = layer.mem[i]!;
     this.savePeak = layer.peak[i]!;
     this.saveK = k;
+    this.saveCritical = layer.critical[i]!;
     this.load();
     let lazyCount = 0;
     for (let w = 0; w < W; w++) {
@@ -471,13 +486,58 @@ class DpSearch {
       layer.mem[j] = c.mem;
       this.stored++;
       this.live++;
-    } else if (c.peak >= layer.peak[j]!) {
+      layer.critical[j] = this.o.cut ? this.cutCheck() : -1;
+      if (layer.critical[j] === -2) {
+        layer.peak[j] = c.peak;
+        return;
+      }
+    } else if (layer.critical[j] === -2 || c.peak >= layer.peak[j]!) {
       return;
     }
     layer.peak[j] = c.peak;
     layer.parent[j] = this.fromIndex;
     layer.parentLayer[j] = this.fromLayer;
     layer.move[j] = this.logMove(c.seq, c.seqLen);
+  }
+
+  /**
+   * Cut bounds of a few nodes still to run after the cursor's state: first
+   * the node that was critical for the state expanded, then the ready nodes.
+   * Returns -2 when one exceeds tau (the state is dropped; the bound joins the
+   * pruned peaks), else the node with the highest bound seen.
+   */
+  private cutCheck(): number {
+    const cut = this.o.cut!;
+    const c = this.c;
+    const tau = this.o.tau;
+    let tries = this.o.cutTries ?? 8;
+    let best = -1;
+    let bestValue = -1;
+    const test = (a: number): boolean => {
+      tries--;
+      const v = cut.at(c.S, a, tau);
+      if (v > tau) {
+        if (v < this.minPruned) this.minPruned = v;
+        return true;
+      }
+      if (v > bestValue) {
+        bestValue = v;
+        best = a;
+      }
+      return false;
+    };
+    const inherited = this.saveCritical;
+    if (inherited >= 0 && !c.has(inherited) && test(inherited)) return -2;
+    for (let w = 0; w < this.W && tries > 0; w++) {
+      let x = c.R[w]!;
+      while (x !== 0 && tries > 0) {
+        const b = 31 - Math.clz32(x & -x);
+        x &= x - 1;
+        const a = w * 32 + b;
+        if (a !== inherited && test(a)) return -2;
+      }
+    }
+    return best;
   }
 
   private logMove(seq: Int32Array, len: number): number {

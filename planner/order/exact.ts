@@ -18,6 +18,12 @@
  *    deepening on the budget, Serenity's "adaptive soft budgeting"): the
  *    first run that finishes at τ = lower bound is optimal.
  *
+ * 4. Cut lower bounds (cut_bound.ts): for each node, the fewest bytes any
+ *    order can have live at its step, by a minimum cut over the sets of nodes
+ *    that may run before it. Their maximum is the piece's starting lower
+ *    bound; inside the budgeted runs they drop states whose remaining nodes
+ *    must peak above the budget.
+ *
  * When time or the state limit runs out, the piece keeps its best order and
  * the result says 'heuristic', with the best lower bound proven so far
  * (static bound, or the last budget that died out) so its gap is known.
@@ -25,6 +31,7 @@
 import { evaluateOrder, type MemoryProblem } from '../memory.js';
 import { Reach, splitAtCuts, staticLowerBound, subProblem } from './analysis.js';
 import { beamSchedule } from './beam.js';
+import { CutBound } from './cut_bound.js';
 import { dpRun } from './dp.js';
 import { greedySchedule } from './greedy.js';
 import { ScheduleRules } from './rules.js';
@@ -63,13 +70,13 @@ const DP_BEAM_WIDTHS = [64, 512, 4096];
  * bound of the whole problem, so nothing below it matters) or proven minimal,
  * or time runs out.
  */
-function solvePiece(space: SearchSpace, start: Candidate, pieceLb: number, floor: number, deadline: number, maxStates: number): PieceResult {
+function solvePiece(space: SearchSpace, cut: CutBound, start: Candidate, pieceLb: number, floor: number, deadline: number, maxStates: number): PieceResult {
   const rules = new ScheduleRules(space);
   let best = start;
   let lb = pieceLb;
   const done = () => best.peak <= Math.max(lb, floor);
   let stopped = '';
-  let proof = 'static bound';
+  let proof = 'the static and cut bounds';
   const result = (): PieceResult => {
     const exact = done();
     const r: PieceResult = { order: best.order, peak: best.peak, lb: Math.min(lb, best.peak), exact, name: exact ? 'exact-dp' : best.name };
@@ -98,7 +105,7 @@ function solvePiece(space: SearchSpace, start: Candidate, pieceLb: number, floor
     const from = Math.max(lb, floor);
     const tau = Math.min(best.peak - 1, Math.max(from, growth.next(from, best.peak, deadline - Date.now())));
     const started = Date.now();
-    const r = dpRun(space, rules, { tau, theta: tau, deadline, maxStates });
+    const r = dpRun(space, rules, { tau, theta: tau, deadline, maxStates, cut });
     if (r.kind === 'aborted') {
       stopped = r.reason;
       break;
@@ -164,9 +171,10 @@ export function exactOrder(p: MemoryProblem, options: OrderOptions): OrderResult
   // no search at all (the peak is the largest piece peak).
   const subs = pieces.map((_, k) => subProblem(p, pieces, k));
   const spaces = subs.map((s) => new SearchSpace(s.problem));
+  const cuts = subs.map((s, k) => new CutBound(spaces[k]!, new Reach(s.problem), s.problem.baseBytes));
   const results: PieceResult[] = subs.map((s, k) => {
     const c = cheapSchedule(s.problem, spaces[k]!, deadline);
-    const lb = Math.min(c.peak, staticLowerBound(s.problem));
+    const lb = Math.min(c.peak, Math.max(staticLowerBound(s.problem), cuts[k]!.global()));
     return { ...c, lb, exact: c.peak <= lb };
   });
   let floor = Math.max(0, ...results.map((r) => r.lb));
@@ -179,7 +187,7 @@ export function exactOrder(p: MemoryProblem, options: OrderOptions): OrderResult
     const now = Date.now();
     const share = Math.max(0, deadline - now) * (pieces[k]!.length / Math.max(1, remainingNodes));
     remainingNodes -= pieces[k]!.length;
-    results[k] = solvePiece(spaces[k]!, r, r.lb, floor, now + share, options.maxStates);
+    results[k] = solvePiece(spaces[k]!, cuts[k]!, r, r.lb, floor, now + share, options.maxStates);
     floor = Math.max(floor, results[k]!.lb);
   }
   const order: number[] = [];

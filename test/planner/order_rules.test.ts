@@ -13,6 +13,8 @@
 import t, { type Test } from 'tap';
 import { buildRandWire } from '../../models/generators/randwire.js';
 import { evaluateOrder, type MemoryProblem } from '../../planner/memory.js';
+import { Reach } from '../../planner/order/analysis.js';
+import { CutBound } from '../../planner/order/cut_bound.js';
 import { dpRun } from '../../planner/order/dp.js';
 import { ScheduleRules } from '../../planner/order/rules.js';
 import { SearchSpace } from '../../planner/order/space.js';
@@ -20,9 +22,15 @@ import { buildUnitGraph, memoryProblem } from '../../planner/units.js';
 import { bruteForceMinPeak, plainDpMinPeak, randomProblem } from './random_problem.js';
 
 function checkAgainst(t: Test, p: MemoryProblem, opt: number, what: string): { lazy: boolean } {
+  checkRuns(t, p, opt, what, false);
+  return checkRuns(t, p, opt, `${what} (cut bounds on)`, true);
+}
+
+function checkRuns(t: Test, p: MemoryProblem, opt: number, what: string, withCut: boolean): { lazy: boolean } {
   const space = new SearchSpace(p);
   const rules = new ScheduleRules(space);
-  const run = (tau: number, theta = tau, keep?: number) => dpRun(space, rules, { tau, theta, deadline: Infinity, maxStates: 10_000_000, ...(keep ? { keep } : {}) });
+  const cut = withCut ? new CutBound(space, new Reach(p), p.baseBytes) : undefined;
+  const run = (tau: number, theta = tau, keep?: number) => dpRun(space, rules, { tau, theta, deadline: Infinity, maxStates: 10_000_000, ...(keep ? { keep } : {}), ...(cut ? { cut } : {}) });
   const at = run(opt);
   if (at.kind !== 'found') t.fail(`${what}: nothing found at τ = optimum ${opt}`);
   else if (at.peak !== opt || evaluateOrder(p, at.order).peakBytes !== opt) t.fail(`${what}: found peak ${at.peak} (order evaluates to ${evaluateOrder(p, at.order).peakBytes}), optimum ${opt}`);
