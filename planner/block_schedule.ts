@@ -21,6 +21,8 @@
  * depthwise SIMD width 4 when that still fits); then b is the largest that fits and keeps
  * the ring and band inside WORKING_SET_TARGET bytes (so they stay in the L2 cache).
  */
+import type { DepthwiseConv2DOp, Graph } from './ir.js';
+import type { BlockStep } from './plan.js';
 
 /**
  * Ring + band bytes the schedule aims to stay under: inside the per-core L2 of current x86 and
@@ -102,4 +104,15 @@ export function fusedBlockSchedule(geom: FusedBlockGeometry, chunkChannels: numb
     expandBytesUsed: ring * we * g * bytes,
     depthwiseBytesUsed: band * wd * g * bytes,
   };
+}
+
+/** The float kernel's schedule of a plan's block step (E and D shapes and the depthwise stride read from the graph). */
+export function blockStepSchedule(graph: Graph, step: BlockStep): FusedSchedule {
+  const dw = graph.ops[step.depthwise] as DepthwiseConv2DOp;
+  const e = graph.tensors[dw.inputs[0]!]!.shape;
+  const d = graph.tensors[dw.outputs[0]!]!.shape;
+  return fusedBlockSchedule(
+    { expandedChannels: e[3]!, expandedSize: [e[1]!, e[2]!], depthwiseSize: [d[1]!, d[2]!], strideH: dw.stride[0], dilationH: dw.dilation[0], elementBytes: 4 },
+    step.chunkChannels,
+  );
 }

@@ -8,7 +8,7 @@ import { tensorElements, type Activation, type Conv2DOp, type DepthwiseConv2DOp,
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
 import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packFusedBlock, packGemm1x1, type Kernels } from '../kernels/index.js';
-import { fusedBlockSchedule } from '../../planner/block_schedule.js';
+import { blockStepSchedule } from '../../planner/block_schedule.js';
 import { alignUp } from './layout.js';
 
 export class UnsupportedOpError extends Error {
@@ -283,10 +283,7 @@ function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step:
   const cOut = g.tensors[yId]!.shape[3]!;
   const residualId = add ? add.inputs.find((i) => i !== project.outputs[0]) ?? -1 : -1;
   const [lo, hi] = clampOf(add ? (add as { act: Activation }).act : project.act);
-  const sched = fusedBlockSchedule(
-    { expandedChannels: cExp, expandedSize: [es.h, es.w], depthwiseSize: [ds.h, ds.w], strideH: dw.stride[0], dilationH: dw.dilation[0], elementBytes: 4 },
-    step.chunkChannels,
-  );
+  const sched = blockStepSchedule(g, step);
   for (const [what, index, used] of [['expanded', step.expandBuffer, sched.expandBytesUsed], ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed]] as const) {
     const b = plan.buffers[index];
     if (!b || b.bytes < used) throw new Error(`block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`);
