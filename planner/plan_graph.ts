@@ -195,7 +195,7 @@ function build(ug: UnitGraph, order: number[], cc: number[], orderName: string, 
 }
 
 /** Part of timeLimitMs the order searches may use. */
-export const ORDER_SEARCH_SHARE = 0.9;
+export const ORDER_SEARCH_SHARE = 0.85;
 
 /** Plans the graph and returns the Plan with everything the reports show. */
 export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanReport {
