@@ -11,6 +11,7 @@ import { parseByteSize } from '../../planner/bytes.js';
 import type { DType, Graph } from '../../planner/ir.js';
 import { ORDER_ALGORITHMS } from '../../planner/order/index.js';
 import { PLACEMENT_ALGORITHMS } from '../../planner/placement/index.js';
+import { fuseResizeArgmax } from '../../planner/fuse_resize_argmax.js';
 import { planGraphReport, PlanRefusedError, type PlanOptions } from '../../planner/plan_graph.js';
 import { planHtml } from '../../planner/report/html.js';
 import { planJson } from '../../planner/report/json.js';
@@ -51,8 +52,13 @@ Planning
                         peak, when nothing fits.
   --order NAME          order search: ${Object.keys(ORDER_ALGORITHMS).join(', ')} (default exact)
   --placement NAME      arena placement: ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')} (default hill-climb)
-  --time-limit MS       limit of the order search; past it the exact search
-                        falls back to a heuristic and says so (default 5000)
+  --time-limit MS       limit of planning (the order search gets 85% of it); past
+                        it the exact search falls back to a heuristic and says
+                        so, with its gap to the proven lower bound (default 5000)
+  --stream-head on|off  on (default): a resize_bilinear whose only reader is an
+                        arg-max over channels (the DeepLab head) is planned as
+                        one fused op that never holds the full-resolution class
+                        scores, as 'lowwater segment' runs it; off: as the file has it
 
 Output
   (default)             a table per step (op, live bytes, arena use) and a summary
@@ -104,6 +110,7 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
         order: { type: 'string' },
         placement: { type: 'string' },
         'time-limit': { type: 'string' },
+        'stream-head': { type: 'string', default: 'on' },
         json: { type: 'string' },
         html: { type: 'string' },
         summary: { type: 'boolean' },
@@ -160,6 +167,14 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
       } catch (e) {
         io.stderr(`lowwater plan: cannot load model '${file}': ${(e as Error).message}\n`);
         return 1;
+      }
+      if (values['stream-head'] !== 'on' && values['stream-head'] !== 'off') throw new UsageError(`--stream-head: '${values['stream-head']}' is not on or off`);
+      if (values['stream-head'] === 'on') {
+        const { graph: fusedGraph, fused } = fuseResizeArgmax(graph);
+        if (fused.length) {
+          io.stderr(`lowwater plan: planning ${fused.length} resize → arg-max pair(s) as one fused op, as 'lowwater segment' runs them (--stream-head off: as the file has them)\n`);
+          graph = fusedGraph;
+        }
       }
       if (dtype !== undefined) {
         const current = graph.tensors.find((t) => !t.constant)?.dtype;

@@ -3,7 +3,10 @@
  * budget refusal, model loading, and clear errors with exit code 2.
  */
 import t from 'tap';
+import { buildDeepLabV3 } from '../../models/generators/deeplab.js';
 import { buildMobileNetV2 } from '../../models/mobilenet_v2.js';
+import { fuseResizeArgmax } from '../../planner/fuse_resize_argmax.js';
+import { planGraphReport } from '../../planner/plan_graph.js';
 import type { Graph } from '../../planner/ir.js';
 import { planCommand, type PlanCommandIo } from '../../src/cli/plan.js';
 import { parseHtml } from './html_parse.js';
@@ -137,4 +140,22 @@ t.test('--order given / --placement greedy-by-size are passed through', async (t
   const j = JSON.parse(r.out);
   t.equal(j.plan.orderAlgorithm, 'given');
   t.equal(j.plan.placementAlgorithm, 'greedy-by-size');
+});
+
+t.test('--model with a DeepLab head: resize → arg-max planned fused by default, as segment runs it; --stream-head off plans the file as is', async (t) => {
+  const graph = buildDeepLabV3({ alpha: 0.5, resolution: 129 });
+  const fused = planGraphReport(fuseResizeArgmax(graph).graph, {}).plan.peakBytes;
+  const asIs = planGraphReport(graph, {}).plan.peakBytes;
+  t.ok(fused < asIs, `the fused head lowers the peak (${fused} < ${asIs})`);
+  const on = await run(['--model', 'deeplab.tflite', '--json', '-'], { graph });
+  t.equal(on.code, 0, on.err);
+  t.match(on.err, /1 resize → arg-max pair\(s\) as one fused op/);
+  t.equal(JSON.parse(on.out).plan.peakBytes, fused);
+  const off = await run(['--model', 'deeplab.tflite', '--stream-head', 'off', '--json', '-'], { graph });
+  t.equal(off.code, 0, off.err);
+  t.equal(off.err, '');
+  t.equal(JSON.parse(off.out).plan.peakBytes, asIs);
+  const bad = await run(['--model', 'deeplab.tflite', '--stream-head', 'maybe'], { graph });
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--stream-head: 'maybe' is not on or off/);
 });
