@@ -12,28 +12,7 @@ import { CutBound } from '../../planner/order/cut_bound.js';
 import { SearchSpace } from '../../planner/order/space.js';
 import { buildRandWire } from '../../models/generators/randwire.js';
 import { buildUnitGraph, memoryProblem } from '../../planner/units.js';
-import { bruteForceMinPeak, randomProblem } from './random_problem.js';
-
-/** Every topological order of p. */
-function allOrders(p: MemoryProblem): number[][] {
-  const n = p.nodes.length;
-  const out: number[][] = [];
-  const order: number[] = [];
-  const used = new Uint8Array(n);
-  const visit = () => {
-    if (order.length === n) return void out.push(order.slice());
-    for (let u = 0; u < n; u++) {
-      if (used[u] || !p.nodes[u]!.preds.every((v) => used[v])) continue;
-      used[u] = 1;
-      order.push(u);
-      visit();
-      order.pop();
-      used[u] = 0;
-    }
-  };
-  visit();
-  return out;
-}
+import { bruteForceMinPeak, forEachOrder, randomProblem } from './random_problem.js';
 
 t.test('cut bound ≤ the smallest step of every node after every prefix set (brute force, 400 random problems)', async (t) => {
   let checked = 0, bad = 0, tight = 0;
@@ -43,7 +22,7 @@ t.test('cut bound ≤ the smallest step of every node after every prefix set (br
     const cut = new CutBound(space, new Reach(p), p.baseBytes);
     // (S as a bitmask, a) → smallest bytes live at a's step over orders starting with S.
     const best = new Map<string, number>();
-    for (const order of allOrders(p)) {
+    forEachOrder(p, (order) => {
       const steps = evaluateOrder(p, order).stepBytes;
       let mask = 0;
       order.forEach((a, k) => {
@@ -51,7 +30,7 @@ t.test('cut bound ≤ the smallest step of every node after every prefix set (br
         best.set(key, Math.min(best.get(key) ?? Infinity, steps[k]!));
         mask |= 1 << a;
       });
-    }
+    });
     for (const [key, truth] of best) {
       const [mask, a] = key.split(',').map(Number) as [number, number];
       const S = new Uint32Array(space.words);

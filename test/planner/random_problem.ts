@@ -41,27 +41,31 @@ export function randomProblem(seed: number, nodes: number): MemoryProblem {
   return { nodes: list, storages, baseBytes: 0 };
 }
 
-/** Smallest peak over every topological order (evaluated by memory.ts). */
-export function bruteForceMinPeak(p: MemoryProblem): number {
+/** Calls `visit` with every topological order of p (the same array, refilled: copy it to keep it). */
+export function forEachOrder(p: MemoryProblem, visit: (order: readonly number[]) => void): void {
   const n = p.nodes.length;
-  let best = Infinity;
   const order: number[] = [];
   const used = new Uint8Array(n);
-  const visit = () => {
-    if (order.length === n) {
-      best = Math.min(best, evaluateOrder(p, order).peakBytes);
-      return;
-    }
+  const extend = () => {
+    if (order.length === n) return void visit(order);
     for (let u = 0; u < n; u++) {
       if (used[u] || !p.nodes[u]!.preds.every((v) => used[v])) continue;
       used[u] = 1;
       order.push(u);
-      visit();
+      extend();
       order.pop();
       used[u] = 0;
     }
   };
-  visit();
+  extend();
+}
+
+/** Smallest peak over every topological order (evaluated by memory.ts). */
+export function bruteForceMinPeak(p: MemoryProblem): number {
+  let best = Infinity;
+  forEachOrder(p, (order) => {
+    best = Math.min(best, evaluateOrder(p, order).peakBytes);
+  });
   return best;
 }
 
