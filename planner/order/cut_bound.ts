@@ -35,6 +35,8 @@ export class CutBound {
   /** CSR: outgoing edge range of each node; edges come in pairs (e, e ^ 1). */
   private readonly first: Int32Array;
   private readonly to: Int32Array;
+  /** The reverse of every edge. */
+  private readonly pair: Int32Array;
   private readonly base: Float64Array;
   private readonly cap: Float64Array;
   private readonly level: Int32Array;
@@ -61,7 +63,7 @@ export class CutBound {
     for (let v = 0; v < n; v++) for (const u of space.preds[v]!) edges.push([v, u, INF]);
     let constant = baseBytes;
     for (let g = 0; g < ns; g++) {
-      const writer = this.writerOf(g);
+      const writer = space.problem.storages[g]!.producer;
       const bytes = space.storageBytes[g]!;
       if (space.persistent[g]) {
         if (writer < 0) constant += bytes;
@@ -108,12 +110,6 @@ export class CutBound {
     this.stackEdge = new Int32Array(this.nodes);
   }
 
-  private readonly pair: Int32Array;
-
-  private writerOf(g: number): number {
-    const p = this.space.problem.storages[g]!.producer;
-    return p;
-  }
 
   /**
    * Lower bound on step(a) in every order that runs the set S (a bitset of
@@ -122,7 +118,7 @@ export class CutBound {
    * not the full bound).
    */
   at(S: Uint32Array, a: number, limit = Infinity): number {
-    const { n, reach, mark } = this;
+    const { reach, mark } = this;
     const W = this.space.words;
     mark.fill(0);
     const anc = reach.anc;
@@ -146,7 +142,6 @@ export class CutBound {
     mark[this.snk] = 2;
     const own = this.own[a]!;
     return own + this.maxFlow(limit - own);
-    void n;
   }
 
   /** Largest bound over all nodes with nothing run yet (a lower bound of the optimum). */
@@ -159,7 +154,7 @@ export class CutBound {
 
   /** Dinic from every source-marked node to every sink-marked node; stops past `limit`. */
   private maxFlow(limit: number): number {
-    const { cap, base, level, iter, queue, mark, first, to, pair } = this;
+    const { cap, base, level, iter, queue, mark, first, to } = this;
     cap.set(base);
     let flow = 0;
     const N = this.nodes;
@@ -201,7 +196,6 @@ export class CutBound {
           if (flow > limit) return flow;
         }
       }
-      void pair;
     }
   }
 
