@@ -70,8 +70,18 @@ export function chunksFor(b: InvertedResidualBlock, chunkChannels: number): numb
 const isPointwise = (op: Conv2DOp): boolean =>
   op.kernel[0] === 1 && op.kernel[1] === 1 && op.stride[0] === 1 && op.stride[1] === 1 && op.pad.top === 0 && op.pad.bottom === 0 && op.pad.left === 0 && op.pad.right === 0;
 
+/** The network input, or the network input only re-quantized (TF2 int8 files start with a QUANTIZE of the input). */
+function isNetworkInput(graph: Graph, id: number): boolean {
+  if (graph.inputs.includes(id)) return true;
+  const producer = graph.tensors[id]!.producer;
+  if (producer < 0) return false;
+  const op = graph.ops[producer]!;
+  return op.kind === 'quantize' && op.inputs.length === 1 && graph.inputs.includes(op.inputs[0]!);
+}
+
+/** The first layer, which Section 5.1 fuses with block 0: the 3x3 stride-2 conv on the network input. */
 const isStem = (graph: Graph, op: Conv2DOp): boolean =>
-  op.kernel[0] === 3 && op.kernel[1] === 3 && op.stride[0] === 2 && op.stride[1] === 2 && op.dilation[0] === 1 && op.dilation[1] === 1 && graph.inputs.includes(op.inputs[0]!);
+  op.kernel[0] === 3 && op.kernel[1] === 3 && op.stride[0] === 2 && op.stride[1] === 2 && op.dilation[0] === 1 && op.dilation[1] === 1 && isNetworkInput(graph, op.inputs[0]!);
 
 /** The single op consuming tensor `id`, when it has exactly one consumer and is not a graph output. */
 function soleConsumer(graph: Graph, id: number): Op | undefined {
@@ -90,8 +100,8 @@ function blockName(graph: Graph, ops: Op[], stem: boolean): string {
 
 /**
  * Every inverted residual block of the graph, in op order. A block is
- * expand (conv2d, relu6; 1x1 stride 1 unpadded, or the 3x3/2 conv reading a
- * graph input) → dwconv2d (relu6, depth multiplier 1) → conv2d 1x1 (act none)
+ * expand (conv2d, relu6; 1x1 stride 1 unpadded, or the 3x3/2 conv reading the
+ * network input, possibly through a QUANTIZE) → dwconv2d (relu6, depth multiplier 1) → conv2d 1x1 (act none)
  * → optional add (act none) of the block input; each intermediate tensor has
  * exactly one consumer and is not a graph output. Blocks never overlap.
  */

@@ -92,3 +92,23 @@ t.test('cost model: the fused kernel\'s schedule for the chunk size, padding and
   t.match(w16, { gemmMultiplyAdds: 8 * (64 * 4 * 8 + 4 * 4 * 2 * 8), depthwiseMultiplyAdds: 8 * 16 * 9 * 4, calls: 8 * (5 + 4 + 4), accumulatedBytes: 7 * 2 * 256 });
   t.equal(estimateBlockNs(g, b!, 16, m), 8 * (2048 + 256) + 8 * 576 + 100 * 104 + 3584);
 });
+
+function stemGraph(before: 'none' | 'quantize' | 'reshape') {
+  const g = new GraphBuilder('stem');
+  let x = g.input('x', [1, 8, 8, 3]);
+  if (before === 'quantize') x = g.op({ kind: 'quantize', name: 'quantize', inputs: [x] });
+  if (before === 'reshape') x = g.op({ kind: 'reshape', name: 'reshape', inputs: [x] }, { shape: [1, 8, 8, 3] });
+  const w0 = g.constant('w0', [8, 3, 3, 3]);
+  const e = g.op({ kind: 'conv2d', name: 'Conv', inputs: [x], kernel: [3, 3], stride: [2, 2], dilation: [1, 1], pad: samePadding(8, 8, [3, 3], [2, 2]), act: 'relu6', weights: w0, bias: -1 });
+  const wd = g.constant('wd', [1, 3, 3, 8]);
+  const d = g.op({ kind: 'dwconv2d', name: 'b0/depthwise', inputs: [e], kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: samePadding(4, 4, [3, 3], [1, 1]), act: 'relu6', depthMultiplier: 1, weights: wd, bias: -1 });
+  const w2 = g.constant('w2', [4, 1, 1, 8]);
+  g.output(g.op({ kind: 'conv2d', name: 'b0/project', inputs: [d], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: { top: 0, bottom: 0, left: 0, right: 0 }, act: 'none', weights: w2, bias: -1 }));
+  return g.finish();
+}
+
+t.test('the stem block: the 3x3/2 conv on the network input, also through a QUANTIZE of it (TF2 int8 files), not after other ops', async (t) => {
+  t.match(detectBlocks(stemGraph('none')), [{ stem: true, expandedSize: [4, 4] }]);
+  t.match(detectBlocks(stemGraph('quantize')), [{ stem: true, expandedSize: [4, 4] }]);
+  t.equal(detectBlocks(stemGraph('reshape')).length, 0, 'a 3x3/2 conv after another op is not the first layer');
+});

@@ -7,6 +7,7 @@
 //  - the measured int8 activation peak is a quarter of the float path's (default plan),
 //    and within the Section 5.1 figure at t = 6.
 import t from 'tap';
+import type { Conv2DOp } from '../../planner/ir.js';
 import { createHash } from 'node:crypto';
 import { run } from '../../src/cli/main.js';
 import { loadTfliteFile } from '../../src/importers/tflite/index.js';
@@ -92,18 +93,24 @@ t.test('every chunk count gives the same bytes (mobilenet_v2_1.0_224_quant)', { 
   }
 });
 
-t.test('measured memory: int8 is a quarter of float32 (default plan) and within 526,848 + 1 KiB at t = 6', { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') }, async (t) => {
-  const model = await loadTfliteFile(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
+t.test('measured memory: int8 is a quarter of float32 (default plan, every classifier) and within 526,848 + 1 KiB at t = 6', { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') }, async (t) => {
   const input = await loadModelInput(fixturePath('images', 'cat.png'), 224, 224);
-  const q = await prepareRun(model);
-  const f = await prepareRun(model, { float: true });
-  t.equal(q.path, 'integer');
-  t.equal(f.path, 'float32');
-  q.executor.runPixels(input.bytes);
-  f.executor.runPixels(input.bytes);
-  const qm = q.executor.memoryReport(), fm = f.executor.memoryReport();
-  t.ok(qm.measuredPeakBytes <= fm.measuredPeakBytes / 4 + 1024, `int8 measured ${qm.measuredPeakBytes} ≤ float32 measured ${fm.measuredPeakBytes} / 4 + 1024`);
-  t.ok(qm.measuredPeakBytes <= qm.arenaBytes, 'inside the arena');
+  for (const name of MODELS) {
+    const m = await loadTfliteFile(fixturePath('models', `${name}.tflite`));
+    const q = await prepareRun(m);
+    const f = await prepareRun(m, { float: true });
+    t.equal(q.path, 'integer');
+    t.equal(f.path, 'float32');
+    q.executor.runPixels(input.bytes);
+    f.executor.runPixels(input.bytes);
+    const qm = q.executor.memoryReport(), fm = f.executor.memoryReport();
+    t.ok(qm.measuredPeakBytes <= fm.measuredPeakBytes / 4 + 1024, `${name}: int8 measured ${qm.measuredPeakBytes} ≤ float32 measured ${fm.measuredPeakBytes} / 4 + 1024`);
+    t.ok(qm.measuredPeakBytes <= qm.arenaBytes, `${name}: inside the arena`);
+    // The first layer is fused with block 0 (Section 5.1) in every file, the TF2 one's QUANTIZE of the input included.
+    const stemFused = q.plan.steps.some((s) => s.kind === 'block' && (q.model.graph.ops[s.expand] as Conv2DOp).kernel[0] === 3);
+    t.ok(stemFused, `${name}: the stem conv runs fused with block 0`);
+  }
+  const model = await loadTfliteFile(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
   const t6 = await prepareRun(model, { chunks: 6 });
   t6.executor.runPixels(input.bytes);
   const m6 = t6.executor.memoryReport();
