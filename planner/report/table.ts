@@ -36,7 +36,7 @@ export function planTable(r: PlanReport, options: { steps?: boolean } = {}): str
   row('plan peak = arena lower bound', p.peakBytes, `order ${p.orderAlgorithm} (${orderNote})`);
   if (r.givenOrderPeakBytes !== p.peakBytes) row('  same chunks in the graph order', r.givenOrderPeakBytes);
   row('arena', p.arenaBytes, `placement ${p.placementAlgorithm}${p.arenaBytes === p.peakBytes ? ' (= lower bound)' : ` (+${groupDigits(p.arenaBytes - p.peakBytes)} B fragmentation)`}`);
-  lines.push(`  ${pad('estimated block time (uncalibrated model)', 44)}${r.estimatedBlocksMs.toFixed(2)} ms`);
+  lines.push(`  ${pad('estimated block time (fitted cost model)', 44)}${r.estimatedBlocksMs.toFixed(2)} ms`);
   lines.push(`  ${pad('planning time', 44)}${r.planningMs.toFixed(1)} ms`);
   if (r.order.note) lines.push(`  note: ${r.order.note}`);
   return `${lines.join('\n')}\n`;
