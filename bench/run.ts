@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // Each appends its section to bench/RESULTS.md (pass --no-write to only print).
-const suites = ['classify_f32.ts', 'classify_int8.ts', 'chunks.ts', 'segment.ts', 'planner_orders.ts'];
+const suites = ['classify_f32.ts', 'classify_int8.ts', 'chunks.ts', 'segment.ts', 'planner_orders.ts', 'planner_gap.ts'];
 let failed = 0;
 for (const s of suites) {
   console.error(`== bench/${s}`);
