@@ -1,5 +1,6 @@
 // Element-wise and data-movement kernels: add, softmax, bilinear resize, argmax, strided copy.
 import { clamp4, loadPartial, storePartial } from './common';
+import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 /** y = clamp(a + b) over n floats; y may alias a or b (each lane is read before it is written). */
 export function add(a: usize, b: usize, y: usize, n: i32, lo: f32, hi: f32): void {
@@ -47,33 +48,25 @@ export function softmax(x: usize, n: i32, y: usize, beta: f32): void {
  */
 export function resizeBilinear(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
                                alignCorners: i32, halfPixelCenters: i32): void {
-  const sy: f64 = alignCorners && OH > 1 ? <f64>(H - 1) / <f64>(OH - 1) : <f64>H / <f64>OH;
-  const sx: f64 = alignCorners && OW > 1 ? <f64>(W - 1) / <f64>(OW - 1) : <f64>W / <f64>OW;
+  const sy = resizeScale(H, OH, alignCorners);
+  const sx = resizeScale(W, OW, alignCorners);
   const colBytes = <usize>C << 2;
   const rowBytes = <usize>W * colBytes;
   let yp = y;
   for (let oy = 0; oy < OH; oy++) {
-    const fy: f64 = halfPixelCenters ? (<f64>oy + 0.5) * sy - 0.5 : <f64>oy * sy;
+    const fy = sourceCoord(oy, sy, halfPixelCenters);
     const fly = Math.floor(fy);
-    const y0 = min(H - 1, max(0, <i32>fly));
-    const y1 = min(H - 1, <i32>fly + 1);
     const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>y0 * rowBytes, r1 = x + <usize>max(0, y1) * rowBytes;
+    const r0 = x + <usize>lowTap(fly, H) * rowBytes, r1 = x + <usize>highTap(fly, H) * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
-      const fx: f64 = halfPixelCenters ? (<f64>ox + 0.5) * sx - 0.5 : <f64>ox * sx;
+      const fx = sourceCoord(ox, sx, halfPixelCenters);
       const flx = Math.floor(fx);
-      const x0 = min(W - 1, max(0, <i32>flx));
-      const x1 = min(W - 1, max(0, <i32>flx + 1));
       const dx = f32x4.splat(<f32>(fx - flx));
-      const o0 = <usize>x0 * colBytes, o1 = <usize>x1 * colBytes;
+      const o0 = <usize>lowTap(flx, W) * colBytes, o1 = <usize>highTap(flx, W) * colBytes;
       for (let c = 0; c < C; c += 4) {
         const n = min(4, C - c);
         const cb = <usize>c << 2;
-        const p00 = loadPartial(r0 + o0 + cb, n), p01 = loadPartial(r0 + o1 + cb, n);
-        const p10 = loadPartial(r1 + o0 + cb, n), p11 = loadPartial(r1 + o1 + cb, n);
-        const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), dx));
-        const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), dx));
-        storePartial(yp + cb, f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), dy)), n);
+        storePartial(yp + cb, interpolate(r0 + o0 + cb, r0 + o1 + cb, r1 + o0 + cb, r1 + o1 + cb, n, dx, dy), n);
       }
       yp += colBytes;
     }

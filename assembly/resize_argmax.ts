@@ -4,21 +4,11 @@
 // same coordinates in f64, the same lane-wise sub/mul/add in f32), and keeps the first maximum
 // in class order as argmaxChannels does (`v > best`), so the class map is bit-identical to
 // running the two kernels, with no scratch memory.
-import { loadPartial } from './common';
+import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 const IOTA: v128 = i32x4(0, 1, 2, 3);
 const FOUR: v128 = i32x4(4, 4, 4, 4);
 const NEG_INF: v128 = f32x4(-Infinity, -Infinity, -Infinity, -Infinity);
-
-/** Scores of classes c..c+n−1 (n ≤ 4) of one output pixel from its neighbours' rows at a, b (top), c0, d (bottom): resizeBilinear's f32 operations. */
-// @ts-ignore: decorator
-@inline function interpolate(a: usize, b: usize, c0: usize, d: usize, n: i32, dx: v128, dy: v128): v128 {
-  const p00 = loadPartial(a, n), p01 = loadPartial(b, n);
-  const p10 = loadPartial(c0, n), p11 = loadPartial(d, n);
-  const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), dx));
-  const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), dx));
-  return f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), dy));
-}
 
 /** The first maximum in class order with argmaxChannels' strict > (NaN never wins, unless it is class 0's score). */
 function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v128, dy: v128): i32 {
@@ -46,23 +36,20 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
 
 export function resizeArgmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
                              alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
-  const sy: f64 = alignCorners && OH > 1 ? <f64>(H - 1) / <f64>(OH - 1) : <f64>H / <f64>OH;
-  const sx: f64 = alignCorners && OW > 1 ? <f64>(W - 1) / <f64>(OW - 1) : <f64>W / <f64>OW;
+  const sy = resizeScale(H, OH, alignCorners);
+  const sx = resizeScale(W, OW, alignCorners);
   const colBytes = <usize>C << 2;
   const rowBytes = <usize>W * colBytes;
   let p: usize = 0;
   for (let oy = 0; oy < OH; oy++) {
-    const fy: f64 = halfPixelCenters ? (<f64>oy + 0.5) * sy - 0.5 : <f64>oy * sy;
+    const fy = sourceCoord(oy, sy, halfPixelCenters);
     const fly = Math.floor(fy);
-    const y0 = min(H - 1, max(0, <i32>fly));
-    const y1 = min(H - 1, <i32>fly + 1);
     const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>y0 * rowBytes, r1 = x + <usize>max(0, y1) * rowBytes;
+    const r0 = x + <usize>lowTap(fly, H) * rowBytes, r1 = x + <usize>highTap(fly, H) * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
-      const fx: f64 = halfPixelCenters ? (<f64>ox + 0.5) * sx - 0.5 : <f64>ox * sx;
+      const fx = sourceCoord(ox, sx, halfPixelCenters);
       const flx = Math.floor(fx);
-      const x0 = min(W - 1, max(0, <i32>flx));
-      const x1 = min(W - 1, max(0, <i32>flx + 1));
+      const x0 = lowTap(flx, W), x1 = highTap(flx, W);
       const dx = f32x4.splat(<f32>(fx - flx));
       const a = r0 + <usize>x0 * colBytes, b = r0 + <usize>x1 * colBytes;
       const c0 = r1 + <usize>x0 * colBytes, d = r1 + <usize>x1 * colBytes;

@@ -23,7 +23,8 @@ import { randomConstants } from '../models/random_weights.js';
 import { DEFAULT_BLOCK_COST_MODEL, fusedBlockWork, workNs, type BlockCostModel, type BlockWork } from '../planner/block_cost.js';
 import { chunkChannelsFor, detectBlocks, type InvertedResidualBlock } from '../planner/blocks.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Graph } from '../planner/ir.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, type Kernels } from '../src/kernels/loader.js';
+import { instantiateKernels, loadKernels, type Kernels } from '../src/kernels/loader.js';
+import { Bump } from './bump.js';
 import { packFusedBlock } from '../src/kernels/pack.js';
 
 const argv = process.argv.slice(2);
@@ -45,23 +46,6 @@ interface Point {
   chunkChannels: number;
   work: BlockWork;
   ms: number;
-}
-
-class Bump {
-  top = KERNEL_RESERVED_BYTES;
-  constructor(readonly mem: WebAssembly.Memory) {}
-  alloc(bytes: number): number {
-    const p = this.top;
-    this.top = (p + bytes + 63) & ~63;
-    const need = this.top - this.mem.buffer.byteLength;
-    if (need > 0) this.mem.grow(Math.ceil(need / 65536));
-    return p;
-  }
-  put(a: Float32Array): number {
-    const p = this.alloc(a.byteLength);
-    new Float32Array(this.mem.buffer, p, a.length).set(a);
-    return p;
-  }
 }
 
 function f32(c: Map<number, unknown>, id: number): Float32Array {

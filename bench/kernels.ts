@@ -13,7 +13,8 @@
  */
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import type { Graph, Op } from '../planner/ir.js';
-import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../src/kernels/loader.js';
+import { instantiateKernels, loadKernels, type Kernels } from '../src/kernels/loader.js';
+import { Bump } from './bump.js';
 import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1 } from '../src/kernels/pack.js';
 
 const argv = process.argv.slice(2);
@@ -43,23 +44,6 @@ interface Layer {
   shape: string;
   flops: number;
   run: () => void;
-}
-
-class Bump {
-  top = KERNEL_RESERVED_BYTES;
-  constructor(readonly mem: WebAssembly.Memory) {}
-  alloc(bytes: number): number {
-    const p = this.top;
-    this.top = (p + bytes + 63) & ~63;
-    const need = this.top - this.mem.buffer.byteLength;
-    if (need > 0) this.mem.grow(Math.ceil(need / 65536));
-    return p;
-  }
-  put(data: Float32Array): number {
-    const p = this.alloc(data.byteLength);
-    new Float32Array(this.mem.buffer, p, data.length).set(data);
-    return p;
-  }
 }
 
 /** Lay the network out (weights packed, one buffer per tensor) and build its kernel calls. */
