@@ -29,8 +29,10 @@ import { loadPartial } from './common';
 /** Channels c..c+n−1 (n ≤ 4) of one output pixel from its neighbours at a, b (top row) and c0, d (bottom row). */
 // @ts-ignore: decorator
 @inline export function interpolate(a: usize, b: usize, c0: usize, d: usize, n: i32, dx: v128, dy: v128): v128 {
-  const p00 = loadPartial(a, n), p01 = loadPartial(b, n);
-  const p10 = loadPartial(c0, n), p11 = loadPartial(d, n);
+  const p00 = loadPartial(a, n),
+    p01 = loadPartial(b, n);
+  const p10 = loadPartial(c0, n),
+    p11 = loadPartial(d, n);
   const top = f32x4.add(p00, f32x4.mul(f32x4.sub(p01, p00), dx));
   const bot = f32x4.add(p10, f32x4.mul(f32x4.sub(p11, p10), dx));
   return f32x4.add(top, f32x4.mul(f32x4.sub(bot, top), dy));

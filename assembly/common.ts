@@ -6,6 +6,7 @@
   return f32x4.pmin(f32x4.pmax(v, lo), hi);
 }
 
+
 @inline export function clamp1(v: f32, lo: f32, hi: f32): f32 {
   v = v < lo ? lo : v;
   return v > hi ? hi : v;
@@ -22,7 +23,10 @@
 
 /** Store the low n (1..4) lanes of v at p. Writes exactly 4·n bytes. */
 @inline export function storePartial(p: usize, v: v128, n: i32): void {
-  if (n >= 4) { v128.store(p, v); return; }
+  if (n >= 4) {
+    v128.store(p, v);
+    return;
+  }
   if (n & 2) {
     v128.store64_lane(p, v, 0);
     if (n & 1) v128.store32_lane(p, v, 2, 8);
@@ -35,12 +39,21 @@
 @inline export function loadPartial8lo(p: usize, n: i32): v128 {
   return n <= 0 ? f32x4.splat(0) : loadPartial(p, n);
 }
+
 @inline export function loadPartial8hi(p: usize, n: i32): v128 {
   return n <= 4 ? f32x4.splat(0) : loadPartial(p + 16, n - 4);
 }
+
 @inline export function storePartial8(p: usize, v0: v128, v1: v128, n: i32): void {
-  if (n >= 8) { v128.store(p, v0); v128.store(p, v1, 16); return; }
-  if (n <= 4) { storePartial(p, v0, n); return; }
+  if (n >= 8) {
+    v128.store(p, v0);
+    v128.store(p, v1, 16);
+    return;
+  }
+  if (n <= 4) {
+    storePartial(p, v0, n);
+    return;
+  }
   v128.store(p, v0);
   storePartial(p + 16, v1, n - 4);
 }

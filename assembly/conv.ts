@@ -11,32 +11,54 @@
 import { clamp4, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 
 /** One output pixel; taps outside the input are skipped. yp points at its OC outputs. */
-function convPixel(x: usize, H: i32, W: i32, C: i32, yp: usize, OC: i32, kh: i32, kw: i32, dh: i32, dw: i32,
-                   iy0: i32, ix0: i32, w: usize, b: usize, vlo: v128, vhi: v128): void {
-  const panelBytes = <usize>(kh * kw * C) << 5;
+function convPixel(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  yp: usize,
+  OC: i32,
+  kh: i32,
+  kw: i32,
+  dh: i32,
+  dw: i32,
+  iy0: i32,
+  ix0: i32,
+  w: usize,
+  b: usize,
+  vlo: v128,
+  vhi: v128,
+): void {
+  const panelBytes = (<usize>(kh * kw * C)) << 5;
   let wpanel = w;
   for (let n0 = 0; n0 < OC; n0 += 8) {
     const nr = min(8, OC - n0);
     let c0: v128, c1: v128;
-    if (b) { c0 = loadPartial8lo(b + (<usize>n0 << 2), nr); c1 = loadPartial8hi(b + (<usize>n0 << 2), nr); }
-    else { c0 = f32x4.splat(0); c1 = c0; }
+    if (b) {
+      c0 = loadPartial8lo(b + ((<usize>n0) << 2), nr);
+      c1 = loadPartial8hi(b + ((<usize>n0) << 2), nr);
+    } else {
+      c0 = f32x4.splat(0);
+      c1 = c0;
+    }
     for (let ky = 0; ky < kh; ky++) {
       const iy = iy0 + ky * dh;
       if (iy < 0 || iy >= H) continue;
       for (let kx = 0; kx < kw; kx++) {
         const ix = ix0 + kx * dw;
         if (ix < 0 || ix >= W) continue;
-        let xp = x + (<usize>((iy * W + ix) * C) << 2);
-        let wp = wpanel + (<usize>((ky * kw + kx) * C) << 5);
+        let xp = x + ((<usize>((iy * W + ix) * C)) << 2);
+        let wp = wpanel + ((<usize>((ky * kw + kx) * C)) << 5);
         for (let c = 0; c < C; c++) {
           const v = v128.load32_splat(xp);
           c0 = f32x4.add(c0, f32x4.mul(v, v128.load(wp)));
           c1 = f32x4.add(c1, f32x4.mul(v, v128.load(wp, 16)));
-          xp += 4; wp += 32;
+          xp += 4;
+          wp += 32;
         }
       }
     }
-    storePartial8(yp + (<usize>n0 << 2), clamp4(c0, vlo, vhi), clamp4(c1, vlo, vhi), nr);
+    storePartial8(yp + ((<usize>n0) << 2), clamp4(c0, vlo, vhi), clamp4(c1, vlo, vhi), nr);
     wpanel += panelBytes;
   }
 }
@@ -46,47 +68,90 @@ function convPixel(x: usize, H: i32, W: i32, C: i32, yp: usize, OC: i32, kh: i32
  * first pixel; the others are pixStep bytes apart. y0 points at the first pixel's outputs.
  */
 // @ts-ignore: decorator
-@inline function conv4Pixels(a0: usize, pixStep: usize, rowStep: usize, tapStep: usize, kh: i32, runs: i32, run: i32,
-                             y0: usize, OC: i32, w: usize, b: usize, vlo: v128, vhi: v128): void {
-  const ys = <usize>OC << 2;
+@inline function conv4Pixels(
+  a0: usize,
+  pixStep: usize,
+  rowStep: usize,
+  tapStep: usize,
+  kh: i32,
+  runs: i32,
+  run: i32,
+  y0: usize,
+  OC: i32,
+  w: usize,
+  b: usize,
+  vlo: v128,
+  vhi: v128,
+): void {
+  const ys = (<usize>OC) << 2;
   let wp = w; // the k loops below walk each panel completely, so wp ends at the next one
   for (let n0 = 0; n0 < OC; n0 += 8) {
     const nr = min(8, OC - n0);
-    const cb = <usize>n0 << 2;
+    const cb = (<usize>n0) << 2;
     let c00: v128, c01: v128;
-    if (b) { c00 = loadPartial8lo(b + cb, nr); c01 = loadPartial8hi(b + cb, nr); }
-    else { c00 = f32x4.splat(0); c01 = c00; }
-    let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+    if (b) {
+      c00 = loadPartial8lo(b + cb, nr);
+      c01 = loadPartial8hi(b + cb, nr);
+    } else {
+      c00 = f32x4.splat(0);
+      c01 = c00;
+    }
+    let c10 = c00,
+      c11 = c01,
+      c20 = c00,
+      c21 = c01,
+      c30 = c00,
+      c31 = c01;
     let rowp = a0;
     for (let ky = 0; ky < kh; ky++) {
       let tapp = rowp;
       for (let r = 0; r < runs; r++) {
-        let p0 = tapp, p1 = tapp + pixStep, p2 = tapp + 2 * pixStep, p3 = tapp + 3 * pixStep;
+        let p0 = tapp,
+          p1 = tapp + pixStep,
+          p2 = tapp + 2 * pixStep,
+          p3 = tapp + 3 * pixStep;
         for (let k = 0; k < run; k++) {
-          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const w0 = v128.load(wp),
+            w1 = v128.load(wp, 16);
           let v = v128.load32_splat(p0);
-          c00 = f32x4.add(c00, f32x4.mul(v, w0)); c01 = f32x4.add(c01, f32x4.mul(v, w1));
+          c00 = f32x4.add(c00, f32x4.mul(v, w0));
+          c01 = f32x4.add(c01, f32x4.mul(v, w1));
           v = v128.load32_splat(p1);
-          c10 = f32x4.add(c10, f32x4.mul(v, w0)); c11 = f32x4.add(c11, f32x4.mul(v, w1));
+          c10 = f32x4.add(c10, f32x4.mul(v, w0));
+          c11 = f32x4.add(c11, f32x4.mul(v, w1));
           v = v128.load32_splat(p2);
-          c20 = f32x4.add(c20, f32x4.mul(v, w0)); c21 = f32x4.add(c21, f32x4.mul(v, w1));
+          c20 = f32x4.add(c20, f32x4.mul(v, w0));
+          c21 = f32x4.add(c21, f32x4.mul(v, w1));
           v = v128.load32_splat(p3);
-          c30 = f32x4.add(c30, f32x4.mul(v, w0)); c31 = f32x4.add(c31, f32x4.mul(v, w1));
-          p0 += 4; p1 += 4; p2 += 4; p3 += 4; wp += 32;
+          c30 = f32x4.add(c30, f32x4.mul(v, w0));
+          c31 = f32x4.add(c31, f32x4.mul(v, w1));
+          p0 += 4;
+          p1 += 4;
+          p2 += 4;
+          p3 += 4;
+          wp += 32;
         }
         tapp += tapStep;
       }
       rowp += rowStep;
     }
-    c00 = clamp4(c00, vlo, vhi); c01 = clamp4(c01, vlo, vhi);
-    c10 = clamp4(c10, vlo, vhi); c11 = clamp4(c11, vlo, vhi);
-    c20 = clamp4(c20, vlo, vhi); c21 = clamp4(c21, vlo, vhi);
-    c30 = clamp4(c30, vlo, vhi); c31 = clamp4(c31, vlo, vhi);
+    c00 = clamp4(c00, vlo, vhi);
+    c01 = clamp4(c01, vlo, vhi);
+    c10 = clamp4(c10, vlo, vhi);
+    c11 = clamp4(c11, vlo, vhi);
+    c20 = clamp4(c20, vlo, vhi);
+    c21 = clamp4(c21, vlo, vhi);
+    c30 = clamp4(c30, vlo, vhi);
+    c31 = clamp4(c31, vlo, vhi);
     if (nr == 8) {
-      v128.store(y0 + cb, c00); v128.store(y0 + cb, c01, 16);
-      v128.store(y0 + ys + cb, c10); v128.store(y0 + ys + cb, c11, 16);
-      v128.store(y0 + 2 * ys + cb, c20); v128.store(y0 + 2 * ys + cb, c21, 16);
-      v128.store(y0 + 3 * ys + cb, c30); v128.store(y0 + 3 * ys + cb, c31, 16);
+      v128.store(y0 + cb, c00);
+      v128.store(y0 + cb, c01, 16);
+      v128.store(y0 + ys + cb, c10);
+      v128.store(y0 + ys + cb, c11, 16);
+      v128.store(y0 + 2 * ys + cb, c20);
+      v128.store(y0 + 2 * ys + cb, c21, 16);
+      v128.store(y0 + 3 * ys + cb, c30);
+      v128.store(y0 + 3 * ys + cb, c31, 16);
     } else {
       storePartial8(y0 + cb, c00, c01, nr);
       storePartial8(y0 + ys + cb, c10, c11, nr);
@@ -102,12 +167,31 @@ function convPixel(x: usize, H: i32, W: i32, C: i32, yp: usize, OC: i32, kh: i32
  * padTop/padLeft may be negative.
  */
 // @ts-ignore: decorator
-@inline export function conv2d(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, OC: i32,
-                               kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
-                               w: usize, b: usize, lo: f32, hi: f32): void {
+@inline export function conv2d(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  OC: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
-  const colBytes = <usize>C << 2;
+  const colBytes = (<usize>C) << 2;
   const rowBytes = <usize>W * colBytes;
   // With dilation 1 a kernel row is one contiguous run of kw·C floats.
   const runs = dw == 1 ? 1 : kw;
@@ -115,7 +199,7 @@ function convPixel(x: usize, H: i32, W: i32, C: i32, yp: usize, OC: i32, kh: i32
   const tapStep = <usize>dw * colBytes;
   const rowStep = <usize>dh * rowBytes;
   const pixStep = <usize>sw * colBytes;
-  const ypix = <usize>OC << 2;
+  const ypix = (<usize>OC) << 2;
   for (let oy = 0; oy < OH; oy++) {
     const iy0 = oy * sh - padTop;
     const rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh < H;
@@ -125,7 +209,8 @@ function convPixel(x: usize, H: i32, W: i32, C: i32, yp: usize, OC: i32, kh: i32
       for (; ox + 4 <= OW; ox += 4) {
         const ix0 = ox * sw - padLeft;
         if (ix0 < 0 || ix0 + 3 * sw + (kw - 1) * dw >= W) {
-          for (let j = 0; j < 4; j++) convPixel(x, H, W, C, yp + <usize>j * ypix, OC, kh, kw, dh, dw, iy0, ix0 + j * sw, w, b, vlo, vhi);
+          for (let j = 0; j < 4; j++)
+            convPixel(x, H, W, C, yp + <usize>j * ypix, OC, kh, kw, dh, dw, iy0, ix0 + j * sw, w, b, vlo, vhi);
         } else {
           const a0 = x + <usize>iy0 * rowBytes + <usize>ix0 * colBytes;
           conv4Pixels(a0, pixStep, rowStep, tapStep, kh, runs, run, yp, OC, w, b, vlo, vhi);

@@ -32,9 +32,13 @@ import { clamp4, loadPartial, storePartial } from './common';
 @inline const DW_GROUP_BYTES: usize = 144;
 
 // @ts-ignore: decorator
-@inline function round4(n: i32): i32 { return (n + 3) & ~3; }
+@inline function round4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
 // @ts-ignore: decorator
-@inline function round8(n: i32): i32 { return (n + 7) & ~7; }
+@inline function round8(n: i32): i32 {
+  return (n + 7) & ~7;
+}
 
 /**
  * One depthwise output pixel whose taps may leave the input: rows come as pointers (0 =
@@ -42,18 +46,31 @@ import { clamp4, loadPartial, storePartial } from './common';
  * are inside. xcol is the byte offset of column ix0 (the left tap; may be negative). The
  * output pixel is the accumulator, as in dwconv.ts.
  */
-function dwPixelBorderRows(p0: usize, p1: usize, p2: usize, xcol: isize, tapCol: isize, kx0: i32, kx1: i32,
-                           w: usize, b: usize, y: usize, C: i32, vlo: v128, vhi: v128): void {
+function dwPixelBorderRows(
+  p0: usize,
+  p1: usize,
+  p2: usize,
+  xcol: isize,
+  tapCol: isize,
+  kx0: i32,
+  kx1: i32,
+  w: usize,
+  b: usize,
+  y: usize,
+  C: i32,
+  vlo: v128,
+  vhi: v128,
+): void {
   const C4 = C & ~3;
   const tail = C - C4;
-  const tailOff = <usize>C4 << 2;
+  const tailOff = (<usize>C4) << 2;
   let c = 0;
   if (b) {
-    for (; c < C4; c += 4) v128.store(y + (<usize>c << 2), v128.load(b + (<usize>c << 2)));
+    for (; c < C4; c += 4) v128.store(y + ((<usize>c) << 2), v128.load(b + ((<usize>c) << 2)));
     if (tail) storePartial(y + tailOff, loadPartial(b + tailOff, tail), tail);
   } else {
     const z = f32x4.splat(0);
-    for (; c < C4; c += 4) v128.store(y + (<usize>c << 2), z);
+    for (; c < C4; c += 4) v128.store(y + ((<usize>c) << 2), z);
     if (tail) storePartial(y + tailOff, z, tail);
   }
   for (let ky = 0; ky < 3; ky++) {
@@ -61,17 +78,20 @@ function dwPixelBorderRows(p0: usize, p1: usize, p2: usize, xcol: isize, tapCol:
     if (!row) continue;
     for (let kx = kx0; kx < kx1; kx++) {
       let xp = <usize>(<isize>row + xcol + <isize>kx * tapCol);
-      let wp = w + (<usize>(ky * 3 + kx) << 4);
+      let wp = w + ((<usize>(ky * 3 + kx)) << 4);
       let yp = y;
       for (c = 0; c < C4; c += 4) {
         v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(v128.load(xp), v128.load(wp))));
-        xp += 16; wp += DW_GROUP_BYTES; yp += 16;
+        xp += 16;
+        wp += DW_GROUP_BYTES;
+        yp += 16;
       }
-      if (tail) storePartial(yp, f32x4.add(loadPartial(yp, tail), f32x4.mul(loadPartial(xp, tail), v128.load(wp))), tail);
+      if (tail)
+        storePartial(yp, f32x4.add(loadPartial(yp, tail), f32x4.mul(loadPartial(xp, tail), v128.load(wp))), tail);
     }
   }
   for (c = 0; c < C4; c += 4) {
-    const p = y + (<usize>c << 2);
+    const p = y + ((<usize>c) << 2);
     v128.store(p, clamp4(v128.load(p), vlo, vhi));
   }
   if (tail) storePartial(y + tailOff, clamp4(loadPartial(y + tailOff, tail), vlo, vhi), tail);
@@ -82,25 +102,54 @@ function dwPixelBorderRows(p0: usize, p1: usize, p2: usize, xcol: isize, tapCol:
  * the input). Wi input columns of C channels; OW output pixels at stride sw, dilation dw,
  * left padding padLeft. Interior pixels take dwconv.ts's 9-tap fast path.
  */
-function dwRow(p0: usize, p1: usize, p2: usize, Wi: i32, C: i32, yrow: usize, OW: i32, sw: i32, dw: i32, padLeft: i32,
-               w: usize, b: usize, vlo: v128, vhi: v128): void {
-  const colBytes = <isize>C << 2;
+function dwRow(
+  p0: usize,
+  p1: usize,
+  p2: usize,
+  Wi: i32,
+  C: i32,
+  yrow: usize,
+  OW: i32,
+  sw: i32,
+  dw: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  vlo: v128,
+  vhi: v128,
+): void {
+  const colBytes = (<isize>C) << 2;
   const tapCol = <isize>dw * colBytes;
   // Interior columns: 0 <= ox·sw − padLeft and ox·sw − padLeft + 2·dw <= Wi − 1.
   let oxA = padLeft <= 0 ? 0 : (padLeft + sw - 1) / sw;
   const num = Wi - 1 - 2 * dw + padLeft;
   let oxB = num < 0 ? 0 : num / sw + 1;
   oxB = min(oxB, OW);
-  if (!(p0 && p1 && p2) || oxA > oxB) { oxA = 0; oxB = 0; }
+  if (!(p0 && p1 && p2) || oxA > oxB) {
+    oxA = 0;
+    oxB = 0;
+  }
   let yp = yrow;
   for (let ox = 0; ox < OW; ox++) {
     const ix0 = ox * sw - padLeft;
     const xcol = <isize>ix0 * colBytes;
     if (ox >= oxA && ox < oxB) {
       // All rows present and all columns inside: three row pointers at the left tap.
-      dwPixel9(<usize>(<isize>p0 + xcol), <usize>(<isize>p1 + xcol), <usize>(<isize>p2 + xcol), <usize>tapCol, w, b, yp, C, vlo, vhi);
+      dwPixel9(
+        <usize>(<isize>p0 + xcol),
+        <usize>(<isize>p1 + xcol),
+        <usize>(<isize>p2 + xcol),
+        <usize>tapCol,
+        w,
+        b,
+        yp,
+        C,
+        vlo,
+        vhi,
+      );
     } else {
-      let kx0 = 0, kx1 = 3;
+      let kx0 = 0,
+        kx1 = 3;
       while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
       while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= Wi) kx1--;
       dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
@@ -110,8 +159,21 @@ function dwRow(p0: usize, p1: usize, p2: usize, Wi: i32, C: i32, yrow: usize, OW
 }
 
 /** Expanded rows [r, r + n) of the stem (3x3 stride-2 conv, ReLU6) for gn channels. */
-function stemRows(x: usize, H: i32, W: i32, C: i32, dst: usize, r: i32, n: i32, We: i32, gn: i32,
-                  padTop: i32, padLeft: i32, w: usize, b: usize): void {
+function stemRows(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  dst: usize,
+  r: i32,
+  n: i32,
+  We: i32,
+  gn: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+): void {
   conv2d(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6);
 }
 
@@ -127,29 +189,56 @@ function stemRows(x: usize, H: i32, W: i32, C: i32, dst: usize, r: i32, n: i32, 
  * (sh, sw), dilation (dh, dw), padding dPadTop/dPadLeft. y: OH × OW × Cout; res: same
  * shape or 0; lo/hi: final clamp. Expansion and depthwise clamp to [0, 6] (ReLU6).
  */
-export function fusedBlock(x: usize, H: i32, W: i32, Cin: i32, stem: i32, He: i32, We: i32, ePadTop: i32, ePadLeft: i32, Cexp: i32,
-                           sh: i32, sw: i32, dh: i32, dw: i32, dPadTop: i32, dPadLeft: i32,
-                           y: usize, OH: i32, OW: i32, Cout: i32, w: usize, res: usize, lo: f32, hi: f32,
-                           e: usize, d: usize, g: i32, ringRows: i32, bandRows: i32): void {
+export function fusedBlock(
+  x: usize,
+  H: i32,
+  W: i32,
+  Cin: i32,
+  stem: i32,
+  He: i32,
+  We: i32,
+  ePadTop: i32,
+  ePadLeft: i32,
+  Cexp: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  dPadTop: i32,
+  dPadLeft: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  Cout: i32,
+  w: usize,
+  res: usize,
+  lo: f32,
+  hi: f32,
+  e: usize,
+  d: usize,
+  g: i32,
+  ringRows: i32,
+  bandRows: i32,
+): void {
   const six = f32x4.splat(6);
   const zero = f32x4.splat(0);
   const Kexp = stem ? 9 * Cin : Cin;
-  const yRowBytes = <usize>(OW * Cout) << 2;
-  const xRowBytes = <usize>(W * Cin) << 2;
+  const yRowBytes = (<usize>(OW * Cout)) << 2;
+  const xRowBytes = (<usize>(W * Cin)) << 2;
   const pb = w;
-  let wg = w + (<usize>round4(Cout) << 2);
+  let wg = w + ((<usize>round4(Cout)) << 2);
   for (let c0 = 0; c0 < Cexp; c0 += g) {
     const gn = min(g, Cexp - c0);
     const first = c0 == 0;
     const last = c0 + gn >= Cexp;
     const we = wg;
-    const be = we + (<usize>(round8(gn) * Kexp) << 2);
-    const wd = be + (<usize>round4(gn) << 2);
-    const bd = wd + (<usize>(round4(gn) * 9) << 2);
-    const wp = bd + (<usize>round4(gn) << 2);
-    wg = wp + (<usize>(round8(Cout) * gn) << 2);
-    const eRowBytes = <usize>(We * gn) << 2;
-    const dRowBytes = <usize>(OW * gn) << 2;
+    const be = we + ((<usize>(round8(gn) * Kexp)) << 2);
+    const wd = be + ((<usize>round4(gn)) << 2);
+    const bd = wd + ((<usize>(round4(gn) * 9)) << 2);
+    const wp = bd + ((<usize>round4(gn)) << 2);
+    wg = wp + ((<usize>(round8(Cout) * gn)) << 2);
+    const eRowBytes = (<usize>(We * gn)) << 2;
+    const dRowBytes = (<usize>(OW * gn)) << 2;
     const pLo: f32 = last ? lo : -Infinity;
     const pHi: f32 = last ? hi : Infinity;
     let done = -1; // highest expanded row in the ring
@@ -172,12 +261,38 @@ export function fusedBlock(x: usize, H: i32, W: i32, Cin: i32, stem: i32, He: i3
       let dp = d;
       for (let i = 0; i < nb; i++) {
         const iy = (o0 + i) * sh - dPadTop;
-        dwRow(ringRow(e, iy, He, ringRows, eRowBytes), ringRow(e, iy + dh, He, ringRows, eRowBytes),
-              ringRow(e, iy + 2 * dh, He, ringRows, eRowBytes), We, gn, dp, OW, sw, dw, dPadLeft, wd, bd, zero, six);
+        dwRow(
+          ringRow(e, iy, He, ringRows, eRowBytes),
+          ringRow(e, iy + dh, He, ringRows, eRowBytes),
+          ringRow(e, iy + 2 * dh, He, ringRows, eRowBytes),
+          We,
+          gn,
+          dp,
+          OW,
+          sw,
+          dw,
+          dPadLeft,
+          wd,
+          bd,
+          zero,
+          six,
+        );
         dp += dRowBytes;
       }
       const yb = y + <usize>o0 * yRowBytes;
-      gemm1x1(d, nb * OW, gn, wp, first ? pb : 0, yb, Cout, pLo, pHi, last && res ? res + <usize>o0 * yRowBytes : 0, first ? 0 : 1);
+      gemm1x1(
+        d,
+        nb * OW,
+        gn,
+        wp,
+        first ? pb : 0,
+        yb,
+        Cout,
+        pLo,
+        pHi,
+        last && res ? res + <usize>o0 * yRowBytes : 0,
+        first ? 0 : 1,
+      );
     }
   }
 }

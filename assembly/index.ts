@@ -15,49 +15,142 @@ import { resizeArgmax } from './resize_argmax';
 // q8 (uint8 / int8) family.
 export * from './q8_exports';
 
-export function abi_version(): i32 { return 1; }
+export function abi_version(): i32 {
+  return 1;
+}
 
 /** End of the module's own static data (AS __heap_base): the bytes at the bottom of memory it uses. */
-export function kernel_heap_base(): usize { return __heap_base; }
+export function kernel_heap_base(): usize {
+  return __heap_base;
+}
 
 /** y[M][N] = clamp((accumulate ? y : (b ? bias : 0)) + x[M][K]·W + (res ? res : 0)); w packed by packGemm1x1. */
-export function f32_gemm_1x1(x: usize, M: i32, K: i32, w: usize, b: usize, y: usize, N: i32,
-                             lo: f32, hi: f32, res: usize, accumulate: i32): void {
+export function f32_gemm_1x1(
+  x: usize,
+  M: i32,
+  K: i32,
+  w: usize,
+  b: usize,
+  y: usize,
+  N: i32,
+  lo: f32,
+  hi: f32,
+  res: usize,
+  accumulate: i32,
+): void {
   assert(M >= 0 && K > 0 && N > 0, 'f32_gemm_1x1: bad M, K or N');
   assert(!(lo > hi), 'f32_gemm_1x1: lo > hi');
   gemm1x1(x, M, K, w, b, y, N, lo, hi, res, accumulate);
 }
 
 /** 3x3 stride-2 conv (the stem), any C; OC may be a slice (w, b point at the slice). */
-export function f32_conv3x3_s2(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, OC: i32,
-                               padTop: i32, padLeft: i32, w: usize, b: usize, lo: f32, hi: f32): void {
+export function f32_conv3x3_s2(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  OC: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && OC > 0, 'f32_conv3x3_s2: bad shape');
   conv2d(x, H, W, C, y, OH, OW, OC, 3, 3, 2, 2, 1, 1, padTop, padLeft, w, b, lo, hi);
 }
 
-export function f32_conv2d_generic(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, OC: i32,
-                                   kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
-                                   w: usize, b: usize, lo: f32, hi: f32): void {
+export function f32_conv2d_generic(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  OC: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && OC > 0, 'f32_conv2d_generic: bad shape');
-  assert(kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0, 'f32_conv2d_generic: bad kernel, stride or dilation');
+  assert(
+    kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0,
+    'f32_conv2d_generic: bad kernel, stride or dilation',
+  );
   conv2d(x, H, W, C, y, OH, OW, OC, kh, kw, sh, sw, dh, dw, padTop, padLeft, w, b, lo, hi);
 }
 
-export function f32_dwconv3x3_s1(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                 padTop: i32, padLeft: i32, w: usize, b: usize, lo: f32, hi: f32): void {
+export function f32_dwconv3x3_s1(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0, 'f32_dwconv3x3_s1: bad shape');
   dwconv3x3(x, H, W, C, y, OH, OW, 1, 1, 1, 1, padTop, padLeft, w, b, lo, hi);
 }
 
-export function f32_dwconv3x3_s2(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                 padTop: i32, padLeft: i32, w: usize, b: usize, lo: f32, hi: f32): void {
+export function f32_dwconv3x3_s2(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0, 'f32_dwconv3x3_s2: bad shape');
   dwconv3x3(x, H, W, C, y, OH, OW, 2, 2, 1, 1, padTop, padLeft, w, b, lo, hi);
 }
 
-export function f32_dwconv3x3_generic(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                      sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
-                                      w: usize, b: usize, lo: f32, hi: f32): void {
+export function f32_dwconv3x3_generic(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  padTop: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0, 'f32_dwconv3x3_generic: bad shape');
   assert(sh > 0 && sw > 0 && dh > 0 && dw > 0, 'f32_dwconv3x3_generic: bad stride or dilation');
   dwconv3x3(x, H, W, C, y, OH, OW, sh, sw, dh, dw, padTop, padLeft, w, b, lo, hi);
@@ -68,9 +161,23 @@ export function f32_global_avgpool(x: usize, HW: i32, C: i32, y: usize): void {
   globalAvgPool(x, HW, C, y);
 }
 
-export function f32_avgpool_generic(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                    kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32,
-                                    lo: f32, hi: f32): void {
+export function f32_avgpool_generic(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  padTop: i32,
+  padLeft: i32,
+  lo: f32,
+  hi: f32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0, 'f32_avgpool_generic: bad shape');
   avgPool(x, H, W, C, y, OH, OW, kh, kw, sh, sw, padTop, padLeft, lo, hi);
 }
@@ -90,8 +197,17 @@ export function f32_softmax(x: usize, n: i32, y: usize, beta: f32): void {
   softmax(x, n, y, beta);
 }
 
-export function f32_resize_bilinear(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                    alignCorners: i32, halfPixelCenters: i32): void {
+export function f32_resize_bilinear(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0, 'f32_resize_bilinear: bad shape');
   resizeBilinear(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters);
 }
@@ -105,8 +221,18 @@ export function f32_argmax_channels(x: usize, P: i32, C: i32, y: usize): void {
  * Fused resize + arg-max over channels: y [OH][OW] class ids (u8, or i32 when outI32) of the
  * f32_resize_bilinear scores, bit-identical to f32_resize_bilinear + f32_argmax_channels.
  */
-export function f32_resize_argmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                  alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+export function f32_resize_argmax(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+  outI32: i32,
+): void {
   assert(H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0 && (outI32 || C <= 256), 'f32_resize_argmax: bad shape');
   resizeArgmax(x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32);
 }
@@ -122,14 +248,89 @@ export function copy_strided(src: usize, dst: usize, rows: i32, rowBytes: i32, s
  * w from packFusedBlock with the same g; e holds min(ringRows, He)·We·g floats, d
  * bandRows·OW·g floats.
  */
-export function f32_block_fused(x: usize, H: i32, W: i32, Cin: i32, stem: i32, He: i32, We: i32, ePadTop: i32, ePadLeft: i32, Cexp: i32,
-                                sh: i32, sw: i32, dh: i32, dw: i32, dPadTop: i32, dPadLeft: i32,
-                                y: usize, OH: i32, OW: i32, Cout: i32, w: usize, res: usize, lo: f32, hi: f32,
-                                e: usize, d: usize, g: i32, ringRows: i32, bandRows: i32): void {
-  assert(H > 0 && W > 0 && Cin > 0 && He > 0 && We > 0 && Cexp > 0 && OH > 0 && OW > 0 && Cout > 0 && sh > 0 && sw > 0 && dh > 0 && dw > 0 && !(lo > hi)
-         && (stem != 0 || (He == H && We == W && ePadTop == 0 && ePadLeft == 0)), 'f32_block_fused: bad shape');
+export function f32_block_fused(
+  x: usize,
+  H: i32,
+  W: i32,
+  Cin: i32,
+  stem: i32,
+  He: i32,
+  We: i32,
+  ePadTop: i32,
+  ePadLeft: i32,
+  Cexp: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  dPadTop: i32,
+  dPadLeft: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  Cout: i32,
+  w: usize,
+  res: usize,
+  lo: f32,
+  hi: f32,
+  e: usize,
+  d: usize,
+  g: i32,
+  ringRows: i32,
+  bandRows: i32,
+): void {
+  assert(
+    H > 0 &&
+      W > 0 &&
+      Cin > 0 &&
+      He > 0 &&
+      We > 0 &&
+      Cexp > 0 &&
+      OH > 0 &&
+      OW > 0 &&
+      Cout > 0 &&
+      sh > 0 &&
+      sw > 0 &&
+      dh > 0 &&
+      dw > 0 &&
+      !(lo > hi) &&
+      (stem != 0 || (He == H && We == W && ePadTop == 0 && ePadLeft == 0)),
+    'f32_block_fused: bad shape',
+  );
   // The ring must hold every expanded row one band of depthwise output rows reads.
-  assert(g > 0 && g <= Cexp && bandRows > 0 && bandRows <= OH && ringRows >= min(He, (bandRows - 1) * sh + 2 * dh + 1), 'f32_block_fused: bad schedule');
-  fusedBlock(x, H, W, Cin, stem, He, We, ePadTop, ePadLeft, Cexp, sh, sw, dh, dw, dPadTop, dPadLeft, y, OH, OW, Cout, w, res, lo, hi, e, d, g, ringRows, bandRows);
+  assert(
+    g > 0 && g <= Cexp && bandRows > 0 && bandRows <= OH && ringRows >= min(He, (bandRows - 1) * sh + 2 * dh + 1),
+    'f32_block_fused: bad schedule',
+  );
+  fusedBlock(
+    x,
+    H,
+    W,
+    Cin,
+    stem,
+    He,
+    We,
+    ePadTop,
+    ePadLeft,
+    Cexp,
+    sh,
+    sw,
+    dh,
+    dw,
+    dPadTop,
+    dPadLeft,
+    y,
+    OH,
+    OW,
+    Cout,
+    w,
+    res,
+    lo,
+    hi,
+    e,
+    d,
+    g,
+    ringRows,
+    bandRows,
+  );
 }
-

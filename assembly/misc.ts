@@ -26,17 +26,20 @@ export function add(a: usize, b: usize, y: usize, n: i32, lo: f32, hi: f32): voi
 export function softmax(x: usize, n: i32, y: usize, beta: f32): void {
   if (n <= 0) return;
   let m = load<f32>(x);
-  for (let i = 1; i < n; i++) { const v = load<f32>(x + (<usize>i << 2)); if (v > m) m = v; }
+  for (let i = 1; i < n; i++) {
+    const v = load<f32>(x + ((<usize>i) << 2));
+    if (v > m) m = v;
+  }
   let s: f64 = 0;
   for (let i = 0; i < n; i++) {
-    const p = <usize>i << 2;
+    const p = (<usize>i) << 2;
     const e = Math.exp(<f64>beta * (<f64>load<f32>(x + p) - <f64>m));
     store<f32>(y + p, <f32>e);
     s += e;
   }
   const inv = 1.0 / s;
   for (let i = 0; i < n; i++) {
-    const p = <usize>i << 2;
+    const p = (<usize>i) << 2;
     store<f32>(y + p, <f32>(<f64>load<f32>(y + p) * inv));
   }
 }
@@ -46,26 +49,37 @@ export function softmax(x: usize, n: i32, y: usize, beta: f32): void {
  * other, halfPixelCenters samples at (o + 0.5)·scale − 0.5, else o·scale. Coordinates in
  * f64 as the reference, the interpolation in f32 SIMD over channels.
  */
-export function resizeBilinear(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                               alignCorners: i32, halfPixelCenters: i32): void {
+export function resizeBilinear(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+): void {
   const sy = resizeScale(H, OH, alignCorners);
   const sx = resizeScale(W, OW, alignCorners);
-  const colBytes = <usize>C << 2;
+  const colBytes = (<usize>C) << 2;
   const rowBytes = <usize>W * colBytes;
   let yp = y;
   for (let oy = 0; oy < OH; oy++) {
     const fy = sourceCoord(oy, sy, halfPixelCenters);
     const fly = Math.floor(fy);
     const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>lowTap(fly, H) * rowBytes, r1 = x + <usize>highTap(fly, H) * rowBytes;
+    const r0 = x + <usize>lowTap(fly, H) * rowBytes,
+      r1 = x + <usize>highTap(fly, H) * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
       const fx = sourceCoord(ox, sx, halfPixelCenters);
       const flx = Math.floor(fx);
       const dx = f32x4.splat(<f32>(fx - flx));
-      const o0 = <usize>lowTap(flx, W) * colBytes, o1 = <usize>highTap(flx, W) * colBytes;
+      const o0 = <usize>lowTap(flx, W) * colBytes,
+        o1 = <usize>highTap(flx, W) * colBytes;
       for (let c = 0; c < C; c += 4) {
         const n = min(4, C - c);
-        const cb = <usize>c << 2;
+        const cb = (<usize>c) << 2;
         storePartial(yp + cb, interpolate(r0 + o0 + cb, r0 + o1 + cb, r1 + o0 + cb, r1 + o1 + cb, n, dx, dy), n);
       }
       yp += colBytes;
@@ -80,11 +94,14 @@ export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
     let best = 0;
     let bv = load<f32>(xp);
     for (let c = 1; c < C; c++) {
-      const v = load<f32>(xp + (<usize>c << 2));
-      if (v > bv) { bv = v; best = c; }
+      const v = load<f32>(xp + ((<usize>c) << 2));
+      if (v > bv) {
+        bv = v;
+        best = c;
+      }
     }
-    store<i32>(y + (<usize>p << 2), best);
-    xp += <usize>C << 2;
+    store<i32>(y + ((<usize>p) << 2), best);
+    xp += (<usize>C) << 2;
   }
 }
 
@@ -94,4 +111,3 @@ export function copyStrided(src: usize, dst: usize, rows: i32, rowBytes: i32, sr
     memory.copy(dst + <usize>r * <usize>dstStride, src + <usize>r * <usize>srcStride, <usize>rowBytes);
   }
 }
-

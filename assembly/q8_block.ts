@@ -17,12 +17,53 @@
 // fit the buffers.
 //
 // Descriptor (int32, built by lower_q8.ts; "w·" fields are byte offsets from wbase):
-export const D_SIGNED = 0, D_EXP_KIND = 1, D_HX = 2, D_WX = 3, D_CIN = 4, D_HE = 5, D_WE = 6, D_CEXP = 7,
-  D_HD = 8, D_WD = 9, D_COUT = 10, D_EKH = 11, D_EKW = 12, D_ESH = 13, D_ESW = 14, D_EDH = 15, D_EDW = 16,
-  D_EPT = 17, D_EPL = 18, D_DSH = 19, D_DSW = 20, D_DDH = 21, D_DDW = 22, D_DPT = 23, D_DPL = 24,
-  D_ZX = 25, D_ZE = 26, D_WEXP = 27, D_BEXP = 28, D_SEXP = 29, D_RQEXP = 30, D_WDW = 31, D_WSDW = 32,
-  D_BDW = 33, D_SDW = 34, D_RQDW = 35, D_WPROJ = 36, D_PSPROJ = 37, D_BPROJ = 38, D_SPROJ = 39, D_RQPROJ = 40,
-  D_UNIT = 41, D_UEXP = 42, D_UPROJ = 43, D_NTILES = 44, D_TILES = 48, TILE_WORDS = 12;
+export const D_SIGNED = 0,
+  D_EXP_KIND = 1,
+  D_HX = 2,
+  D_WX = 3,
+  D_CIN = 4,
+  D_HE = 5,
+  D_WE = 6,
+  D_CEXP = 7,
+  D_HD = 8,
+  D_WD = 9,
+  D_COUT = 10,
+  D_EKH = 11,
+  D_EKW = 12,
+  D_ESH = 13,
+  D_ESW = 14,
+  D_EDH = 15,
+  D_EDW = 16,
+  D_EPT = 17,
+  D_EPL = 18,
+  D_DSH = 19,
+  D_DSW = 20,
+  D_DDH = 21,
+  D_DDW = 22,
+  D_DPT = 23,
+  D_DPL = 24,
+  D_ZX = 25,
+  D_ZE = 26,
+  D_WEXP = 27,
+  D_BEXP = 28,
+  D_SEXP = 29,
+  D_RQEXP = 30,
+  D_WDW = 31,
+  D_WSDW = 32,
+  D_BDW = 33,
+  D_SDW = 34,
+  D_RQDW = 35,
+  D_WPROJ = 36,
+  D_PSPROJ = 37,
+  D_BPROJ = 38,
+  D_SPROJ = 39,
+  D_RQPROJ = 40,
+  D_UNIT = 41,
+  D_UEXP = 42,
+  D_UPROJ = 43,
+  D_NTILES = 44,
+  D_TILES = 48,
+  TILE_WORDS = 12;
 // Tile fields: r0 r1 q0 q1 (output rows, cols), n0 n1 (output channels; n0 % 8 = 0), G (inner
 // channels per group, a multiple of the unit), accLoc (0 none, 1 E, 2 D, 3 y), accOff (bytes).
 // Unit u = 8: expand weights are 8-channel panels (unit j = panel j, D_UEXP bytes each), the
@@ -36,34 +77,98 @@ import { dwconv3x3 } from './q8_dwconv';
 import { loadq } from './q8_common';
 
 // @ts-ignore: decorator
-@inline function f(desc: usize, i: i32): i32 { return load<i32>(desc + (<usize>i << 2)); }
+@inline function f(desc: usize, i: i32): i32 {
+  return load<i32>(desc + ((<usize>i) << 2));
+}
 
 /** Expand inner channels [g0, g0+gc) over E rows [er0,er1) × cols [ec0,ec1) into e (contiguous). */
-function expandWindow<T>(desc: usize, wb: usize, x: usize, e: usize, er0: i32, er1: i32, ec0: i32, ec1: i32, g0: i32, gc: i32): void {
+function expandWindow<T>(
+  desc: usize,
+  wb: usize,
+  x: usize,
+  e: usize,
+  er0: i32,
+  er1: i32,
+  ec0: i32,
+  ec1: i32,
+  g0: i32,
+  gc: i32,
+): void {
   const u = f(desc, D_UNIT);
   const cin = f(desc, D_CIN);
   const wx = f(desc, D_WX);
   const rq = wb + <usize>f(desc, D_RQEXP);
   const cols = ec1 - ec0;
-  for (let j0 = 0; j0 < gc; j0 += (u == 8 ? gc : 1)) {
+  for (let j0 = 0; j0 < gc; j0 += u == 8 ? gc : 1) {
     const n = u == 8 ? gc : 1;
     const unit = (g0 + j0) / u;
     const w = wb + <usize>f(desc, D_WEXP) + <usize>unit * <usize>f(desc, D_UEXP);
-    const b = wb + <usize>f(desc, D_BEXP) + (<usize>unit << 5);
-    const s = wb + <usize>f(desc, D_SEXP) + (<usize>unit << 5);
+    const b = wb + <usize>f(desc, D_BEXP) + ((<usize>unit) << 5);
+    const s = wb + <usize>f(desc, D_SEXP) + ((<usize>unit) << 5);
     const yo = e + <usize>j0;
     if (f(desc, D_EXP_KIND) == 0) {
       if (ec0 == 0 && ec1 == wx) {
-        gemmRq<T>(x + <usize>(er0 * wx) * <usize>cin, (er1 - er0) * wx, cin, <usize>cin, w, n, b, s, yo, <usize>gc, rq, 0, 0);
+        gemmRq<T>(
+          x + <usize>(er0 * wx) * <usize>cin,
+          (er1 - er0) * wx,
+          cin,
+          <usize>cin,
+          w,
+          n,
+          b,
+          s,
+          yo,
+          <usize>gc,
+          rq,
+          0,
+          0,
+        );
       } else {
         for (let r = er0; r < er1; r++) {
-          gemmRq<T>(x + <usize>(r * wx + ec0) * <usize>cin, cols, cin, <usize>cin, w, n, b, s,
-                    yo + <usize>((r - er0) * cols * gc), <usize>gc, rq, 0, 0);
+          gemmRq<T>(
+            x + <usize>(r * wx + ec0) * <usize>cin,
+            cols,
+            cin,
+            <usize>cin,
+            w,
+            n,
+            b,
+            s,
+            yo + <usize>((r - er0) * cols * gc),
+            <usize>gc,
+            rq,
+            0,
+            0,
+          );
         }
       }
     } else {
-      conv2d<T>(x, f(desc, D_HX), wx, cin, yo, er0, er1, ec0, ec1, n, gc, f(desc, D_EKH), f(desc, D_EKW), f(desc, D_ESH), f(desc, D_ESW),
-                f(desc, D_EDH), f(desc, D_EDW), f(desc, D_EPT), f(desc, D_EPL), w, b, s, rq, f(desc, D_ZX));
+      conv2d<T>(
+        x,
+        f(desc, D_HX),
+        wx,
+        cin,
+        yo,
+        er0,
+        er1,
+        ec0,
+        ec1,
+        n,
+        gc,
+        f(desc, D_EKH),
+        f(desc, D_EKW),
+        f(desc, D_ESH),
+        f(desc, D_ESW),
+        f(desc, D_EDH),
+        f(desc, D_EDW),
+        f(desc, D_EPT),
+        f(desc, D_EPL),
+        w,
+        b,
+        s,
+        rq,
+        f(desc, D_ZX),
+      );
     }
   }
 }
@@ -73,17 +178,30 @@ function expandWindow<T>(desc: usize, wb: usize, x: usize, e: usize, er0: i32, e
  * resort of the tiling: an accumulator of fewer than 8 channels): scalar int32 dot products
  * reading the packed weights lane by lane. acc: M rows of N int32.
  */
-function projScalar<T>(d: usize, M: i32, gc: i32, g0: i32, u: i32, wProj: usize, ps: usize, uProj: usize,
-                       n0: i32, N: i32, bProj: usize, acc: usize, first: i32): void {
+function projScalar<T>(
+  d: usize,
+  M: i32,
+  gc: i32,
+  g0: i32,
+  u: i32,
+  wProj: usize,
+  ps: usize,
+  uProj: usize,
+  n0: i32,
+  N: i32,
+  bProj: usize,
+  acc: usize,
+  first: i32,
+): void {
   for (let m = 0; m < M; m++) {
     for (let i = 0; i < N; i++) {
       const n = n0 + i;
-      const wn = wProj + <usize>(n >> 3) * ps + (<usize>(n & 7) << 2);
-      const ap = acc + (<usize>(m * N + i) << 2);
-      let a = first ? load<i32>(bProj + (<usize>n << 2)) : load<i32>(ap);
+      const wn = wProj + <usize>(n >> 3) * ps + ((<usize>(n & 7)) << 2);
+      const ap = acc + ((<usize>(m * N + i)) << 2);
+      let a = first ? load<i32>(bProj + ((<usize>n) << 2)) : load<i32>(ap);
       for (let j = 0; j < gc; j++) {
         const kk = g0 + j;
-        const wk = u == 8 ? wn + (<usize>(kk >> 1) << 5) + (<usize>(kk & 1) << 1) : wn + <usize>kk * uProj;
+        const wk = u == 8 ? wn + ((<usize>(kk >> 1)) << 5) + ((<usize>(kk & 1)) << 1) : wn + <usize>kk * uProj;
         a += loadq<T>(d + <usize>(m * gc + j)) * <i32>load<i16>(wk);
       }
       store<i32>(ap, a);
@@ -92,45 +210,122 @@ function projScalar<T>(d: usize, M: i32, gc: i32, g0: i32, u: i32, wProj: usize,
 }
 
 export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d: usize): void {
-  const he = f(desc, D_HE), we = f(desc, D_WE), cexp = f(desc, D_CEXP);
-  const wd = f(desc, D_WD), cout = f(desc, D_COUT);
-  const sh = f(desc, D_DSH), sw = f(desc, D_DSW), dh = f(desc, D_DDH), dw = f(desc, D_DDW);
-  const pt = f(desc, D_DPT), pl = f(desc, D_DPL);
+  const he = f(desc, D_HE),
+    we = f(desc, D_WE),
+    cexp = f(desc, D_CEXP);
+  const wd = f(desc, D_WD),
+    cout = f(desc, D_COUT);
+  const sh = f(desc, D_DSH),
+    sw = f(desc, D_DSW),
+    dh = f(desc, D_DDH),
+    dw = f(desc, D_DDW);
+  const pt = f(desc, D_DPT),
+    pl = f(desc, D_DPL);
   const u = f(desc, D_UNIT);
-  const wDw = wb + <usize>f(desc, D_WDW), wsDw = <usize>f(desc, D_WSDW);
-  const bDw = wb + <usize>f(desc, D_BDW), sDw = wb + <usize>f(desc, D_SDW), rqDw = wb + <usize>f(desc, D_RQDW);
-  const wProj = wb + <usize>f(desc, D_WPROJ), psProj = <usize>f(desc, D_PSPROJ), uProj = <usize>f(desc, D_UPROJ);
-  const bProj = wb + <usize>f(desc, D_BPROJ), sProj = wb + <usize>f(desc, D_SPROJ), rqProj = wb + <usize>f(desc, D_RQPROJ);
+  const wDw = wb + <usize>f(desc, D_WDW),
+    wsDw = <usize>f(desc, D_WSDW);
+  const bDw = wb + <usize>f(desc, D_BDW),
+    sDw = wb + <usize>f(desc, D_SDW),
+    rqDw = wb + <usize>f(desc, D_RQDW);
+  const wProj = wb + <usize>f(desc, D_WPROJ),
+    psProj = <usize>f(desc, D_PSPROJ),
+    uProj = <usize>f(desc, D_UPROJ);
+  const bProj = wb + <usize>f(desc, D_BPROJ),
+    sProj = wb + <usize>f(desc, D_SPROJ),
+    rqProj = wb + <usize>f(desc, D_RQPROJ);
   const zE = f(desc, D_ZE);
   const hasRes = load<i32>(rqProj, 12) != 0;
   const nt = f(desc, D_NTILES);
   const yRow = <usize>wd * <usize>cout;
   for (let t = 0; t < nt; t++) {
-    const tp = desc + (<usize>(D_TILES + t * TILE_WORDS) << 2);
-    const r0 = load<i32>(tp), r1 = load<i32>(tp, 4), q0 = load<i32>(tp, 8), q1 = load<i32>(tp, 12);
-    const n0 = load<i32>(tp, 16), n1 = load<i32>(tp, 20), G = load<i32>(tp, 24), loc = load<i32>(tp, 28);
+    const tp = desc + ((<usize>(D_TILES + t * TILE_WORDS)) << 2);
+    const r0 = load<i32>(tp),
+      r1 = load<i32>(tp, 4),
+      q0 = load<i32>(tp, 8),
+      q1 = load<i32>(tp, 12);
+    const n0 = load<i32>(tp, 16),
+      n1 = load<i32>(tp, 20),
+      G = load<i32>(tp, 24),
+      loc = load<i32>(tp, 28);
     const accOff = <usize>load<i32>(tp, 32);
-    const R = r1 - r0, Wt = q1 - q0, M = R * Wt, N = n1 - n0;
+    const R = r1 - r0,
+      Wt = q1 - q0,
+      M = R * Wt,
+      N = n1 - n0;
     // Rows and columns of E the depthwise taps of this tile reach, clipped to the image.
-    const er0 = max(0, r0 * sh - pt), er1 = min(he, (r1 - 1) * sh - pt + 2 * dh + 1);
-    const ec0 = max(0, q0 * sw - pl), ec1 = min(we, (q1 - 1) * sw - pl + 2 * dw + 1);
+    const er0 = max(0, r0 * sh - pt),
+      er1 = min(he, (r1 - 1) * sh - pt + 2 * dh + 1);
+    const ec0 = max(0, q0 * sw - pl),
+      ec1 = min(we, (q1 - 1) * sw - pl + 2 * dw + 1);
     const acc = loc == 1 ? e + accOff : loc == 2 ? d + accOff : y + accOff;
-    const as = <usize>N << 2;
+    const as = (<usize>N) << 2;
     const yt = y + <usize>r0 * yRow + <usize>(q0 * cout + n0);
     const rt = hasRes ? x + <usize>r0 * yRow + <usize>(q0 * cout + n0) : 0;
     for (let g0 = 0; g0 < cexp; g0 += G) {
       const gc = min(G, cexp - g0);
       expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc);
-      dwconv3x3<T>(e, er0, ec0, ec1 - ec0, he, we, gc, d, r0, r1, q0, q1, sh, sw, dh, dw, pt, pl,
-                   wDw + (<usize>g0 << 2), wsDw, bDw + (<usize>g0 << 2), sDw + (<usize>g0 << 2), rqDw, zE);
+      dwconv3x3<T>(
+        e,
+        er0,
+        ec0,
+        ec1 - ec0,
+        he,
+        we,
+        gc,
+        d,
+        r0,
+        r1,
+        q0,
+        q1,
+        sh,
+        sw,
+        dh,
+        dw,
+        pt,
+        pl,
+        wDw + ((<usize>g0) << 2),
+        wsDw,
+        bDw + ((<usize>g0) << 2),
+        sDw + ((<usize>g0) << 2),
+        rqDw,
+        zE,
+      );
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
         const w = wProj + <usize>(n0 >> 3) * psProj;
-        if (Wt == wd) gemmRq<T>(d, M, gc, <usize>gc, w, N, bProj + (<usize>n0 << 2), sProj + (<usize>n0 << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
+        if (Wt == wd)
+          gemmRq<T>(
+            d,
+            M,
+            gc,
+            <usize>gc,
+            w,
+            N,
+            bProj + ((<usize>n0) << 2),
+            sProj + ((<usize>n0) << 2),
+            yt,
+            <usize>cout,
+            rqProj,
+            rt,
+            <usize>cout,
+          );
         else {
           for (let r = 0; r < R; r++) {
-            gemmRq<T>(d + <usize>(r * Wt * gc), Wt, gc, <usize>gc, w, N, bProj + (<usize>n0 << 2), sProj + (<usize>n0 << 2),
-                      yt + <usize>r * yRow, <usize>cout, rqProj, rt ? rt + <usize>r * yRow : 0, <usize>cout);
+            gemmRq<T>(
+              d + <usize>(r * Wt * gc),
+              Wt,
+              gc,
+              <usize>gc,
+              w,
+              N,
+              bProj + ((<usize>n0) << 2),
+              sProj + ((<usize>n0) << 2),
+              yt + <usize>r * yRow,
+              <usize>cout,
+              rqProj,
+              rt ? rt + <usize>r * yRow : 0,
+              <usize>cout,
+            );
           }
         }
         continue;
@@ -139,21 +334,53 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       if (n0 & 7) {
         projScalar<T>(d, M, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first);
       } else if (u == 8) {
-        gemmAcc<T>(d, M, gc, <usize>gc, wProj + <usize>(g0 >> 3) * uProj + <usize>(n0 >> 3) * psProj, psProj, N,
-                   bProj + (<usize>n0 << 2), acc, as, first);
+        gemmAcc<T>(
+          d,
+          M,
+          gc,
+          <usize>gc,
+          wProj + <usize>(g0 >> 3) * uProj + <usize>(n0 >> 3) * psProj,
+          psProj,
+          N,
+          bProj + ((<usize>n0) << 2),
+          acc,
+          as,
+          first,
+        );
       } else {
         for (let j = 0; j < gc; j++) {
-          gemmAcc<T>(d + <usize>j, M, 1, <usize>gc, wProj + <usize>(g0 + j) * uProj + <usize>(n0 >> 3) * psProj, psProj, N,
-                     bProj + (<usize>n0 << 2), acc, as, first & (j == 0 ? 1 : 0));
+          gemmAcc<T>(
+            d + <usize>j,
+            M,
+            1,
+            <usize>gc,
+            wProj + <usize>(g0 + j) * uProj + <usize>(n0 >> 3) * psProj,
+            psProj,
+            N,
+            bProj + ((<usize>n0) << 2),
+            acc,
+            as,
+            first & (j == 0 ? 1 : 0),
+          );
         }
       }
     }
     if (loc == 0) continue;
-    if (Wt == wd) requantAcc<T>(acc, M, N, as, sProj + (<usize>n0 << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
+    if (Wt == wd) requantAcc<T>(acc, M, N, as, sProj + ((<usize>n0) << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
     else {
       for (let r = 0; r < R; r++) {
-        requantAcc<T>(acc + <usize>(r * Wt) * as, Wt, N, as, sProj + (<usize>n0 << 2), yt + <usize>r * yRow, <usize>cout, rqProj,
-                      rt ? rt + <usize>r * yRow : 0, <usize>cout);
+        requantAcc<T>(
+          acc + <usize>(r * Wt) * as,
+          Wt,
+          N,
+          as,
+          sProj + ((<usize>n0) << 2),
+          yt + <usize>r * yRow,
+          <usize>cout,
+          rqProj,
+          rt ? rt + <usize>r * yRow : 0,
+          <usize>cout,
+        );
       }
     }
   }

@@ -66,11 +66,17 @@
 
 /** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
 // @ts-ignore: decorator
-@inline export function rqLo(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq))); }
+@inline export function rqLo(rq: usize): v128 {
+  return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq)));
+}
 // @ts-ignore: decorator
-@inline export function rqHi(rq: usize): v128 { return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq))); }
+@inline export function rqHi(rq: usize): v128 {
+  return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq)));
+}
 // @ts-ignore: decorator
-@inline export function rqMz(rq: usize): v128 { return i32x4.splat(MAGIC_BITS - load<i32>(rq)); }
+@inline export function rqMz(rq: usize): v128 {
+  return i32x4.splat(MAGIC_BITS - load<i32>(rq));
+}
 
 /**
  * Requantize 8 channels (acc a0 = channels 0..3, a1 = 4..7; multipliers s0, s1) to i16x8
@@ -100,15 +106,32 @@
 /** Store the low n (1..8) bytes of v at p; writes exactly n bytes. */
 // @ts-ignore: decorator
 @inline export function storeBytes(p: usize, v: v128, n: i32): void {
-  if (n >= 8) { v128.store64_lane(p, v, 0); return; }
+  if (n >= 8) {
+    v128.store64_lane(p, v, 0);
+    return;
+  }
   let u = i64x2.extract_lane(v, 0);
-  for (let i = 0; i < n; i++) { store<u8>(p + <usize>i, <u8>u); u >>= 8; }
+  for (let i = 0; i < n; i++) {
+    store<u8>(p + <usize>i, <u8>u);
+    u >>= 8;
+  }
 }
 
 /** Residual add of 8 requantized projection values (i16x8 P) with 8 residual bytes r (i16x8). */
 // @ts-ignore: decorator
-@inline export function residual8(P: v128, r: v128, vzP: v128, vzR: v128, vmP: v128, vmR: v128, vrnd: v128, shift: i32,
-                                  vzY: v128, vloY: v128, vhiY: v128): v128 {
+@inline export function residual8(
+  P: v128,
+  r: v128,
+  vzP: v128,
+  vzR: v128,
+  vmP: v128,
+  vmR: v128,
+  vrnd: v128,
+  shift: i32,
+  vzY: v128,
+  vloY: v128,
+  vhiY: v128,
+): v128 {
   const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(P), vzP);
   const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(P), vzP);
   const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
@@ -125,6 +148,6 @@
 @inline export function loadBytes(p: usize, n: i32): v128 {
   if (n >= 8) return v128.load64_zero(p);
   let u: u64 = 0;
-  for (let i = n - 1; i >= 0; i--) u = (u << 8) | <u64>load<u8>(p + <usize>i);
+  for (let i = n - 1; i >= 0; i--) u = (u << 8) | (<u64>load<u8>(p + <usize>i));
   return i64x2.splat(<i64>u);
 }

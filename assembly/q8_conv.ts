@@ -22,95 +22,161 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
  * pairs, then pairs, then a last single byte against (w, 0).
  */
 // @ts-ignore: decorator
-@inline function block4<T>(p0: usize, pixS: usize, kh: i32, nseg: i32, L: i32, rowS: usize, segS: usize,
-                           wp: usize, b: usize, s: usize, yp: usize, os: usize, nr: i32,
-                           vz: v128, vlo: v128, vhi: v128): void {
-  let c00 = v128.load(b), c01 = v128.load(b, 16);
-  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+@inline function block4<T>(
+  p0: usize,
+  pixS: usize,
+  kh: i32,
+  nseg: i32,
+  L: i32,
+  rowS: usize,
+  segS: usize,
+  wp: usize,
+  b: usize,
+  s: usize,
+  yp: usize,
+  os: usize,
+  nr: i32,
+  vz: v128,
+  vlo: v128,
+  vhi: v128,
+): void {
+  let c00 = v128.load(b),
+    c01 = v128.load(b, 16);
+  let c10 = c00,
+    c11 = c01,
+    c20 = c00,
+    c21 = c01,
+    c30 = c00,
+    c31 = c01;
   const L8 = L & ~7;
   const L2 = L & ~1;
   const odd = L & 1;
   for (let ky = 0; ky < kh; ky++) {
     let tp = p0 + <usize>ky * rowS;
     for (let sg = 0; sg < nseg; sg++) {
-      let a0 = tp, a1 = tp + pixS, a2 = tp + 2 * pixS, a3 = tp + 3 * pixS;
+      let a0 = tp,
+        a1 = tp + pixS,
+        a2 = tp + 2 * pixS,
+        a3 = tp + 3 * pixS;
       let k = 0;
       for (; k < L8; k += 8) {
-        const x0 = load8x8<T>(a0), x1 = load8x8<T>(a1), x2 = load8x8<T>(a2), x3 = load8x8<T>(a3);
+        const x0 = load8x8<T>(a0),
+          x1 = load8x8<T>(a1),
+          x2 = load8x8<T>(a2),
+          x3 = load8x8<T>(a3);
         {
-          const w0 = v128.load(wp, 0), w1 = v128.load(wp, 16);
+          const w0 = v128.load(wp, 0),
+            w1 = v128.load(wp, 16);
           let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 32), w1 = v128.load(wp, 48);
+          const w0 = v128.load(wp, 32),
+            w1 = v128.load(wp, 48);
           let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 64), w1 = v128.load(wp, 80);
+          const w0 = v128.load(wp, 64),
+            w1 = v128.load(wp, 80);
           let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 96), w1 = v128.load(wp, 112);
+          const w0 = v128.load(wp, 96),
+            w1 = v128.load(wp, 112);
           let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
-        a0 += 8; a1 += 8; a2 += 8; a3 += 8; wp += 128;
+        a0 += 8;
+        a1 += 8;
+        a2 += 8;
+        a3 += 8;
+        wp += 128;
       }
       for (; k < L2; k += 2) {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const w0 = v128.load(wp),
+          w1 = v128.load(wp, 16);
         let v = pair<T>(a0);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a1);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a2);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a3);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
-        a0 += 2; a1 += 2; a2 += 2; a3 += 2; wp += 32;
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        a0 += 2;
+        a1 += 2;
+        a2 += 2;
+        a3 += 2;
+        wp += 32;
       }
       if (odd) {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const w0 = v128.load(wp),
+          w1 = v128.load(wp, 16);
         let v = single<T>(a0);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a1);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a2);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a3);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         wp += 32;
       }
       tp += segS;
     }
   }
-  const s0 = v128.load(s), s1 = v128.load(s, 16);
+  const s0 = v128.load(s),
+    s1 = v128.load(s, 16);
   storeBytes(yp, narrowBytes<T>(requant8(c00, c01, s0, s1, vz, vlo, vhi)), nr);
   storeBytes(yp + os, narrowBytes<T>(requant8(c10, c11, s0, s1, vz, vlo, vhi)), nr);
   storeBytes(yp + 2 * os, narrowBytes<T>(requant8(c20, c21, s0, s1, vz, vlo, vhi)), nr);
@@ -119,7 +185,19 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
 
 /** Element e of segment (ky, sg) of the pixel whose first tap is (iy0, ix0), or the zero point outside the image. */
 // @ts-ignore: decorator
-@inline function elem<T>(x: usize, H: i32, W: i32, C: i32, iy: i32, ix0: i32, dw: i32, rowLayout: bool, sg: i32, e: i32, zx: i32): i32 {
+@inline function elem<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  iy: i32,
+  ix0: i32,
+  dw: i32,
+  rowLayout: bool,
+  sg: i32,
+  e: i32,
+  zx: i32,
+): i32 {
   const kx = rowLayout ? e / C : sg;
   const c = rowLayout ? e % C : e;
   const ix = ix0 + kx * dw;
@@ -129,10 +207,31 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
 
 /** One output pixel × 8 channels with bounds checks: taps outside the image read the zero point. */
 // @ts-ignore: decorator
-@inline function pixelChecked<T>(x: usize, H: i32, W: i32, C: i32, iy0: i32, ix0: i32, kh: i32, nseg: i32, L: i32, dh: i32, dw: i32,
-                                 rowLayout: bool, wp: usize, b: usize, s: usize, yp: usize, nr: i32, zx: i32,
-                                 vz: v128, vlo: v128, vhi: v128): void {
-  let c0 = v128.load(b), c1 = v128.load(b, 16);
+@inline function pixelChecked<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  iy0: i32,
+  ix0: i32,
+  kh: i32,
+  nseg: i32,
+  L: i32,
+  dh: i32,
+  dw: i32,
+  rowLayout: bool,
+  wp: usize,
+  b: usize,
+  s: usize,
+  yp: usize,
+  nr: i32,
+  zx: i32,
+  vz: v128,
+  vlo: v128,
+  vhi: v128,
+): void {
+  let c0 = v128.load(b),
+    c1 = v128.load(b, 16);
   for (let ky = 0; ky < kh; ky++) {
     const iy = iy0 + ky * dh;
     for (let sg = 0; sg < nseg; sg++) {
@@ -154,15 +253,40 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
  * contiguous window); w, b, s point at the first of the OC channels (a panel boundary);
  * rq gives z, lo, hi; zx pads.
  */
-export function conv2d<T>(x: usize, H: i32, W: i32, C: i32, y: usize, oy0: i32, oy1: i32, ox0: i32, ox1: i32, OC: i32, ops: i32,
-                          kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
-                          w: usize, b: usize, s: usize, rq: usize, zx: i32): void {
-  const vz = rqMz(rq), vlo = rqLo(rq), vhi = rqHi(rq);
+export function conv2d<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  oy0: i32,
+  oy1: i32,
+  ox0: i32,
+  ox1: i32,
+  OC: i32,
+  ops: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  pt: i32,
+  pl: i32,
+  w: usize,
+  b: usize,
+  s: usize,
+  rq: usize,
+  zx: i32,
+): void {
+  const vz = rqMz(rq),
+    vlo = rqLo(rq),
+    vhi = rqHi(rq);
   // Reduction segments: a whole kernel row (kw·C contiguous bytes) when dilation is 1, else one tap.
   const rowLayout = dw == 1;
   const nseg = rowLayout ? 1 : kw;
   const L = rowLayout ? kw * C : C;
-  const panelBytes = <usize>(kh * nseg * ((L + 1) >> 1)) << 5;
+  const panelBytes = (<usize>(kh * nseg * ((L + 1) >> 1))) << 5;
   const Cu = <usize>C;
   const rowS = <usize>dh * <usize>W * Cu;
   const segS = <usize>dw * Cu;
@@ -170,7 +294,7 @@ export function conv2d<T>(x: usize, H: i32, W: i32, C: i32, y: usize, oy0: i32, 
   const OW = ox1 - ox0;
   // Output columns whose taps are all inside [0, W): ixLo ≤ ox < ixHi.
   const ixLo = (pl + sw - 1) / sw;
-  const ixHi = (W - 1 - (kw - 1) * dw + pl) >= 0 ? (W - 1 - (kw - 1) * dw + pl) / sw + 1 : 0;
+  const ixHi = W - 1 - (kw - 1) * dw + pl >= 0 ? (W - 1 - (kw - 1) * dw + pl) / sw + 1 : 0;
   for (let oy = oy0; oy < oy1; oy++) {
     const iy0 = oy * sh - pt;
     const rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh <= H - 1;
@@ -181,16 +305,38 @@ export function conv2d<T>(x: usize, H: i32, W: i32, C: i32, y: usize, oy0: i32, 
     for (let n0 = 0; n0 < OC; n0 += 8) {
       const nr = min(8, OC - n0);
       const wp = w + <usize>(n0 >> 3) * panelBytes;
-      const bp = b + (<usize>n0 << 2);
-      const sp = s + (<usize>n0 << 2);
-      for (ox = ox0; ox < ox1; ) {
+      const bp = b + ((<usize>n0) << 2);
+      const sp = s + ((<usize>n0) << 2);
+      for (ox = ox0; ox < ox1;) {
         const yp = yrow + <usize>((ox - ox0) * ops + n0);
         if (ox >= fastLo && ox + 4 <= fastHi) {
           const p0 = x + (<usize>iy0 * <usize>W + <usize>(ox * sw - pl)) * Cu;
           block4<T>(p0, pixS, kh, nseg, L, rowS, segS, wp, bp, sp, yp, <usize>ops, nr, vz, vlo, vhi);
           ox += 4;
         } else {
-          pixelChecked<T>(x, H, W, C, iy0, ox * sw - pl, kh, nseg, L, dh, dw, rowLayout, wp, bp, sp, yp, nr, zx, vz, vlo, vhi);
+          pixelChecked<T>(
+            x,
+            H,
+            W,
+            C,
+            iy0,
+            ox * sw - pl,
+            kh,
+            nseg,
+            L,
+            dh,
+            dw,
+            rowLayout,
+            wp,
+            bp,
+            sp,
+            yp,
+            nr,
+            zx,
+            vz,
+            vlo,
+            vhi,
+          );
           ox++;
         }
       }

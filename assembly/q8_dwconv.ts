@@ -30,24 +30,42 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
 
 /** 16 channels of one pixel, all 9 taps inside the image. p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
 // @ts-ignore: decorator
-@inline function px16<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, yp: usize,
-                          vmz: v128, flo: v128, fhi: v128): void {
-  let a0 = v128.load(b), a1 = v128.load(b, 16), a2 = v128.load(b, 32), a3 = v128.load(b, 48);
+@inline function px16<T>(
+  p: usize,
+  cs: usize,
+  rs: usize,
+  w: usize,
+  ws: usize,
+  b: usize,
+  s: usize,
+  yp: usize,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+): void {
+  let a0 = v128.load(b),
+    a1 = v128.load(b, 16),
+    a2 = v128.load(b, 32),
+    a3 = v128.load(b, 48);
   let wp = w;
   let r = p;
   // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
   let xa: v128, xb: v128, l: v128, h: v128;
   // pair 0: (0,0) (0,1)
-  xa = v128.load(r); xb = v128.load(r + cs);
-  l = lo16(xa, xb); h = hi16(xa, xb);
+  xa = v128.load(r);
+  xb = v128.load(r + cs);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
   a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
   wp += ws;
   // pair 1: (0,2) (1,0)
-  xa = v128.load(r + 2 * cs); xb = v128.load(r + rs);
-  l = lo16(xa, xb); h = hi16(xa, xb);
+  xa = v128.load(r + 2 * cs);
+  xb = v128.load(r + rs);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
@@ -55,8 +73,10 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   wp += ws;
   r += rs;
   // pair 2: (1,1) (1,2)
-  xa = v128.load(r + cs); xb = v128.load(r + 2 * cs);
-  l = lo16(xa, xb); h = hi16(xa, xb);
+  xa = v128.load(r + cs);
+  xb = v128.load(r + 2 * cs);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
@@ -64,8 +84,10 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   wp += ws;
   r += rs;
   // pair 3: (2,0) (2,1)
-  xa = v128.load(r); xb = v128.load(r + cs);
-  l = lo16(xa, xb); h = hi16(xa, xb);
+  xa = v128.load(r);
+  xb = v128.load(r + cs);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
@@ -73,7 +95,8 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   wp += ws;
   // pair 4: (2,2) with a zero-weight partner (its own bytes again)
   xa = v128.load(r + 2 * cs);
-  l = lo16(xa, xa); h = hi16(xa, xa);
+  l = lo16(xa, xa);
+  h = hi16(xa, xa);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
@@ -86,35 +109,51 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
 
 /** 8 channels of one pixel, all 9 taps inside the image (channel groups of 8 ≤ C < 16). p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
 // @ts-ignore: decorator
-@inline function px8<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, yp: usize,
-                          vmz: v128, flo: v128, fhi: v128): void {
-  let a0 = v128.load(b), a1 = v128.load(b, 16);
+@inline function px8<T>(
+  p: usize,
+  cs: usize,
+  rs: usize,
+  w: usize,
+  ws: usize,
+  b: usize,
+  s: usize,
+  yp: usize,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+): void {
+  let a0 = v128.load(b),
+    a1 = v128.load(b, 16);
   let wp = w;
   let r = p;
   // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
   let xa: v128, xb: v128, l: v128;
   // pair 0: (0,0) (0,1)
-  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  xa = v128.load64_zero(r);
+  xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   wp += ws;
   // pair 1: (0,2) (1,0)
-  xa = v128.load64_zero(r + 2 * cs); xb = v128.load64_zero(r + rs);
+  xa = v128.load64_zero(r + 2 * cs);
+  xb = v128.load64_zero(r + rs);
   l = lo16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   wp += ws;
   r += rs;
   // pair 2: (1,1) (1,2)
-  xa = v128.load64_zero(r + cs); xb = v128.load64_zero(r + 2 * cs);
+  xa = v128.load64_zero(r + cs);
+  xb = v128.load64_zero(r + 2 * cs);
   l = lo16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
   wp += ws;
   r += rs;
   // pair 3: (2,0) (2,1)
-  xa = v128.load64_zero(r); xb = v128.load64_zero(r + cs);
+  xa = v128.load64_zero(r);
+  xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
   a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
   a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
@@ -143,9 +182,26 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
  * read when n ≤ 8, and exactly n when n < 8.
  */
 // @ts-ignore: decorator
-@inline function pxChecked<T>(p: usize, cs: usize, rs: usize, valid: i32, w: usize, ws: usize, b: usize, s: usize, yp: usize, n: i32,
-                               vpad: v128, vmz: v128, flo: v128, fhi: v128): void {
-  let a0 = v128.load(b), a1 = v128.load(b, 16), a2 = v128.load(b, 32), a3 = v128.load(b, 48);
+@inline function pxChecked<T>(
+  p: usize,
+  cs: usize,
+  rs: usize,
+  valid: i32,
+  w: usize,
+  ws: usize,
+  b: usize,
+  s: usize,
+  yp: usize,
+  n: i32,
+  vpad: v128,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+): void {
+  let a0 = v128.load(b),
+    a1 = v128.load(b, 16),
+    a2 = v128.load(b, 32),
+    a3 = v128.load(b, 48);
   let wp = w;
   for (let t = 0; t < 9; t += 2) {
     const xa = tapBytes(p, cs, rs, valid, t, n, vpad);
@@ -161,18 +217,48 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
     wp += ws;
   }
   const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  if (n <= 8) { storeBytes(yp, narrowBytes<T>(v0), n); return; }
+  if (n <= 8) {
+    storeBytes(yp, narrowBytes<T>(v0), n);
+    return;
+  }
   const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
   const v = isSigned<T>() ? i8x16.narrow_i16x8_s(v0, v1) : i8x16.narrow_i16x8_u(v0, v1);
   if (n >= 16) v128.store(yp, v);
-  else { v128.store64_lane(yp, v, 0); storeBytes(yp + 8, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), n - 8); }
+  else {
+    v128.store64_lane(yp, v, 0);
+    storeBytes(yp + 8, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), n - 8);
+  }
 }
 
-export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W: i32, C: i32,
-                             y: usize, oy0: i32, oy1: i32, ox0: i32, ox1: i32,
-                             sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32,
-                             w: usize, ws: usize, b: usize, s: usize, rq: usize, zx: i32): void {
-  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
+export function dwconv3x3<T>(
+  x: usize,
+  xr0: i32,
+  xc0: i32,
+  xCols: i32,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  oy0: i32,
+  oy1: i32,
+  ox0: i32,
+  ox1: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  pt: i32,
+  pl: i32,
+  w: usize,
+  ws: usize,
+  b: usize,
+  s: usize,
+  rq: usize,
+  zx: i32,
+): void {
+  const vmz = rqMz(rq),
+    flo = rqLo(rq),
+    fhi = rqHi(rq);
   const vpad = i8x16.splat(<i8>zx);
   const Cu = <usize>C;
   const cs = <usize>dw * Cu;
@@ -180,7 +266,7 @@ export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W
   const OW = ox1 - ox0;
   // Columns whose three taps are inside [0, W).
   const ixLo = (pl + sw - 1) / sw;
-  const ixHi = (W - 1 - 2 * dw + pl) >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
+  const ixHi = W - 1 - 2 * dw + pl >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
   const c16 = C & ~15;
   for (let oy = oy0; oy < oy1; oy++) {
     const iy0 = oy * sh - pt;
@@ -228,7 +314,22 @@ export function dwconv3x3<T>(x: usize, xr0: i32, xc0: i32, xCols: i32, H: i32, W
       }
       for (let c = 0; c < C; c += 16) {
         const cb = <usize>min(c, C - 16);
-        pxChecked<T>(p + cb, cs, rs, valid, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, 16, vpad, vmz, flo, fhi);
+        pxChecked<T>(
+          p + cb,
+          cs,
+          rs,
+          valid,
+          w + (cb << 2),
+          ws,
+          b + (cb << 2),
+          s + (cb << 2),
+          yp + cb,
+          16,
+          vpad,
+          vmz,
+          flo,
+          fhi,
+        );
       }
     }
   }

@@ -12,7 +12,20 @@
 // Rows: blocks of 4 rows × 8 channels in registers; a last block of 3 rows aliases its
 // missing row onto the last real one (same values stored twice, loads before stores);
 // tails of 1-2 rows take the one-row kernel. Nothing outside [0, M) rows is touched.
-import { pair, single, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes, residual8, loadBytes, ext8lo, load8x8 } from './q8_common';
+import {
+  pair,
+  single,
+  requant8,
+  rqMz,
+  rqLo,
+  rqHi,
+  narrowBytes,
+  storeBytes,
+  residual8,
+  loadBytes,
+  ext8lo,
+  load8x8,
+} from './q8_common';
 import { loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 
 // @ts-ignore: decorator
@@ -20,15 +33,37 @@ import { loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 
 /** Residual ADD constants of an `rq` block, splatted once per kernel call. */
 // @ts-ignore: decorator
-@inline function resVec(rq: usize, off: usize): v128 { return i32x4.splat(load<i32>(rq + off)); }
+@inline function resVec(rq: usize, off: usize): v128 {
+  return i32x4.splat(load<i32>(rq + off));
+}
 
 /**
  * One row's 8 channels: requantize, optional residual add, store nr bytes.
  * c0, c1: int32 accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
  */
 // @ts-ignore: decorator
-@inline function epilogue<T>(c0: v128, c1: v128, s0: v128, s1: v128, vmz: v128, flo: v128, fhi: v128, res: bool, rp: usize, yp: usize, nr: i32,
-                             vzP: v128, vzR: v128, vmP: v128, vmR: v128, vrnd: v128, shift: i32, vzY: v128, vloY: v128, vhiY: v128): void {
+@inline function epilogue<T>(
+  c0: v128,
+  c1: v128,
+  s0: v128,
+  s1: v128,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+  res: bool,
+  rp: usize,
+  yp: usize,
+  nr: i32,
+  vzP: v128,
+  vzR: v128,
+  vmP: v128,
+  vmR: v128,
+  vrnd: v128,
+  shift: i32,
+  vzY: v128,
+  vloY: v128,
+  vhiY: v128,
+): void {
   let v = requant8(c0, c1, s0, s1, vmz, flo, fhi);
   if (res) v = residual8(v, ext8lo<T>(loadBytes(rp, nr)), vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
   storeBytes(yp, narrowBytes<T>(v), nr);
@@ -38,117 +73,278 @@ import { loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
  * y[m][n] = requantize(acc[m][n]) (rq block, see q8_common.ts), optionally ADD(·, res[m][n]).
  * x: M rows of K bytes, xs bytes apart; y, res: M rows of N bytes, ys / rs bytes apart.
  */
-export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32, b: usize, s: usize,
-                          y: usize, ys: usize, rq: usize, res: usize, rs: usize): void {
+export function gemmRq<T>(
+  x: usize,
+  M: i32,
+  K: i32,
+  xs: usize,
+  w: usize,
+  N: i32,
+  b: usize,
+  s: usize,
+  y: usize,
+  ys: usize,
+  rq: usize,
+  res: usize,
+  rs: usize,
+): void {
   const hasRes = res != 0 && load<i32>(rq, 12) != 0;
-  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
-  const vzP = resVec(rq, 0), vzR = resVec(rq, 16), vmP = resVec(rq, 20), vmR = resVec(rq, 24), shift = load<i32>(rq, 28);
-  const vrnd = i32x4.splat(1 << (shift - 1)), vzY = resVec(rq, 32);
-  const vloY = i32x4.sub(resVec(rq, 36), vzY), vhiY = i32x4.sub(resVec(rq, 40), vzY);
+  const vmz = rqMz(rq),
+    flo = rqLo(rq),
+    fhi = rqHi(rq);
+  const vzP = resVec(rq, 0),
+    vzR = resVec(rq, 16),
+    vmP = resVec(rq, 20),
+    vmR = resVec(rq, 24),
+    shift = load<i32>(rq, 28);
+  const vrnd = i32x4.splat(1 << (shift - 1)),
+    vzY = resVec(rq, 32);
+  const vloY = i32x4.sub(resVec(rq, 36), vzY),
+    vhiY = i32x4.sub(resVec(rq, 40), vzY);
   const KP = (K + 1) >> 1;
   const K2 = K & ~1;
   const K8 = K & ~7;
   const odd = K & 1;
-  const panelBytes = <usize>KP << 5;
+  const panelBytes = (<usize>KP) << 5;
   const group = max(1, <i32>(GROUP_BYTES / panelBytes)) << 3;
   const Mb = (M & 3) == 3 ? M : M & ~3;
   for (let g0 = 0; g0 < N; g0 += group) {
     const g1 = min(N, g0 + group);
     for (let m0 = 0; m0 < Mb; m0 += 4) {
       const last = min(4, M - m0) - 1;
-      const o1 = <usize>min(1, last), o2 = <usize>min(2, last), o3 = <usize>min(3, last);
+      const o1 = <usize>min(1, last),
+        o2 = <usize>min(2, last),
+        o3 = <usize>min(3, last);
       const xr0 = x + <usize>m0 * xs;
-      const xr1 = xr0 + o1 * xs, xr2 = xr0 + o2 * xs, xr3 = xr0 + o3 * xs;
+      const xr1 = xr0 + o1 * xs,
+        xr2 = xr0 + o2 * xs,
+        xr3 = xr0 + o3 * xs;
       let wp0 = w + <usize>(g0 >> 3) * panelBytes;
       for (let n0 = g0; n0 < g1; n0 += 8) {
         const nr = min(8, N - n0);
-        const cb = <usize>n0 << 2;
-        let c00 = v128.load(b + cb), c01 = v128.load(b + cb, 16);
-        let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        let a0 = xr0, a1 = xr1, a2 = xr2, a3 = xr3;
+        const cb = (<usize>n0) << 2;
+        let c00 = v128.load(b + cb),
+          c01 = v128.load(b + cb, 16);
+        let c10 = c00,
+          c11 = c01,
+          c20 = c00,
+          c21 = c01,
+          c30 = c00,
+          c31 = c01;
+        let a0 = xr0,
+          a1 = xr1,
+          a2 = xr2,
+          a3 = xr3;
         let wp = wp0;
         let k = 0;
         // 8 inputs per step: each row's 8 bytes widen once (one load8x8); i32x4 shuffles
         // broadcast its 4 pairs.
         for (; k < K8; k += 8) {
-          const x0 = load8x8<T>(a0), x1 = load8x8<T>(a1), x2 = load8x8<T>(a2), x3 = load8x8<T>(a3);
+          const x0 = load8x8<T>(a0),
+            x1 = load8x8<T>(a1),
+            x2 = load8x8<T>(a2),
+            x3 = load8x8<T>(a3);
           {
-            const w0 = v128.load(wp, 0), w1 = v128.load(wp, 16);
+            const w0 = v128.load(wp, 0),
+              w1 = v128.load(wp, 16);
             let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
-            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
-            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
-            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
-            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
-            const w0 = v128.load(wp, 32), w1 = v128.load(wp, 48);
+            const w0 = v128.load(wp, 32),
+              w1 = v128.load(wp, 48);
             let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
-            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
-            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
-            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
-            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
-            const w0 = v128.load(wp, 64), w1 = v128.load(wp, 80);
+            const w0 = v128.load(wp, 64),
+              w1 = v128.load(wp, 80);
             let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
-            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
-            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
-            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
-            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
-            const w0 = v128.load(wp, 96), w1 = v128.load(wp, 112);
+            const w0 = v128.load(wp, 96),
+              w1 = v128.load(wp, 112);
             let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
-            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
-            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
-            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
             v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
-            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
-          a0 += 8; a1 += 8; a2 += 8; a3 += 8; wp += 128;
+          a0 += 8;
+          a1 += 8;
+          a2 += 8;
+          a3 += 8;
+          wp += 128;
         }
         for (; k < K2; k += 2) {
-          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const w0 = v128.load(wp),
+            w1 = v128.load(wp, 16);
           let v = pair<T>(a0);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = pair<T>(a1);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = pair<T>(a2);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = pair<T>(a3);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
-          a0 += 2; a1 += 2; a2 += 2; a3 += 2; wp += 32;
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          a0 += 2;
+          a1 += 2;
+          a2 += 2;
+          a3 += 2;
+          wp += 32;
         }
         if (odd) {
-          const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+          const w0 = v128.load(wp),
+            w1 = v128.load(wp, 16);
           let v = single<T>(a0);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = single<T>(a1);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = single<T>(a2);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = single<T>(a3);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
-        const s0 = v128.load(s + cb), s1 = v128.load(s + cb, 16);
-        const yo = y + <usize>n0, ro = res + <usize>n0;
+        const s0 = v128.load(s + cb),
+          s1 = v128.load(s + cb, 16);
+        const yo = y + <usize>n0,
+          ro = res + <usize>n0;
         const mr = <usize>m0;
         // Highest row first: when rows alias (last block) every alias stores the same values.
-        epilogue<T>(c30, c31, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o3) * rs, yo + (mr + o3) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
-        epilogue<T>(c20, c21, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o2) * rs, yo + (mr + o2) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
-        epilogue<T>(c10, c11, s0, s1, vmz, flo, fhi, hasRes, ro + (mr + o1) * rs, yo + (mr + o1) * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
-        epilogue<T>(c00, c01, s0, s1, vmz, flo, fhi, hasRes, ro + mr * rs, yo + mr * ys, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+        epilogue<T>(
+          c30,
+          c31,
+          s0,
+          s1,
+          vmz,
+          flo,
+          fhi,
+          hasRes,
+          ro + (mr + o3) * rs,
+          yo + (mr + o3) * ys,
+          nr,
+          vzP,
+          vzR,
+          vmP,
+          vmR,
+          vrnd,
+          shift,
+          vzY,
+          vloY,
+          vhiY,
+        );
+        epilogue<T>(
+          c20,
+          c21,
+          s0,
+          s1,
+          vmz,
+          flo,
+          fhi,
+          hasRes,
+          ro + (mr + o2) * rs,
+          yo + (mr + o2) * ys,
+          nr,
+          vzP,
+          vzR,
+          vmP,
+          vmR,
+          vrnd,
+          shift,
+          vzY,
+          vloY,
+          vhiY,
+        );
+        epilogue<T>(
+          c10,
+          c11,
+          s0,
+          s1,
+          vmz,
+          flo,
+          fhi,
+          hasRes,
+          ro + (mr + o1) * rs,
+          yo + (mr + o1) * ys,
+          nr,
+          vzP,
+          vzR,
+          vmP,
+          vmR,
+          vrnd,
+          shift,
+          vzY,
+          vloY,
+          vhiY,
+        );
+        epilogue<T>(
+          c00,
+          c01,
+          s0,
+          s1,
+          vmz,
+          flo,
+          fhi,
+          hasRes,
+          ro + mr * rs,
+          yo + mr * ys,
+          nr,
+          vzP,
+          vzR,
+          vmP,
+          vmR,
+          vrnd,
+          shift,
+          vzY,
+          vloY,
+          vhiY,
+        );
         wp0 += panelBytes;
       }
     }
@@ -158,12 +354,34 @@ export function gemmRq<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, N: i32,
     let wp = w;
     for (let n0 = 0; n0 < N; n0 += 8) {
       const nr = min(8, N - n0);
-      const cb = <usize>n0 << 2;
+      const cb = (<usize>n0) << 2;
       let c0: v128, c1: v128;
       dotRow<T>(x + mu * xs, K, wp, b + cb);
-      c0 = rowAcc0; c1 = rowAcc1;
+      c0 = rowAcc0;
+      c1 = rowAcc1;
       wp += panelBytes;
-      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), vmz, flo, fhi, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+      epilogue<T>(
+        c0,
+        c1,
+        v128.load(s + cb),
+        v128.load(s + cb, 16),
+        vmz,
+        flo,
+        fhi,
+        hasRes,
+        res + mu * rs + <usize>n0,
+        y + mu * ys + <usize>n0,
+        nr,
+        vzP,
+        vzR,
+        vmP,
+        vmR,
+        vrnd,
+        shift,
+        vzY,
+        vloY,
+        vhiY,
+      );
     }
   }
 }
@@ -179,22 +397,28 @@ let rowAcc1: v128 = i32x4.splat(0);
  */
 // @ts-ignore: decorator
 @inline function dotRow<T>(xp: usize, K: i32, wp: usize, bi: usize): void {
-  let a0 = v128.load(bi), a1 = v128.load(bi, 16);
-  let e0 = i32x4.splat(0), e1 = e0;
+  let a0 = v128.load(bi),
+    a1 = v128.load(bi, 16);
+  let e0 = i32x4.splat(0),
+    e1 = e0;
   let k = 0;
   for (; k + 4 <= K; k += 4) {
-    const v = pair<T>(xp), u = pair<T>(xp + 2);
+    const v = pair<T>(xp),
+      u = pair<T>(xp + 2);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, v128.load(wp)));
     a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, v128.load(wp, 16)));
     e0 = i32x4.add(e0, i32x4.dot_i16x8_s(u, v128.load(wp, 32)));
     e1 = i32x4.add(e1, i32x4.dot_i16x8_s(u, v128.load(wp, 48)));
-    xp += 4; wp += 64;
+    xp += 4;
+    wp += 64;
   }
   if (k + 2 <= K) {
     const v = pair<T>(xp);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, v128.load(wp)));
     a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, v128.load(wp, 16)));
-    xp += 2; wp += 32; k += 2;
+    xp += 2;
+    wp += 32;
+    k += 2;
   }
   if (k < K) {
     const v = single<T>(xp);
@@ -212,117 +436,196 @@ let rowAcc1: v128 = i32x4.splat(0);
  * slice of the k-pairs of a wider packed matrix, as the chunked block's projection uses:
  * each group of inner channels reads its k-range of the projection's panels).
  */
-export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: usize, N: i32, b: usize,
-                           acc: usize, as: usize, init: i32): void {
+export function gemmAcc<T>(
+  x: usize,
+  M: i32,
+  K: i32,
+  xs: usize,
+  w: usize,
+  ps: usize,
+  N: i32,
+  b: usize,
+  acc: usize,
+  as: usize,
+  init: i32,
+): void {
   const K2 = K & ~1;
   const K8 = K & ~7;
   const odd = K & 1;
   const Mb = (M & 3) == 3 ? M : M & ~3;
   for (let m0 = 0; m0 < Mb; m0 += 4) {
     const last = min(4, M - m0) - 1;
-    const o1 = <usize>min(1, last), o2 = <usize>min(2, last), o3 = <usize>min(3, last);
+    const o1 = <usize>min(1, last),
+      o2 = <usize>min(2, last),
+      o3 = <usize>min(3, last);
     const xr0 = x + <usize>m0 * xs;
-    const xr1 = xr0 + o1 * xs, xr2 = xr0 + o2 * xs, xr3 = xr0 + o3 * xs;
+    const xr1 = xr0 + o1 * xs,
+      xr2 = xr0 + o2 * xs,
+      xr3 = xr0 + o3 * xs;
     const ar0 = acc + <usize>m0 * as;
-    const ar1 = ar0 + o1 * as, ar2 = ar0 + o2 * as, ar3 = ar0 + o3 * as;
+    const ar1 = ar0 + o1 * as,
+      ar2 = ar0 + o2 * as,
+      ar3 = ar0 + o3 * as;
     let wpanel = w;
     for (let n0 = 0; n0 < N; n0 += 8) {
       const nr = min(8, N - n0);
-      const cb = <usize>n0 << 2;
+      const cb = (<usize>n0) << 2;
       let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
       if (init) {
-        c00 = v128.load(b + cb); c01 = v128.load(b + cb, 16);
-        c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
+        c00 = v128.load(b + cb);
+        c01 = v128.load(b + cb, 16);
+        c10 = c00;
+        c11 = c01;
+        c20 = c00;
+        c21 = c01;
+        c30 = c00;
+        c31 = c01;
       } else if (nr == 8) {
-        c00 = v128.load(ar0 + cb); c01 = v128.load(ar0 + cb, 16);
-        c10 = v128.load(ar1 + cb); c11 = v128.load(ar1 + cb, 16);
-        c20 = v128.load(ar2 + cb); c21 = v128.load(ar2 + cb, 16);
-        c30 = v128.load(ar3 + cb); c31 = v128.load(ar3 + cb, 16);
+        c00 = v128.load(ar0 + cb);
+        c01 = v128.load(ar0 + cb, 16);
+        c10 = v128.load(ar1 + cb);
+        c11 = v128.load(ar1 + cb, 16);
+        c20 = v128.load(ar2 + cb);
+        c21 = v128.load(ar2 + cb, 16);
+        c30 = v128.load(ar3 + cb);
+        c31 = v128.load(ar3 + cb, 16);
       } else {
-        c00 = loadPartial8lo(ar0 + cb, nr); c01 = loadPartial8hi(ar0 + cb, nr);
-        c10 = loadPartial8lo(ar1 + cb, nr); c11 = loadPartial8hi(ar1 + cb, nr);
-        c20 = loadPartial8lo(ar2 + cb, nr); c21 = loadPartial8hi(ar2 + cb, nr);
-        c30 = loadPartial8lo(ar3 + cb, nr); c31 = loadPartial8hi(ar3 + cb, nr);
+        c00 = loadPartial8lo(ar0 + cb, nr);
+        c01 = loadPartial8hi(ar0 + cb, nr);
+        c10 = loadPartial8lo(ar1 + cb, nr);
+        c11 = loadPartial8hi(ar1 + cb, nr);
+        c20 = loadPartial8lo(ar2 + cb, nr);
+        c21 = loadPartial8hi(ar2 + cb, nr);
+        c30 = loadPartial8lo(ar3 + cb, nr);
+        c31 = loadPartial8hi(ar3 + cb, nr);
       }
-      let a0 = xr0, a1 = xr1, a2 = xr2, a3 = xr3;
+      let a0 = xr0,
+        a1 = xr1,
+        a2 = xr2,
+        a3 = xr3;
       let wp = wpanel;
       let k = 0;
       for (; k < K8; k += 8) {
-        const x0 = load8x8<T>(a0), x1 = load8x8<T>(a1), x2 = load8x8<T>(a2), x3 = load8x8<T>(a3);
+        const x0 = load8x8<T>(a0),
+          x1 = load8x8<T>(a1),
+          x2 = load8x8<T>(a2),
+          x3 = load8x8<T>(a3);
         {
-          const w0 = v128.load(wp, 0), w1 = v128.load(wp, 16);
+          const w0 = v128.load(wp, 0),
+            w1 = v128.load(wp, 16);
           let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 32), w1 = v128.load(wp, 48);
+          const w0 = v128.load(wp, 32),
+            w1 = v128.load(wp, 48);
           let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 64), w1 = v128.load(wp, 80);
+          const w0 = v128.load(wp, 64),
+            w1 = v128.load(wp, 80);
           let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 96), w1 = v128.load(wp, 112);
+          const w0 = v128.load(wp, 96),
+            w1 = v128.load(wp, 112);
           let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
-          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
-          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
-          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
           v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
-          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
-        a0 += 8; a1 += 8; a2 += 8; a3 += 8; wp += 128;
+        a0 += 8;
+        a1 += 8;
+        a2 += 8;
+        a3 += 8;
+        wp += 128;
       }
       for (; k < K2; k += 2) {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const w0 = v128.load(wp),
+          w1 = v128.load(wp, 16);
         let v = pair<T>(a0);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a1);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a2);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
         v = pair<T>(a3);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
-        a0 += 2; a1 += 2; a2 += 2; a3 += 2; wp += 32;
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        a0 += 2;
+        a1 += 2;
+        a2 += 2;
+        a3 += 2;
+        wp += 32;
       }
       if (odd) {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const w0 = v128.load(wp),
+          w1 = v128.load(wp, 16);
         let v = single<T>(a0);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
+        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
+        c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a1);
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
+        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
+        c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a2);
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
+        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
+        c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
         v = single<T>(a3);
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
+        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
+        c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
       }
       if (nr == 8) {
-        v128.store(ar3 + cb, c30); v128.store(ar3 + cb, c31, 16);
-        v128.store(ar2 + cb, c20); v128.store(ar2 + cb, c21, 16);
-        v128.store(ar1 + cb, c10); v128.store(ar1 + cb, c11, 16);
-        v128.store(ar0 + cb, c00); v128.store(ar0 + cb, c01, 16);
+        v128.store(ar3 + cb, c30);
+        v128.store(ar3 + cb, c31, 16);
+        v128.store(ar2 + cb, c20);
+        v128.store(ar2 + cb, c21, 16);
+        v128.store(ar1 + cb, c10);
+        v128.store(ar1 + cb, c11, 16);
+        v128.store(ar0 + cb, c00);
+        v128.store(ar0 + cb, c01, 16);
       } else {
         storePartial8(ar3 + cb, c30, c31, nr);
         storePartial8(ar2 + cb, c20, c21, nr);
@@ -338,7 +641,7 @@ export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: us
     let wpanel = w;
     for (let n0 = 0; n0 < N; n0 += 8) {
       const nr = min(8, N - n0);
-      const cb = <usize>n0 << 2;
+      const cb = (<usize>n0) << 2;
       if (init) dotRow<T>(x + mu * xs, K, wpanel, b + cb);
       else if (nr == 8) dotRowFrom<T>(x + mu * xs, K, wpanel, v128.load(ar + cb), v128.load(ar + cb, 16));
       else dotRowFrom<T>(x + mu * xs, K, wpanel, loadPartial8lo(ar + cb, nr), loadPartial8hi(ar + cb, nr));
@@ -350,21 +653,25 @@ export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: us
 
 // @ts-ignore: decorator
 @inline function dotRowFrom<T>(xp: usize, K: i32, wp: usize, i0: v128, i1: v128): void {
-  rowAcc0 = i0; rowAcc1 = i1;
-  let a0 = i0, a1 = i1;
+  rowAcc0 = i0;
+  rowAcc1 = i1;
+  let a0 = i0,
+    a1 = i1;
   let k = 0;
   for (; k + 2 <= K; k += 2) {
     const v = pair<T>(xp);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, v128.load(wp)));
     a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, v128.load(wp, 16)));
-    xp += 2; wp += 32;
+    xp += 2;
+    wp += 32;
   }
   if (k < K) {
     const v = single<T>(xp);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, v128.load(wp)));
     a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, v128.load(wp, 16)));
   }
-  rowAcc0 = a0; rowAcc1 = a1;
+  rowAcc0 = a0;
+  rowAcc1 = a1;
 }
 
 /**
@@ -374,23 +681,67 @@ export function gemmAcc<T>(x: usize, M: i32, K: i32, xs: usize, w: usize, ps: us
  * (each step loads 8 accumulators before it stores 8 bytes): the chunked block keeps its
  * accumulators in the free tail of y.
  */
-export function requantAcc<T>(acc: usize, M: i32, N: i32, as: usize, s: usize, y: usize, ys: usize,
-                              rq: usize, res: usize, rs: usize): void {
+export function requantAcc<T>(
+  acc: usize,
+  M: i32,
+  N: i32,
+  as: usize,
+  s: usize,
+  y: usize,
+  ys: usize,
+  rq: usize,
+  res: usize,
+  rs: usize,
+): void {
   const hasRes = res != 0 && load<i32>(rq, 12) != 0;
-  const vmz = rqMz(rq), flo = rqLo(rq), fhi = rqHi(rq);
-  const vzP = resVec(rq, 0), vzR = resVec(rq, 16), vmP = resVec(rq, 20), vmR = resVec(rq, 24), shift = load<i32>(rq, 28);
-  const vrnd = i32x4.splat(1 << (shift - 1)), vzY = resVec(rq, 32);
-  const vloY = i32x4.sub(resVec(rq, 36), vzY), vhiY = i32x4.sub(resVec(rq, 40), vzY);
+  const vmz = rqMz(rq),
+    flo = rqLo(rq),
+    fhi = rqHi(rq);
+  const vzP = resVec(rq, 0),
+    vzR = resVec(rq, 16),
+    vmP = resVec(rq, 20),
+    vmR = resVec(rq, 24),
+    shift = load<i32>(rq, 28);
+  const vrnd = i32x4.splat(1 << (shift - 1)),
+    vzY = resVec(rq, 32);
+  const vloY = i32x4.sub(resVec(rq, 36), vzY),
+    vhiY = i32x4.sub(resVec(rq, 40), vzY);
   for (let m = 0; m < M; m++) {
     const mu = <usize>m;
     const ar = acc + mu * as;
     for (let n0 = 0; n0 < N; n0 += 8) {
       const nr = min(8, N - n0);
-      const cb = <usize>n0 << 2;
+      const cb = (<usize>n0) << 2;
       let c0: v128, c1: v128;
-      if (nr == 8) { c0 = v128.load(ar + cb); c1 = v128.load(ar + cb, 16); }
-      else { c0 = loadPartial8lo(ar + cb, nr); c1 = loadPartial8hi(ar + cb, nr); }
-      epilogue<T>(c0, c1, v128.load(s + cb), v128.load(s + cb, 16), vmz, flo, fhi, hasRes, res + mu * rs + <usize>n0, y + mu * ys + <usize>n0, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+      if (nr == 8) {
+        c0 = v128.load(ar + cb);
+        c1 = v128.load(ar + cb, 16);
+      } else {
+        c0 = loadPartial8lo(ar + cb, nr);
+        c1 = loadPartial8hi(ar + cb, nr);
+      }
+      epilogue<T>(
+        c0,
+        c1,
+        v128.load(s + cb),
+        v128.load(s + cb, 16),
+        vmz,
+        flo,
+        fhi,
+        hasRes,
+        res + mu * rs + <usize>n0,
+        y + mu * ys + <usize>n0,
+        nr,
+        vzP,
+        vzR,
+        vmP,
+        vmR,
+        vrnd,
+        shift,
+        vzY,
+        vloY,
+        vhiY,
+      );
     }
   }
 }

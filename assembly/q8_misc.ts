@@ -7,21 +7,47 @@ import { load8x8, loadBytes, ext8lo, narrowBytes, storeBytes, loadq } from './q8
  * y = clamp(((ma·(a − za) + mb·(b − zb) + 2^(shift−1)) >> shift) + zy, lo, hi).
  * y may alias a or b (8 bytes are read before they are written).
  */
-export function add<T>(a: usize, b: usize, y: usize, n: i32, za: i32, zb: i32, ma: i32, mb: i32, shift: i32,
-                       zy: i32, lo: i32, hi: i32): void {
-  const vza = i32x4.splat(za), vzb = i32x4.splat(zb);
-  const vma = i32x4.splat(ma), vmb = i32x4.splat(mb);
+export function add<T>(
+  a: usize,
+  b: usize,
+  y: usize,
+  n: i32,
+  za: i32,
+  zb: i32,
+  ma: i32,
+  mb: i32,
+  shift: i32,
+  zy: i32,
+  lo: i32,
+  hi: i32,
+): void {
+  const vza = i32x4.splat(za),
+    vzb = i32x4.splat(zb);
+  const vma = i32x4.splat(ma),
+    vmb = i32x4.splat(mb);
   const vr = i32x4.splat(1 << (shift - 1));
-  const vzy = i32x4.splat(zy), vlo = i32x4.splat(lo - zy), vhi = i32x4.splat(hi - zy);
+  const vzy = i32x4.splat(zy),
+    vlo = i32x4.splat(lo - zy),
+    vhi = i32x4.splat(hi - zy);
   for (let i = 0; i < n; i += 8) {
     const m = min(8, n - i);
     const o = <usize>i;
     const va = m == 8 ? load8x8<T>(a + o) : ext8lo<T>(loadBytes(a + o, m));
     const vb = m == 8 ? load8x8<T>(b + o) : ext8lo<T>(loadBytes(b + o, m));
-    let s0 = i32x4.add(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(va), vza), vma),
-                                 i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(vb), vzb), vmb)), vr);
-    let s1 = i32x4.add(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(va), vza), vma),
-                                 i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(vb), vzb), vmb)), vr);
+    let s0 = i32x4.add(
+      i32x4.add(
+        i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(va), vza), vma),
+        i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(vb), vzb), vmb),
+      ),
+      vr,
+    );
+    let s1 = i32x4.add(
+      i32x4.add(
+        i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(va), vza), vma),
+        i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(vb), vzb), vmb),
+      ),
+      vr,
+    );
     s0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(s0, shift), vlo), vhi), vzy);
     s1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(s1, shift), vlo), vhi), vzy);
     storeBytes(y + o, narrowBytes<T>(i16x8.narrow_i32x4_s(s0, s1)), m);
@@ -34,7 +60,8 @@ export function add<T>(a: usize, b: usize, y: usize, n: i32, za: i32, zb: i32, m
  */
 // @ts-ignore: decorator
 @inline function sum8<T>(x: usize, HW: i32, C: i32, c: i32, n: i32): v128 {
-  let s0 = i32x4.splat(0), s1 = s0;
+  let s0 = i32x4.splat(0),
+    s1 = s0;
   let p = x + <usize>c;
   const st = <usize>C;
   for (let i = 0; i < HW; i++) {
@@ -54,7 +81,13 @@ let sumHi: v128 = i32x4.splat(0);
 @inline function lane8(lo: v128, hi: v128, j: i32): i32 {
   const v = j < 4 ? lo : hi;
   const q = j & 3;
-  return q == 0 ? i32x4.extract_lane(v, 0) : q == 1 ? i32x4.extract_lane(v, 1) : q == 2 ? i32x4.extract_lane(v, 2) : i32x4.extract_lane(v, 3);
+  return q == 0
+    ? i32x4.extract_lane(v, 0)
+    : q == 1
+      ? i32x4.extract_lane(v, 1)
+      : q == 2
+        ? i32x4.extract_lane(v, 2)
+        : i32x4.extract_lane(v, 3);
 }
 
 /**
@@ -82,21 +115,39 @@ export function globalAvgPool<T>(x: usize, HW: i32, C: i32, y: usize, lo: i32, h
  * each output is the rounded integer mean (as globalAvgPool) of the window's taps inside
  * the image (padding is not counted), clamped to [lo, hi] (the fused activation).
  */
-export function avgPool<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, kh: i32, kw: i32,
-                           sh: i32, sw: i32, pt: i32, pl: i32, lo: i32, hi: i32): void {
+export function avgPool<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  pt: i32,
+  pl: i32,
+  lo: i32,
+  hi: i32,
+): void {
   const Cu = <usize>C;
   for (let oy = 0; oy < OH; oy++) {
-    const y0 = max(0, oy * sh - pt), y1 = min(H, oy * sh - pt + kh);
+    const y0 = max(0, oy * sh - pt),
+      y1 = min(H, oy * sh - pt + kh);
     for (let ox = 0; ox < OW; ox++) {
-      const x0 = max(0, ox * sw - pl), x1 = min(W, ox * sw - pl + kw);
+      const x0 = max(0, ox * sw - pl),
+        x1 = min(W, ox * sw - pl + kw);
       const n = max(0, y1 - y0) * max(0, x1 - x0);
       const half = n >> 1;
-      const yp = y + (<usize>(oy * OW + ox)) * Cu;
+      const yp = y + <usize>(oy * OW + ox) * Cu;
       for (let c = 0; c < C; c += 8) {
         const m = min(8, C - c);
-        let s0 = i32x4.splat(0), s1 = s0;
+        let s0 = i32x4.splat(0),
+          s1 = s0;
         for (let iy = y0; iy < y1; iy++) {
-          let p = x + (<usize>(iy * W + x0)) * Cu + <usize>c;
+          let p = x + <usize>(iy * W + x0) * Cu + <usize>c;
           for (let ix = x0; ix < x1; ix++) {
             const v = m == 8 ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
             s0 = i32x4.add(s0, i32x4.extend_low_i16x8_s(v));
@@ -143,7 +194,10 @@ export function mean<T>(x: usize, HW: i32, C: i32, y: usize, zx: i32, s: f32, zy
  */
 export function softmax<T>(x: usize, n: i32, y: usize, k: f32, sOut: f32, zy: i32): void {
   let m = loadq<T>(x);
-  for (let i = 1; i < n; i++) { const v = loadq<T>(x + <usize>i); if (v > m) m = v; }
+  for (let i = 1; i < n; i++) {
+    const v = loadq<T>(x + <usize>i);
+    if (v > m) m = v;
+  }
   let sum: f32 = 0;
   for (let i = 0; i < n; i++) sum += Mathf.exp(k * <f32>(m - loadq<T>(x + <usize>i)));
   const inv: f32 = <f32>1 / (sum * sOut);
@@ -176,13 +230,22 @@ export function requantize<TIn, TOut>(x: usize, n: i32, y: usize, zx: i32, m: f3
  * y may alias x.
  */
 export function convert<T>(x: usize, n: i32, y: usize, zx: i32, m: i32, zy: i32): void {
-  const vzx = i32x4.splat(zx), vm = i32x4.splat(m), vr = i32x4.splat(128), vzy = i32x4.splat(zy);
+  const vzx = i32x4.splat(zx),
+    vm = i32x4.splat(m),
+    vr = i32x4.splat(128),
+    vzy = i32x4.splat(zy);
   for (let i = 0; i < n; i += 8) {
     const k = min(8, n - i);
     const o = <usize>i;
     const v = k == 8 ? load8x8<T>(x + o) : ext8lo<T>(loadBytes(x + o, k));
-    const a0 = i32x4.add(i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(v), vzx), vm), vr), 8), vzy);
-    const a1 = i32x4.add(i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(v), vzx), vm), vr), 8), vzy);
+    const a0 = i32x4.add(
+      i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_low_i16x8_s(v), vzx), vm), vr), 8),
+      vzy,
+    );
+    const a1 = i32x4.add(
+      i32x4.shr_s(i32x4.add(i32x4.mul(i32x4.sub(i32x4.extend_high_i16x8_s(v), vzx), vm), vr), 8),
+      vzy,
+    );
     storeBytes(y + o, narrowBytes<T>(i16x8.narrow_i32x4_s(a0, a1)), k);
   }
 }

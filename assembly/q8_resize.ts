@@ -56,15 +56,46 @@ let srcEnd: usize = 0;
 let lerpHi: v128 = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline function lerp8<T>(a: usize, b: usize, c: usize, d: usize, m: i32, ah: v128, av: v128, rnd: v128): v128 {
-  const tl = bytes8<T>(a, m), tr = bytes8<T>(b, m), bl = bytes8<T>(c, m), br = bytes8<T>(d, m);
-  lerpHi = lerp4(i32x4.extend_high_i16x8_s(tl), i32x4.extend_high_i16x8_s(tr), i32x4.extend_high_i16x8_s(bl), i32x4.extend_high_i16x8_s(br), ah, av, rnd);
-  return lerp4(i32x4.extend_low_i16x8_s(tl), i32x4.extend_low_i16x8_s(tr), i32x4.extend_low_i16x8_s(bl), i32x4.extend_low_i16x8_s(br), ah, av, rnd);
+  const tl = bytes8<T>(a, m),
+    tr = bytes8<T>(b, m),
+    bl = bytes8<T>(c, m),
+    br = bytes8<T>(d, m);
+  lerpHi = lerp4(
+    i32x4.extend_high_i16x8_s(tl),
+    i32x4.extend_high_i16x8_s(tr),
+    i32x4.extend_high_i16x8_s(bl),
+    i32x4.extend_high_i16x8_s(br),
+    ah,
+    av,
+    rnd,
+  );
+  return lerp4(
+    i32x4.extend_low_i16x8_s(tl),
+    i32x4.extend_low_i16x8_s(tr),
+    i32x4.extend_low_i16x8_s(bl),
+    i32x4.extend_low_i16x8_s(br),
+    ah,
+    av,
+    rnd,
+  );
 }
 
-export function resizeQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32, alignCorners: i32, halfPixelCenters: i32): void {
+export function resizeQ<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+): void {
   const half: bool = !alignCorners && halfPixelCenters != 0;
-  const scY = axisScale(H, OH, alignCorners), scX = axisScale(W, OW, alignCorners);
-  const offY: f32 = <f32>0.5 * scY - <f32>0.5, offX: f32 = <f32>0.5 * scX - <f32>0.5;
+  const scY = axisScale(H, OH, alignCorners),
+    scX = axisScale(W, OW, alignCorners);
+  const offY: f32 = <f32>0.5 * scY - <f32>0.5,
+    offX: f32 = <f32>0.5 * scX - <f32>0.5;
   const Cu = <usize>C;
   const rowBytes = <usize>W * Cu;
   srcEnd = x + <usize>H * rowBytes;
@@ -72,10 +103,12 @@ export function resizeQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, 
   let yp = y;
   for (let oy = 0; oy < OH; oy++) {
     const av = i32x4.splat(tap(oy, H, scY, offY, half));
-    const r0 = x + <usize>tapI0 * rowBytes, r1 = x + <usize>tapI1 * rowBytes;
+    const r0 = x + <usize>tapI0 * rowBytes,
+      r1 = x + <usize>tapI1 * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
       const ah = i32x4.splat(tap(ox, W, scX, offX, half));
-      const c0 = <usize>tapI0 * Cu, c1 = <usize>tapI1 * Cu;
+      const c0 = <usize>tapI0 * Cu,
+        c1 = <usize>tapI1 * Cu;
       for (let c = 0; c < C; c += 8) {
         const m = min(8, C - c);
         const o = <usize>c;
@@ -92,26 +125,41 @@ export function resizeQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, 
  * max orders by value, then by the lower class (ties → first maximum); kb = 8 bits of class for
  * C ≤ 256, more otherwise (C < 2^23 keeps keys inside int32). Lanes past C count as INT32_MIN.
  */
-export function resizeArgmaxQ<T>(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                                 alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+export function resizeArgmaxQ<T>(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+  outI32: i32,
+): void {
   const half: bool = !alignCorners && halfPixelCenters != 0;
-  const scY = axisScale(H, OH, alignCorners), scX = axisScale(W, OW, alignCorners);
-  const offY: f32 = <f32>0.5 * scY - <f32>0.5, offX: f32 = <f32>0.5 * scX - <f32>0.5;
+  const scY = axisScale(H, OH, alignCorners),
+    scX = axisScale(W, OW, alignCorners);
+  const offY: f32 = <f32>0.5 * scY - <f32>0.5,
+    offX: f32 = <f32>0.5 * scX - <f32>0.5;
   const kb = C <= 256 ? 8 : 32 - clz(C - 1);
   const kmask = (1 << kb) - 1;
   const Cu = <usize>C;
   const rowBytes = <usize>W * Cu;
   srcEnd = x + <usize>H * rowBytes;
   const rnd = i32x4.splat(1 << 21);
-  const iotaLo = i32x4(0, 1, 2, 3), iotaHi = i32x4(4, 5, 6, 7);
+  const iotaLo = i32x4(0, 1, 2, 3),
+    iotaHi = i32x4(4, 5, 6, 7);
   const none = i32x4.splat(i32.MIN_VALUE);
   let p: usize = 0;
   for (let oy = 0; oy < OH; oy++) {
     const av = i32x4.splat(tap(oy, H, scY, offY, half));
-    const r0 = x + <usize>tapI0 * rowBytes, r1 = x + <usize>tapI1 * rowBytes;
+    const r0 = x + <usize>tapI0 * rowBytes,
+      r1 = x + <usize>tapI1 * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
       const ah = i32x4.splat(tap(ox, W, scX, offX, half));
-      const c0 = <usize>tapI0 * Cu, c1 = <usize>tapI1 * Cu;
+      const c0 = <usize>tapI0 * Cu,
+        c1 = <usize>tapI1 * Cu;
       let best = none;
       for (let c = 0; c < C; c += 8) {
         const m = min(8, C - c);
@@ -145,7 +193,10 @@ export function argmaxQ<T>(x: usize, P: i32, C: i32, y: usize, outBytes: i32): v
     let bv = loadq<T>(xp);
     for (let c = 1; c < C; c++) {
       const v = loadq<T>(xp + <usize>c);
-      if (v > bv) { bv = v; best = c; }
+      if (v > bv) {
+        bv = v;
+        best = c;
+      }
     }
     const o = <usize>p;
     if (outBytes == 1) store<u8>(y + o, <u8>best);

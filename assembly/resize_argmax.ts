@@ -16,14 +16,35 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
   let bv: f32 = 0;
   for (let c = 0; c < C; c += 4) {
     const n = min(4, C - c);
-    const cb = <usize>c << 2;
+    const cb = (<usize>c) << 2;
     const v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
     let e = lane(v, 0);
     if (c == 0) bv = e;
-    else if (e > bv) { bv = e; best = c; }
-    if (n > 1) { e = lane(v, 1); if (e > bv) { bv = e; best = c + 1; } }
-    if (n > 2) { e = lane(v, 2); if (e > bv) { bv = e; best = c + 2; } }
-    if (n > 3) { e = lane(v, 3); if (e > bv) { bv = e; best = c + 3; } }
+    else if (e > bv) {
+      bv = e;
+      best = c;
+    }
+    if (n > 1) {
+      e = lane(v, 1);
+      if (e > bv) {
+        bv = e;
+        best = c + 1;
+      }
+    }
+    if (n > 2) {
+      e = lane(v, 2);
+      if (e > bv) {
+        bv = e;
+        best = c + 2;
+      }
+    }
+    if (n > 3) {
+      e = lane(v, 3);
+      if (e > bv) {
+        bv = e;
+        best = c + 3;
+      }
+    }
   }
   return best;
 }
@@ -31,28 +52,48 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
 /** Lane j of v (j a constant 0..3). */
 // @ts-ignore: decorator
 @inline function lane(v: v128, j: i32): f32 {
-  return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+  return j == 0
+    ? f32x4.extract_lane(v, 0)
+    : j == 1
+      ? f32x4.extract_lane(v, 1)
+      : j == 2
+        ? f32x4.extract_lane(v, 2)
+        : f32x4.extract_lane(v, 3);
 }
 
-export function resizeArgmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32, OW: i32,
-                             alignCorners: i32, halfPixelCenters: i32, outI32: i32): void {
+export function resizeArgmax(
+  x: usize,
+  H: i32,
+  W: i32,
+  C: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  alignCorners: i32,
+  halfPixelCenters: i32,
+  outI32: i32,
+): void {
   const sy = resizeScale(H, OH, alignCorners);
   const sx = resizeScale(W, OW, alignCorners);
-  const colBytes = <usize>C << 2;
+  const colBytes = (<usize>C) << 2;
   const rowBytes = <usize>W * colBytes;
   let p: usize = 0;
   for (let oy = 0; oy < OH; oy++) {
     const fy = sourceCoord(oy, sy, halfPixelCenters);
     const fly = Math.floor(fy);
     const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>lowTap(fly, H) * rowBytes, r1 = x + <usize>highTap(fly, H) * rowBytes;
+    const r0 = x + <usize>lowTap(fly, H) * rowBytes,
+      r1 = x + <usize>highTap(fly, H) * rowBytes;
     for (let ox = 0; ox < OW; ox++) {
       const fx = sourceCoord(ox, sx, halfPixelCenters);
       const flx = Math.floor(fx);
-      const x0 = lowTap(flx, W), x1 = highTap(flx, W);
+      const x0 = lowTap(flx, W),
+        x1 = highTap(flx, W);
       const dx = f32x4.splat(<f32>(fx - flx));
-      const a = r0 + <usize>x0 * colBytes, b = r0 + <usize>x1 * colBytes;
-      const c0 = r1 + <usize>x0 * colBytes, d = r1 + <usize>x1 * colBytes;
+      const a = r0 + <usize>x0 * colBytes,
+        b = r0 + <usize>x1 * colBytes;
+      const c0 = r1 + <usize>x0 * colBytes,
+        d = r1 + <usize>x1 * colBytes;
       // Lane j keeps the first maximum of the classes ≡ j (mod 4), strict >; the lanes are
       // reduced at the end (largest value, then the lowest class). Without NaN that is the first
       // maximum in class order; a pixel with a NaN score is redone in class order, so the
@@ -63,7 +104,7 @@ export function resizeArgmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32
       let nan = i32x4.splat(0);
       for (let c = 0; c < C; c += 4) {
         const n = min(4, C - c);
-        const cb = <usize>c << 2;
+        const cb = (<usize>c) << 2;
         let v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
         if (n < 4) v = v128.bitselect(v, NEG_INF, i32x4.lt_s(IOTA, i32x4.splat(n)));
         nan = v128.or(nan, f32x4.ne(v, v));
@@ -77,12 +118,23 @@ export function resizeArgmax(x: usize, H: i32, W: i32, C: i32, y: usize, OH: i32
       else {
         let bv = f32x4.extract_lane(bestV, 0);
         best = i32x4.extract_lane(bestI, 0);
-        const v1 = f32x4.extract_lane(bestV, 1), i1 = i32x4.extract_lane(bestI, 1);
-        if (v1 > bv || (v1 == bv && i1 < best)) { bv = v1; best = i1; }
-        const v2 = f32x4.extract_lane(bestV, 2), i2 = i32x4.extract_lane(bestI, 2);
-        if (v2 > bv || (v2 == bv && i2 < best)) { bv = v2; best = i2; }
-        const v3 = f32x4.extract_lane(bestV, 3), i3 = i32x4.extract_lane(bestI, 3);
-        if (v3 > bv || (v3 == bv && i3 < best)) { best = i3; }
+        const v1 = f32x4.extract_lane(bestV, 1),
+          i1 = i32x4.extract_lane(bestI, 1);
+        if (v1 > bv || (v1 == bv && i1 < best)) {
+          bv = v1;
+          best = i1;
+        }
+        const v2 = f32x4.extract_lane(bestV, 2),
+          i2 = i32x4.extract_lane(bestI, 2);
+        if (v2 > bv || (v2 == bv && i2 < best)) {
+          bv = v2;
+          best = i2;
+        }
+        const v3 = f32x4.extract_lane(bestV, 3),
+          i3 = i32x4.extract_lane(bestI, 3);
+        if (v3 > bv || (v3 == bv && i3 < best)) {
+          best = i3;
+        }
       }
       if (outI32) store<i32>(y + (p << 2), best);
       else store<u8>(y + p, <u8>best);

@@ -20,7 +20,13 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import { randomConstants } from '../models/random_weights.js';
-import { DEFAULT_BLOCK_COST_MODEL, fusedBlockWork, workNs, type BlockCostModel, type BlockWork } from '../planner/block_cost.js';
+import {
+  DEFAULT_BLOCK_COST_MODEL,
+  fusedBlockWork,
+  workNs,
+  type BlockCostModel,
+  type BlockWork,
+} from '../planner/block_cost.js';
 import { chunkChannelsFor, detectBlocks, type InvertedResidualBlock } from '../planner/blocks.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Graph } from '../planner/ir.js';
 import { instantiateKernels, loadKernels, type Kernels } from '../src/kernels/loader.js';
@@ -54,8 +60,11 @@ function f32(c: Map<number, unknown>, id: number): Float32Array {
 
 /** One timed closure per chunk count of the block. */
 function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknown>, b: InvertedResidualBlock) {
-  const e = g.ops[b.expand] as Conv2DOp, d = g.ops[b.depthwise] as DepthwiseConv2DOp, p = g.ops[b.project] as Conv2DOp;
-  const xs = g.tensors[b.input]!.shape, ys = g.tensors[b.output]!.shape;
+  const e = g.ops[b.expand] as Conv2DOp,
+    d = g.ops[b.depthwise] as DepthwiseConv2DOp,
+    p = g.ops[b.project] as Conv2DOp;
+  const xs = g.tensors[b.input]!.shape,
+    ys = g.tensors[b.output]!.shape;
   const [H, W, cin] = [xs[1]!, xs[2]!, xs[3]!];
   const [oh, ow, cout] = [ys[1]!, ys[2]!, ys[3]!];
   const [he, we] = b.expandedSize;
@@ -64,9 +73,12 @@ function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknow
   const y = bump.alloc(oh * ow * cout * 4);
   const res = b.add >= 0 ? x : 0;
   const weights = {
-    expand: f32(consts, e.weights), expandBias: e.bias >= 0 ? f32(consts, e.bias) : null,
-    depthwise: f32(consts, d.weights), depthwiseBias: d.bias >= 0 ? f32(consts, d.bias) : null,
-    project: f32(consts, p.weights), projectBias: p.bias >= 0 ? f32(consts, p.bias) : null,
+    expand: f32(consts, e.weights),
+    expandBias: e.bias >= 0 ? f32(consts, e.bias) : null,
+    depthwise: f32(consts, d.weights),
+    depthwiseBias: d.bias >= 0 ? f32(consts, d.bias) : null,
+    project: f32(consts, p.weights),
+    projectBias: p.bias >= 0 ? f32(consts, p.bias) : null,
   };
   const seen = new Set<number>();
   const out: { chunks: number; chunkChannels: number; work: BlockWork; run: () => void }[] = [];
@@ -77,11 +89,45 @@ function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknow
     const work = fusedBlockWork(g, b, c);
     const s = work.schedule;
     const w = bump.put(packFusedBlock(weights, cin, b.expandedChannels, cout, stem, s.groupChannels));
-    const eb = bump.alloc(s.expandBytesUsed), db = bump.alloc(s.depthwiseBytesUsed);
-    const args = [x, H, W, cin, stem ? 1 : 0, he, we, stem ? e.pad.top : 0, stem ? e.pad.left : 0, b.expandedChannels,
-      d.stride[0], d.stride[1], d.dilation[0], d.dilation[1], d.pad.top, d.pad.left, y, oh, ow, cout, w, res, -Infinity, Infinity,
-      eb, db, s.groupChannels, s.ringRows, s.bandRows] as const;
-    out.push({ chunks: Math.ceil(b.expandedChannels / c), chunkChannels: c, work, run: () => k.f32_block_fused(...args) });
+    const eb = bump.alloc(s.expandBytesUsed),
+      db = bump.alloc(s.depthwiseBytesUsed);
+    const args = [
+      x,
+      H,
+      W,
+      cin,
+      stem ? 1 : 0,
+      he,
+      we,
+      stem ? e.pad.top : 0,
+      stem ? e.pad.left : 0,
+      b.expandedChannels,
+      d.stride[0],
+      d.stride[1],
+      d.dilation[0],
+      d.dilation[1],
+      d.pad.top,
+      d.pad.left,
+      y,
+      oh,
+      ow,
+      cout,
+      w,
+      res,
+      -Infinity,
+      Infinity,
+      eb,
+      db,
+      s.groupChannels,
+      s.ringRows,
+      s.bandRows,
+    ] as const;
+    out.push({
+      chunks: Math.ceil(b.expandedChannels / c),
+      chunkChannels: c,
+      work,
+      run: () => k.f32_block_fused(...args),
+    });
   }
   return out;
 }
@@ -89,7 +135,10 @@ function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknow
 async function measure(): Promise<Point[]> {
   const k = instantiateKernels(await loadKernels(), new WebAssembly.Memory({ initial: 256 }));
   const points: Point[] = [];
-  for (const [alpha, res] of [[1.0, 224], [0.35, 96]] as const) {
+  for (const [alpha, res] of [
+    [1.0, 224],
+    [0.35, 96],
+  ] as const) {
     const g = buildMobileNetV2({ alpha, resolution: res });
     const consts = randomConstants(g, 1);
     for (const b of detectBlocks(g)) {
@@ -109,14 +158,30 @@ async function measure(): Promise<Point[]> {
           best[i] = Math.min(best[i]!, (performance.now() - t0) / reps[i]!);
         });
       }
-      cases.forEach((c, i) => points.push({ model: `${alpha}/${res}`, block: b.name, chunks: c.chunks, chunkChannels: c.chunkChannels, work: c.work, ms: best[i]! }));
-      console.error(`${alpha}/${res} ${b.name}: ${cases.map((c, i) => `t=${c.chunks} ${best[i]!.toFixed(3)}`).join(', ')}`);
+      cases.forEach((c, i) =>
+        points.push({
+          model: `${alpha}/${res}`,
+          block: b.name,
+          chunks: c.chunks,
+          chunkChannels: c.chunkChannels,
+          work: c.work,
+          ms: best[i]!,
+        }),
+      );
+      console.error(
+        `${alpha}/${res} ${b.name}: ${cases.map((c, i) => `t=${c.chunks} ${best[i]!.toFixed(3)}`).join(', ')}`,
+      );
     }
   }
   return points;
 }
 
-const FEATURES: ((w: BlockWork) => number)[] = [(w) => w.gemmMultiplyAdds, (w) => w.depthwiseMultiplyAdds, (w) => w.calls, (w) => w.accumulatedBytes];
+const FEATURES: ((w: BlockWork) => number)[] = [
+  (w) => w.gemmMultiplyAdds,
+  (w) => w.depthwiseMultiplyAdds,
+  (w) => w.calls,
+  (w) => w.accumulatedBytes,
+];
 
 /** Least squares on relative error, θ ≥ 0 by dropping negative constants and refitting. */
 function fit(points: { work: BlockWork; ms: number }[]): BlockCostModel {
@@ -138,7 +203,13 @@ function fit(points: { work: BlockWork; ms: number }[]): BlockCostModel {
     const neg = theta.findIndex((v) => v < 0);
     const full = FEATURES.map(() => 0);
     idx.forEach((i, j) => (full[i] = theta[j]!));
-    if (neg < 0) return { nsPerMultiplyAdd: full[0]!, nsPerDepthwiseMultiplyAdd: full[1]!, nsPerCall: full[2]!, nsPerAccumulatedByte: full[3]! };
+    if (neg < 0)
+      return {
+        nsPerMultiplyAdd: full[0]!,
+        nsPerDepthwiseMultiplyAdd: full[1]!,
+        nsPerCall: full[2]!,
+        nsPerAccumulatedByte: full[3]!,
+      };
     active = active.map((a, i) => a && i !== idx[neg]);
   }
 }
@@ -167,14 +238,18 @@ function solve(A: number[][], b: number[]): number[] {
 
 /** Fraction of same-block pairs (measured ratio > 1.1) that the model orders the same way. */
 function rankAgreement(points: Point[], model: BlockCostModel): { agree: number; pairs: number; worst: string[] } {
-  let agree = 0, pairs = 0;
+  let agree = 0,
+    pairs = 0;
   const worst: string[] = [];
   for (const p of points) {
     for (const q of points) {
       if (p.model !== q.model || p.block !== q.block || !(q.ms > p.ms * 1.1)) continue;
       pairs++;
       if (workNs(q.work, model) > workNs(p.work, model)) agree++;
-      else worst.push(`${p.model} ${p.block}: t=${p.chunks} ${p.ms.toFixed(3)} ms < t=${q.chunks} ${q.ms.toFixed(3)} ms, estimated ${(workNs(p.work, model) / 1e6).toFixed(3)} ≥ ${(workNs(q.work, model) / 1e6).toFixed(3)}`);
+      else
+        worst.push(
+          `${p.model} ${p.block}: t=${p.chunks} ${p.ms.toFixed(3)} ms < t=${q.chunks} ${q.ms.toFixed(3)} ms, estimated ${(workNs(p.work, model) / 1e6).toFixed(3)} ≥ ${(workNs(q.work, model) / 1e6).toFixed(3)}`,
+        );
     }
   }
   return { agree, pairs, worst };
@@ -182,7 +257,13 @@ function rankAgreement(points: Point[], model: BlockCostModel): { agree: number;
 
 /** Points of a --json table, with their work recomputed from the current schedule. */
 function load(file: string): Point[] {
-  const rows = JSON.parse(readFileSync(file, 'utf8')) as { model: string; block: string; chunks: number; chunkChannels: number; ms: number }[];
+  const rows = JSON.parse(readFileSync(file, 'utf8')) as {
+    model: string;
+    block: string;
+    chunks: number;
+    chunkChannels: number;
+    ms: number;
+  }[];
   const graphs = new Map<string, Graph>();
   return rows.map((r) => {
     let g = graphs.get(r.model);
@@ -198,19 +279,39 @@ function load(file: string): Point[] {
 
 const points = from ? load(from) : await measure();
 if (asJson) {
-  console.log(JSON.stringify(points.map((p) => ({ model: p.model, block: p.block, chunks: p.chunks, chunkChannels: p.chunkChannels, ms: Number(p.ms.toFixed(4)) }))));
+  console.log(
+    JSON.stringify(
+      points.map((p) => ({
+        model: p.model,
+        block: p.block,
+        chunks: p.chunks,
+        chunkChannels: p.chunkChannels,
+        ms: Number(p.ms.toFixed(4)),
+      })),
+    ),
+  );
 } else {
   const m = fit(points);
-  console.log(`block cost fit — ${new Date().toISOString().slice(0, 16)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}, ${points.length} points`);
+  console.log(
+    `block cost fit — ${new Date().toISOString().slice(0, 16)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}, ${points.length} points`,
+  );
   console.log(`fitted:  ${JSON.stringify(m)}`);
   console.log(`default: ${JSON.stringify(DEFAULT_BLOCK_COST_MODEL)}`);
-  for (const [name, model] of [['fitted', m], ['default', DEFAULT_BLOCK_COST_MODEL]] as const) {
+  for (const [name, model] of [
+    ['fitted', m],
+    ['default', DEFAULT_BLOCK_COST_MODEL],
+  ] as const) {
     const rel = points.map((p) => Math.abs(workNs(p.work, model) / 1e6 - p.ms) / p.ms).sort((a, b) => a - b);
     const r = rankAgreement(points, model);
-    console.log(`${name}: median |relative error| ${(rel[rel.length >> 1]! * 100).toFixed(1)}%, 90th percentile ${(rel[Math.floor(rel.length * 0.9)]! * 100).toFixed(1)}%; ranking: ${r.agree}/${r.pairs} pairs (measured >10% apart) ordered as measured`);
+    console.log(
+      `${name}: median |relative error| ${(rel[rel.length >> 1]! * 100).toFixed(1)}%, 90th percentile ${(rel[Math.floor(rel.length * 0.9)]! * 100).toFixed(1)}%; ranking: ${r.agree}/${r.pairs} pairs (measured >10% apart) ordered as measured`,
+    );
     for (const w of r.worst.slice(0, 8)) console.log(`  disagrees: ${w}`);
   }
   console.log('\n| model | block | t | c | groups | measured ms | estimated ms (fitted) |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const p of points) console.log(`| ${p.model} | ${p.block} | ${p.chunks} | ${p.chunkChannels} | ${p.work.schedule.groups} | ${p.ms.toFixed(3)} | ${(workNs(p.work, m) / 1e6).toFixed(3)} |`);
+  for (const p of points)
+    console.log(
+      `| ${p.model} | ${p.block} | ${p.chunks} | ${p.chunkChannels} | ${p.work.schedule.groups} | ${p.ms.toFixed(3)} | ${(workNs(p.work, m) / 1e6).toFixed(3)} |`,
+    );
 }

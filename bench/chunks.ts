@@ -34,7 +34,8 @@ const maxTime = Number(arg('max-time', '1.5'));
 const models = arg('models', '1.0/224,0.35/96').split(',');
 
 const CHUNKS: (number | 'auto' | 'none')[] = [1, 2, 4, 6, 8, 16, 'auto', 'none'];
-const label = (c: number | string) => (c === 'none' ? 'per-layer (none)' : c === 'auto' ? 'auto (default)' : `t = ${c}`);
+const label = (c: number | string) =>
+  c === 'none' ? 'per-layer (none)' : c === 'auto' ? 'auto (default)' : `t = ${c}`;
 
 async function modelAndInput(spec: string): Promise<{ model: LoadedModel; input: Float32Array; what: string }> {
   if (spec === '1.0/224') {
@@ -42,19 +43,35 @@ async function modelAndInput(spec: string): Promise<{ model: LoadedModel; input:
     const image = fixturePath('images', 'cat.png');
     if (existsSync(image)) {
       const { bytes } = await loadModelInput(image, 224, 224);
-      return { model, input: Float32Array.from(bytes, (p) => p / 255), what: 'MobileNetV2 1.0/224 float32, nsfwjs weights, cat.png' };
+      return {
+        model,
+        input: Float32Array.from(bytes, (p) => p / 255),
+        what: 'MobileNetV2 1.0/224 float32, nsfwjs weights, cat.png',
+      };
     }
-    return { model, input: syntheticInput(224 * 224 * 3), what: 'MobileNetV2 1.0/224 float32, nsfwjs weights, synthetic input (fixtures absent)' };
+    return {
+      model,
+      input: syntheticInput(224 * 224 * 3),
+      what: 'MobileNetV2 1.0/224 float32, nsfwjs weights, synthetic input (fixtures absent)',
+    };
   }
   const m = /^([\d.]+)\/(\d+)$/.exec(spec);
   if (!m) throw new Error(`--models: expected ALPHA/RESOLUTION such as 0.35/96, got '${spec}'`);
-  const alpha = Number(m[1]), res = Number(m[2]);
+  const alpha = Number(m[1]),
+    res = Number(m[2]);
   const graph = buildMobileNetV2({ alpha, resolution: res });
   const model: LoadedModel = {
-    source: graph.name, format: 'tfjs', graph, constants: randomConstants(graph, 1),
+    source: graph.name,
+    format: 'tfjs',
+    graph,
+    constants: randomConstants(graph, 1),
     input: { height: res, width: res, channels: 3, normalization: { kind: 'affine', scale: 1 / 255, offset: 0 } },
   };
-  return { model, input: syntheticInput(res * res * 3), what: `MobileNetV2 ${alpha}/${res} float32, random weights (models/random_weights.ts, seed 1), synthetic input` };
+  return {
+    model,
+    input: syntheticInput(res * res * 3),
+    what: `MobileNetV2 ${alpha}/${res} float32, random weights (models/random_weights.ts, seed 1), synthetic input`,
+  };
 }
 
 function syntheticInput(n: number): Float32Array {
@@ -68,7 +85,8 @@ function syntheticInput(n: number): Float32Array {
 }
 
 function relDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0, m = 0;
+  let d = 0,
+    m = 0;
   for (let i = 0; i < a.length; i++) {
     d = Math.max(d, Math.abs(a[i]! - b[i]!));
     m = Math.max(m, Math.abs(b[i]!));
@@ -99,15 +117,19 @@ for (const spec of models) {
   for (const [k, s] of setups) {
     const d = relDiff(s.executor.runFloat(input).output, base);
     diffs.set(k, d);
-    if (!(d < 1e-5)) throw new Error(`${spec} chunks ${k}: output differs from t = 1 by ${d.toExponential(2)} (relative); not timing`);
+    if (!(d < 1e-5))
+      throw new Error(`${spec} chunks ${k}: output differs from t = 1 by ${d.toExponential(2)} (relative); not timing`);
   }
-  console.error(`${what}: outputs agree (max relative difference vs t = 1: ${Math.max(...diffs.values()).toExponential(2)})`);
+  console.error(
+    `${what}: outputs agree (max relative difference vs t = 1: ${Math.max(...diffs.values()).toExponential(2)})`,
+  );
   const samples = await runSuite(
     [...setups].map(([k, s]) => ({ name: k, fn: async () => s.executor.runFloat(input) })),
     { rounds, maxTime },
   );
   const med = (k: string) => median(samples.get(k)!);
-  const t1 = med('1'), none = med('none');
+  const t1 = med('1'),
+    none = med('none');
   const rows = [...setups].map(([k, s]) => {
     const m = s.executor.memoryReport();
     const est = s.plan.steps.some((x) => x.kind === 'block') ? estimated.get(k)!.toFixed(2) : '–';
@@ -122,5 +144,10 @@ for (const spec of models) {
     `Fused blocks run one f32_block_fused call each (assembly/fused.ts); its schedule (planner/block_schedule.ts) follows from the chunk size.`,
   ].join('\n');
   console.log(`\n${what}\n\n${table}\n`);
-  if (write) appendResults(`Chunk counts: ${what}`, `npx tsx bench/chunks.ts --models ${spec}${rounds !== 8 ? ` --rounds ${rounds}` : ''}`, table);
+  if (write)
+    appendResults(
+      `Chunk counts: ${what}`,
+      `npx tsx bench/chunks.ts --models ${spec}${rounds !== 8 ? ` --rounds ${rounds}` : ''}`,
+      table,
+    );
 }

@@ -49,7 +49,9 @@ const samples = await runSuite([
   { name: 'onnxruntime-web', fn: () => ort.run(input) },
 ]);
 const med = (n: string) => median(samples.get(n)!);
-const L = med('lowwater'), T = med('tfjs-wasm'), O = med('onnxruntime-web');
+const L = med('lowwater'),
+  T = med('tfjs-wasm'),
+  O = med('onnxruntime-web');
 const mem = lw.memoryReport();
 const table = [
   '| engine | median latency (ms) | samples |',
@@ -62,6 +64,11 @@ const table = [
   `Outputs agree: max abs diff vs tfjs ${dTfjs.toExponential(2)}, vs onnxruntime-web ${dOrt.toExponential(2)} (cat.png, uint8 half-pixel input / 255).`,
 ].join('\n');
 console.log(table);
-if (write) appendResults('MobileNetV2 1.0/224 float32, nsfwjs weights: lowwater vs tfjs-wasm vs onnxruntime-web', `npx tsx bench/classify_f32.ts --chunks ${chunksArg}`, table);
+if (write)
+  appendResults(
+    'MobileNetV2 1.0/224 float32, nsfwjs weights: lowwater vs tfjs-wasm vs onnxruntime-web',
+    `npx tsx bench/classify_f32.ts --chunks ${chunksArg}`,
+    table,
+  );
 await tfjs.dispose();
 await ort.dispose();

@@ -24,7 +24,7 @@ import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from './tflite/r
 import { appendResults, median, runSuite } from './results.js';
 
 const argv = process.argv.slice(2);
-const arg = (flag: string, dflt: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] ?? dflt : dflt);
+const arg = (flag: string, dflt: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? dflt) : dflt);
 const chunksArg = arg('--chunks', 'auto');
 const rounds = Number(arg('--rounds', '8'));
 const write = !argv.includes('--no-write');
@@ -50,16 +50,20 @@ const argmax = (xs: ArrayLike<number>) => {
 };
 
 // Same input bytes as the reference run.
-const ref = readReference<{ results: { image: string; input_sha256: string; output_uint8: number[] }[] }>(`${MODEL}.json`);
+const ref = readReference<{ results: { image: string; input_sha256: string; output_uint8: number[] }[] }>(
+  `${MODEL}.json`,
+);
 const refCat = ref.results.find((r) => r.image === IMAGE)!;
 const { bytes, sha256 } = await loadModelInput(fixturePath(IMAGE), 224, 224);
-if (sha256 !== refCat.input_sha256) throw new Error(`${IMAGE}: input sha256 ${sha256} differs from the reference's ${refCat.input_sha256}`);
+if (sha256 !== refCat.input_sha256)
+  throw new Error(`${IMAGE}: input sha256 ${sha256} differs from the reference's ${refCat.input_sha256}`);
 
 // TFLite first: its heap high-water only means "this model" for the first model in the process.
 const tflite = await createTfliteRunner(modelFile, { threads: 1 });
 const tfliteOut = tflite.run(bytes);
 const tfliteHeap = tflite.heap();
-if (tfliteOut.some((q, i) => q !== refCat.output_uint8[i])) throw new Error('TFLite-WASM output differs from the reference output_uint8; not timing');
+if (tfliteOut.some((q, i) => q !== refCat.output_uint8[i]))
+  throw new Error('TFLite-WASM output differs from the reference output_uint8; not timing');
 
 const resolved = await loadModel(modelFile);
 const setup = await prepareRun(resolved.model, { chunks: chunksArg });
@@ -73,7 +77,10 @@ let agreement: string;
 if (path === 'integer') {
   const raw = new Uint8Array(lwOut.buffer, lwOut.byteOffset, lwOut.byteLength);
   const diff = raw.length === tfliteOut.length ? raw.reduce((n, q, i) => n + (q !== tfliteOut[i] ? 1 : 0), 0) : -1;
-  if (diff !== 0) throw new Error(`lowwater integer output differs from TFLite's (${diff < 0 ? `${raw.length} vs ${tfliteOut.length} bytes` : `${diff} of ${raw.length} bytes`}); not timing`);
+  if (diff !== 0)
+    throw new Error(
+      `lowwater integer output differs from TFLite's (${diff < 0 ? `${raw.length} vs ${tfliteOut.length} bytes` : `${diff} of ${raw.length} bytes`}); not timing`,
+    );
   agreement = `raw output byte-equal to TFLite's (${raw.length} bytes)`;
 } else {
   const f = lwOut as Float32Array;
@@ -82,8 +89,14 @@ if (path === 'integer') {
   if (top !== tTop) throw new Error(`lowwater float top-1 ${top} differs from TFLite's ${tTop}; not timing`);
   // How far the float path is from the integer reference, on the model's own output grid.
   const grid = setup.outputGrid;
-  const onGrid = grid ? quantizeLike(f, grid.quant, grid.dtype).map((v) => Math.round(v / grid.quant.scale[0]!) + grid.quant.zeroPoint[0]!) : undefined;
-  const gridNote = onGrid ? `; rounded to the uint8 output grid it equals TFLite on ${onGrid.reduce((n, q, i) => n + (q === tfliteOut[i] ? 1 : 0), 0)}/${onGrid.length} bytes, max |Δ| ${onGrid.reduce((m, q, i) => Math.max(m, Math.abs(q - tfliteOut[i]!)), 0)} LSB` : '';
+  const onGrid = grid
+    ? quantizeLike(f, grid.quant, grid.dtype).map(
+        (v) => Math.round(v / grid.quant.scale[0]!) + grid.quant.zeroPoint[0]!,
+      )
+    : undefined;
+  const gridNote = onGrid
+    ? `; rounded to the uint8 output grid it equals TFLite on ${onGrid.reduce((n, q, i) => n + (q === tfliteOut[i] ? 1 : 0), 0)}/${onGrid.length} bytes, max |Δ| ${onGrid.reduce((m, q, i) => Math.max(m, Math.abs(q - tfliteOut[i]!)), 0)} LSB`
+    : '';
   agreement = `same top-1 as TFLite (index ${top})${gridNote}`;
 }
 console.error(`lowwater path: ${path}; ${agreement}`);
@@ -101,7 +114,10 @@ const L = median(samples.get(LW)!);
 const T = median(samples.get(TF)!);
 const mem = lw.memoryReport();
 const fileBytes = statSync(modelFile).size;
-const lwLabel = path === 'integer' ? 'lowwater integer path' : 'lowwater float32 path (file dequantized to f32; integer path not in this build)';
+const lwLabel =
+  path === 'integer'
+    ? 'lowwater integer path'
+    : 'lowwater float32 path (file dequantized to f32; integer path not in this build)';
 const inT = setup.model.graph.tensors[setup.model.graph.inputs[0]!]!;
 const table = [
   `Model \`${basename(modelFile)}\` (${fileBytes} bytes) for both engines; input ${IMAGE} (uint8 224x224x3, sha256 ${sha256.slice(0, 12)}…, the reference's bytes).`,

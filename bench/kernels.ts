@@ -85,16 +85,55 @@ function buildLayers(g: Graph, k: Kernels, mem: Bump): Layer[] {
         const r = add ? tensorPtr(add.inputs[0]!) : 0;
         const wp = mem.put(packGemm1x1(w, OC, C));
         const M = H * W;
-        layers.push({ op: op.name, kind: 'gemm', shape: `${M}·${C}·${OC}${add ? '+res' : ''}`, flops, run: () => k.f32_gemm_1x1(x, M, C, wp, b, y, OC, lo, hi, r, 0) });
+        layers.push({
+          op: op.name,
+          kind: 'gemm',
+          shape: `${M}·${C}·${OC}${add ? '+res' : ''}`,
+          flops,
+          run: () => k.f32_gemm_1x1(x, M, C, wp, b, y, OC, lo, hi, r, 0),
+        });
       } else if (kh === 3 && kw === 3 && op.stride[0] === 2 && op.stride[1] === 2 && op.dilation[0] === 1) {
         const y = tensorPtr(outT.id);
         const wp = mem.put(packConv3x3(w, OC, C));
-        layers.push({ op: op.name, kind: 'stem', shape: `${H}x${W}x${C}→${OC}`, flops, run: () => k.f32_conv3x3_s2(x, H, W, C, y, OH, OW, OC, op.pad.top, op.pad.left, wp, b, lo, hi) });
+        layers.push({
+          op: op.name,
+          kind: 'stem',
+          shape: `${H}x${W}x${C}→${OC}`,
+          flops,
+          run: () => k.f32_conv3x3_s2(x, H, W, C, y, OH, OW, OC, op.pad.top, op.pad.left, wp, b, lo, hi),
+        });
       } else {
         const y = tensorPtr(outT.id);
         const wp = mem.put(packConv(w, OC, kh, kw, C));
-        layers.push({ op: op.name, kind: 'conv', shape: `${H}x${W}x${C}→${OC} k${kh}`, flops,
-          run: () => k.f32_conv2d_generic(x, H, W, C, y, OH, OW, OC, kh, kw, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wp, b, lo, hi) });
+        layers.push({
+          op: op.name,
+          kind: 'conv',
+          shape: `${H}x${W}x${C}→${OC} k${kh}`,
+          flops,
+          run: () =>
+            k.f32_conv2d_generic(
+              x,
+              H,
+              W,
+              C,
+              y,
+              OH,
+              OW,
+              OC,
+              kh,
+              kw,
+              op.stride[0],
+              op.stride[1],
+              op.dilation[0],
+              op.dilation[1],
+              op.pad.top,
+              op.pad.left,
+              wp,
+              b,
+              lo,
+              hi,
+            ),
+        });
       }
     } else if (op.kind === 'dwconv2d') {
       const [, OH, OW] = outT.shape as [number, number, number, number];
@@ -103,24 +142,51 @@ function buildLayers(g: Graph, k: Kernels, mem: Bump): Layer[] {
       const b = mem.put(rand(C, op.id + 1));
       const s = op.stride[0];
       const fn = s === 1 ? k.f32_dwconv3x3_s1 : k.f32_dwconv3x3_s2;
-      layers.push({ op: op.name, kind: s === 1 ? 'dw_s1' : 'dw_s2', shape: `${H}x${W}x${C} s${s}`, flops: 2 * 9 * OH * OW * C,
-        run: () => fn(x, H, W, C, y, OH, OW, op.pad.top, op.pad.left, wp, b, lo, hi) });
+      layers.push({
+        op: op.name,
+        kind: s === 1 ? 'dw_s1' : 'dw_s2',
+        shape: `${H}x${W}x${C} s${s}`,
+        flops: 2 * 9 * OH * OW * C,
+        run: () => fn(x, H, W, C, y, OH, OW, op.pad.top, op.pad.left, wp, b, lo, hi),
+      });
     } else if (op.kind === 'add') {
       if ([...fusedAdd.values()].includes(op)) continue;
       const n = outT.shape.reduce((a, b) => a * b, 1);
-      const bq = tensorPtr(op.inputs[1]!), y = tensorPtr(outT.id);
+      const bq = tensorPtr(op.inputs[1]!),
+        y = tensorPtr(outT.id);
       layers.push({ op: op.name, kind: 'add', shape: `${n}`, flops: n, run: () => k.f32_add(x, bq, y, n, lo, hi) });
     } else if (op.kind === 'global_avgpool') {
       const y = tensorPtr(outT.id);
-      layers.push({ op: op.name, kind: 'avgpool', shape: `${H * W}x${C}`, flops: H * W * C, run: () => k.f32_global_avgpool(x, H * W, C, y) });
+      layers.push({
+        op: op.name,
+        kind: 'avgpool',
+        shape: `${H * W}x${C}`,
+        flops: H * W * C,
+        run: () => k.f32_global_avgpool(x, H * W, C, y),
+      });
     } else if (op.kind === 'fully_connected') {
-      const K = inT.shape[inT.shape.length - 1]!, N = outT.shape[outT.shape.length - 1]!;
+      const K = inT.shape[inT.shape.length - 1]!,
+        N = outT.shape[outT.shape.length - 1]!;
       const wp = mem.put(packFullyConnected(rand(N * K, op.id), N, K));
-      const b = mem.put(rand(N, op.id + 1)), y = tensorPtr(outT.id);
-      layers.push({ op: op.name, kind: 'fc', shape: `${K}→${N}`, flops: 2 * K * N, run: () => k.f32_fully_connected(x, K, wp, b, y, N, lo, hi) });
+      const b = mem.put(rand(N, op.id + 1)),
+        y = tensorPtr(outT.id);
+      layers.push({
+        op: op.name,
+        kind: 'fc',
+        shape: `${K}→${N}`,
+        flops: 2 * K * N,
+        run: () => k.f32_fully_connected(x, K, wp, b, y, N, lo, hi),
+      });
     } else if (op.kind === 'softmax') {
-      const n = outT.shape[outT.shape.length - 1]!, y = tensorPtr(outT.id);
-      layers.push({ op: op.name, kind: 'softmax', shape: `${n}`, flops: 0, run: () => k.f32_softmax(x, n, y, op.beta) });
+      const n = outT.shape[outT.shape.length - 1]!,
+        y = tensorPtr(outT.id);
+      layers.push({
+        op: op.name,
+        kind: 'softmax',
+        shape: `${n}`,
+        flops: 0,
+        run: () => k.f32_softmax(x, n, y, op.beta),
+      });
     } else {
       throw new Error(`bench: no kernel for op ${op.name} (${op.kind})`);
     }
@@ -167,31 +233,54 @@ runs.sort((a, b) => a - b);
 const median = runs[runs.length >> 1]!;
 
 const rows = [...shapes.entries()].map(([key, s]) => ({
-  kernel: s.layer.kind, shape: s.layer.shape, count: s.count, ms: s.best,
-  gflops: s.layer.flops ? s.layer.flops / s.best / 1e6 : 0, totalMs: s.best * s.count,
+  kernel: s.layer.kind,
+  shape: s.layer.shape,
+  count: s.count,
+  ms: s.best,
+  gflops: s.layer.flops ? s.layer.flops / s.best / 1e6 : 0,
+  totalMs: s.best * s.count,
 }));
 const byKind = new Map<string, { ms: number; flops: number }>();
 for (const r of rows) {
   const e = byKind.get(r.kernel) ?? { ms: 0, flops: 0 };
   e.ms += r.totalMs;
-  e.flops += (r.gflops * 1e6 * r.ms) * r.count;
+  e.flops += r.gflops * 1e6 * r.ms * r.count;
   byKind.set(r.kernel, e);
 }
 const sum = rows.reduce((a, r) => a + r.totalMs, 0);
 const totalFlops = layers.reduce((a, l) => a + l.flops, 0);
 
 if (asJson) {
-  console.log(JSON.stringify({ model: g.name, rows, byKind: Object.fromEntries(byKind), sumMs: sum, chainedMedianMs: median, totalFlops }, null, 1));
+  console.log(
+    JSON.stringify(
+      { model: g.name, rows, byKind: Object.fromEntries(byKind), sumMs: sum, chainedMedianMs: median, totalFlops },
+      null,
+      1,
+    ),
+  );
 } else {
   const { cpus } = await import('node:os');
-  console.log(`${g.name}: ${layers.length} kernel calls, ${(totalFlops / 1e9).toFixed(3)} GFLOP (${(totalFlops / 2e6).toFixed(0)} M multiply-adds)`);
-  console.log(`node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().length}, single thread, best of ${trials} interleaved trials\n`);
+  console.log(
+    `${g.name}: ${layers.length} kernel calls, ${(totalFlops / 1e9).toFixed(3)} GFLOP (${(totalFlops / 2e6).toFixed(0)} M multiply-adds)`,
+  );
+  console.log(
+    `node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().length}, single thread, best of ${trials} interleaved trials\n`,
+  );
   console.log('kernel   shape                         ×n      ms/call   GFLOP/s   ms total');
   for (const r of rows) {
-    console.log(`${r.kernel.padEnd(8)} ${r.shape.padEnd(28)} ${String(r.count).padStart(3)}  ${r.ms.toFixed(4).padStart(10)}  ${r.gflops ? r.gflops.toFixed(1).padStart(8) : '       -'}  ${r.totalMs.toFixed(3).padStart(9)}`);
+    console.log(
+      `${r.kernel.padEnd(8)} ${r.shape.padEnd(28)} ${String(r.count).padStart(3)}  ${r.ms.toFixed(4).padStart(10)}  ${r.gflops ? r.gflops.toFixed(1).padStart(8) : '       -'}  ${r.totalMs.toFixed(3).padStart(9)}`,
+    );
   }
   console.log('\nper kernel kind:');
-  for (const [kind, e] of byKind) console.log(`  ${kind.padEnd(8)} ${e.ms.toFixed(3).padStart(8)} ms  ${e.flops ? (e.flops / e.ms / 1e6).toFixed(1).padStart(6) + ' GFLOP/s' : ''}`);
-  console.log(`\nwhole network, sum of per-shape best times: ${sum.toFixed(2)} ms (${(totalFlops / sum / 1e6).toFixed(1)} GFLOP/s)`);
-  console.log(`whole network, chained run (median of ${runs.length}): ${median.toFixed(2)} ms (min ${runs[0]!.toFixed(2)} ms)`);
+  for (const [kind, e] of byKind)
+    console.log(
+      `  ${kind.padEnd(8)} ${e.ms.toFixed(3).padStart(8)} ms  ${e.flops ? (e.flops / e.ms / 1e6).toFixed(1).padStart(6) + ' GFLOP/s' : ''}`,
+    );
+  console.log(
+    `\nwhole network, sum of per-shape best times: ${sum.toFixed(2)} ms (${(totalFlops / sum / 1e6).toFixed(1)} GFLOP/s)`,
+  );
+  console.log(
+    `whole network, chained run (median of ${runs.length}): ${median.toFixed(2)} ms (min ${runs[0]!.toFixed(2)} ms)`,
+  );
 }

@@ -16,5 +16,7 @@ export function lowwaterPath(setup: Pick<RunSetup, 'model'>, output: ArrayBuffer
   const intOut = output instanceof Uint8Array || output instanceof Int8Array;
   if ((outT.dtype === 'u8' || outT.dtype === 'i8') && intOut) return 'integer';
   if (outT.dtype === 'f32' && output instanceof Float32Array) return 'float32';
-  throw new Error(`lowwater: executed model output '${outT.name}' is ${outT.dtype} but the run returned a ${output.constructor.name}; cannot tell which path ran`);
+  throw new Error(
+    `lowwater: executed model output '${outT.name}' is ${outT.dtype} but the run returned a ${output.constructor.name}; cannot tell which path ran`,
+  );
 }

@@ -26,7 +26,9 @@ export async function tfjsWasmRunner(): Promise<PeerRunner> {
   if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-backend-wasm: SIMD is not available');
   const nsfwjs = await import('nsfwjs');
   const loaded = await nsfwjs.load('MobileNetV2');
-  const model = (loaded as unknown as { model: { predict(x: unknown): { data(): Promise<Float32Array>; dispose(): void } } }).model;
+  const model = (
+    loaded as unknown as { model: { predict(x: unknown): { data(): Promise<Float32Array>; dispose(): void } } }
+  ).model;
   return {
     name: 'tfjs-backend-wasm (XNNPACK, SIMD, 1 thread)',
     async run(input) {
@@ -47,7 +49,10 @@ export async function onnxruntimeWebRunner(onnxPath: string): Promise<PeerRunner
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.simd = true;
-  const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnxPath, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   return {

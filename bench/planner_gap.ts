@@ -36,7 +36,13 @@ for (const nodes of [20, 30, 40]) {
     const ms = Date.now() - t0;
     const space = new SearchSpace(p);
     const cut = new CutBound(space, new Reach(p), p.baseBytes).global();
-    const beam = dpRun(space, new ScheduleRules(space), { tau: Infinity, theta: Infinity, deadline: Infinity, maxStates: 1e9, keep: 64 });
+    const beam = dpRun(space, new ScheduleRules(space), {
+      tau: Infinity,
+      theta: Infinity,
+      deadline: Infinity,
+      maxStates: 1e9,
+      keep: 64,
+    });
     const beamPeak = beam.kind === 'found' ? beam.peak : NaN;
     const known = r.exact ? r.peakBytes : NaN;
     lines.push(
@@ -51,4 +57,9 @@ const body = [
   ...lines,
 ].join('\n');
 console.log(body);
-if (write) appendResults('Planner: heuristic and lower bound vs the optimum on smaller RandWire graphs', 'npx tsx bench/planner_gap.ts', body);
+if (write)
+  appendResults(
+    'Planner: heuristic and lower bound vs the optimum on smaller RandWire graphs',
+    'npx tsx bench/planner_gap.ts',
+    body,
+  );

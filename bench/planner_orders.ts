@@ -24,7 +24,10 @@ const argv = process.argv.slice(2);
 const timeLimitMs = argv.includes('--time-limit') ? Number(argv[argv.indexOf('--time-limit') + 1]) : 10000;
 const write = !argv.includes('--no-write');
 
-export function compareOrders(graphs: { name: string; graph: Graph }[], chunks: 'none' | 'auto'): { table: string; geomean: number } {
+export function compareOrders(
+  graphs: { name: string; graph: Graph }[],
+  chunks: 'none' | 'auto',
+): { table: string; geomean: number } {
   const lines = [
     '| graph | steps | given-order peak (B) | planned peak (B) | given / planned | order algorithm | lower bound (B) | gap | planning ms |',
     '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
@@ -38,7 +41,9 @@ export function compareOrders(graphs: { name: string; graph: Graph }[], chunks: 
     lines.push(
       `| ${name} | ${r.plan.steps.length} | ${groupDigits(r.givenOrderPeakBytes)} | ${groupDigits(r.plan.peakBytes)} | ${ratio.toFixed(2)}× | ${r.plan.orderAlgorithm} | ${groupDigits(r.order.lowerBoundBytes)} | ${(gap * 100).toFixed(1)}% | ${r.planningMs.toFixed(0)} |`,
     );
-    console.error(`  ${chunks} ${name}: ${ratio.toFixed(2)}x ${r.plan.orderAlgorithm} gap ${(gap * 100).toFixed(1)}% ${r.planningMs.toFixed(0)} ms`);
+    console.error(
+      `  ${chunks} ${name}: ${ratio.toFixed(2)}x ${r.plan.orderAlgorithm} gap ${(gap * 100).toFixed(1)}% ${r.planningMs.toFixed(0)} ms`,
+    );
   }
   const geomean = Math.exp(logSum / graphs.length);
   lines.push('', `Geometric mean given / planned: **${geomean.toFixed(2)}×**`);
@@ -46,8 +51,16 @@ export function compareOrders(graphs: { name: string; graph: Graph }[], chunks: 
 }
 
 const graphs: { name: string; graph: Graph }[] = [];
-for (let seed = 1; seed <= 10; seed++) graphs.push({ name: `RandWire WS(60,4,0.75) seed ${seed}`, graph: buildRandWire({ nodes: 60, seed, channels: 32, resolution: 56 }) });
-for (let seed = 1; seed <= 2; seed++) graphs.push({ name: `DARTS-like 8 cells seed ${seed}`, graph: buildDartsStack({ cells: 8, seed, channels: 16, resolution: 32 }) });
+for (let seed = 1; seed <= 10; seed++)
+  graphs.push({
+    name: `RandWire WS(60,4,0.75) seed ${seed}`,
+    graph: buildRandWire({ nodes: 60, seed, channels: 32, resolution: 56 }),
+  });
+for (let seed = 1; seed <= 2; seed++)
+  graphs.push({
+    name: `DARTS-like 8 cells seed ${seed}`,
+    graph: buildDartsStack({ cells: 8, seed, channels: 16, resolution: 32 }),
+  });
 graphs.push({ name: 'SSDLite MobileNetV2 320', graph: buildSSDLite({ resolution: 320 }) });
 graphs.push({ name: 'DeepLabv3 MobileNetV2 OS16 513', graph: buildDeepLabV3({ resolution: 513 }) });
 for (const f of ['deeplabv3_mnv2_pascal_quant.tflite', 'deeplabv3_mnv2_dm05_pascal_quant.tflite']) {
@@ -58,7 +71,9 @@ for (const f of ['deeplabv3_mnv2_pascal_quant.tflite', 'deeplabv3_mnv2_dm05_pasc
 const sections: string[] = [];
 for (const chunks of ['none', 'auto'] as const) {
   const { table } = compareOrders(graphs, chunks);
-  sections.push(`### ${chunks === 'none' ? 'Op by op (no chunking)' : 'With Section 5.1 chunking (--chunks auto)'}\n\n${table}`);
+  sections.push(
+    `### ${chunks === 'none' ? 'Op by op (no chunking)' : 'With Section 5.1 chunking (--chunks auto)'}\n\n${table}`,
+  );
 }
 const body = [
   `Exact order search with a ${timeLimitMs} ms limit per graph; past it the planner says \`heuristic:…\` and the gap is to the best lower bound it proved. "given" is the order the generator or file stores the ops in.`,
@@ -66,4 +81,9 @@ const body = [
   ...sections,
 ].join('\n');
 console.log(body);
-if (write) appendResults('Planner: given order vs planned order (peak activation bytes)', `npx tsx bench/planner_orders.ts --time-limit ${timeLimitMs}`, body);
+if (write)
+  appendResults(
+    'Planner: given order vs planned order (peak activation bytes)',
+    `npx tsx bench/planner_orders.ts --time-limit ${timeLimitMs}`,
+    body,
+  );

@@ -31,10 +31,12 @@ suite.on('cycle', (e: Benchmark.Event) => {
   const b = e.target as unknown as Benchmark & { name: string; stats: Benchmark.Stats };
   const sorted = b.stats.sample.slice().sort((x, y) => x - y);
   const median = sorted[Math.floor(sorted.length / 2)]! * 1000;
-  rows.push(`| ${b.name} | ${median.toFixed(2)} | ${(b.stats.rme).toFixed(1)}% | ${b.stats.sample.length} |`);
+  rows.push(`| ${b.name} | ${median.toFixed(2)} | ${b.stats.rme.toFixed(1)}% | ${b.stats.sample.length} |`);
 });
 suite.on('complete', () => {
-  console.log(`planGraph on MobileNetV2 — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}`);
+  console.log(
+    `planGraph on MobileNetV2 — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}`,
+  );
   console.log('Command: `npx tsx bench/planner_time.ts`\n');
   console.log('| case | median ms | ±rme | samples |');
   console.log('| --- | ---: | ---: | ---: |');

@@ -15,9 +15,16 @@ export function machineLine(): string {
 }
 
 export function appendResults(title: string, command: string, body: string): void {
-  if (!existsSync(RESULTS_FILE)) writeFileSync(RESULTS_FILE, '# Benchmark results\n\nEach section: command, machine, date, then figures measured side by side in one run.\n');
+  if (!existsSync(RESULTS_FILE))
+    writeFileSync(
+      RESULTS_FILE,
+      '# Benchmark results\n\nEach section: command, machine, date, then figures measured side by side in one run.\n',
+    );
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-  appendFileSync(RESULTS_FILE, `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n\n${body.trim()}\n`);
+  appendFileSync(
+    RESULTS_FILE,
+    `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n\n${body.trim()}\n`,
+  );
 }
 
 export function median(xs: number[]): number {
@@ -32,7 +39,10 @@ export function median(xs: number[]): number {
  * each running every case (in a rotated order), so a machine whose speed
  * drifts during the run slows every engine alike instead of whichever ran last.
  */
-export async function runSuite(cases: { name: string; fn: () => Promise<unknown> }[], opts: { rounds?: number; maxTime?: number } = {}): Promise<Map<string, number[]>> {
+export async function runSuite(
+  cases: { name: string; fn: () => Promise<unknown> }[],
+  opts: { rounds?: number; maxTime?: number } = {},
+): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   const rounds = opts.rounds ?? 8;
   for (let r = 0; r < rounds; r++) {
@@ -55,7 +65,9 @@ export async function runSuite(cases: { name: string; fn: () => Promise<unknown>
       });
     }
     await new Promise<void>((resolve) => {
-      suite.on('cycle', (ev: { target: Benchmark }) => console.error(`  round ${r + 1}/${rounds}: ${String(ev.target)}`));
+      suite.on('cycle', (ev: { target: Benchmark }) =>
+        console.error(`  round ${r + 1}/${rounds}: ${String(ev.target)}`),
+      );
       suite.on('complete', () => resolve());
       suite.run({ async: true });
     });

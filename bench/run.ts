@@ -8,11 +8,22 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // Each appends its section to bench/RESULTS.md (pass --no-write to only print).
-const suites = ['classify_f32.ts', 'classify_int8.ts', 'chunks.ts', 'segment.ts', 'planner_orders.ts', 'planner_gap.ts'];
+const suites = [
+  'classify_f32.ts',
+  'classify_int8.ts',
+  'chunks.ts',
+  'segment.ts',
+  'planner_orders.ts',
+  'planner_gap.ts',
+];
 let failed = 0;
 for (const s of suites) {
   console.error(`== bench/${s}`);
-  const r = spawnSync(process.execPath, ['--import=tsx', fileURLToPath(new URL(s, import.meta.url)), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import=tsx', fileURLToPath(new URL(s, import.meta.url)), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   if (r.status === 2) console.error(`   (skipped: a peer or fixture it needs is missing; see its message above)`);
   else if (r.status !== 0) failed++;
 }

@@ -70,7 +70,11 @@ async function configs(model: LoadedModel, input: Uint8Array): Promise<Config[]>
   await add('chunked + exact order', model, { chunks: 'auto', order: 'exact' });
   await add('chunked + exact order + fused head', fused, { chunks: 'auto', order: 'exact' });
   // The fastest chunk counts that fit the unfused chunked arena: the fused head's own gain, without more chunking.
-  await add('fused head, fastest chunks within the chunked peak', fused, { chunks: 'auto', order: 'exact', budgetBytes: out[2]!.plan.arenaBytes });
+  await add('fused head, fastest chunks within the chunked peak', fused, {
+    chunks: 'auto',
+    order: 'exact',
+    budgetBytes: out[2]!.plan.arenaBytes,
+  });
   return out;
 }
 
@@ -83,13 +87,28 @@ function headGraph(g: Graph): Graph {
   const ids = g.tensors[argmax.outputs[0]!]!;
   const b = new GraphBuilder('head');
   const x = b.input(logits.name, logits.shape, logits.dtype, logits.quant);
-  const r = b.op({ kind: 'resize_bilinear', name: resize.name, inputs: [x], size: resize.size, alignCorners: resize.alignCorners, halfPixelCenters: resize.halfPixelCenters }, { dtype: scores.dtype, ...(scores.quant ? { quant: scores.quant } : {}) });
+  const r = b.op(
+    {
+      kind: 'resize_bilinear',
+      name: resize.name,
+      inputs: [x],
+      size: resize.size,
+      alignCorners: resize.alignCorners,
+      halfPixelCenters: resize.halfPixelCenters,
+    },
+    { dtype: scores.dtype, ...(scores.quant ? { quant: scores.quant } : {}) },
+  );
   b.output(b.op({ kind: 'argmax', name: argmax.name, inputs: [r], axis: argmax.axis }, { dtype: ids.dtype }));
   return b.finish();
 }
 
 /** The head alone, unfused and fused, on the logits of one run: two timed cases with the same class map. */
-async function headAlone(file: string, model: LoadedModel, input: Uint8Array, integer: boolean): Promise<{ name: string; run: () => ClassMap }[]> {
+async function headAlone(
+  file: string,
+  model: LoadedModel,
+  input: Uint8Array,
+  integer: boolean,
+): Promise<{ name: string; run: () => ClassMap }[]> {
   // The logits of one run (the integer path reads them after their step; the float path takes
   // the dequantized integer logits, the same distribution).
   const q = await loadTfliteFile(file);
@@ -97,17 +116,34 @@ async function headAlone(file: string, model: LoadedModel, input: Uint8Array, in
   const ex = await Executor.create(qFused, planGraph(qFused.graph));
   const head = qFused.graph.ops.find((o) => o.kind === 'resize_argmax')!;
   let logits: Uint8Array | Int8Array = new Uint8Array(0);
-  ex.runQuantized(input, { afterStep: (i, read) => { const s = ex.plan.steps[i]!; if (s.kind === 'op' && s.op === head.id) logits = read(head.inputs[0]!); } });
+  ex.runQuantized(input, {
+    afterStep: (i, read) => {
+      const s = ex.plan.steps[i]!;
+      if (s.kind === 'op' && s.op === head.id) logits = read(head.inputs[0]!);
+    },
+  });
   const lq = q.graph.tensors[head.inputs[0]!]!.quant!;
   const unfused = headGraph(model.graph);
   const [, h, w, c] = unfused.tensors[unfused.inputs[0]!]!.shape as number[];
   const out: { name: string; run: () => ClassMap }[] = [];
-  for (const [name, graph] of [['head alone: resize + arg-max (two kernels)', unfused], ['head alone: fused resize_argmax', fuseResizeArgmax(unfused).graph]] as const) {
-    const m: LoadedModel = { source: 'head', format: 'tflite', graph, constants: new Map(), input: { height: h!, width: w!, channels: c!, normalization: { kind: 'affine', scale: 1, offset: 0 } } };
+  for (const [name, graph] of [
+    ['head alone: resize + arg-max (two kernels)', unfused],
+    ['head alone: fused resize_argmax', fuseResizeArgmax(unfused).graph],
+  ] as const) {
+    const m: LoadedModel = {
+      source: 'head',
+      format: 'tflite',
+      graph,
+      constants: new Map(),
+      input: { height: h!, width: w!, channels: c!, normalization: { kind: 'affine', scale: 1, offset: 0 } },
+    };
     const e = await Executor.create(m, planGraph(graph));
     const shape = graph.tensors[graph.outputs[0]!]!.shape;
     const real = Float32Array.from(logits, (v) => lq.scale[0]! * (v - lq.zeroPoint[0]!));
-    out.push({ name, run: () => classMapFromOutput((integer ? e.runQuantized(logits) : e.runFloat(real)).outputs[0]!, shape) });
+    out.push({
+      name,
+      run: () => classMapFromOutput((integer ? e.runQuantized(logits) : e.runFloat(real)).outputs[0]!, shape),
+    });
   }
   return out;
 }
@@ -125,12 +161,16 @@ for (const name of names) {
     // Same class map from every plan, or the timings mean nothing.
     const shas = cs.map((c) => classMapSha256(c.run()));
     if (new Set(shas).size !== 1) throw new Error(`${name}: plans disagree on the class map: ${shas.join(' ')}`);
-    if (integer && shas[0] !== reference.argmax_sha256_uint8) throw new Error(`${name}: integer class map ${shas[0]} is not TFLite's ${reference.argmax_sha256_uint8}`);
+    if (integer && shas[0] !== reference.argmax_sha256_uint8)
+      throw new Error(`${name}: integer class map ${shas[0]} is not TFLite's ${reference.argmax_sha256_uint8}`);
     const headShas = heads.map((h) => classMapSha256(h.run()));
     if (new Set(headShas).size !== 1) throw new Error(`${name}: fused and unfused heads disagree`);
     const path = integer ? 'integer path, uint8' : 'float path, dequantized';
     console.error(`${name} (${path}): every plan gives class map ${shas[0]}`);
-    const samples = await runSuite([...cs, ...heads].map((c) => ({ name: c.name, fn: async () => c.run() })), { rounds, maxTime: 1 });
+    const samples = await runSuite(
+      [...cs, ...heads].map((c) => ({ name: c.name, fn: async () => c.run() })),
+      { rounds, maxTime: 1 },
+    );
     const lines = [
       `### ${name} (${path}, 513x513, class map sha256 ${shas[0]!.slice(0, 16)}…${integer ? ', = TFLite' : ''})`,
       '',
@@ -140,9 +180,15 @@ for (const name of names) {
     for (const c of cs) {
       const m = c.executor.memoryReport();
       const s = samples.get(c.name)!;
-      lines.push(`| ${c.name} | ${c.plan.orderAlgorithm} | ${groupDigits(c.plan.peakBytes)} | ${groupDigits(m.measuredPeakBytes)} | ${groupDigits(m.wasmMemoryBytes)} | ${median(s).toFixed(1)} | ${s.length} |`);
+      lines.push(
+        `| ${c.name} | ${c.plan.orderAlgorithm} | ${groupDigits(c.plan.peakBytes)} | ${groupDigits(m.measuredPeakBytes)} | ${groupDigits(m.wasmMemoryBytes)} | ${median(s).toFixed(1)} | ${s.length} |`,
+      );
     }
-    lines.push('', heads.map((h) => `${h.name}: median ${median(samples.get(h.name)!).toFixed(1)} ms`).join('; ') + ' (33x33x21 logits → 513x513 class ids).');
+    lines.push(
+      '',
+      heads.map((h) => `${h.name}: median ${median(samples.get(h.name)!).toFixed(1)} ms`).join('; ') +
+        ' (33x33x21 logits → 513x513 class ids).',
+    );
     sections.push(lines.join('\n'));
     console.log(lines.join('\n') + '\n');
   }
@@ -152,4 +198,5 @@ const body = [
   '',
   ...sections,
 ].join('\n');
-if (write) appendResults('Mobile DeepLabv3: memory and latency by plan', `npx tsx bench/segment.ts --rounds ${rounds}`, body);
+if (write)
+  appendResults('Mobile DeepLabv3: memory and latency by plan', `npx tsx bench/segment.ts --rounds ${rounds}`, body);

@@ -65,7 +65,18 @@ export class Layers {
     const bias = this.g.constant(`${name}/bias`, [outC], this.biasDType);
     const pad = samePadding(h!, w!, [k, k], [s, s], [d, d]);
     return this.g.op(
-      { kind: 'conv2d', name, inputs: [x], kernel: [k, k], stride: [s, s], dilation: [d, d], pad, act: o.act ?? 'none', weights, bias },
+      {
+        kind: 'conv2d',
+        name,
+        inputs: [x],
+        kernel: [k, k],
+        stride: [s, s],
+        dilation: [d, d],
+        pad,
+        act: o.act ?? 'none',
+        weights,
+        bias,
+      },
       this.out(name),
     );
   }
@@ -80,7 +91,19 @@ export class Layers {
     const bias = this.g.constant(`${name}/bias`, [c! * m], this.biasDType);
     const pad = samePadding(h!, w!, [k, k], [s, s], [d, d]);
     return this.g.op(
-      { kind: 'dwconv2d', name, inputs: [x], kernel: [k, k], stride: [s, s], dilation: [d, d], pad, act: o.act ?? 'none', depthMultiplier: m, weights, bias },
+      {
+        kind: 'dwconv2d',
+        name,
+        inputs: [x],
+        kernel: [k, k],
+        stride: [s, s],
+        dilation: [d, d],
+        pad,
+        act: o.act ?? 'none',
+        depthMultiplier: m,
+        weights,
+        bias,
+      },
       this.out(name),
     );
   }
@@ -93,7 +116,8 @@ export class Layers {
   sum(name: string, xs: number[], act: Activation = 'none'): number {
     if (xs.length === 0) throw new Error(`sum '${name}': no inputs`);
     let acc = xs[0]!;
-    for (let i = 1; i < xs.length; i++) acc = this.add(i === 1 ? name : `${name}_${i - 1}`, acc, xs[i]!, i === xs.length - 1 ? act : 'none');
+    for (let i = 1; i < xs.length; i++)
+      acc = this.add(i === 1 ? name : `${name}_${i - 1}`, acc, xs[i]!, i === xs.length - 1 ? act : 'none');
     return acc;
   }
 
@@ -104,7 +128,10 @@ export class Layers {
   avgPool(name: string, x: number, kernel: number, stride: number): number {
     const [, h, w] = this.shape(x);
     const pad = samePadding(h!, w!, [kernel, kernel], [stride, stride]);
-    return this.g.op({ kind: 'avgpool', name, inputs: [x], kernel: [kernel, kernel], stride: [stride, stride], pad, act: 'none' }, this.out(name));
+    return this.g.op(
+      { kind: 'avgpool', name, inputs: [x], kernel: [kernel, kernel], stride: [stride, stride], pad, act: 'none' },
+      this.out(name),
+    );
   }
 
   globalAvgPool(name: string, x: number, keepDims: boolean): number {
@@ -127,7 +154,10 @@ export class Layers {
   }
 
   resizeBilinear(name: string, x: number, size: [number, number], alignCorners: boolean): number {
-    return this.g.op({ kind: 'resize_bilinear', name, inputs: [x], size, alignCorners, halfPixelCenters: false }, this.out(name));
+    return this.g.op(
+      { kind: 'resize_bilinear', name, inputs: [x], size, alignCorners, halfPixelCenters: false },
+      this.out(name),
+    );
   }
 
   /** Arg-max over `axis`; the output is int32 class ids. */

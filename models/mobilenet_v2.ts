@@ -88,8 +88,10 @@ export function addMobileNetV2Backbone(layers: Layers, options: MobileNetV2Backb
   const divisibleBy = options.divisibleBy ?? 8;
   const minDepth = options.minDepth ?? divisibleBy;
   if (!(alpha > 0 && alpha <= 2)) throw new Error(`MobileNetV2: width multiplier ${alpha} is outside (0, 2]`);
-  if (!Number.isInteger(res) || res < 32 || res > 1024) throw new Error(`MobileNetV2: input resolution ${res} must be an integer in 32..1024`);
-  if (![2, 4, 8, 16, 32].includes(outputStride)) throw new Error(`MobileNetV2: output stride ${outputStride} must be one of 2, 4, 8, 16, 32`);
+  if (!Number.isInteger(res) || res < 32 || res > 1024)
+    throw new Error(`MobileNetV2: input resolution ${res} must be an integer in 32..1024`);
+  if (![2, 4, 8, 16, 32].includes(outputStride))
+    throw new Error(`MobileNetV2: output stride ${outputStride} must be one of 2, 4, 8, 16, 32`);
 
   // TF-slim's output_stride rule: stride and dilation rate of the next strided layer.
   let currentStride = 1;
@@ -143,7 +145,11 @@ export function buildMobileNetV2(options: MobileNetV2Options = {}): Graph {
   const res = options.resolution ?? 224;
   const classes = options.classes ?? 1000;
   const layers = new Layers(new GraphBuilder(`mobilenet_v2_${alpha}_${res}`), options.dtype ?? 'f32');
-  const net = addMobileNetV2Backbone(layers, { alpha, resolution: res, lastConvChannels: mobileNetV2LastChannels(alpha) });
+  const net = addMobileNetV2Backbone(layers, {
+    alpha,
+    resolution: res,
+    lastConvChannels: mobileNetV2LastChannels(alpha),
+  });
   let x = layers.globalAvgPool('avgpool', net.lastConv, false);
   if (classes > 0) {
     x = layers.fullyConnected('Logits', x, classes);

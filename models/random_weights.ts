@@ -38,7 +38,9 @@ interface Moments {
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
@@ -104,9 +106,13 @@ export function randomConstants(graph: Graph, seed: number): Map<number, Float32
   const values = new Map<number, Float32Array>();
   for (const t of graph.tensors) {
     if (!t.constant) continue;
-    if (t.dtype !== 'f32') throw new Error(`randomConstants: graph '${graph.name}' constant '${t.name}' is ${t.dtype}; only float32 graphs are supported`);
+    if (t.dtype !== 'f32')
+      throw new Error(
+        `randomConstants: graph '${graph.name}' constant '${t.name}' is ${t.dtype}; only float32 graphs are supported`,
+      );
     const variance = weightVariance.get(t.id);
-    const half = variance !== undefined ? Math.sqrt(3 * variance) : t.shape.length <= 1 ? RANDOM_BIAS_RANGE : fallbackHalfWidth(t);
+    const half =
+      variance !== undefined ? Math.sqrt(3 * variance) : t.shape.length <= 1 ? RANDOM_BIAS_RANGE : fallbackHalfWidth(t);
     const rng = mulberry32(hashSeed(seed, t.name));
     const v = new Float32Array(tensorElements(t));
     for (let i = 0; i < v.length; i++) v[i] = (2 * rng() - 1) * half;

@@ -55,7 +55,11 @@ export const REGISTRY: readonly RegistryEntry[] = [
     kind: 'tflite',
     task: 'classify',
     description: 'MobileNetV2 1.0/224 ImageNet, TFLite uint8 (TF1 quantization-aware), 1001 classes',
-    model: { file: 'mobilenet_v2_1.0_224_quant.tflite', url: `${CORAL}mobilenet_v2_1.0_224_quant.tflite`, sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776' },
+    model: {
+      file: 'mobilenet_v2_1.0_224_quant.tflite',
+      url: `${CORAL}mobilenet_v2_1.0_224_quant.tflite`,
+      sha256: '7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776',
+    },
     labels: imagenetLabels,
     labelOffset: 0,
   },
@@ -64,7 +68,11 @@ export const REGISTRY: readonly RegistryEntry[] = [
     kind: 'tflite',
     task: 'classify',
     description: 'MobileNetV2 1.0/224 ImageNet, TFLite int8 post-training quantization (per-channel)',
-    model: { file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite', url: `${CORAL}tf2_mobilenet_v2_1.0_224_ptq.tflite`, sha256: '5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c' },
+    model: {
+      file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite',
+      url: `${CORAL}tf2_mobilenet_v2_1.0_224_ptq.tflite`,
+      sha256: '5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c',
+    },
     labels: imagenetLabels,
     labelOffset: 0,
   },
@@ -73,8 +81,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
     kind: 'tflite',
     task: 'classify',
     description: 'MobileNetV2 1.0/224 fine-tuned on iNaturalist birds, TFLite uint8, 965 classes',
-    model: { file: 'mobilenet_v2_1.0_224_inat_bird_quant.tflite', url: `${CORAL}mobilenet_v2_1.0_224_inat_bird_quant.tflite`, sha256: '350fcd8cf1df1560060d464595dfed8b174b05792788052896004848d9ad04f9' },
-    labels: { file: 'inat_bird_labels.txt', url: `${CORAL}inat_bird_labels.txt`, sha256: 'a16108dfe3f8daff015b87a97ab6a17e717b9b1bccd719f6d8f747746d7b9277' },
+    model: {
+      file: 'mobilenet_v2_1.0_224_inat_bird_quant.tflite',
+      url: `${CORAL}mobilenet_v2_1.0_224_inat_bird_quant.tflite`,
+      sha256: '350fcd8cf1df1560060d464595dfed8b174b05792788052896004848d9ad04f9',
+    },
+    labels: {
+      file: 'inat_bird_labels.txt',
+      url: `${CORAL}inat_bird_labels.txt`,
+      sha256: 'a16108dfe3f8daff015b87a97ab6a17e717b9b1bccd719f6d8f747746d7b9277',
+    },
     labelOffset: 0,
   },
   {
@@ -82,8 +98,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
     kind: 'tflite',
     task: 'segment',
     description: 'Mobile DeepLabv3 on MobileNetV2 (paper Section 6.3), PASCAL VOC 21 classes, TFLite uint8, 513x513',
-    model: { file: 'deeplabv3_mnv2_pascal_quant.tflite', url: `${CORAL}deeplabv3_mnv2_pascal_quant.tflite`, sha256: '350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398' },
-    labels: { file: 'pascal_voc_segmentation_labels.txt', url: `${CORAL}pascal_voc_segmentation_labels.txt`, sha256: '7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e' },
+    model: {
+      file: 'deeplabv3_mnv2_pascal_quant.tflite',
+      url: `${CORAL}deeplabv3_mnv2_pascal_quant.tflite`,
+      sha256: '350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398',
+    },
+    labels: {
+      file: 'pascal_voc_segmentation_labels.txt',
+      url: `${CORAL}pascal_voc_segmentation_labels.txt`,
+      sha256: '7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e',
+    },
     labelOffset: 0,
   },
   {
@@ -91,8 +115,16 @@ export const REGISTRY: readonly RegistryEntry[] = [
     kind: 'tflite',
     task: 'segment',
     description: 'Mobile DeepLabv3, MobileNetV2 depth multiplier 0.5, PASCAL VOC, TFLite uint8, 513x513',
-    model: { file: 'deeplabv3_mnv2_dm05_pascal_quant.tflite', url: `${CORAL}deeplabv3_mnv2_dm05_pascal_quant.tflite`, sha256: '0470d2a782aa54eeeb99d32e7b6b3fb7722905c7c4f5d26bd957ec861366d48b' },
-    labels: { file: 'pascal_voc_segmentation_labels.txt', url: `${CORAL}pascal_voc_segmentation_labels.txt`, sha256: '7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e' },
+    model: {
+      file: 'deeplabv3_mnv2_dm05_pascal_quant.tflite',
+      url: `${CORAL}deeplabv3_mnv2_dm05_pascal_quant.tflite`,
+      sha256: '0470d2a782aa54eeeb99d32e7b6b3fb7722905c7c4f5d26bd957ec861366d48b',
+    },
+    labels: {
+      file: 'pascal_voc_segmentation_labels.txt',
+      url: `${CORAL}pascal_voc_segmentation_labels.txt`,
+      sha256: '7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e',
+    },
     labelOffset: 0,
   },
 ];

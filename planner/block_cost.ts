@@ -65,7 +65,11 @@ export interface BlockWork {
 }
 
 export function blockMultiplyAdds(graph: Graph, b: InvertedResidualBlock): number {
-  return opMultiplyAdds(graph, graph.ops[b.expand]!) + opMultiplyAdds(graph, graph.ops[b.depthwise]!) + opMultiplyAdds(graph, graph.ops[b.project]!);
+  return (
+    opMultiplyAdds(graph, graph.ops[b.expand]!) +
+    opMultiplyAdds(graph, graph.ops[b.depthwise]!) +
+    opMultiplyAdds(graph, graph.ops[b.project]!)
+  );
 }
 
 const round = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -85,9 +89,18 @@ export function fusedBlockWork(graph: Graph, b: InvertedResidualBlock, chunkChan
   const kExp = expand.kernel[0] * expand.kernel[1] * cIn;
   const [he, we] = b.expandedSize;
   const [oh, ow] = b.depthwiseSize;
-  const sh = dw.stride[0], dh = dw.dilation[0], padTop = dw.pad.top;
+  const sh = dw.stride[0],
+    dh = dw.dilation[0],
+    padTop = dw.pad.top;
   const schedule = fusedBlockSchedule(
-    { expandedChannels: b.expandedChannels, expandedSize: b.expandedSize, depthwiseSize: b.depthwiseSize, strideH: sh, dilationH: dh, elementBytes: b.expandedElementBytes },
+    {
+      expandedChannels: b.expandedChannels,
+      expandedSize: b.expandedSize,
+      depthwiseSize: b.depthwiseSize,
+      strideH: sh,
+      dilationH: dh,
+      elementBytes: b.expandedElementBytes,
+    },
     chunkChannels,
   );
   const key = `${schedule.groupChannels},${schedule.ringRows},${schedule.bandRows}`;
@@ -98,7 +111,9 @@ export function fusedBlockWork(graph: Graph, b: InvertedResidualBlock, chunkChan
   const { groupChannels: g, groups, ringRows: ring, bandRows: band } = schedule;
   // Every full group does the same work; only the last may be narrower.
   const group = (gn: number) => {
-    let gemm = 0, calls = 0, done = -1;
+    let gemm = 0,
+      calls = 0,
+      done = -1;
     for (let o0 = 0; o0 < oh; o0 += band) {
       const nb = Math.min(band, oh - o0);
       const top = Math.max(0, o0 * sh - padTop);
@@ -133,12 +148,21 @@ export function fusedBlockWork(graph: Graph, b: InvertedResidualBlock, chunkChan
 const workCache = new WeakMap<InvertedResidualBlock, Map<string, BlockWork>>();
 
 export function workNs(w: BlockWork, model: BlockCostModel): number {
-  return w.gemmMultiplyAdds * model.nsPerMultiplyAdd + w.depthwiseMultiplyAdds * model.nsPerDepthwiseMultiplyAdd +
-    w.calls * model.nsPerCall + w.accumulatedBytes * model.nsPerAccumulatedByte;
+  return (
+    w.gemmMultiplyAdds * model.nsPerMultiplyAdd +
+    w.depthwiseMultiplyAdds * model.nsPerDepthwiseMultiplyAdd +
+    w.calls * model.nsPerCall +
+    w.accumulatedBytes * model.nsPerAccumulatedByte
+  );
 }
 
 /** Estimated nanoseconds of the block run as `chunks` chunks (of ceil(C_exp / chunks) channels). */
-export function estimateBlockNs(graph: Graph, b: InvertedResidualBlock, chunks: number, model: BlockCostModel = DEFAULT_BLOCK_COST_MODEL): number {
+export function estimateBlockNs(
+  graph: Graph,
+  b: InvertedResidualBlock,
+  chunks: number,
+  model: BlockCostModel = DEFAULT_BLOCK_COST_MODEL,
+): number {
   const c = Math.ceil(b.expandedChannels / Math.min(Math.max(1, chunks), b.expandedChannels));
   return workNs(fusedBlockWork(graph, b, c), model);
 }

@@ -61,12 +61,19 @@ export interface FusedSchedule {
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
 /** Expanded rows a band of b output rows reads (all of them when that exceeds H_e). */
-export function ringRowsFor(g: Pick<FusedBlockGeometry, 'expandedSize' | 'strideH' | 'dilationH'>, bandRows: number): number {
+export function ringRowsFor(
+  g: Pick<FusedBlockGeometry, 'expandedSize' | 'strideH' | 'dilationH'>,
+  bandRows: number,
+): number {
   return Math.min(g.expandedSize[0], (bandRows - 1) * g.strideH + 2 * g.dilationH + 1);
 }
 
 /** The kernel's schedule for a block given chunks of `chunkChannels` channels (the plan's scratch sizes). */
-export function fusedBlockSchedule(geom: FusedBlockGeometry, chunkChannels: number, workingSetTarget = WORKING_SET_TARGET): FusedSchedule {
+export function fusedBlockSchedule(
+  geom: FusedBlockGeometry,
+  chunkChannels: number,
+  workingSetTarget = WORKING_SET_TARGET,
+): FusedSchedule {
   const C = geom.expandedChannels;
   const [he, we] = geom.expandedSize;
   const [hd, wd] = geom.depthwiseSize;
@@ -112,7 +119,14 @@ export function blockStepSchedule(graph: Graph, step: BlockStep): FusedSchedule 
   const e = graph.tensors[dw.inputs[0]!]!.shape;
   const d = graph.tensors[dw.outputs[0]!]!.shape;
   return fusedBlockSchedule(
-    { expandedChannels: e[3]!, expandedSize: [e[1]!, e[2]!], depthwiseSize: [d[1]!, d[2]!], strideH: dw.stride[0], dilationH: dw.dilation[0], elementBytes: 4 },
+    {
+      expandedChannels: e[3]!,
+      expandedSize: [e[1]!, e[2]!],
+      depthwiseSize: [d[1]!, d[2]!],
+      strideH: dw.stride[0],
+      dilationH: dw.dilation[0],
+      elementBytes: 4,
+    },
     step.chunkChannels,
   );
 }

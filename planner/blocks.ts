@@ -40,10 +40,16 @@ export interface InvertedResidualBlock {
 }
 
 /** Scratch of one chunk of c channels: the expanded chunk and the depthwise chunk, in bytes. */
-export function chunkScratchBytes(b: InvertedResidualBlock, chunkChannels: number): { expand: number; depthwise: number } {
+export function chunkScratchBytes(
+  b: InvertedResidualBlock,
+  chunkChannels: number,
+): { expand: number; depthwise: number } {
   const [he, we] = b.expandedSize;
   const [hd, wd] = b.depthwiseSize;
-  return { expand: chunkChannels * he * we * b.expandedElementBytes, depthwise: chunkChannels * hd * wd * b.depthwiseElementBytes };
+  return {
+    expand: chunkChannels * he * we * b.expandedElementBytes,
+    depthwise: chunkChannels * hd * wd * b.depthwiseElementBytes,
+  };
 }
 
 /** Section 5.1 footprint with chunks of c channels: |x| + |y| + c·H_e·W_e + c·H_d·W_d, in bytes. */
@@ -68,7 +74,14 @@ export function chunksFor(b: InvertedResidualBlock, chunkChannels: number): numb
 }
 
 const isPointwise = (op: Conv2DOp): boolean =>
-  op.kernel[0] === 1 && op.kernel[1] === 1 && op.stride[0] === 1 && op.stride[1] === 1 && op.pad.top === 0 && op.pad.bottom === 0 && op.pad.left === 0 && op.pad.right === 0;
+  op.kernel[0] === 1 &&
+  op.kernel[1] === 1 &&
+  op.stride[0] === 1 &&
+  op.stride[1] === 1 &&
+  op.pad.top === 0 &&
+  op.pad.bottom === 0 &&
+  op.pad.left === 0 &&
+  op.pad.right === 0;
 
 /** The network input, or the network input only re-quantized (TF2 int8 files start with a QUANTIZE of the input). */
 function isNetworkInput(graph: Graph, id: number): boolean {
@@ -81,7 +94,13 @@ function isNetworkInput(graph: Graph, id: number): boolean {
 
 /** The first layer, which Section 5.1 fuses with block 0: the 3x3 stride-2 conv on the network input. */
 const isStem = (graph: Graph, op: Conv2DOp): boolean =>
-  op.kernel[0] === 3 && op.kernel[1] === 3 && op.stride[0] === 2 && op.stride[1] === 2 && op.dilation[0] === 1 && op.dilation[1] === 1 && isNetworkInput(graph, op.inputs[0]!);
+  op.kernel[0] === 3 &&
+  op.kernel[1] === 3 &&
+  op.stride[0] === 2 &&
+  op.stride[1] === 2 &&
+  op.dilation[0] === 1 &&
+  op.dilation[1] === 1 &&
+  isNetworkInput(graph, op.inputs[0]!);
 
 /** The single op consuming tensor `id`, when it has exactly one consumer and is not a graph output. */
 function soleConsumer(graph: Graph, id: number): Op | undefined {
@@ -120,7 +139,14 @@ export function detectBlocks(graph: Graph): InvertedResidualBlock[] {
     const P = p.outputs[0]!;
     const x = e.inputs[0]!;
     const a = soleConsumer(graph, P);
-    const hasAdd = !!a && a.kind === 'add' && a.act === 'none' && a.inputs.length === 2 && a.inputs.includes(x) && a.inputs.includes(P) && x !== P;
+    const hasAdd =
+      !!a &&
+      a.kind === 'add' &&
+      a.act === 'none' &&
+      a.inputs.length === 2 &&
+      a.inputs.includes(x) &&
+      a.inputs.includes(P) &&
+      x !== P;
     const ops: Op[] = hasAdd ? [e, d, p, a!] : [e, d, p];
     const tE = graph.tensors[E]!;
     const tD = graph.tensors[D]!;

@@ -26,7 +26,8 @@ export class GraphBuilder {
   constructor(private readonly name: string) {}
 
   private addTensor(name: string, shape: number[], dtype: DType, constant: boolean, quant?: Quantization): number {
-    if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`tensor '${name}': bad shape ${describeShape(shape)}`);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new Error(`tensor '${name}': bad shape ${describeShape(shape)}`);
     const id = this.tensors.length;
     const t: Tensor = { id, name, shape: shape.slice(), dtype, constant, producer: -1, consumers: [] };
     if (quant) t.quant = quant;
@@ -64,13 +65,18 @@ export class GraphBuilder {
     if (op.kind === 'reshape') {
       if (!out.shape) throw new ShapeError(op, 'reshape needs a declared output shape');
       const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-      if (n(out.shape) !== n(inferred)) throw new ShapeError(op, `cannot reshape ${describeShape(inferred)} to ${describeShape(out.shape)}`);
+      if (n(out.shape) !== n(inferred))
+        throw new ShapeError(op, `cannot reshape ${describeShape(inferred)} to ${describeShape(out.shape)}`);
       shape = out.shape;
     } else if (out.shape && (out.shape.length !== inferred.length || out.shape.some((d, i) => d !== inferred[i]))) {
-      throw new ShapeError(op, `declared output shape ${describeShape(out.shape)} but the inputs give ${describeShape(inferred)}`);
+      throw new ShapeError(
+        op,
+        `declared output shape ${describeShape(out.shape)} but the inputs give ${describeShape(inferred)}`,
+      );
     }
     const x = this.tensors[spec.inputs[0]!]!;
-    const dtype = out.dtype ?? (op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? classIdDtype(x.shape[3]!) : x.dtype);
+    const dtype =
+      out.dtype ?? (op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? classIdDtype(x.shape[3]!) : x.dtype);
     const outId = this.addTensor(out.name ?? `${spec.name}:0`, shape, dtype, false, out.quant);
     op.outputs.push(outId);
     this.tensors[outId]!.producer = id;
@@ -105,7 +111,8 @@ export function validateGraph(g: Graph): void {
     for (const x of op.inputs) {
       const t = g.tensors[x];
       if (!t) throw new ShapeError(op, `refers to missing tensor ${x}`);
-      if (!written.has(x)) throw new ShapeError(op, `reads '${t.name}' before it is written (ops are not in topological order)`);
+      if (!written.has(x))
+        throw new ShapeError(op, `reads '${t.name}' before it is written (ops are not in topological order)`);
       if (!t.consumers.includes(op.id)) throw new ShapeError(op, `missing from the consumers of '${t.name}'`);
     }
     const shapes = inferOutputShapes(g, op);
@@ -114,10 +121,18 @@ export function validateGraph(g: Graph): void {
       if (!t) throw new ShapeError(op, `writes missing tensor ${o}`);
       if (t.producer !== op.id) throw new ShapeError(op, `is not the producer of '${t.name}'`);
       const s = shapes[k]!;
-      const same = op.kind === 'reshape' ? s.reduce((a, b) => a * b, 1) === t.shape.reduce((a, b) => a * b, 1) : s.length === t.shape.length && s.every((d, j) => d === t.shape[j]);
-      if (!same) throw new ShapeError(op, `output '${t.name}' has shape ${describeShape(t.shape)} but the rules give ${describeShape(s)}`);
+      const same =
+        op.kind === 'reshape'
+          ? s.reduce((a, b) => a * b, 1) === t.shape.reduce((a, b) => a * b, 1)
+          : s.length === t.shape.length && s.every((d, j) => d === t.shape[j]);
+      if (!same)
+        throw new ShapeError(
+          op,
+          `output '${t.name}' has shape ${describeShape(t.shape)} but the rules give ${describeShape(s)}`,
+        );
       written.add(o);
     });
   });
-  for (const o of g.outputs) if (!written.has(o)) throw new Error(`graph output '${g.tensors[o]?.name ?? o}' is never written`);
+  for (const o of g.outputs)
+    if (!written.has(o)) throw new Error(`graph output '${g.tensors[o]?.name ?? o}' is never written`);
 }

@@ -24,19 +24,24 @@ export function parseByteSize(text: string): number {
   const unit = m[2]!.toLowerCase() || 'b';
   const factor = UNITS.find(([u]) => u === unit)?.[1];
   if (factor === undefined) {
-    throw new Error(`'${text}': unknown unit '${m[2]}' (use B, KB, MB, GB for powers of 1000 or KiB, MiB, GiB for powers of 1024)`);
+    throw new Error(
+      `'${text}': unknown unit '${m[2]}' (use B, KB, MB, GB for powers of 1000 or KiB, MiB, GiB for powers of 1024)`,
+    );
   }
   const bytes = Number(m[1]) * factor;
   // 1.5KiB is 1536 exactly; 0.3KB is 300 up to float rounding.
   const rounded = Math.round(bytes);
-  if (Math.abs(bytes - rounded) > 1e-6 * Math.max(1, bytes)) throw new Error(`'${text}' is not a whole number of bytes (${bytes})`);
+  if (Math.abs(bytes - rounded) > 1e-6 * Math.max(1, bytes))
+    throw new Error(`'${text}' is not a whole number of bytes (${bytes})`);
   if (!Number.isSafeInteger(rounded)) throw new Error(`'${text}' is too large`);
   return rounded;
 }
 
 /** 2107392 → "2,107,392" */
 export function groupDigits(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** 2107392 → "2.01 MiB"; below 1 KiB → "1000 B". */

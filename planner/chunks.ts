@@ -42,7 +42,12 @@ function computeCandidates(graph: Graph, b: InvertedResidualBlock, model: BlockC
   const out: ChunkCandidate[] = [];
   for (const [chunks, c] of byChunks) {
     const s = chunkScratchBytes(b, c);
-    out.push({ chunkChannels: c, chunks, scratchBytes: s.expand + s.depthwise, estimatedNs: estimateBlockNs(graph, b, chunks, model) });
+    out.push({
+      chunkChannels: c,
+      chunks,
+      scratchBytes: s.expand + s.depthwise,
+      estimatedNs: estimateBlockNs(graph, b, chunks, model),
+    });
   }
   return out.sort((x, y) => x.estimatedNs - y.estimatedNs || x.scratchBytes - y.scratchBytes);
 }
@@ -85,5 +90,8 @@ export function cheapestUnderLimit(
 
 /** Estimated nanoseconds of all blocks with these chunk channels. */
 export function blocksEstimatedNs(ug: UnitGraph, chunkChannels: readonly number[], model: BlockCostModel): number {
-  return ug.blocks.reduce((s, b, i) => s + estimateBlockNs(ug.graph, b, Math.ceil(b.expandedChannels / chunkChannels[i]!), model), 0);
+  return ug.blocks.reduce(
+    (s, b, i) => s + estimateBlockNs(ug.graph, b, Math.ceil(b.expandedChannels / chunkChannels[i]!), model),
+    0,
+  );
 }

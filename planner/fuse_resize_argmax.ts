@@ -34,7 +34,10 @@ export interface FusedResizeArgmax {
 const sameQuant = (a: Tensor, b: Tensor): boolean => {
   if (a.dtype !== b.dtype) return false;
   if (!a.quant || !b.quant) return !a.quant && !b.quant;
-  return a.quant.scale.length === b.quant.scale.length && a.quant.scale.every((s, i) => s === b.quant!.scale[i] && a.quant!.zeroPoint[i] === b.quant!.zeroPoint[i]);
+  return (
+    a.quant.scale.length === b.quant.scale.length &&
+    a.quant.scale.every((s, i) => s === b.quant!.scale[i] && a.quant!.zeroPoint[i] === b.quant!.zeroPoint[i])
+  );
 };
 
 /** The (resize, argmax) op pairs of `graph` that fuseResizeArgmax rewrites. */

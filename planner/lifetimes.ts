@@ -73,9 +73,26 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
     const tensor = g.tensors[t]!;
     if (own === t) {
       const [a, b] = span.get(grp)!;
-      pending.push({ name: tensor.name, tensor: t, bytes: tensorBytes(tensor), firstStep: a, lastStep: b, offset: 0, order: t });
+      pending.push({
+        name: tensor.name,
+        tensor: t,
+        bytes: tensorBytes(tensor),
+        firstStep: a,
+        lastStep: b,
+        offset: 0,
+        order: t,
+      });
     } else {
-      pending.push({ name: tensor.name, tensor: t, bytes: tensorBytes(tensor), firstStep: f, lastStep: lastUse.get(t)!, offset: 0, aliasOf: own, order: t });
+      pending.push({
+        name: tensor.name,
+        tensor: t,
+        bytes: tensorBytes(tensor),
+        firstStep: f,
+        lastStep: lastUse.get(t)!,
+        offset: 0,
+        aliasOf: own,
+        order: t,
+      });
     }
   }
   const scratchOf = new Map<number, [Pending, Pending]>();
@@ -84,8 +101,24 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
     if (unit.kind !== 'block') return;
     const b = ug.blocks[unit.block]!;
     const sc = chunkScratchBytes(b, s.chunkChannels[unit.block]!);
-    const e: Pending = { name: `${b.name}/expand_chunk`, tensor: -1, bytes: sc.expand, firstStep: i, lastStep: i, offset: 0, order: -2 };
-    const d: Pending = { name: `${b.name}/depthwise_chunk`, tensor: -1, bytes: sc.depthwise, firstStep: i, lastStep: i, offset: 0, order: -1 };
+    const e: Pending = {
+      name: `${b.name}/expand_chunk`,
+      tensor: -1,
+      bytes: sc.expand,
+      firstStep: i,
+      lastStep: i,
+      offset: 0,
+      order: -2,
+    };
+    const d: Pending = {
+      name: `${b.name}/depthwise_chunk`,
+      tensor: -1,
+      bytes: sc.depthwise,
+      firstStep: i,
+      lastStep: i,
+      offset: 0,
+      order: -1,
+    };
     pending.push(e, d);
     scratchOf.set(u, [e, d]);
   });

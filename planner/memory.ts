@@ -69,7 +69,8 @@ export function checkOrder(p: MemoryProblem, order: readonly number[]): void {
     pos[u] = i;
   });
   p.nodes.forEach((node, u) => {
-    for (const v of node.preds) if (pos[v]! > pos[u]!) throw new Error(`order runs '${node.name}' before its predecessor '${p.nodes[v]!.name}'`);
+    for (const v of node.preds)
+      if (pos[v]! > pos[u]!) throw new Error(`order runs '${node.name}' before its predecessor '${p.nodes[v]!.name}'`);
   });
 }
 

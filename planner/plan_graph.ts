@@ -93,7 +93,14 @@ export interface BlockChoice {
 export interface PlanReport {
   graph: Graph;
   plan: Plan;
-  options: { chunks: 'auto' | 'none' | number; budgetBytes: number | null; order: string; placement: string; timeLimitMs: number; alignment: number };
+  options: {
+    chunks: 'auto' | 'none' | number;
+    budgetBytes: number | null;
+    order: string;
+    placement: string;
+    timeLimitMs: number;
+    alignment: number;
+  };
   policies: {
     /** Every activation tensor in its own buffer for the whole run. */
     naiveBytes: number;
@@ -137,9 +144,11 @@ interface Resolved {
 
 function resolve(options: PlanOptions): Resolved {
   const chunks = options.chunks ?? 'auto';
-  if (chunks !== 'auto' && chunks !== 'none' && !(Number.isInteger(chunks) && chunks >= 1)) throw new Error(`chunks must be 'auto', 'none' or a whole number ≥ 1, got ${String(chunks)}`);
+  if (chunks !== 'auto' && chunks !== 'none' && !(Number.isInteger(chunks) && chunks >= 1))
+    throw new Error(`chunks must be 'auto', 'none' or a whole number ≥ 1, got ${String(chunks)}`);
   const budget = options.budgetBytes;
-  if (budget !== undefined && !(Number.isSafeInteger(budget) && budget > 0)) throw new Error(`budgetBytes must be a whole number of bytes > 0, got ${budget}`);
+  if (budget !== undefined && !(Number.isSafeInteger(budget) && budget > 0))
+    throw new Error(`budgetBytes must be a whole number of bytes > 0, got ${budget}`);
   const order = options.order ?? 'exact';
   orderAlgorithm(order);
   const placement = options.placement ?? 'hill-climb';
@@ -147,8 +156,18 @@ function resolve(options: PlanOptions): Resolved {
   const timeLimitMs = options.timeLimitMs ?? DEFAULT_ORDER_OPTIONS.timeLimitMs;
   if (!(timeLimitMs > 0)) throw new Error(`timeLimitMs must be > 0, got ${timeLimitMs}`);
   const alignment = options.alignment ?? DEFAULT_PLACEMENT_OPTIONS.alignment;
-  if (!(Number.isInteger(alignment) && alignment >= 1)) throw new Error(`alignment must be a whole number ≥ 1, got ${alignment}`);
-  return { chunks, budget, order, placement, timeLimitMs, alignment, model: options.costModel ?? DEFAULT_BLOCK_COST_MODEL, seed: options.seed ?? 1 };
+  if (!(Number.isInteger(alignment) && alignment >= 1))
+    throw new Error(`alignment must be a whole number ≥ 1, got ${alignment}`);
+  return {
+    chunks,
+    budget,
+    order,
+    placement,
+    timeLimitMs,
+    alignment,
+    model: options.costModel ?? DEFAULT_BLOCK_COST_MODEL,
+    seed: options.seed ?? 1,
+  };
 }
 
 interface Built {
@@ -166,13 +185,18 @@ function build(ug: UnitGraph, order: number[], cc: number[], orderName: string, 
   const { steps, buffers } = buildStepsAndBuffers({ units: ug, order, chunkChannels: cc, inPlace: ev.inPlace });
   const live = liveBytesPerStep(buffers, steps.length);
   const peak = Math.max(0, ...live);
-  if (peak !== ev.peakBytes) throw new Error(`internal: buffers give a peak of ${peak} bytes, the memory model ${ev.peakBytes}`);
+  if (peak !== ev.peakBytes)
+    throw new Error(`internal: buffers give a peak of ${peak} bytes, the memory model ${ev.peakBytes}`);
   const phys: number[] = [];
   buffers.forEach((b, i) => {
     if (b.aliasOf === undefined) phys.push(i);
   });
   const items: PlacementItem[] = phys.map((i) => buffers[i]!);
-  const placed = placementAlgorithm(r.placement)(items, { ...DEFAULT_PLACEMENT_OPTIONS, alignment: r.alignment, seed: r.seed });
+  const placed = placementAlgorithm(r.placement)(items, {
+    ...DEFAULT_PLACEMENT_OPTIONS,
+    alignment: r.alignment,
+    seed: r.seed,
+  });
   phys.forEach((i, k) => (buffers[i]!.offset = placed.offsets[k]!));
   const tensorOffsets = new Map<number, number>();
   const ownerOffset = new Map<number, number>();
@@ -208,8 +232,12 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
   const orderFn = orderAlgorithm(r.order);
   // One time limit for every order search of this call (budget mode searches several times).
   const deadline = Date.now() + r.timeLimitMs * ORDER_SEARCH_SHARE;
-  const search = (cc: number[]): OrderResult => orderFn(memoryProblem(ug, cc), { ...DEFAULT_ORDER_OPTIONS, timeLimitMs: Math.max(1, deadline - Date.now()) });
-  const fmtMin = (res: OrderResult) => (res.exact ? formatBytes(res.peakBytes) : `${formatBytes(res.peakBytes)} found by ${res.algorithm} (proven lower bound ${formatBytes(res.lowerBoundBytes)})`);
+  const search = (cc: number[]): OrderResult =>
+    orderFn(memoryProblem(ug, cc), { ...DEFAULT_ORDER_OPTIONS, timeLimitMs: Math.max(1, deadline - Date.now()) });
+  const fmtMin = (res: OrderResult) =>
+    res.exact
+      ? formatBytes(res.peakBytes)
+      : `${formatBytes(res.peakBytes)} found by ${res.algorithm} (proven lower bound ${formatBytes(res.lowerBoundBytes)})`;
 
   let built: Built;
   let result: OrderResult;
@@ -295,10 +323,19 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
   const plan = built.plan;
   const S = plan.steps.length;
   const problem = memoryProblem(ug, cc);
-  const given = evaluateOrder(problem, ug.units.map((_, i) => i));
+  const given = evaluateOrder(
+    problem,
+    ug.units.map((_, i) => i),
+  );
   const perLayerUg = r.chunks === 'none' ? ug : buildUnitGraph(graph, []);
-  const perLayer = evaluateOrder(memoryProblem(perLayerUg, []), perLayerUg.units.map((_, i) => i));
-  const naive = graph.tensors.reduce((s, t) => (!t.constant && (t.producer >= 0 || graph.inputs.includes(t.id)) ? s + tensorBytes(t) : s), 0);
+  const perLayer = evaluateOrder(
+    memoryProblem(perLayerUg, []),
+    perLayerUg.units.map((_, i) => i),
+  );
+  const naive = graph.tensors.reduce(
+    (s, t) => (!t.constant && (t.producer >= 0 || graph.inputs.includes(t.id)) ? s + tensorBytes(t) : s),
+    0,
+  );
   const chunks: BlockChoice[] = [];
   plan.steps.forEach((st, i) => {
     if (st.kind !== 'block') return;
@@ -308,7 +345,12 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
       block: b.name,
       step: i,
       stem: b.stem,
-      ops: { expand: graph.ops[b.expand]!.name, depthwise: graph.ops[b.depthwise]!.name, project: graph.ops[b.project]!.name, add: b.add >= 0 ? graph.ops[b.add]!.name : null },
+      ops: {
+        expand: graph.ops[b.expand]!.name,
+        depthwise: graph.ops[b.depthwise]!.name,
+        project: graph.ops[b.project]!.name,
+        add: b.add >= 0 ? graph.ops[b.add]!.name : null,
+      },
       expandedChannels: b.expandedChannels,
       chunks: st.chunks,
       chunkChannels: st.chunkChannels,
@@ -321,7 +363,14 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
   return {
     graph,
     plan,
-    options: { chunks: r.chunks, budgetBytes: r.budget ?? null, order: r.order, placement: r.placement, timeLimitMs: r.timeLimitMs, alignment: r.alignment },
+    options: {
+      chunks: r.chunks,
+      budgetBytes: r.budget ?? null,
+      order: r.order,
+      placement: r.placement,
+      timeLimitMs: r.timeLimitMs,
+      alignment: r.alignment,
+    },
     policies: { naiveBytes: naive, perLayerBytes: perLayer.peakBytes, minimumPeakBytes: minimumPeak },
     perLayerStepBytes: perLayer.stepBytes,
     stepBytes: built.stepBytes,
@@ -329,7 +378,12 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
     stepNames: built.order.map((u) => ug.units[u]!.name),
     stepOps: built.order.map((u) => ug.units[u]!.ops),
     givenOrderPeakBytes: given.peakBytes,
-    order: { algorithm: result.algorithm, exact, lowerBoundBytes: Math.min(lowerBound, plan.peakBytes), note: result.note ?? null },
+    order: {
+      algorithm: result.algorithm,
+      exact,
+      lowerBoundBytes: Math.min(lowerBound, plan.peakBytes),
+      note: result.note ?? null,
+    },
     placement: { algorithm: plan.placementAlgorithm, optimal: built.placementOptimal },
     chunks,
     estimatedBlocksMs: blocksEstimatedNs(ug, cc, r.model) / 1e6,

@@ -27,7 +27,14 @@ export function samePadding(
 
 export const VALID: Padding = Object.freeze({ top: 0, bottom: 0, left: 0, right: 0 });
 
-export function convOutSize(inSize: number, kernel: number, stride: number, dilation: number, padBefore: number, padAfter: number): number {
+export function convOutSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padBefore: number,
+  padAfter: number,
+): number {
   const effK = (kernel - 1) * dilation + 1;
   return Math.floor((inSize + padBefore + padAfter - effK) / stride) + 1;
 }
@@ -40,7 +47,8 @@ export class ShapeError extends Error {
 }
 
 function need4D(op: Op, shape: number[], what: string): void {
-  if (shape.length !== 4 || shape[0] !== 1) throw new ShapeError(op, `${what} must be NHWC with batch 1, got ${describeShape(shape)}`);
+  if (shape.length !== 4 || shape[0] !== 1)
+    throw new ShapeError(op, `${what} must be NHWC with batch 1, got ${describeShape(shape)}`);
 }
 
 /**
@@ -61,9 +69,13 @@ export function inferOutputShapes(graph: Pick<Graph, 'tensors'>, op: Op): number
       need4D(op, x, 'input');
       const w = shapeOf(op.weights);
       if (w.length !== 4 || w[1] !== op.kernel[0] || w[2] !== op.kernel[1] || w[3] !== x[3]) {
-        throw new ShapeError(op, `weights ${describeShape(w)} do not fit kernel ${op.kernel.join('x')} over input ${describeShape(x)} (want [O,${op.kernel[0]},${op.kernel[1]},${x[3]}])`);
+        throw new ShapeError(
+          op,
+          `weights ${describeShape(w)} do not fit kernel ${op.kernel.join('x')} over input ${describeShape(x)} (want [O,${op.kernel[0]},${op.kernel[1]},${x[3]}])`,
+        );
       }
-      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== w[0]) throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${w[0]} output channels`);
+      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== w[0])
+        throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${w[0]} output channels`);
       const oh = convOutSize(x[1]!, op.kernel[0], op.stride[0], op.dilation[0], op.pad.top, op.pad.bottom);
       const ow = convOutSize(x[2]!, op.kernel[1], op.stride[1], op.dilation[1], op.pad.left, op.pad.right);
       if (oh < 1 || ow < 1) throw new ShapeError(op, `input ${describeShape(x)} too small for the kernel`);
@@ -74,9 +86,13 @@ export function inferOutputShapes(graph: Pick<Graph, 'tensors'>, op: Op): number
       const w = shapeOf(op.weights);
       const oc = x[3]! * op.depthMultiplier;
       if (w.length !== 4 || w[0] !== 1 || w[1] !== op.kernel[0] || w[2] !== op.kernel[1] || w[3] !== oc) {
-        throw new ShapeError(op, `weights ${describeShape(w)} do not fit a ${op.kernel.join('x')} depthwise kernel over input ${describeShape(x)} (want [1,${op.kernel[0]},${op.kernel[1]},${oc}])`);
+        throw new ShapeError(
+          op,
+          `weights ${describeShape(w)} do not fit a ${op.kernel.join('x')} depthwise kernel over input ${describeShape(x)} (want [1,${op.kernel[0]},${op.kernel[1]},${oc}])`,
+        );
       }
-      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== oc) throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${oc} channels`);
+      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== oc)
+        throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${oc} channels`);
       const oh = convOutSize(x[1]!, op.kernel[0], op.stride[0], op.dilation[0], op.pad.top, op.pad.bottom);
       const ow = convOutSize(x[2]!, op.kernel[1], op.stride[1], op.dilation[1], op.pad.left, op.pad.right);
       if (oh < 1 || ow < 1) throw new ShapeError(op, `input ${describeShape(x)} too small for the kernel`);
@@ -86,7 +102,10 @@ export function inferOutputShapes(graph: Pick<Graph, 'tensors'>, op: Op): number
       if (ins.length !== 2) throw new ShapeError(op, `needs 2 inputs, got ${ins.length}`);
       const y = ins[1]!;
       if (x.length !== y.length || x.some((d, i) => d !== y[i])) {
-        throw new ShapeError(op, `input shapes differ: ${describeShape(x)} vs ${describeShape(y)} (broadcasting is not supported)`);
+        throw new ShapeError(
+          op,
+          `input shapes differ: ${describeShape(x)} vs ${describeShape(y)} (broadcasting is not supported)`,
+        );
       }
       return [x.slice()];
     }
@@ -97,14 +116,17 @@ export function inferOutputShapes(graph: Pick<Graph, 'tensors'>, op: Op): number
       need4D(op, x, 'input');
       const oh = convOutSize(x[1]!, op.kernel[0], op.stride[0], 1, op.pad.top, op.pad.bottom);
       const ow = convOutSize(x[2]!, op.kernel[1], op.stride[1], 1, op.pad.left, op.pad.right);
-      if (oh < 1 || ow < 1) throw new ShapeError(op, `input ${describeShape(x)} too small for a ${op.kernel.join('x')} pool`);
+      if (oh < 1 || ow < 1)
+        throw new ShapeError(op, `input ${describeShape(x)} too small for a ${op.kernel.join('x')} pool`);
       return [[1, oh, ow, x[3]!]];
     }
     case 'fully_connected': {
       const w = shapeOf(op.weights);
       const k = tensorLen(x);
-      if (w.length !== 2 || w[1] !== k) throw new ShapeError(op, `weights ${describeShape(w)} do not fit input ${describeShape(x)} (want [N,${k}])`);
-      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== w[0]) throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${w[0]} outputs`);
+      if (w.length !== 2 || w[1] !== k)
+        throw new ShapeError(op, `weights ${describeShape(w)} do not fit input ${describeShape(x)} (want [N,${k}])`);
+      if (op.bias >= 0 && tensorLen(shapeOf(op.bias)) !== w[0])
+        throw new ShapeError(op, `bias ${describeShape(shapeOf(op.bias))} does not match ${w[0]} outputs`);
       return [[1, w[0]!]];
     }
     case 'softmax':

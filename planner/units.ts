@@ -62,7 +62,9 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
     const ops = [b.expand, b.depthwise, b.project, b.add].filter((o) => o >= 0).sort((a, c) => a - c);
     keyed.push({ key: ops[ops.length - 1]!, unit: { name: b.name, kind: 'block', op: -1, block: i, ops } });
   });
-  for (const op of graph.ops) if (blockOfOp[op.id] === -1) keyed.push({ key: op.id, unit: { name: op.name, kind: 'op', op: op.id, block: -1, ops: [op.id] } });
+  for (const op of graph.ops)
+    if (blockOfOp[op.id] === -1)
+      keyed.push({ key: op.id, unit: { name: op.name, kind: 'op', op: op.id, block: -1, ops: [op.id] } });
   keyed.sort((a, b) => a.key - b.key);
   const units = keyed.map((k) => k.unit);
   const unitOfOp = new Int32Array(nOps).fill(-1);
@@ -79,12 +81,22 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
     if (t.constant || internal.has(t.id)) continue;
     if (t.producer < 0 && !inputs.has(t.id)) continue;
     const root = storageRoot(graph, t.id);
-    if (internal.has(root)) throw new Error(`tensor '${t.name}' reshapes '${graph.tensors[root]!.name}', which a fused block never materializes`);
+    if (internal.has(root))
+      throw new Error(
+        `tensor '${t.name}' reshapes '${graph.tensors[root]!.name}', which a fused block never materializes`,
+      );
     let s = storageOfTensor[root]!;
     if (s < 0) {
       const r = graph.tensors[root]!;
       s = storages.length;
-      storages.push({ root, members: [], bytes: tensorBytes(r), producer: r.producer < 0 ? -1 : unitOfOp[r.producer]!, consumers: [], persistent: false });
+      storages.push({
+        root,
+        members: [],
+        bytes: tensorBytes(r),
+        producer: r.producer < 0 ? -1 : unitOfOp[r.producer]!,
+        consumers: [],
+        persistent: false,
+      });
       storageOfTensor[root] = s;
     }
     storageOfTensor[t.id] = s;
@@ -112,7 +124,8 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
       for (const x of op.inputs) {
         if (internal.has(x)) continue;
         const s = storageOfTensor[x]!;
-        if (s < 0) throw new Error(`op '${op.name}' (${op.kind}) reads '${graph.tensors[x]!.name}', which nothing writes`);
+        if (s < 0)
+          throw new Error(`op '${op.name}' (${op.kind}) reads '${graph.tensors[x]!.name}', which nothing writes`);
         if (!reads[ui]!.includes(s)) reads[ui]!.push(s);
         const p = graph.tensors[x]!.producer;
         if (p >= 0 && unitOfOp[p] !== ui && !preds[ui]!.includes(unitOfOp[p]!)) preds[ui]!.push(unitOfOp[p]!);
@@ -126,7 +139,9 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
     }
     if (u.kind === 'op' && creates[ui]!.length === 1) {
       const op = graph.ops[u.op]!;
-      inPlaceFrom[ui] = [...new Set(inPlaceInputs(graph, op).map((i) => storageOfTensor[i]!))].filter((s) => storages[s]!.bytes === storages[creates[ui]![0]!]!.bytes);
+      inPlaceFrom[ui] = [...new Set(inPlaceInputs(graph, op).map((i) => storageOfTensor[i]!))].filter(
+        (s) => storages[s]!.bytes === storages[creates[ui]![0]!]!.bytes,
+      );
     }
   });
   for (const p of preds) p.sort((a, b) => a - b);
@@ -154,6 +169,12 @@ export function memoryProblem(ug: UnitGraph, chunkChannels: readonly number[]): 
       scratchBytes: scratch[i]!,
       inPlaceFrom: ug.inPlaceFrom[i]!,
     })),
-    storages: ug.storages.map((s) => ({ name: ug.graph.tensors[s.root]!.name, bytes: s.bytes, producer: s.producer, consumers: s.consumers, persistent: s.persistent })),
+    storages: ug.storages.map((s) => ({
+      name: ug.graph.tensors[s.root]!.name,
+      bytes: s.bytes,
+      producer: s.producer,
+      consumers: s.consumers,
+      persistent: s.persistent,
+    })),
   };
 }

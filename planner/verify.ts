@@ -48,10 +48,18 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
     } else {
       const b = blocksByExpand.get(st.expand);
       if (!b || b.depthwise !== st.depthwise || b.project !== st.project || b.add !== st.add) {
-        fail(plan, `step ${i} is a block (expand ${st.expand}, depthwise ${st.depthwise}, project ${st.project}, add ${st.add}) that is not an inverted residual block of the graph`);
+        fail(
+          plan,
+          `step ${i} is a block (expand ${st.expand}, depthwise ${st.depthwise}, project ${st.project}, add ${st.add}) that is not an inverted residual block of the graph`,
+        );
       }
-      if (!(Number.isInteger(st.chunkChannels) && st.chunkChannels >= 1 && st.chunkChannels <= b.expandedChannels)) fail(plan, `block '${b.name}' has ${st.chunkChannels} channels per chunk (1..${b.expandedChannels})`);
-      if (st.chunks !== chunksFor(b, st.chunkChannels)) fail(plan, `block '${b.name}' says ${st.chunks} chunks of ${st.chunkChannels} channels for ${b.expandedChannels} channels`);
+      if (!(Number.isInteger(st.chunkChannels) && st.chunkChannels >= 1 && st.chunkChannels <= b.expandedChannels))
+        fail(plan, `block '${b.name}' has ${st.chunkChannels} channels per chunk (1..${b.expandedChannels})`);
+      if (st.chunks !== chunksFor(b, st.chunkChannels))
+        fail(
+          plan,
+          `block '${b.name}' says ${st.chunks} chunks of ${st.chunkChannels} channels for ${b.expandedChannels} channels`,
+        );
       const sc = chunkScratchBytes(b, st.chunkChannels);
       for (const [idx, bytes, what] of [
         [st.expandBuffer, sc.expand, 'expand'],
@@ -76,8 +84,13 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
   graph.ops.forEach((op) => {
     for (const x of op.inputs) {
       const p = graph.tensors[x]!.producer;
-      if (p >= 0 && stepOfOp[p]! > stepOfOp[op.id]!) fail(plan, `op '${op.name}' at step ${stepOfOp[op.id]} reads '${graph.tensors[x]!.name}' written at step ${stepOfOp[p]}`);
-      if (p >= 0 && stepOfOp[p] === stepOfOp[op.id] && !internal.has(x)) fail(plan, `op '${op.name}' reads '${graph.tensors[x]!.name}' written in the same step`);
+      if (p >= 0 && stepOfOp[p]! > stepOfOp[op.id]!)
+        fail(
+          plan,
+          `op '${op.name}' at step ${stepOfOp[op.id]} reads '${graph.tensors[x]!.name}' written at step ${stepOfOp[p]}`,
+        );
+      if (p >= 0 && stepOfOp[p] === stepOfOp[op.id] && !internal.has(x))
+        fail(plan, `op '${op.name}' reads '${graph.tensors[x]!.name}' written in the same step`);
     }
   });
 
@@ -96,27 +109,46 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
   const bufOfTensor = new Map<number, number>();
   plan.buffers.forEach((b, i) => {
     if (!Number.isInteger(b.offset) || b.offset < 0 || b.offset + b.bytes > plan.arenaBytes) {
-      fail(plan, `buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes}) lies outside the arena of ${plan.arenaBytes} bytes`);
+      fail(
+        plan,
+        `buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes}) lies outside the arena of ${plan.arenaBytes} bytes`,
+      );
     }
-    if (b.firstStep < 0 || b.lastStep >= S || b.firstStep > b.lastStep) fail(plan, `buffer '${b.name}' has steps ${b.firstStep}..${b.lastStep} (plan has ${S})`);
+    if (b.firstStep < 0 || b.lastStep >= S || b.firstStep > b.lastStep)
+      fail(plan, `buffer '${b.name}' has steps ${b.firstStep}..${b.lastStep} (plan has ${S})`);
     if (b.tensor < 0) {
       const use = scratchUse.get(i);
       if (!use) fail(plan, `buffer '${b.name}' (no tensor) is not the scratch of any block step`);
       if (b.bytes !== use.bytes || b.firstStep !== use.step || b.lastStep !== use.step) {
-        fail(plan, `buffer '${b.name}' (${use.what}) has ${b.bytes} bytes at steps ${b.firstStep}..${b.lastStep}; expected ${use.bytes} bytes at step ${use.step}`);
+        fail(
+          plan,
+          `buffer '${b.name}' (${use.what}) has ${b.bytes} bytes at steps ${b.firstStep}..${b.lastStep}; expected ${use.bytes} bytes at step ${use.step}`,
+        );
       }
       return;
     }
     const t = graph.tensors[b.tensor];
     if (!t) fail(plan, `buffer '${b.name}' holds missing tensor ${b.tensor}`);
-    if (!life.has(b.tensor)) fail(plan, `buffer '${b.name}' holds '${t.name}', which is ${t.constant ? 'a constant' : 'never materialized in this plan'}`);
+    if (!life.has(b.tensor))
+      fail(
+        plan,
+        `buffer '${b.name}' holds '${t.name}', which is ${t.constant ? 'a constant' : 'never materialized in this plan'}`,
+      );
     if (bufOfTensor.has(b.tensor)) fail(plan, `tensor '${t.name}' has two buffers`);
     bufOfTensor.set(b.tensor, i);
-    if (b.bytes !== tensorBytes(t)) fail(plan, `buffer '${b.name}' has ${b.bytes} bytes; tensor '${t.name}' needs ${tensorBytes(t)}`);
-    if (plan.tensorOffsets.get(b.tensor) !== b.offset) fail(plan, `tensorOffsets gives '${t.name}' offset ${plan.tensorOffsets.get(b.tensor)}, its buffer says ${b.offset}`);
+    if (b.bytes !== tensorBytes(t))
+      fail(plan, `buffer '${b.name}' has ${b.bytes} bytes; tensor '${t.name}' needs ${tensorBytes(t)}`);
+    if (plan.tensorOffsets.get(b.tensor) !== b.offset)
+      fail(
+        plan,
+        `tensorOffsets gives '${t.name}' offset ${plan.tensorOffsets.get(b.tensor)}, its buffer says ${b.offset}`,
+      );
   });
-  for (const [t] of life) if (!bufOfTensor.has(t)) fail(plan, `tensor '${graph.tensors[t]!.name}' is materialized but has no buffer`);
-  for (const [idx] of scratchUse) if (!plan.buffers[idx] || plan.buffers[idx]!.tensor !== -1) fail(plan, `block scratch buffer ${idx} is missing or holds a tensor`);
+  for (const [t] of life)
+    if (!bufOfTensor.has(t)) fail(plan, `tensor '${graph.tensors[t]!.name}' is materialized but has no buffer`);
+  for (const [idx] of scratchUse)
+    if (!plan.buffers[idx] || plan.buffers[idx]!.tensor !== -1)
+      fail(plan, `block scratch buffer ${idx} is missing or holds a tensor`);
 
   // Groups: owners and their aliases.
   const members = new Map<number, number[]>(); // owner tensor → member tensors (owner first)
@@ -130,9 +162,11 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
   plan.buffers.forEach((b) => {
     if (b.aliasOf === undefined) return;
     const owner = bufOfTensor.get(b.aliasOf);
-    if (owner === undefined || plan.buffers[owner]!.aliasOf !== undefined) fail(plan, `buffer '${b.name}' aliases tensor ${b.aliasOf}, which owns no buffer`);
+    if (owner === undefined || plan.buffers[owner]!.aliasOf !== undefined)
+      fail(plan, `buffer '${b.name}' aliases tensor ${b.aliasOf}, which owns no buffer`);
     const ob = plan.buffers[owner]!;
-    if (b.offset !== ob.offset || b.bytes > ob.bytes) fail(plan, `alias '${b.name}' [${b.offset}, ${b.offset + b.bytes}) is not inside its owner '${ob.name}'`);
+    if (b.offset !== ob.offset || b.bytes > ob.bytes)
+      fail(plan, `alias '${b.name}' [${b.offset}, ${b.offset + b.bytes}) is not inside its owner '${ob.name}'`);
     members.get(b.aliasOf)!.push(b.tensor);
   });
   const groupOf = new Map<number, number>();
@@ -145,7 +179,11 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
       f = Math.min(f, a);
       l = Math.max(l, z);
       const b = plan.buffers[bufOfTensor.get(m)!]!;
-      if (m !== owner && (b.firstStep !== a || b.lastStep !== z)) fail(plan, `alias '${b.name}' lives at steps ${b.firstStep}..${b.lastStep}; '${graph.tensors[m]!.name}' is live at ${a}..${z}`);
+      if (m !== owner && (b.firstStep !== a || b.lastStep !== z))
+        fail(
+          plan,
+          `alias '${b.name}' lives at steps ${b.firstStep}..${b.lastStep}; '${graph.tensors[m]!.name}' is live at ${a}..${z}`,
+        );
       if (m === owner) continue;
       // Legal sharing: a reshape of a group member, or an add writing over a member that dies there.
       const op = graph.ops[graph.tensors[m]!.producer]!;
@@ -157,14 +195,25 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
         for (const other of ms) {
           if (other === m) continue;
           const [a2, z2] = life.get(other)!;
-          if (a2 <= s && z2 > s) fail(plan, `'${op.name}' writes in place over '${graph.tensors[other]!.name}', which is still needed until step ${z2}`);
+          if (a2 <= s && z2 > s)
+            fail(
+              plan,
+              `'${op.name}' writes in place over '${graph.tensors[other]!.name}', which is still needed until step ${z2}`,
+            );
         }
         continue;
       }
-      fail(plan, `'${graph.tensors[m]!.name}' (written by ${op.kind} '${op.name}') shares the memory of '${graph.tensors[owner]!.name}', which that op may not do`);
+      fail(
+        plan,
+        `'${graph.tensors[m]!.name}' (written by ${op.kind} '${op.name}') shares the memory of '${graph.tensors[owner]!.name}', which that op may not do`,
+      );
     }
     const ob = plan.buffers[bufOfTensor.get(owner)!]!;
-    if (ob.firstStep !== f || ob.lastStep !== l) fail(plan, `buffer '${ob.name}' lives at steps ${ob.firstStep}..${ob.lastStep}; its tensors are live at ${f}..${l}`);
+    if (ob.firstStep !== f || ob.lastStep !== l)
+      fail(
+        plan,
+        `buffer '${ob.name}' lives at steps ${ob.firstStep}..${ob.lastStep}; its tensors are live at ${f}..${l}`,
+      );
   }
 
   // No two physical buffers live at the same step share a byte.
@@ -180,7 +229,10 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
       if (b.firstStep > a.lastStep) break;
       if (a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes) {
         const s = Math.max(a.firstStep, b.firstStep);
-        fail(plan, `buffers '${a.name}' [${a.offset}, ${a.offset + a.bytes}) and '${b.name}' [${b.offset}, ${b.offset + b.bytes}) overlap in bytes while both live at step ${s}`);
+        fail(
+          plan,
+          `buffers '${a.name}' [${a.offset}, ${a.offset + a.bytes}) and '${b.name}' [${b.offset}, ${b.offset + b.bytes}) overlap in bytes while both live at step ${s}`,
+        );
       }
     }
   }

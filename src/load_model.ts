@@ -41,7 +41,12 @@ export function readLabels(file: string): string[] {
 async function loadEntry(entry: RegistryEntry, opts: LoadOptions): Promise<ResolvedModel> {
   if (entry.kind === 'nsfwjs') {
     const model = await loadNsfwjsMobileNetV2(opts.nsfwjsResolveFrom ? { resolveFrom: opts.nsfwjsResolveFrom } : {});
-    return { model, labels: model.labels, entry, description: `${entry.name} (from the installed npm package ${entry.packageName})` };
+    return {
+      model,
+      labels: model.labels,
+      entry,
+      description: `${entry.name} (from the installed npm package ${entry.packageName})`,
+    };
   }
   const path = await resolveRemoteFile(entry.model, opts);
   const model = await loadTfliteFile(path);
@@ -67,7 +72,9 @@ export async function loadModel(spec: string | undefined, opts: LoadOptions = {}
     else if (existsSync(spec) && statSync(spec).isFile()) {
       resolved = { model: await loadTfliteFile(spec), description: spec };
     } else {
-      throw new Error(`--model '${spec}' is neither a file nor a known model name (known: ${REGISTRY.map((e) => e.name).join(', ')})`);
+      throw new Error(
+        `--model '${spec}' is neither a file nor a known model name (known: ${REGISTRY.map((e) => e.name).join(', ')})`,
+      );
     }
   }
   if (opts.labelsFile) resolved.labels = readLabels(opts.labelsFile);

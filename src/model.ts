@@ -14,8 +14,7 @@ export type ConstData = Float32Array | Int32Array | Uint8Array | Int8Array | Big
  * - 'affine': the model takes float32 `p * scale + offset` (nsfwjs: scale 1/255, offset 0).
  */
 export type InputNormalization =
-  | { kind: 'quantized'; scale: number; zeroPoint: number }
-  | { kind: 'affine'; scale: number; offset: number };
+  { kind: 'quantized'; scale: number; zeroPoint: number } | { kind: 'affine'; scale: number; offset: number };
 
 export interface LoadedModel {
   /** File path or registry name it came from. */

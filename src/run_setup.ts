@@ -71,7 +71,8 @@ export function parseChunks(v: string | number | undefined): 'auto' | 'none' | n
   if (v === undefined || v === 'auto') return 'auto';
   if (v === 'none') return 'none';
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--chunks must be auto, none or a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--chunks must be auto, none or a positive integer, got '${v}'`);
   return n;
 }
 
@@ -85,19 +86,35 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
       note = `the integer path does not run ${unsupported.length} op(s) of this model yet (${unsupported.slice(0, 3).join('; ')}${unsupported.length > 3 ? '; ...' : ''}); running the dequantized float32 path`;
     }
   }
-  const dequantize = !integer && loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32');
+  const dequantize =
+    !integer && loaded.graph.tensors.some((t) => !t.constant && t.dtype !== 'f32' && t.dtype !== 'i32');
   let model = dequantize ? dequantizeModel(loaded) : loaded;
   if (opts.fuseResizeArgmax ?? true) {
     const { graph, fused } = fuseResizeArgmax(model.graph);
     if (fused.length) model = { ...model, graph };
   }
   const t0 = performance.now();
-  const plan = planGraph(model.graph, { chunks: parseChunks(opts.chunks), ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}) });
+  const plan = planGraph(model.graph, {
+    chunks: parseChunks(opts.chunks),
+    ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
+  });
   const planningMs = performance.now() - t0;
   const executor = await Executor.create(model, plan, { debug: opts.debug ?? false });
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
   const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;
-  const grid = dequantize && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8') ? { quant: out.quant, dtype: out.dtype } : undefined;
-  return { model, path: integer ? 'integer' : 'float32', plan, executor, chunks, planningMs, ...(grid ? { outputGrid: grid } : {}), ...(note ? { note } : {}) };
+  const grid =
+    dequantize && out.quant && out.quant.scale.length === 1 && (out.dtype === 'u8' || out.dtype === 'i8')
+      ? { quant: out.quant, dtype: out.dtype }
+      : undefined;
+  return {
+    model,
+    path: integer ? 'integer' : 'float32',
+    plan,
+    executor,
+    chunks,
+    planningMs,
+    ...(grid ? { outputGrid: grid } : {}),
+    ...(note ? { note } : {}),
+  };
 }

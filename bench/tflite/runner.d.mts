@@ -45,4 +45,7 @@ export interface TfliteRunner {
   dispose(): void;
 }
 
-export declare function createTfliteRunner(modelPath: string, opts?: { threads: 1; profiling?: boolean }): Promise<TfliteRunner>;
+export declare function createTfliteRunner(
+  modelPath: string,
+  opts?: { threads: 1; profiling?: boolean },
+): Promise<TfliteRunner>;

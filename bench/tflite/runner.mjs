@@ -37,13 +37,22 @@ export function tfliteInstallDir() {
   return existsSync(join(dir, 'package.json')) ? dir : undefined;
 }
 
-export const HOW_TO_INSTALL = 'bench/tflite is not installed: run `npm ci --prefix bench/tflite` (TFLite-WASM peer, its own package because tfjs-tflite pins @tensorflow/tfjs-core 4.9.0)';
+export const HOW_TO_INSTALL =
+  'bench/tflite is not installed: run `npm ci --prefix bench/tflite` (TFLite-WASM peer, its own package because tfjs-tflite pins @tensorflow/tfjs-core 4.9.0)';
 
 let shim; // { wasmDir, module?: emscripten Module, initialHeapBytes, initialHighWater, scriptsLoaded, refused, log (TFLite's stderr) }
 
 function installShim(wasmDir) {
   if (shim) return shim;
-  const state = { wasmDir, module: undefined, initialHeapBytes: 0, initialHighWater: 0, scriptsLoaded: [], refused: [], log: [] };
+  const state = {
+    wasmDir,
+    module: undefined,
+    initialHeapBytes: 0,
+    initialHighWater: 0,
+    scriptsLoaded: [],
+    refused: [],
+    log: [],
+  };
   const script = join(wasmDir, `${TFLITE_BUILD}.js`);
   const wasmBinary = readFileSync(join(wasmDir, `${TFLITE_BUILD}.wasm`));
   const g = globalThis;
@@ -61,7 +70,9 @@ function installShim(wasmDir) {
       // loader catches the error) instead of instantiating a second module.
       if (String(url) !== script) {
         state.refused.push(String(url));
-        throw new Error(`tfjs-tflite shim: refusing '${url}'; only ${script} (the single-threaded SIMD build) is loaded`);
+        throw new Error(
+          `tfjs-tflite shim: refusing '${url}'; only ${script} (the single-threaded SIMD build) is loaded`,
+        );
       }
       vm.runInThisContext(readFileSync(script, 'utf8'), { filename: script });
       state.scriptsLoaded.push(basename(script));
@@ -125,7 +136,8 @@ async function withoutThreads(fn) {
 export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
   const threads = opts.threads ?? 1;
   const profiling = opts.profiling ?? false;
-  if (threads !== 1) throw new Error(`createTfliteRunner: only threads: 1 is supported (the single-threaded build), got ${threads}`);
+  if (threads !== 1)
+    throw new Error(`createTfliteRunner: only threads: 1 is supported (the single-threaded build), got ${threads}`);
   const pkgDir = tfliteInstallDir();
   if (!pkgDir) throw new Error(HOW_TO_INSTALL);
   const state = installShim(join(pkgDir, 'wasm'));
@@ -143,7 +155,8 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
     const tflite = require(join(pkgDir, 'dist', 'tf-tflite.node.js'));
     const features = await tflite.getWasmFeatures();
     if (!features.simd) throw new Error('TFLite peer: WebAssembly SIMD is not available in this Node');
-    if (features.multiThreading) throw new Error('TFLite peer: the threads probe succeeded; the threaded build would be chosen');
+    if (features.multiThreading)
+      throw new Error('TFLite peer: the threads probe succeeded; the threaded build would be chosen');
     tflite.setWasmPath(join(state.wasmDir, '/'));
     const ab = modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength);
     try {
@@ -151,18 +164,26 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
     } catch (e) {
       // A refused script shows up here only as a missing module.
       const mine = state.refused.filter((u) => u.startsWith(state.wasmDir));
-      if (mine.length > 0) throw new Error(`TFLite peer: the loader asked for ${mine.join(', ')} instead of the single-threaded SIMD build`);
+      if (mine.length > 0)
+        throw new Error(
+          `TFLite peer: the loader asked for ${mine.join(', ')} instead of the single-threaded SIMD build`,
+        );
       throw e;
     }
   });
-  if (state.scriptsLoaded.length !== 1) throw new Error(`TFLite peer: expected one emscripten build loaded, got [${state.scriptsLoaded.join(', ')}]`);
+  if (state.scriptsLoaded.length !== 1)
+    throw new Error(`TFLite peer: expected one emscripten build loaded, got [${state.scriptsLoaded.join(', ')}]`);
   // TFLite logs to stderr when it first creates the XNNPACK delegate (once
   // per process); profile() shows which nodes it took.
   const modelLog = state.log.slice(logStart);
-  if (!state.log.some((l) => l.includes('XNNPACK delegate'))) throw new Error(`TFLite peer: no XNNPACK delegate was created for ${modelPath} (TFLite said: ${state.log.join(' | ') || 'nothing'})`);
+  if (!state.log.some((l) => l.includes('XNNPACK delegate')))
+    throw new Error(
+      `TFLite peer: no XNNPACK delegate was created for ${modelPath} (TFLite said: ${state.log.join(' | ') || 'nothing'})`,
+    );
   // When this call brought the module up, the baseline is the module as it
   // stood before the loader copied the model in.
-  if (!alreadyUp) Object.assign(before, { memoryBytes: state.initialHeapBytes, highWaterBytes: state.initialHighWater });
+  if (!alreadyUp)
+    Object.assign(before, { memoryBytes: state.initialHeapBytes, highWaterBytes: state.initialHighWater });
 
   const runner = model.modelRunner;
   const inputs = runner.getInputs();
@@ -174,7 +195,9 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
 
   const run = (bytes) => {
     if (bytes.byteLength !== inputBytes) {
-      throw new Error(`${modelPath}: input '${input.name}' [${input.shape}] ${input.dataType} takes ${inputBytes} bytes, got ${bytes.byteLength}`);
+      throw new Error(
+        `${modelPath}: input '${input.name}' [${input.shape}] ${input.dataType} takes ${inputBytes} bytes, got ${bytes.byteLength}`,
+      );
     }
     // data() is a view into the current WASM heap; take it fresh each run in
     // case the heap grew (a grown memory detaches old views).
@@ -200,12 +223,19 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
      */
     heap() {
       const now = { memoryBytes: memoryBytes(), highWaterBytes: highWaterNow() };
-      return { before: { ...before }, now, memoryGrowthBytes: now.memoryBytes - before.memoryBytes, highWaterGrowthBytes: now.highWaterBytes - before.highWaterBytes };
+      return {
+        before: { ...before },
+        now,
+        memoryGrowthBytes: now.memoryBytes - before.memoryBytes,
+        highWaterGrowthBytes: now.highWaterBytes - before.highWaterBytes,
+      };
     },
     /** Per-node times of the last run (needs `profiling: true`): delegated parts appear as 'TfLiteXNNPackDelegate' nodes. */
     profile() {
       if (!profiling) throw new Error('createTfliteRunner: profile() needs { profiling: true }');
-      return runner.getProfilingResults().map((p) => ({ nodeType: p.nodeType, nodeName: p.nodeName, nodeExecMs: p.nodeExecMs }));
+      return runner
+        .getProfilingResults()
+        .map((p) => ({ nodeType: p.nodeType, nodeName: p.nodeName, nodeExecMs: p.nodeExecMs }));
     },
     dispose() {
       runner.cleanUp();

@@ -83,7 +83,8 @@ function drawCell(seed: number, kind: 'normal' | 'reduce', nodes: number): Darts
 /** The normal and reduction cells drawn from `seed`. */
 export function dartsGenotype(seed: number, nodesPerCell = 4): DartsGenotype {
   checkSeed('DARTS', seed);
-  if (!Number.isInteger(nodesPerCell) || nodesPerCell < 1) throw new Error(`DARTS: nodesPerCell ${nodesPerCell} must be a positive integer`);
+  if (!Number.isInteger(nodesPerCell) || nodesPerCell < 1)
+    throw new Error(`DARTS: nodesPerCell ${nodesPerCell} must be a positive integer`);
   return { normal: drawCell(seed, 'normal', nodesPerCell), reduce: drawCell(seed, 'reduce', nodesPerCell) };
 }
 
@@ -96,7 +97,8 @@ export function buildDartsStack(options: DartsOptions): Graph {
   const { cells, seed, channels: C, resolution: res } = options;
   const nodesPerCell = options.nodesPerCell ?? 4;
   const classes = options.classes ?? 10;
-  if (!Number.isInteger(cells) || cells < 3) throw new Error(`DARTS: cells = ${cells} must be an integer ≥ 3 (reductions at 1/3 and 2/3)`);
+  if (!Number.isInteger(cells) || cells < 3)
+    throw new Error(`DARTS: cells = ${cells} must be an integer ≥ 3 (reductions at 1/3 and 2/3)`);
   if (!Number.isInteger(C) || C < 2 || C % 2 !== 0) throw new Error(`DARTS: channels ${C} must be an even integer ≥ 2`);
   if (!Number.isInteger(res) || res < 8) throw new Error(`DARTS: resolution ${res} must be an integer ≥ 8`);
   const genotype = dartsGenotype(seed, nodesPerCell);

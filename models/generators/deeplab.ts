@@ -45,12 +45,24 @@ export function buildDeepLabV3(options: DeepLabV3Options = {}): Graph {
   const res = options.resolution ?? 513;
   const outputStride = options.outputStride ?? 16;
   const classes = options.classes ?? 21;
-  if (outputStride !== 8 && outputStride !== 16) throw new Error(`DeepLabV3: output stride ${String(outputStride)} must be 8 or 16`);
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`DeepLabV3: classes ${classes} must be a positive integer`);
-  const L = new Layers(new GraphBuilder(`deeplabv3_mobilenet_v2_${alpha}_${res}_os${outputStride}`), options.dtype ?? 'f32');
+  if (outputStride !== 8 && outputStride !== 16)
+    throw new Error(`DeepLabV3: output stride ${String(outputStride)} must be 8 or 16`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new Error(`DeepLabV3: classes ${classes} must be a positive integer`);
+  const L = new Layers(
+    new GraphBuilder(`deeplabv3_mobilenet_v2_${alpha}_${res}_os${outputStride}`),
+    options.dtype ?? 'f32',
+  );
   // TF DeepLab's feature extractor: divisible_by and min_depth are 8 at width 1 and 1 otherwise.
   const rounding = alpha === 1 ? 8 : 1;
-  const net = addMobileNetV2Backbone(L, { alpha, resolution: res, outputStride, lastConvChannels: 0, divisibleBy: rounding, minDepth: rounding });
+  const net = addMobileNetV2Backbone(L, {
+    alpha,
+    resolution: res,
+    outputStride,
+    lastConvChannels: 0,
+    divisibleBy: rounding,
+    minDepth: rounding,
+  });
   const features = net.blocks[net.blocks.length - 1]!;
   const [, fh, fw] = L.shape(features);
 

@@ -75,7 +75,8 @@ export interface RandWireStage {
  * Returns the undirected edges [a, b], a < b, sorted.
  */
 export function wattsStrogatz(n: number, k: number, p: number, rng: Rng): Array<[number, number]> {
-  if (!Number.isInteger(k) || k < 2 || k % 2 !== 0) throw new Error(`Watts–Strogatz: k = ${k} must be an even integer ≥ 2`);
+  if (!Number.isInteger(k) || k < 2 || k % 2 !== 0)
+    throw new Error(`Watts–Strogatz: k = ${k} must be an even integer ≥ 2`);
   if (!Number.isInteger(n) || n <= k) throw new Error(`Watts–Strogatz: n = ${n} nodes must be more than k = ${k}`);
   if (!(p >= 0 && p <= 1)) throw new Error(`Watts–Strogatz: rewiring probability ${p} is outside [0, 1]`);
   const adj: Array<Set<number>> = Array.from({ length: n }, () => new Set<number>());
@@ -106,12 +107,30 @@ function checkOptions(o: RandWireOptions): Required<Omit<RandWireOptions, 'dtype
   const stages = o.stages ?? 1;
   const depthMultipliers = o.depthMultipliers ?? [1, 2, 4];
   checkSeed('RandWire', o.seed);
-  if (!Number.isInteger(stages) || stages < 1) throw new Error(`RandWire: stages = ${stages} must be a positive integer`);
-  if (!Number.isInteger(o.nodes) || o.nodes < stages * (k + 1)) throw new Error(`RandWire: ${o.nodes} nodes are too few for ${stages} stage(s) of WS graphs with k = ${k} (need more than k per stage)`);
-  if (!Number.isInteger(o.channels) || o.channels < 2 || o.channels % 2 !== 0) throw new Error(`RandWire: channels ${o.channels} must be an even integer ≥ 2 (the stem has half)`);
-  if (!Number.isInteger(o.resolution) || o.resolution < 2 ** (stages + 1)) throw new Error(`RandWire: resolution ${o.resolution} is too small for ${stages} stage(s) (each halves it after a stride-2 stem)`);
-  if (depthMultipliers.length === 0 || depthMultipliers.some((m) => !Number.isInteger(m) || m < 1)) throw new Error(`RandWire: depth multipliers [${depthMultipliers.join(',')}] must be positive integers`);
-  return { nodes: o.nodes, k, p, seed: o.seed, channels: o.channels, resolution: o.resolution, stages, depthMultipliers };
+  if (!Number.isInteger(stages) || stages < 1)
+    throw new Error(`RandWire: stages = ${stages} must be a positive integer`);
+  if (!Number.isInteger(o.nodes) || o.nodes < stages * (k + 1))
+    throw new Error(
+      `RandWire: ${o.nodes} nodes are too few for ${stages} stage(s) of WS graphs with k = ${k} (need more than k per stage)`,
+    );
+  if (!Number.isInteger(o.channels) || o.channels < 2 || o.channels % 2 !== 0)
+    throw new Error(`RandWire: channels ${o.channels} must be an even integer ≥ 2 (the stem has half)`);
+  if (!Number.isInteger(o.resolution) || o.resolution < 2 ** (stages + 1))
+    throw new Error(
+      `RandWire: resolution ${o.resolution} is too small for ${stages} stage(s) (each halves it after a stride-2 stem)`,
+    );
+  if (depthMultipliers.length === 0 || depthMultipliers.some((m) => !Number.isInteger(m) || m < 1))
+    throw new Error(`RandWire: depth multipliers [${depthMultipliers.join(',')}] must be positive integers`);
+  return {
+    nodes: o.nodes,
+    k,
+    p,
+    seed: o.seed,
+    channels: o.channels,
+    resolution: o.resolution,
+    stages,
+    depthMultipliers,
+  };
 }
 
 /** The random structure of a RandWire network: one DAG per stage. Deterministic from the seed. */
@@ -147,11 +166,23 @@ export function buildRandWire(options: RandWireOptions): Graph {
       const name = `stage${s}/node${v}`;
       const preds = stage.inputs[v]!;
       for (const u of preds) consumed[u] = true;
-      const agg = preds.length > 0 ? L.sum(`${name}/sum`, preds.map((u) => outs[u]!)) : x;
-      const h = L.depthwise(`${name}/depthwise`, agg, { stride: preds.length > 0 ? 1 : 2, multiplier: stage.depthMultipliers[v]! });
+      const agg =
+        preds.length > 0
+          ? L.sum(
+              `${name}/sum`,
+              preds.map((u) => outs[u]!),
+            )
+          : x;
+      const h = L.depthwise(`${name}/depthwise`, agg, {
+        stride: preds.length > 0 ? 1 : 2,
+        multiplier: stage.depthMultipliers[v]!,
+      });
       outs.push(L.conv(`${name}/pointwise`, h, width, { act: 'relu' }));
     }
-    x = L.sum(`stage${s}/output`, outs.filter((_, v) => !consumed[v]));
+    x = L.sum(
+      `stage${s}/output`,
+      outs.filter((_, v) => !consumed[v]),
+    );
   });
   L.g.output(x);
   return L.g.finish();

@@ -47,5 +47,6 @@ export function pick<T>(rng: Rng, xs: readonly T[]): T {
 
 /** Checks that a seed is a usable 32-bit integer. */
 export function checkSeed(what: string, seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`${what}: seed ${seed} must be an integer in 0..2^32-1`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`${what}: seed ${seed} must be an integer in 0..2^32-1`);
 }

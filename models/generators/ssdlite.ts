@@ -63,11 +63,22 @@ export function buildSSDLite(options: SSDLiteOptions = {}): Graph {
   const anchors = options.anchorsPerLocation ?? [3, 6, 6, 6, 6, 6];
   const lite = options.lite ?? true;
   if (anchors.length !== 2 + SSDLITE_EXTRA_DEPTHS.length || anchors.some((a) => !Number.isInteger(a) || a < 1)) {
-    throw new Error(`SSDLite: anchorsPerLocation [${anchors.join(',')}] must be ${2 + SSDLITE_EXTRA_DEPTHS.length} positive integers, one per feature map`);
+    throw new Error(
+      `SSDLite: anchorsPerLocation [${anchors.join(',')}] must be ${2 + SSDLITE_EXTRA_DEPTHS.length} positive integers, one per feature map`,
+    );
   }
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`SSDLite: classes ${classes} must be a positive integer`);
-  const L = new Layers(new GraphBuilder(`${lite ? 'ssdlite' : 'ssd'}_mobilenet_v2_${alpha}_${res}`), options.dtype ?? 'f32');
-  const net = addMobileNetV2Backbone(L, { alpha, resolution: res, minDepth: MIN_DEPTH, lastConvChannels: makeDivisible(1280 * alpha, 8, MIN_DEPTH) });
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new Error(`SSDLite: classes ${classes} must be a positive integer`);
+  const L = new Layers(
+    new GraphBuilder(`${lite ? 'ssdlite' : 'ssd'}_mobilenet_v2_${alpha}_${res}`),
+    options.dtype ?? 'f32',
+  );
+  const net = addMobileNetV2Backbone(L, {
+    alpha,
+    resolution: res,
+    minDepth: MIN_DEPTH,
+    lastConvChannels: makeDivisible(1280 * alpha, 8, MIN_DEPTH),
+  });
 
   const depth = (d: number) => Math.max(Math.floor(d * alpha), MIN_DEPTH);
   const features = [net.expansions[13]!, net.lastConv];
@@ -114,7 +125,9 @@ export function ssdliteFeatureMaps(graph: Graph): [number, number][] {
   const maps: [number, number][] = [];
   for (let i = 0; ; i++) {
     // SSDLite heads start with a depthwise conv; SSD (lite: false) heads with a 3x3 conv.
-    const head = byName.get(`BoxPredictor_${i}/BoxEncodingPredictor_depthwise`) ?? byName.get(`BoxPredictor_${i}/BoxEncodingPredictor`);
+    const head =
+      byName.get(`BoxPredictor_${i}/BoxEncodingPredictor_depthwise`) ??
+      byName.get(`BoxPredictor_${i}/BoxEncodingPredictor`);
     if (!head) break;
     const s = graph.tensors[head.inputs[0]!]!.shape;
     maps.push([s[1]!, s[2]!]);

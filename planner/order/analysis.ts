@@ -143,7 +143,11 @@ export function splitAtCuts(p: MemoryProblem, reach: Reach = new Reach(p)): numb
  * storages written before and needed only after are constant base bytes.
  * `pieceIndex` 0 keeps the storages no one reads (graph inputs nobody uses).
  */
-export function subProblem(p: MemoryProblem, pieces: number[][], pieceIndex: number): { problem: MemoryProblem; nodes: number[] } {
+export function subProblem(
+  p: MemoryProblem,
+  pieces: number[][],
+  pieceIndex: number,
+): { problem: MemoryProblem; nodes: number[] } {
   const piece = pieces[pieceIndex]!;
   const where = new Int32Array(p.nodes.length);
   pieces.forEach((nodes, k) => nodes.forEach((u) => (where[u] = k)));
@@ -160,7 +164,13 @@ export function subProblem(p: MemoryProblem, pieces: number[][], pieceIndex: num
     if (at < pieceIndex) {
       if (inside.length > 0) {
         storageMap.set(g, storages.length);
-        storages.push({ name: s.name, bytes: s.bytes, producer: -1, consumers: inside.map((c) => local.get(c)!), persistent: later });
+        storages.push({
+          name: s.name,
+          bytes: s.bytes,
+          producer: -1,
+          consumers: inside.map((c) => local.get(c)!),
+          persistent: later,
+        });
       } else if (later) {
         baseBytes += s.bytes;
       } else if (pieceIndex === 0 && s.producer < 0 && s.consumers.length === 0) {
@@ -170,7 +180,13 @@ export function subProblem(p: MemoryProblem, pieces: number[][], pieceIndex: num
       return;
     }
     storageMap.set(g, storages.length);
-    storages.push({ name: s.name, bytes: s.bytes, producer: local.get(s.producer)!, consumers: inside.map((c) => local.get(c)!), persistent: later });
+    storages.push({
+      name: s.name,
+      bytes: s.bytes,
+      producer: local.get(s.producer)!,
+      consumers: inside.map((c) => local.get(c)!),
+      persistent: later,
+    });
   });
   const mapS = (list: number[]) => list.filter((g) => storageMap.has(g)).map((g) => storageMap.get(g)!);
   const nodes = piece.map((u) => {

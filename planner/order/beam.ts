@@ -10,7 +10,11 @@ import { staticLowerBound } from './analysis.js';
 import { SearchSpace } from './space.js';
 import type { OrderOptions, OrderResult } from './types.js';
 
-export function beamSchedule(space: SearchSpace, width: number, deadline = Infinity): { order: number[]; peak: number } | undefined {
+export function beamSchedule(
+  space: SearchSpace,
+  width: number,
+  deadline = Infinity,
+): { order: number[]; peak: number } | undefined {
   const W = space.words;
   let masks = new Uint32Array(W);
   let mems = [space.mem0];
@@ -39,7 +43,9 @@ export function beamSchedule(space: SearchSpace, width: number, deadline = Infin
         }
       }
     }
-    const order = cand.map((_, i) => i).sort((a, b) => cand[a]!.peak - cand[b]!.peak || cand[a]!.mem - cand[b]!.mem || a - b);
+    const order = cand
+      .map((_, i) => i)
+      .sort((a, b) => cand[a]!.peak - cand[b]!.peak || cand[a]!.mem - cand[b]!.mem || a - b);
     const keep = order.slice(0, width);
     masks = new Uint32Array(keep.length * W);
     mems = [];
@@ -71,6 +77,12 @@ export function beamOrder(width: number) {
     const res = beamSchedule(new SearchSpace(p), width, Date.now() + options.timeLimitMs);
     if (!res) throw new Error(`beam-${width}: no schedule within ${options.timeLimitMs} ms`);
     const lb = Math.min(res.peak, staticLowerBound(p));
-    return { order: res.order, peakBytes: res.peak, lowerBoundBytes: lb, exact: lb === res.peak, algorithm: `beam-${width}` };
+    return {
+      order: res.order,
+      peakBytes: res.peak,
+      lowerBoundBytes: lb,
+      exact: lb === res.peak,
+      algorithm: `beam-${width}`,
+    };
   };
 }

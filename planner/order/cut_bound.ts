@@ -77,7 +77,9 @@ export class CutBound {
       edges.push([writer < 0 ? this.src : writer, h, bytes]);
     }
     this.own = new Float64Array(n);
-    for (let a = 0; a < n; a++) this.own[a] = constant + space.created[a]! + space.scratch[a]! - (space.inPlaceFrom[a]!.length > 0 ? space.created[a]! : 0);
+    for (let a = 0; a < n; a++)
+      this.own[a] =
+        constant + space.created[a]! + space.scratch[a]! - (space.inPlaceFrom[a]!.length > 0 ? space.created[a]! : 0);
     const degree = new Int32Array(this.nodes + 1);
     for (const [u, v] of edges) {
       degree[u]!++;
@@ -109,7 +111,6 @@ export class CutBound {
     this.stackNode = new Int32Array(this.nodes);
     this.stackEdge = new Int32Array(this.nodes);
   }
-
 
   /**
    * Lower bound on step(a) in every order that runs the set S (a bitset of

@@ -159,7 +159,9 @@ class Layer {
   /** Keeps the `keep` best states (lowest memory, then peak, then insertion order). */
   prune(keep: number): Layer {
     if (this.count <= keep) return this;
-    const idx = Array.from({ length: this.count }, (_, j) => j).sort((a, b) => this.mem[a]! - this.mem[b]! || this.peak[a]! - this.peak[b]! || a - b);
+    const idx = Array.from({ length: this.count }, (_, j) => j).sort(
+      (a, b) => this.mem[a]! - this.mem[b]! || this.peak[a]! - this.peak[b]! || a - b,
+    );
     idx.length = keep;
     idx.sort((a, b) => a - b);
     const out = new Layer(this.W, keep);
@@ -330,11 +332,13 @@ class DpSearch {
       }
       this.fromLayer = k;
       for (let i = 0; i < layer.count; i++) {
-        if ((++work & 127) === 0 && Date.now() > this.o.deadline) return { kind: 'aborted', reason: 'time limit', states: this.stored };
+        if ((++work & 127) === 0 && Date.now() > this.o.deadline)
+          return { kind: 'aborted', reason: 'time limit', states: this.stored };
         if (layer.critical[i] === -2) continue;
         this.fromIndex = i;
         this.expand(layer, i, k);
-        if (this.live > this.o.maxStates) return { kind: 'aborted', reason: `more than ${this.o.maxStates} states kept`, states: this.stored };
+        if (this.live > this.o.maxStates)
+          return { kind: 'aborted', reason: `more than ${this.o.maxStates} states kept`, states: this.stored };
       }
       this.live -= layer.count;
       layer.close();

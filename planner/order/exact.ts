@@ -70,7 +70,15 @@ const DP_BEAM_WIDTHS = [64, 512, 4096];
  * bound of the whole problem, so nothing below it matters) or proven minimal,
  * or time runs out.
  */
-function solvePiece(space: SearchSpace, cut: CutBound, start: Candidate, pieceLb: number, floor: number, deadline: number, maxStates: number): PieceResult {
+function solvePiece(
+  space: SearchSpace,
+  cut: CutBound,
+  start: Candidate,
+  pieceLb: number,
+  floor: number,
+  deadline: number,
+  maxStates: number,
+): PieceResult {
   const rules = new ScheduleRules(space);
   let best = start;
   let lb = pieceLb;
@@ -79,8 +87,15 @@ function solvePiece(space: SearchSpace, cut: CutBound, start: Candidate, pieceLb
   let proof = 'the static and cut bounds';
   const result = (): PieceResult => {
     const exact = done();
-    const r: PieceResult = { order: best.order, peak: best.peak, lb: Math.min(lb, best.peak), exact, name: exact ? 'exact-dp' : best.name };
-    if (!exact) r.note = `exact search stopped (${stopped || 'time limit'}) on a piece of ${space.n} nodes; best order from ${best.name}; lower bound ${lb} bytes from ${proof}`;
+    const r: PieceResult = {
+      order: best.order,
+      peak: best.peak,
+      lb: Math.min(lb, best.peak),
+      exact,
+      name: exact ? 'exact-dp' : best.name,
+    };
+    if (!exact)
+      r.note = `exact search stopped (${stopped || 'time limit'}) on a piece of ${space.n} nodes; best order from ${best.name}; lower bound ${lb} bytes from ${proof}`;
     return r;
   };
   if (done()) return result();
@@ -179,7 +194,10 @@ export function exactOrder(p: MemoryProblem, options: OrderOptions): OrderResult
   });
   let floor = Math.max(0, ...results.map((r) => r.lb));
   // Hardest first (largest upper bound; ties by position), so later pieces can stop at a higher floor.
-  const todo = results.map((_, k) => k).filter((k) => results[k]!.peak > floor).sort((a, b) => results[b]!.peak - results[a]!.peak || a - b);
+  const todo = results
+    .map((_, k) => k)
+    .filter((k) => results[k]!.peak > floor)
+    .sort((a, b) => results[b]!.peak - results[a]!.peak || a - b);
   let remainingNodes = todo.reduce((s, k) => s + pieces[k]!.length, 0);
   for (const k of todo) {
     const r = results[k]!;
@@ -196,7 +214,8 @@ export function exactOrder(p: MemoryProblem, options: OrderOptions): OrderResult
   });
   const peak = Math.max(0, ...results.map((r) => r.peak));
   const check = evaluateOrder(p, order).peakBytes;
-  if (check !== peak) throw new Error(`internal: exact order search pieces give peak ${peak} but the whole order has ${check}`);
+  if (check !== peak)
+    throw new Error(`internal: exact order search pieces give peak ${peak} but the whole order has ${check}`);
   const exact = peak <= floor;
   const worst = results.find((r) => r.peak === peak && !r.exact);
   const notes = results.filter((r) => r.note && r.peak > floor).map((r) => r.note!);

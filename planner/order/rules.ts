@@ -84,10 +84,19 @@ export class ScheduleRules {
         if (!space.persistent[g] && space.readers[g]!.length < 2) othersRead = false;
       }
       if (space.createdLive[u]! <= readBytes) this.canFree[u] = 1;
-      if (space.scratch[u] === 0 && space.created[u] === space.createdLive[u] && space.created[u]! > 0 && space.succs[u]!.length > 0 && othersRead) this.lazyCapable[u] = 1;
+      if (
+        space.scratch[u] === 0 &&
+        space.created[u] === space.createdLive[u] &&
+        space.created[u]! > 0 &&
+        space.succs[u]!.length > 0 &&
+        othersRead
+      )
+        this.lazyCapable[u] = 1;
     }
     this.minStepExtra = new Float64Array(n);
-    for (let u = 0; u < n; u++) this.minStepExtra[u] = space.created[u]! + space.scratch[u]! - (space.inPlaceFrom[u]!.length > 0 ? space.created[u]! : 0);
+    for (let u = 0; u < n; u++)
+      this.minStepExtra[u] =
+        space.created[u]! + space.scratch[u]! - (space.inPlaceFrom[u]!.length > 0 ? space.created[u]! : 0);
     this.pairNext = space.succs.map((s) => Int32Array.from(s.filter((v) => space.preds[v]!.length === 1)));
     const W = space.words;
     this.touch = new Uint32Array(n * W);

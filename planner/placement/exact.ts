@@ -50,5 +50,10 @@ export const exactPlacement: PlacementAlgorithm = (items, options) => {
   };
   dfs(0, -1, 0);
   const optimal = complete || best === lb;
-  return { offsets: bestOffsets, arenaBytes: best, algorithm: optimal ? 'exact' : 'exact (node limit; best found)', optimal };
+  return {
+    offsets: bestOffsets,
+    arenaBytes: best,
+    algorithm: optimal ? 'exact' : 'exact (node limit; best found)',
+    optimal,
+  };
 };

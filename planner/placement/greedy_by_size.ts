@@ -7,7 +7,9 @@ import { FirstFit } from './first_fit.js';
 import { liveLowerBound, type PlacementAlgorithm } from './types.js';
 
 export function bySizeOrder(ff: FirstFit): number[] {
-  return ff.items.map((_, i) => i).sort((a, b) => ff.size[b]! - ff.size[a]! || ff.items[a]!.firstStep - ff.items[b]!.firstStep || a - b);
+  return ff.items
+    .map((_, i) => i)
+    .sort((a, b) => ff.size[b]! - ff.size[a]! || ff.items[a]!.firstStep - ff.items[b]!.firstStep || a - b);
 }
 
 export const greedyBySize: PlacementAlgorithm = (items, options) => {

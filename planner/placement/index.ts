@@ -12,7 +12,8 @@ export const PLACEMENT_ALGORITHMS: Readonly<Record<string, PlacementAlgorithm>> 
 
 export function placementAlgorithm(name: string): PlacementAlgorithm {
   const a = PLACEMENT_ALGORITHMS[name];
-  if (!a) throw new Error(`unknown placement algorithm '${name}' (known: ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')})`);
+  if (!a)
+    throw new Error(`unknown placement algorithm '${name}' (known: ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')})`);
   return a;
 }
 

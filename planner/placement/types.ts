@@ -24,7 +24,12 @@ export interface PlacementOptions {
   maxNodes: number;
 }
 
-export const DEFAULT_PLACEMENT_OPTIONS: Readonly<PlacementOptions> = Object.freeze({ alignment: 16, seed: 1, maxIterations: 2000, maxNodes: 200_000 });
+export const DEFAULT_PLACEMENT_OPTIONS: Readonly<PlacementOptions> = Object.freeze({
+  alignment: 16,
+  seed: 1,
+  maxIterations: 2000,
+  maxNodes: 200_000,
+});
 
 export interface PlacementResult {
   offsets: number[];

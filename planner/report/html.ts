@@ -12,7 +12,8 @@
 import { formatBytes, groupDigits, humanBytes } from '../bytes.js';
 import type { PlanReport } from '../plan_graph.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (x: number): string => (Math.round(x * 100) / 100).toString();
 
 export const SERIES = ['naive', 'per-layer', 'plan'] as const;
@@ -48,11 +49,15 @@ function liveChart(r: PlanReport): string {
   const sx = (x: number) => m.l + (x / Math.max(1, nOps)) * (W - m.l - m.r);
   const sy = (y: number) => m.t + (1 - (Math.log2(Math.max(y, 2 ** lo2)) - lo2) / (hi2 - lo2)) * (H - m.t - m.b);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="live" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="live bytes over the run">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="live" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="live bytes over the run">`,
+  );
   for (let k = lo2; k <= hi2; k += tickStep) {
     const v = 2 ** k;
     parts.push(`<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${num(sy(v))}" y2="${num(sy(v))}"/>`);
-    parts.push(`<text class="tick" x="${m.l - 6}" y="${num(sy(v) + 4)}" text-anchor="end">${esc(humanBytes(v))}</text>`);
+    parts.push(
+      `<text class="tick" x="${m.l - 6}" y="${num(sy(v) + 4)}" text-anchor="end">${esc(humanBytes(v))}</text>`,
+    );
   }
   for (let k = 0; k <= 4; k++) {
     const x = Math.round((nOps * k) / 4);
@@ -61,12 +66,18 @@ function liveChart(r: PlanReport): string {
   parts.push(`<text class="axis" x="${(W + m.l) / 2}" y="${H - 6}" text-anchor="middle">IR ops executed</text>`);
   for (const name of SERIES) {
     const s = series[name];
-    parts.push(`<polyline class="series" data-series="${name}" data-peak="${s.peak}" fill="none" stroke="${COLORS[name]}" stroke-width="2" points="${stepPoints(s.xs, s.vs, sx, sy)}"><title>${esc(name)}: peak ${esc(formatBytes(s.peak))}</title></polyline>`);
+    parts.push(
+      `<polyline class="series" data-series="${name}" data-peak="${s.peak}" fill="none" stroke="${COLORS[name]}" stroke-width="2" points="${stepPoints(s.xs, s.vs, sx, sy)}"><title>${esc(name)}: peak ${esc(formatBytes(s.peak))}</title></polyline>`,
+    );
   }
   SERIES.forEach((name, i) => {
     const y = m.t + 14 + i * 16;
-    parts.push(`<rect class="swatch" x="${W - m.r - 250}" y="${y - 9}" width="12" height="10" fill="${COLORS[name]}"/>`);
-    parts.push(`<text class="legend" x="${W - m.r - 232}" y="${y}">${esc(name)}: ${esc(formatBytes(series[name].peak))}</text>`);
+    parts.push(
+      `<rect class="swatch" x="${W - m.r - 250}" y="${y - 9}" width="12" height="10" fill="${COLORS[name]}"/>`,
+    );
+    parts.push(
+      `<text class="legend" x="${W - m.r - 232}" y="${y}">${esc(name)}: ${esc(formatBytes(series[name].peak))}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -82,13 +93,19 @@ function arenaChart(r: PlanReport): string {
   const sx = (s: number) => m.l + (s / Math.max(1, S)) * (W - m.l - m.r);
   const sy = (b: number) => H - m.b - (b / arena) * (H - m.t - m.b);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="arena" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="arena layout">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="arena" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="arena layout">`,
+  );
   for (let k = 0; k <= 4; k++) {
     const b = (arena * k) / 4;
     parts.push(`<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${num(sy(b))}" y2="${num(sy(b))}"/>`);
-    parts.push(`<text class="tick" x="${m.l - 6}" y="${num(sy(b) + 4)}" text-anchor="end">${esc(humanBytes(Math.round(b)))}</text>`);
+    parts.push(
+      `<text class="tick" x="${m.l - 6}" y="${num(sy(b) + 4)}" text-anchor="end">${esc(humanBytes(Math.round(b)))}</text>`,
+    );
   }
-  parts.push(`<line class="bound" x1="${m.l}" x2="${W - m.r}" y1="${num(sy(p.peakBytes))}" y2="${num(sy(p.peakBytes))}"><title>lower bound ${esc(formatBytes(p.peakBytes))}</title></line>`);
+  parts.push(
+    `<line class="bound" x1="${m.l}" x2="${W - m.r}" y1="${num(sy(p.peakBytes))}" y2="${num(sy(p.peakBytes))}"><title>lower bound ${esc(formatBytes(p.peakBytes))}</title></line>`,
+  );
   p.buffers.forEach((b, i) => {
     const kind = b.tensor < 0 ? 'scratch' : b.aliasOf !== undefined ? 'alias' : 'tensor';
     const y0 = sy(b.offset + b.bytes);
@@ -126,12 +143,18 @@ export function planHtml(r: PlanReport): string {
     ['per-layer (op by op, graph order)', formatBytes(r.policies.perLayerBytes)],
     ['plan peak (arena lower bound)', formatBytes(p.peakBytes)],
     ['arena', formatBytes(p.arenaBytes)],
-    ['order', `${p.orderAlgorithm}${r.order.exact ? ' (proven minimum)' : ` (lower bound ${formatBytes(r.order.lowerBoundBytes)})`}`],
+    [
+      'order',
+      `${p.orderAlgorithm}${r.order.exact ? ' (proven minimum)' : ` (lower bound ${formatBytes(r.order.lowerBoundBytes)})`}`,
+    ],
     ['placement', p.placementAlgorithm],
     ['planning time', `${r.planningMs.toFixed(1)} ms`],
   ];
   const blocks = r.chunks
-    .map((c) => `<tr><td>${esc(c.block)}</td><td>${c.step}</td><td>${c.expandedChannels}</td><td>${c.chunks}</td><td>${c.chunkChannels}</td><td>${groupDigits(c.footprintBytes)}</td><td>${c.estimatedMs.toFixed(3)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.block)}</td><td>${c.step}</td><td>${c.expandedChannels}</td><td>${c.chunks}</td><td>${c.chunkChannels}</td><td>${groupDigits(c.footprintBytes)}</td><td>${c.estimatedMs.toFixed(3)}</td></tr>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -29,7 +29,15 @@ export interface PlanJson {
     chunks: PlanReport['chunks'];
     order: string[];
     steps: { step: number; name: string; kind: 'op' | 'block'; ops: string[]; liveBytes: number; arenaBytes: number }[];
-    buffers: { name: string; tensor: number; bytes: number; firstStep: number; lastStep: number; offset: number; aliasOf: number | null }[];
+    buffers: {
+      name: string;
+      tensor: number;
+      bytes: number;
+      firstStep: number;
+      lastStep: number;
+      offset: number;
+      aliasOf: number | null;
+    }[];
     estimatedBlocksMs: number;
   };
   planningMs: number;
@@ -64,7 +72,15 @@ export function planJson(r: PlanReport): PlanJson {
         liveBytes: r.stepBytes[i]!,
         arenaBytes: r.stepArenaBytes[i]!,
       })),
-      buffers: p.buffers.map((b) => ({ name: b.name, tensor: b.tensor, bytes: b.bytes, firstStep: b.firstStep, lastStep: b.lastStep, offset: b.offset, aliasOf: b.aliasOf ?? null })),
+      buffers: p.buffers.map((b) => ({
+        name: b.name,
+        tensor: b.tensor,
+        bytes: b.bytes,
+        firstStep: b.firstStep,
+        lastStep: b.lastStep,
+        offset: b.offset,
+        aliasOf: b.aliasOf ?? null,
+      })),
       estimatedBlocksMs: r.estimatedBlocksMs,
     },
     planningMs: r.planningMs,

@@ -87,13 +87,20 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
     const { latencyMs } = run;
     // Integer path: scores are the output's real values scale·(q − zero point); --raw gives q.
     let scores: Float32Array;
-    if (run.output instanceof Float32Array) scores = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
+    if (run.output instanceof Float32Array)
+      scores = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
     else {
       const q = outputQuantization(setup);
       scores = Float32Array.from(run.output, (v) => q.scale * (v - q.zeroPoint));
     }
     const top = topK(scores, k, resolved.labels);
-    results.push({ image, inputSha256: input.sha256, top, latencyMs, ...(values.raw ? { output: Array.from(run.output instanceof Float32Array ? scores : run.output) } : {}) });
+    results.push({
+      image,
+      inputSha256: input.sha256,
+      top,
+      latencyMs,
+      ...(values.raw ? { output: Array.from(run.output instanceof Float32Array ? scores : run.output) } : {}),
+    });
     if (!values.json) {
       io.stdout(`${image}  (${latencyMs.toFixed(1)} ms)`);
       for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
@@ -104,7 +111,11 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
       JSON.stringify(
         runJson(prepared, results, {
           ...(setup.path === 'integer' ? { outputQuantization: outputQuantization(setup) } : {}),
-          ...(setup.outputGrid ? { outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})` } : {}),
+          ...(setup.outputGrid
+            ? {
+                outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})`,
+              }
+            : {}),
         }),
         null,
         2,

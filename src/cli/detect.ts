@@ -47,7 +47,13 @@ export interface DetectResult {
   image: string;
   inputSha256: string;
   sourceSize: [number, number];
-  detections: { classId: number; label: string; score: number; box: { ymin: number; xmin: number; ymax: number; xmax: number }; pixels: { left: number; top: number; right: number; bottom: number } }[];
+  detections: {
+    classId: number;
+    label: string;
+    score: number;
+    box: { ymin: number; xmin: number; ymax: number; xmax: number };
+    pixels: { left: number; top: number; right: number; bottom: number };
+  }[];
   latencyMs: number;
   postprocessMs: number;
   out?: string;
@@ -64,16 +70,21 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('detect needs at least one image');
-  if (values.model === undefined) throw new UsageError('detect needs --model FILE (a .tflite SSD with TFLite_Detection_PostProcess)');
+  if (values.model === undefined)
+    throw new UsageError('detect needs --model FILE (a .tflite SSD with TFLite_Detection_PostProcess)');
   const threshold = values.threshold === undefined ? -Infinity : Number(values.threshold);
   if (Number.isNaN(threshold)) throw new UsageError(`--threshold must be a number, got '${values.threshold}'`);
   const several = positionals.length > 1;
-  if (values.out !== undefined && several && !values.out.includes('{name}')) throw new UsageError(`--out '${values.out}' needs {name} when several images are given`);
+  if (values.out !== undefined && several && !values.out.includes('{name}'))
+    throw new UsageError(`--out '${values.out}' needs {name} when several images are given`);
 
   const prepared = await loadAndPrepare(values, io, { task: 'detect' });
   const { resolved, setup } = prepared;
   const spec = resolved.model.detectionPostProcess;
-  if (!spec) throw new Error(`${resolved.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`);
+  if (!spec)
+    throw new Error(
+      `${resolved.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`,
+    );
   const inp = setup.model.input;
   const results: DetectResult[] = [];
   for (const image of positionals) {
@@ -91,19 +102,44 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
       pixels: toPixels(d, img.width, img.height),
     }));
     const out = values.out?.replaceAll('{name}', basename(image, extname(image)));
-    if (out) await drawDetections(out, img, detections.map((d): PixelBox => ({ label: d.label, classId: d.classId, score: d.score, ...d.pixels })));
-    results.push({ image, inputSha256: sha256Hex(bytes), sourceSize: [img.width, img.height], detections, latencyMs: run.latencyMs, postprocessMs, ...(out ? { out } : {}) });
+    if (out)
+      await drawDetections(
+        out,
+        img,
+        detections.map((d): PixelBox => ({ label: d.label, classId: d.classId, score: d.score, ...d.pixels })),
+      );
+    results.push({
+      image,
+      inputSha256: sha256Hex(bytes),
+      sourceSize: [img.width, img.height],
+      detections,
+      latencyMs: run.latencyMs,
+      postprocessMs,
+      ...(out ? { out } : {}),
+    });
     if (!values.json) {
-      io.stdout(`${image}  (${run.latencyMs.toFixed(1)} ms + post-process ${postprocessMs.toFixed(1)} ms): ${detections.length} detection${detections.length === 1 ? '' : 's'}`);
+      io.stdout(
+        `${image}  (${run.latencyMs.toFixed(1)} ms + post-process ${postprocessMs.toFixed(1)} ms): ${detections.length} detection${detections.length === 1 ? '' : 's'}`,
+      );
       for (const d of detections) {
         const p = d.pixels;
-        io.stdout(`  ${d.score.toFixed(3)}  ${d.label.padEnd(16)}  [${p.left.toFixed(0)}, ${p.top.toFixed(0)}, ${p.right.toFixed(0)}, ${p.bottom.toFixed(0)}]`);
+        io.stdout(
+          `  ${d.score.toFixed(3)}  ${d.label.padEnd(16)}  [${p.left.toFixed(0)}, ${p.top.toFixed(0)}, ${p.right.toFixed(0)}, ${p.bottom.toFixed(0)}]`,
+        );
       }
       if (out) io.stdout(`  wrote ${out}`);
     }
   }
   if (values.json) {
-    io.stdout(JSON.stringify(runJson(prepared, results, { postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid } }), null, 2));
+    io.stdout(
+      JSON.stringify(
+        runJson(prepared, results, {
+          postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid },
+        }),
+        null,
+        2,
+      ),
+    );
   } else io.stdout(runSummary(prepared));
   return 0;
 }

@@ -89,7 +89,10 @@ function parseNumber(flag: string, text: string, check: (n: number) => boolean, 
 
 /** A copy of the graph whose activation tensors are `dtype` (what-if planning of a model at another width). */
 function retypeActivations(graph: Graph, dtype: DType): Graph {
-  return { ...graph, tensors: graph.tensors.map((t) => (t.constant || t.dtype === 'i32' || t.dtype === 'i64' ? t : { ...t, dtype })) };
+  return {
+    ...graph,
+    tensors: graph.tensors.map((t) => (t.constant || t.dtype === 'i32' || t.dtype === 'i64' ? t : { ...t, dtype })),
+  };
 }
 
 export async function planCommand(argv: string[], io: PlanCommandIo): Promise<number> {
@@ -129,14 +132,23 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
   let graph: Graph;
   const options: PlanOptions = {};
   try {
-    if ((values.arch === undefined) === (values.model === undefined)) throw new UsageError('give exactly one of --arch mobilenet_v2 or --model FILE');
-    if (values.model !== undefined && (values.alpha !== undefined || values.res !== undefined)) throw new UsageError('--alpha and --res go with --arch, not --model');
+    if ((values.arch === undefined) === (values.model === undefined))
+      throw new UsageError('give exactly one of --arch mobilenet_v2 or --model FILE');
+    if (values.model !== undefined && (values.alpha !== undefined || values.res !== undefined))
+      throw new UsageError('--alpha and --res go with --arch, not --model');
     const dtypeFlag = values.dtype;
-    if (dtypeFlag !== undefined && dtypeFlag !== 'f32' && dtypeFlag !== 'int8') throw new UsageError(`--dtype: '${dtypeFlag}' is not f32 or int8`);
+    if (dtypeFlag !== undefined && dtypeFlag !== 'f32' && dtypeFlag !== 'int8')
+      throw new UsageError(`--dtype: '${dtypeFlag}' is not f32 or int8`);
     const dtype: DType | undefined = dtypeFlag === undefined ? undefined : dtypeFlag === 'int8' ? 'i8' : 'f32';
     const chunks = values.chunks ?? 'auto';
     if (chunks === 'auto' || chunks === 'none') options.chunks = chunks;
-    else options.chunks = parseNumber('--chunks', chunks, (n) => Number.isInteger(n) && n >= 1, "'auto', 'none' or a whole number ≥ 1");
+    else
+      options.chunks = parseNumber(
+        '--chunks',
+        chunks,
+        (n) => Number.isInteger(n) && n >= 1,
+        "'auto', 'none' or a whole number ≥ 1",
+      );
     if (values.budget !== undefined) {
       try {
         options.budgetBytes = parseByteSize(values.budget);
@@ -146,19 +158,41 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
       if (options.budgetBytes <= 0) throw new UsageError('--budget must be more than 0 bytes');
     }
     if (values.order !== undefined) {
-      if (!ORDER_ALGORITHMS[values.order]) throw new UsageError(`--order: '${values.order}' is not one of ${Object.keys(ORDER_ALGORITHMS).join(', ')}`);
+      if (!ORDER_ALGORITHMS[values.order])
+        throw new UsageError(`--order: '${values.order}' is not one of ${Object.keys(ORDER_ALGORITHMS).join(', ')}`);
       options.order = values.order;
     }
     if (values.placement !== undefined) {
-      if (!PLACEMENT_ALGORITHMS[values.placement]) throw new UsageError(`--placement: '${values.placement}' is not one of ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')}`);
+      if (!PLACEMENT_ALGORITHMS[values.placement])
+        throw new UsageError(
+          `--placement: '${values.placement}' is not one of ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')}`,
+        );
       options.placement = values.placement;
     }
-    if (values['time-limit'] !== undefined) options.timeLimitMs = parseNumber('--time-limit', values['time-limit'], (n) => n > 0, 'a number of milliseconds > 0');
+    if (values['time-limit'] !== undefined)
+      options.timeLimitMs = parseNumber(
+        '--time-limit',
+        values['time-limit'],
+        (n) => n > 0,
+        'a number of milliseconds > 0',
+      );
 
     if (values.arch !== undefined) {
-      if (values.arch !== 'mobilenet_v2') throw new UsageError(`--arch: '${values.arch}' is not a known architecture (known: mobilenet_v2)`);
-      const alpha = values.alpha === undefined ? 1.0 : parseNumber('--alpha', values.alpha, (n) => n > 0 && n <= 2, 'a width multiplier in (0, 2]');
-      const res = values.res === undefined ? 224 : parseNumber('--res', values.res, (n) => Number.isInteger(n) && n >= 32 && n <= 1024, 'a whole number of pixels in 32..1024');
+      if (values.arch !== 'mobilenet_v2')
+        throw new UsageError(`--arch: '${values.arch}' is not a known architecture (known: mobilenet_v2)`);
+      const alpha =
+        values.alpha === undefined
+          ? 1.0
+          : parseNumber('--alpha', values.alpha, (n) => n > 0 && n <= 2, 'a width multiplier in (0, 2]');
+      const res =
+        values.res === undefined
+          ? 224
+          : parseNumber(
+              '--res',
+              values.res,
+              (n) => Number.isInteger(n) && n >= 32 && n <= 1024,
+              'a whole number of pixels in 32..1024',
+            );
       graph = buildMobileNetV2({ alpha, resolution: res, dtype: dtype ?? 'f32' });
     } else {
       const file = values.model!;
@@ -168,18 +202,23 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
         io.stderr(`lowwater plan: cannot load model '${file}': ${(e as Error).message}\n`);
         return 1;
       }
-      if (values['stream-head'] !== 'on' && values['stream-head'] !== 'off') throw new UsageError(`--stream-head: '${values['stream-head']}' is not on or off`);
+      if (values['stream-head'] !== 'on' && values['stream-head'] !== 'off')
+        throw new UsageError(`--stream-head: '${values['stream-head']}' is not on or off`);
       if (values['stream-head'] === 'on') {
         const { graph: fusedGraph, fused } = fuseResizeArgmax(graph);
         if (fused.length) {
-          io.stderr(`lowwater plan: planning ${fused.length} resize → arg-max pair(s) as one fused op, as 'lowwater segment' runs them (--stream-head off: as the file has them)\n`);
+          io.stderr(
+            `lowwater plan: planning ${fused.length} resize → arg-max pair(s) as one fused op, as 'lowwater segment' runs them (--stream-head off: as the file has them)\n`,
+          );
           graph = fusedGraph;
         }
       }
       if (dtype !== undefined) {
         const current = graph.tensors.find((t) => !t.constant)?.dtype;
         if (current !== dtype) {
-          io.stderr(`lowwater plan: planning '${file}' as if its activations were ${dtypeFlag} (the file's are ${current})\n`);
+          io.stderr(
+            `lowwater plan: planning '${file}' as if its activations were ${dtypeFlag} (the file's are ${current})\n`,
+          );
           graph = retypeActivations(graph, dtype);
         }
       }

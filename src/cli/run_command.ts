@@ -73,8 +73,15 @@ export async function loadAndPrepare(
   const spec = values.model ?? opts.defaultModel;
   const entry = spec === undefined ? undefined : findRegistryEntry(spec);
   const kind = { classify: 'classification', segment: 'segmentation', detect: 'detection' }[opts.task];
-  if (entry && entry.task !== opts.task) throw new UsageError(`'${entry.name}' is a ${entry.task} model; ${opts.task} needs a ${kind} model (run 'lowwater models')`);
-  const resolved = await loadModel(spec, { ...(values.labels ? { labelsFile: values.labels } : {}), offline: values.offline, log });
+  if (entry && entry.task !== opts.task)
+    throw new UsageError(
+      `'${entry.name}' is a ${entry.task} model; ${opts.task} needs a ${kind} model (run 'lowwater models')`,
+    );
+  const resolved = await loadModel(spec, {
+    ...(values.labels ? { labelsFile: values.labels } : {}),
+    offline: values.offline,
+    log,
+  });
   const setup = await prepareRun(resolved.model, {
     chunks: values.chunks,
     float: values.float,
@@ -86,7 +93,11 @@ export async function loadAndPrepare(
 }
 
 /** The JSON fields every run command ends with: model, numeric path, memory, plan. */
-export function runJson(p: PreparedCommand, results: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function runJson(
+  p: PreparedCommand,
+  results: unknown[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const { setup } = p;
   return {
     model: p.resolved.description,
@@ -97,7 +108,11 @@ export function runJson(p: PreparedCommand, results: unknown[], extra: Record<st
     ...extra,
     results,
     memory: { ...setup.executor.memoryReport(), chunks: setup.chunks },
-    plan: { orderAlgorithm: setup.plan.orderAlgorithm, placementAlgorithm: setup.plan.placementAlgorithm, planningMs: setup.planningMs },
+    plan: {
+      orderAlgorithm: setup.plan.orderAlgorithm,
+      placementAlgorithm: setup.plan.placementAlgorithm,
+      planningMs: setup.planningMs,
+    },
   };
 }
 

@@ -5,7 +5,15 @@ import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
 import { describeShape } from '../../planner/ir.js';
-import { classCounts, classMapFromOutput, classMapSha256, resizeNearest, writeMaskPng, writeOverlay, type ClassMap } from '../segment/index.js';
+import {
+  classCounts,
+  classMapFromOutput,
+  classMapSha256,
+  resizeNearest,
+  writeMaskPng,
+  writeOverlay,
+  type ClassMap,
+} from '../segment/index.js';
 import { UsageError, type CliIO } from './io.js';
 import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
@@ -84,7 +92,8 @@ export interface SegmentResult {
 
 function outputPath(template: string | undefined, image: string, several: boolean, flag: string): string | undefined {
   if (template === undefined) return undefined;
-  if (several && !template.includes('{name}')) throw new UsageError(`${flag} '${template}' needs {name} when several images are given`);
+  if (several && !template.includes('{name}'))
+    throw new UsageError(`${flag} '${template}' needs {name} when several images are given`);
   return template.replaceAll('{name}', basename(image, extname(image)));
 }
 
@@ -106,7 +115,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
   }
   if (positionals.length === 0) throw new UsageError('segment needs at least one image');
   const streamHead = values['stream-head'];
-  if (streamHead !== 'on' && streamHead !== 'off') throw new UsageError(`--stream-head must be on or off, got '${streamHead}'`);
+  if (streamHead !== 'on' && streamHead !== 'off')
+    throw new UsageError(`--stream-head must be on or off, got '${streamHead}'`);
   const alpha = Number(values.alpha);
   if (!(alpha >= 0 && alpha <= 1)) throw new UsageError(`--alpha must be a number from 0 to 1, got '${values.alpha}'`);
   const several = positionals.length > 1;
@@ -115,11 +125,17 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     outputPath(values.overlay, image, several, '--overlay');
   }
 
-  const prepared = await loadAndPrepare(values, io, { task: 'segment', defaultModel: DEFAULT_SEGMENT_MODEL, fuseResizeArgmax: streamHead === 'on' });
+  const prepared = await loadAndPrepare(values, io, {
+    task: 'segment',
+    defaultModel: DEFAULT_SEGMENT_MODEL,
+    fuseResizeArgmax: streamHead === 'on',
+  });
   const { resolved, setup } = prepared;
   const outT = resolved.model.graph.tensors[resolved.model.graph.outputs[0]!]!;
   if (!((outT.shape.length === 3 || outT.shape.length === 4) && outT.shape[0] === 1)) {
-    throw new Error(`${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
+    throw new Error(
+      `${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`,
+    );
   }
   const fused = setup.model.graph.ops.find((op) => op.kind === 'resize_argmax');
   const { executor } = setup;
@@ -129,7 +145,11 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     const img = await decodeImage(image);
     const bytes = resizeForModel(img, inp.width, inp.height);
     const run = executor.runPixels(bytes);
-    const map: ClassMap = classMapFromOutput(run.outputs[0]!, setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape, `${resolved.description} output`);
+    const map: ClassMap = classMapFromOutput(
+      run.outputs[0]!,
+      setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape,
+      `${resolved.description} output`,
+    );
     const out = outputPath(values.out, image, several, '--out');
     const overlay = outputPath(values.overlay, image, several, '--overlay');
     if (out) await writeMaskPng(out, resizeNearest(map, img.width, img.height));
@@ -151,7 +171,8 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
       const total = map.width * map.height;
       const rows = Object.entries(r.classCounts).sort((a, b) => b[1] - a[1]);
       const w = Math.max(...rows.map(([k]) => k.length));
-      for (const [label, n] of rows) io.stdout(`  ${label.padEnd(w)}  ${((100 * n) / total).toFixed(2).padStart(6)}%  ${String(n).padStart(8)} px`);
+      for (const [label, n] of rows)
+        io.stdout(`  ${label.padEnd(w)}  ${((100 * n) / total).toFixed(2).padStart(6)}%  ${String(n).padStart(8)} px`);
       io.stdout(`  mask sha256 ${r.maskSha256} (${map.width}x${map.height})`);
       if (out) io.stdout(`  wrote ${out}`);
       if (overlay) io.stdout(`  wrote ${overlay}`);
@@ -162,7 +183,9 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
   } else {
     io.stdout(
       runSummary(prepared) +
-        (fused ? `\nhead: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena` : ''),
+        (fused
+          ? `\nhead: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena`
+          : ''),
     );
   }
   return 0;

@@ -60,7 +60,10 @@ export function ssdBoxSpecs(options: SsdAnchorOptions = {}): AnchorBoxSpec[][] {
     scales = [...options.scales, 1.0];
   } else {
     // One layer: min_scale (TF would divide by zero; the single map takes the finest scale).
-    scales = [...Array.from({ length: L }, (_, i) => (L === 1 ? minScale : minScale + ((maxScale - minScale) * i) / (L - 1))), 1.0];
+    scales = [
+      ...Array.from({ length: L }, (_, i) => (L === 1 ? minScale : minScale + ((maxScale - minScale) * i) / (L - 1))),
+      1.0,
+    ];
   }
   for (const a of ratios) if (!(a > 0)) throw new Error(`SSD anchors: aspect ratio ${a} must be positive`);
   const specs: AnchorBoxSpec[][] = [];
@@ -91,8 +94,13 @@ export interface GridAnchorOptions {
  * Center-size anchors (ycenter, xcenter, h, w), 4 floats each, for feature maps
  * of the given [height, width] with one spec list per map.
  */
-export function gridAnchors(featureMaps: readonly (readonly [number, number])[], specs: readonly (readonly AnchorBoxSpec[])[], options: GridAnchorOptions = {}): Float32Array {
-  if (featureMaps.length !== specs.length) throw new Error(`anchors: ${featureMaps.length} feature maps but ${specs.length} box spec lists`);
+export function gridAnchors(
+  featureMaps: readonly (readonly [number, number])[],
+  specs: readonly (readonly AnchorBoxSpec[])[],
+  options: GridAnchorOptions = {},
+): Float32Array {
+  if (featureMaps.length !== specs.length)
+    throw new Error(`anchors: ${featureMaps.length} feature maps but ${specs.length} box spec lists`);
   const [imH, imW] = options.imageSize ?? [1, 1];
   const minSide = Math.min(imH, imW);
   const base = options.baseAnchorSize ?? [1, 1];
@@ -100,7 +108,8 @@ export function gridAnchors(featureMaps: readonly (readonly [number, number])[],
   const baseW = (minSide / imW) * base[1];
   let n = 0;
   featureMaps.forEach(([h, w], i) => {
-    if (!(Number.isInteger(h) && Number.isInteger(w) && h >= 1 && w >= 1)) throw new Error(`anchors: feature map ${i} has size ${h}x${w}`);
+    if (!(Number.isInteger(h) && Number.isInteger(w) && h >= 1 && w >= 1))
+      throw new Error(`anchors: feature map ${i} has size ${h}x${w}`);
     n += h * w * specs[i]!.length;
   });
   const out = new Float32Array(4 * n);
@@ -127,8 +136,15 @@ export function gridAnchors(featureMaps: readonly (readonly [number, number])[],
 }
 
 /** SSD anchors for the given feature maps (finest first). */
-export function ssdAnchors(featureMaps: readonly (readonly [number, number])[], options: SsdAnchorOptions & GridAnchorOptions = {}): Float32Array {
-  return gridAnchors(featureMaps, ssdBoxSpecs({ ...options, numLayers: options.numLayers ?? featureMaps.length }), options);
+export function ssdAnchors(
+  featureMaps: readonly (readonly [number, number])[],
+  options: SsdAnchorOptions & GridAnchorOptions = {},
+): Float32Array {
+  return gridAnchors(
+    featureMaps,
+    ssdBoxSpecs({ ...options, numLayers: options.numLayers ?? featureMaps.length }),
+    options,
+  );
 }
 
 /** Corner form (ymin, xmin, ymax, xmax) of center-size boxes. */

@@ -24,12 +24,23 @@ export const SSD_BOX_SCALES: Readonly<BoxScales> = { y: 10, x: 10, h: 5, w: 5 };
  * box, as TFLite reads keypoint encodings) against center-size anchors
  * (4 values each). Returns corners, 4 float32 per box.
  */
-export function decodeCenterSizeBoxes(encodings: ArrayLike<number>, anchors: ArrayLike<number>, scales: BoxScales = SSD_BOX_SCALES, codeSize = 4): Float32Array {
-  if (!(Number.isInteger(codeSize) && codeSize >= 4)) throw new Error(`box decoding: code size ${codeSize} must be ≥ 4`);
+export function decodeCenterSizeBoxes(
+  encodings: ArrayLike<number>,
+  anchors: ArrayLike<number>,
+  scales: BoxScales = SSD_BOX_SCALES,
+  codeSize = 4,
+): Float32Array {
+  if (!(Number.isInteger(codeSize) && codeSize >= 4))
+    throw new Error(`box decoding: code size ${codeSize} must be ≥ 4`);
   const n = encodings.length / codeSize;
-  if (!Number.isInteger(n)) throw new Error(`box decoding: ${encodings.length} encoding values are not a multiple of the code size ${codeSize}`);
+  if (!Number.isInteger(n))
+    throw new Error(
+      `box decoding: ${encodings.length} encoding values are not a multiple of the code size ${codeSize}`,
+    );
   if (anchors.length !== 4 * n) throw new Error(`box decoding: ${n} boxes but ${anchors.length / 4} anchors`);
-  for (const k of ['y', 'x', 'h', 'w'] as const) if (!(scales[k] !== 0 && Number.isFinite(scales[k]))) throw new Error(`box decoding: ${k}_scale ${scales[k]} must be a non-zero number`);
+  for (const k of ['y', 'x', 'h', 'w'] as const)
+    if (!(scales[k] !== 0 && Number.isFinite(scales[k])))
+      throw new Error(`box decoding: ${k}_scale ${scales[k]} must be a non-zero number`);
   const out = new Float32Array(4 * n);
   for (let i = 0; i < n; i++) {
     const e = i * codeSize;
@@ -48,8 +59,13 @@ export function decodeCenterSizeBoxes(encodings: ArrayLike<number>, anchors: Arr
 }
 
 /** The inverse: encodings (ty, tx, th, tw) of corner boxes against center-size anchors. */
-export function encodeCenterSizeBoxes(corners: ArrayLike<number>, anchors: ArrayLike<number>, scales: BoxScales = SSD_BOX_SCALES): Float64Array {
-  if (corners.length !== anchors.length || corners.length % 4 !== 0) throw new Error(`box encoding: ${corners.length / 4} boxes but ${anchors.length / 4} anchors`);
+export function encodeCenterSizeBoxes(
+  corners: ArrayLike<number>,
+  anchors: ArrayLike<number>,
+  scales: BoxScales = SSD_BOX_SCALES,
+): Float64Array {
+  if (corners.length !== anchors.length || corners.length % 4 !== 0)
+    throw new Error(`box encoding: ${corners.length / 4} boxes but ${anchors.length / 4} anchors`);
   const out = new Float64Array(corners.length);
   for (let i = 0; i < corners.length; i += 4) {
     const [ymin, xmin, ymax, xmax] = [corners[i]!, corners[i + 1]!, corners[i + 2]!, corners[i + 3]!];

@@ -17,10 +17,19 @@ export interface PixelBox {
 }
 
 /** Normalized (ymin, xmin, ymax, xmax) to pixel edges of a width×height image, clamped to it. */
-export function toPixels(box: { ymin: number; xmin: number; ymax: number; xmax: number }, width: number, height: number): { left: number; top: number; right: number; bottom: number } {
+export function toPixels(
+  box: { ymin: number; xmin: number; ymax: number; xmax: number },
+  width: number,
+  height: number,
+): { left: number; top: number; right: number; bottom: number } {
   const cx = (v: number) => Math.min(width, Math.max(0, v * width));
   const cy = (v: number) => Math.min(height, Math.max(0, v * height));
-  return { left: cx(Math.min(box.xmin, box.xmax)), top: cy(Math.min(box.ymin, box.ymax)), right: cx(Math.max(box.xmin, box.xmax)), bottom: cy(Math.max(box.ymin, box.ymax)) };
+  return {
+    left: cx(Math.min(box.xmin, box.xmax)),
+    top: cy(Math.min(box.ymin, box.ymax)),
+    right: cx(Math.max(box.xmin, box.xmax)),
+    bottom: cy(Math.max(box.ymin, box.ymax)),
+  };
 }
 
 /** A colour per class id, spread around the hue circle by the golden angle. */
@@ -29,7 +38,8 @@ export function classColour(classId: number): string {
   return `hsl(${hue.toFixed(1)}, 85%, 50%)`;
 }
 
-const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+const escapeXml = (s: string) =>
+  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
 /** The SVG layer: a rectangle per box and its "label score" above it (inside when at the top edge). */
 export function detectionsSvg(width: number, height: number, boxes: readonly PixelBox[]): string {

@@ -23,7 +23,19 @@ export class FlexBufferError extends Error {
 export type FlexScalar = number | boolean | string | null | undefined;
 
 // FlexBuffers value types used here.
-const T = { NULL: 0, INT: 1, UINT: 2, FLOAT: 3, KEY: 4, STRING: 5, INDIRECT_INT: 6, INDIRECT_UINT: 7, INDIRECT_FLOAT: 8, MAP: 9, BOOL: 26 } as const;
+const T = {
+  NULL: 0,
+  INT: 1,
+  UINT: 2,
+  FLOAT: 3,
+  KEY: 4,
+  STRING: 5,
+  INDIRECT_INT: 6,
+  INDIRECT_UINT: 7,
+  INDIRECT_FLOAT: 8,
+  MAP: 9,
+  BOOL: 26,
+} as const;
 
 class Reader {
   private readonly view: DataView;
@@ -33,7 +45,9 @@ class Reader {
 
   check(pos: number, width: number, what: string): void {
     if (!(Number.isInteger(pos) && pos >= 0 && pos + width <= this.bytes.length)) {
-      throw new FlexBufferError(`${what} at byte ${pos} (${width} bytes) is outside the ${this.bytes.length}-byte buffer`);
+      throw new FlexBufferError(
+        `${what} at byte ${pos} (${width} bytes) is outside the ${this.bytes.length}-byte buffer`,
+      );
     }
   }
 
@@ -66,7 +80,8 @@ class Reader {
         return this.view.getInt32(pos, true);
       case 8: {
         const v = this.view.getBigInt64(pos, true);
-        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new FlexBufferError(`${what} at byte ${pos} is ${v}, out of range`);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+          throw new FlexBufferError(`${what} at byte ${pos} is ${v}, out of range`);
         return Number(v);
       }
     }
@@ -141,7 +156,8 @@ export function readFlexMap(bytes: Uint8Array): Record<string, FlexScalar> {
   const rootPacked = bytes[bytes.length - 2]!;
   const rootPos = bytes.length - 2 - rootWidth;
   r.check(rootPos, rootWidth, 'root');
-  if (rootPacked >> 2 !== T.MAP) throw new FlexBufferError(`root has type ${rootPacked >> 2}, expected a map (${T.MAP})`);
+  if (rootPacked >> 2 !== T.MAP)
+    throw new FlexBufferError(`root has type ${rootPacked >> 2}, expected a map (${T.MAP})`);
   const map = r.indirect(rootPos, rootWidth, 'root map offset');
   const w = 1 << (rootPacked & 3);
   const size = r.uint(map - w, w, 'map size');

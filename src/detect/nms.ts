@@ -29,8 +29,10 @@ export interface Detection {
 }
 
 function checkOptions(o: NmsOptions): void {
-  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw new Error(`NMS: IoU threshold ${o.iouThreshold} must be in (0, 1]`);
-  if (!(Number.isInteger(o.maxDetections) && o.maxDetections >= 0)) throw new Error(`NMS: max detections ${o.maxDetections} must be a non-negative integer`);
+  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1))
+    throw new Error(`NMS: IoU threshold ${o.iouThreshold} must be in (0, 1]`);
+  if (!(Number.isInteger(o.maxDetections) && o.maxDetections >= 0))
+    throw new Error(`NMS: max detections ${o.maxDetections} must be a non-negative integer`);
   if (Number.isNaN(o.scoreThreshold)) throw new Error('NMS: score threshold is NaN');
 }
 
@@ -61,7 +63,8 @@ export function nmsSingleClass(boxes: ArrayLike<number>, scores: ArrayLike<numbe
     if (!active[i]) continue;
     const bi = cand[i]!;
     kept.push(bi);
-    for (let j = i + 1; j < cand.length; j++) if (active[j] && iou(boxes, bi, cand[j]!) > options.iouThreshold) active[j] = 0;
+    for (let j = i + 1; j < cand.length; j++)
+      if (active[j] && iou(boxes, bi, cand[j]!) > options.iouThreshold) active[j] = 0;
   }
   return kept;
 }
@@ -82,21 +85,30 @@ export interface ScoreLayout {
 
 function labelOffset(l: ScoreLayout, n: number, scores: ArrayLike<number>): number {
   const off = l.stride - l.numClasses;
-  if (off !== 0 && off !== 1) throw new Error(`NMS: ${l.stride} score columns for ${l.numClasses} classes (at most one background column)`);
-  if (scores.length !== n * l.stride) throw new Error(`NMS: ${scores.length} scores for ${n} boxes × ${l.stride} columns`);
+  if (off !== 0 && off !== 1)
+    throw new Error(`NMS: ${l.stride} score columns for ${l.numClasses} classes (at most one background column)`);
+  if (scores.length !== n * l.stride)
+    throw new Error(`NMS: ${scores.length} scores for ${n} boxes × ${l.stride} columns`);
   return off;
 }
 
 /** Per-class NMS, then the best maxDetections overall (ties: class order, then selection order). */
-export function nmsPerClass(boxes: ArrayLike<number>, scores: ArrayLike<number>, layout: ScoreLayout, options: NmsOptions & { detectionsPerClass: number }): Detection[] {
+export function nmsPerClass(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  layout: ScoreLayout,
+  options: NmsOptions & { detectionsPerClass: number },
+): Detection[] {
   checkOptions(options);
-  if (!(Number.isInteger(options.detectionsPerClass) && options.detectionsPerClass > 0)) throw new Error(`NMS: detections per class ${options.detectionsPerClass} must be a positive integer`);
+  if (!(Number.isInteger(options.detectionsPerClass) && options.detectionsPerClass > 0))
+    throw new Error(`NMS: detections per class ${options.detectionsPerClass} must be a positive integer`);
   const n = boxes.length / 4;
   const off = labelOffset(layout, n, scores);
   const all: Detection[] = [];
   for (let c = 0; c < layout.numClasses; c++) {
     const col = column(scores, n, layout.stride, c + off);
-    for (const b of nmsSingleClass(boxes, col, { ...options, maxDetections: options.detectionsPerClass })) all.push({ box: b, classId: c, score: col[b]! });
+    for (const b of nmsSingleClass(boxes, col, { ...options, maxDetections: options.detectionsPerClass }))
+      all.push({ box: b, classId: c, score: col[b]! });
   }
   // Array.prototype.sort is stable: equal scores keep class order, then selection order.
   all.sort((a, b) => b.score - a.score);
@@ -104,9 +116,15 @@ export function nmsPerClass(boxes: ArrayLike<number>, scores: ArrayLike<number>,
 }
 
 /** Class-agnostic NMS on each box's best class score; each kept box lists its best maxClassesPerDetection classes. */
-export function nmsClassAgnostic(boxes: ArrayLike<number>, scores: ArrayLike<number>, layout: ScoreLayout, options: NmsOptions & { maxClassesPerDetection: number }): Detection[] {
+export function nmsClassAgnostic(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  layout: ScoreLayout,
+  options: NmsOptions & { maxClassesPerDetection: number },
+): Detection[] {
   checkOptions(options);
-  if (!(Number.isInteger(options.maxClassesPerDetection) && options.maxClassesPerDetection > 0)) throw new Error(`NMS: max classes per detection ${options.maxClassesPerDetection} must be a positive integer`);
+  if (!(Number.isInteger(options.maxClassesPerDetection) && options.maxClassesPerDetection > 0))
+    throw new Error(`NMS: max classes per detection ${options.maxClassesPerDetection} must be a positive integer`);
   const n = boxes.length / 4;
   const off = labelOffset(layout, n, scores);
   const k = Math.min(options.maxClassesPerDetection, layout.numClasses);

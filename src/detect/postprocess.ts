@@ -27,7 +27,10 @@ export interface DetectionPostProcessOptions {
 }
 
 /** The op's flexbuffer keys (custom_options) and the defaults TFLite gives the optional ones. */
-export function parseDetectionPostProcessOptions(m: Record<string, FlexScalar>, where = 'TFLite_Detection_PostProcess'): DetectionPostProcessOptions {
+export function parseDetectionPostProcessOptions(
+  m: Record<string, FlexScalar>,
+  where = 'TFLite_Detection_PostProcess',
+): DetectionPostProcessOptions {
   const num = (key: string, fallback?: number): number => {
     const v = m[key];
     if (v === undefined || v === null) {
@@ -35,7 +38,8 @@ export function parseDetectionPostProcessOptions(m: Record<string, FlexScalar>, 
       throw new Error(`${where}: custom option '${key}' is missing`);
     }
     const n = typeof v === 'boolean' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${where}: custom option '${key}' is ${JSON.stringify(v)}, not a number`);
+    if (typeof n !== 'number' || !Number.isFinite(n))
+      throw new Error(`${where}: custom option '${key}' is ${JSON.stringify(v)}, not a number`);
     return n;
   };
   const int = (key: string, fallback?: number): number => {
@@ -55,8 +59,10 @@ export function parseDetectionPostProcessOptions(m: Record<string, FlexScalar>, 
   };
   if (o.maxDetections < 0) throw new Error(`${where}: max_detections ${o.maxDetections} is negative`);
   if (o.numClasses < 1) throw new Error(`${where}: num_classes ${o.numClasses} must be ≥ 1`);
-  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1)) throw new Error(`${where}: nms_iou_threshold ${o.iouThreshold} must be in (0, 1]`);
-  if (!o.useRegularNms && o.maxClassesPerDetection < 1) throw new Error(`${where}: max_classes_per_detection ${o.maxClassesPerDetection} must be ≥ 1`);
+  if (!(o.iouThreshold > 0 && o.iouThreshold <= 1))
+    throw new Error(`${where}: nms_iou_threshold ${o.iouThreshold} must be in (0, 1]`);
+  if (!o.useRegularNms && o.maxClassesPerDetection < 1)
+    throw new Error(`${where}: max_classes_per_detection ${o.maxClassesPerDetection} must be ≥ 1`);
   for (const k of ['y', 'x', 'h', 'w'] as const) if (o.scales[k] === 0) throw new Error(`${where}: ${k}_scale is 0`);
   return o;
 }
@@ -83,13 +89,21 @@ export function detectionPostProcess(
   o: DetectionPostProcessOptions,
 ): DecodedDetection[] {
   const n = anchors.length / 4;
-  if (boxEncodings.length !== n * boxCodeSize) throw new Error(`detection post-process: ${boxEncodings.length / boxCodeSize} box encodings but ${n} anchors`);
-  if (classScores.length !== n * scoreColumns) throw new Error(`detection post-process: ${classScores.length / scoreColumns} score rows but ${n} anchors`);
+  if (boxEncodings.length !== n * boxCodeSize)
+    throw new Error(`detection post-process: ${boxEncodings.length / boxCodeSize} box encodings but ${n} anchors`);
+  if (classScores.length !== n * scoreColumns)
+    throw new Error(`detection post-process: ${classScores.length / scoreColumns} score rows but ${n} anchors`);
   const boxes = decodeCenterSizeBoxes(boxEncodings, anchors, o.scales, boxCodeSize);
   const layout = { numClasses: o.numClasses, stride: scoreColumns };
   const nms = { iouThreshold: o.iouThreshold, scoreThreshold: o.scoreThreshold, maxDetections: o.maxDetections };
   const found = o.useRegularNms
     ? nmsPerClass(boxes, classScores, layout, { ...nms, detectionsPerClass: o.detectionsPerClass })
     : nmsClassAgnostic(boxes, classScores, layout, { ...nms, maxClassesPerDetection: o.maxClassesPerDetection });
-  return found.map((d) => ({ ...d, ymin: boxes[4 * d.box]!, xmin: boxes[4 * d.box + 1]!, ymax: boxes[4 * d.box + 2]!, xmax: boxes[4 * d.box + 3]! }));
+  return found.map((d) => ({
+    ...d,
+    ymin: boxes[4 * d.box]!,
+    xmin: boxes[4 * d.box + 1]!,
+    ymax: boxes[4 * d.box + 2]!,
+    xmax: boxes[4 * d.box + 3]!,
+  }));
 }

@@ -14,10 +14,16 @@ const sigmoid = (v: Float32Array): Float32Array => v.map((x) => 1 / (1 + Math.ex
  * the uint8/int8 grids those tensors have in a quantized file (a no-op for
  * values already on it).
  */
-export function postProcessInputs(spec: DetectionPostProcessSpec, outputs: readonly ArrayLike<number>[]): { boxes: Float32Array; scores: Float32Array } {
+export function postProcessInputs(
+  spec: DetectionPostProcessSpec,
+  outputs: readonly ArrayLike<number>[],
+): { boxes: Float32Array; scores: Float32Array } {
   const boxesOut = outputs[spec.boxesOutput];
   const scoresOut = outputs[spec.scoresOutput];
-  if (!boxesOut || !scoresOut) throw new Error(`detection post-process: the run gave ${outputs.length} outputs; box encodings are output ${spec.boxesOutput}, scores output ${spec.scoresOutput}`);
+  if (!boxesOut || !scoresOut)
+    throw new Error(
+      `detection post-process: the run gave ${outputs.length} outputs; box encodings are output ${spec.boxesOutput}, scores output ${spec.scoresOutput}`,
+    );
   let boxes: Float32Array = Float32Array.from(boxesOut);
   let scores: Float32Array = Float32Array.from(scoresOut);
   if (spec.boxesGrid) boxes = quantizeLike(boxes, spec.boxesGrid.quant, spec.boxesGrid.dtype);
@@ -29,9 +35,19 @@ export function postProcessInputs(spec: DetectionPostProcessSpec, outputs: reado
 /** Detections of one run; `model` is the model that ran (its graph gives the output shapes). */
 export function detectionsOf(model: LoadedModel, outputs: readonly ArrayLike<number>[]): DecodedDetection[] {
   const spec = model.detectionPostProcess;
-  if (!spec) throw new Error(`${model.source}: the model has no TFLite_Detection_PostProcess op; detection needs an SSD exported with it (TF object detection export_tflite_ssd_graph / export_tflite_graph_tf2)`);
+  if (!spec)
+    throw new Error(
+      `${model.source}: the model has no TFLite_Detection_PostProcess op; detection needs an SSD exported with it (TF object detection export_tflite_ssd_graph / export_tflite_graph_tf2)`,
+    );
   const g = model.graph;
   const shapeOf = (i: number) => g.tensors[g.outputs[i]!]!.shape;
   const { boxes, scores } = postProcessInputs(spec, outputs);
-  return detectionPostProcess(boxes, shapeOf(spec.boxesOutput).at(-1)!, scores, shapeOf(spec.scoresOutput).at(-1)!, spec.anchors, spec.options);
+  return detectionPostProcess(
+    boxes,
+    shapeOf(spec.boxesOutput).at(-1)!,
+    scores,
+    shapeOf(spec.scoresOutput).at(-1)!,
+    spec.anchors,
+    spec.options,
+  );
 }

@@ -7,7 +7,13 @@ import { describeShape, tensorBytes, tensorElements } from '../../planner/ir.js'
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels, withRangeChecks, type Kernels } from '../kernels/index.js';
+import {
+  instantiateKernels,
+  KERNEL_RESERVED_BYTES,
+  loadKernels,
+  withRangeChecks,
+  type Kernels,
+} from '../kernels/index.js';
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
@@ -102,12 +108,20 @@ export class Executor {
     program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
     let self: Executor | undefined;
     if (debug) {
-      const regions = stepRegions(model.graph, plan, layout.arenaBase, [layout.weightsBase, layout.weightsBase + layout.weightsBytes]);
+      const regions = stepRegions(model.graph, plan, layout.arenaBase, [
+        layout.weightsBase,
+        layout.weightsBase + layout.weightsBytes,
+      ]);
       const stepName = (i: number) => {
         const s = plan.steps[i]!;
-        return s.kind === 'op' ? model.graph.ops[s.op]!.name : `block ${model.graph.ops[s.expand]!.name}..${model.graph.ops[s.project]!.name}`;
+        return s.kind === 'op'
+          ? model.graph.ops[s.op]!.name
+          : `block ${model.graph.ops[s.expand]!.name}..${model.graph.ops[s.project]!.name}`;
       };
-      kernels = withRangeChecks(kernels, rangeChecker(regions, () => self!.step, stepName));
+      kernels = withRangeChecks(
+        kernels,
+        rangeChecker(regions, () => self!.step, stepName),
+      );
     }
     const offsets = plan.tensorOffsets;
     const calls = program.bind({
@@ -115,7 +129,8 @@ export class Executor {
       weight: (rel) => layout.weightsBase + rel,
       tensor: (id) => {
         const off = offsets.get(id);
-        if (off === undefined) throw new Error(`plan has no buffer for tensor '${model.graph.tensors[id]?.name ?? id}'`);
+        if (off === undefined)
+          throw new Error(`plan has no buffer for tensor '${model.graph.tensors[id]?.name ?? id}'`);
         return layout.arenaBase + off;
       },
       buffer: (i) => {
@@ -130,12 +145,20 @@ export class Executor {
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
   runFloat(input: Float32Array): FloatRunResult {
-    if (this.integer) throw new Error(`'${this.model.source}' runs on the integer path: give it quantized input bytes (runQuantized or runPixels)`);
+    if (this.integer)
+      throw new Error(
+        `'${this.model.source}' runs on the integer path: give it quantized input bytes (runQuantized or runPixels)`,
+      );
     const inId = this.model.graph.inputs[0]!;
     const inT = this.model.graph.tensors[inId]!;
-    if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`);
+    if (input.length !== tensorElements(inT))
+      throw new Error(
+        `input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`,
+      );
     const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!;
-    const { outputs, latencyMs } = this.execute(() => new Float32Array(this.memory.buffer, at, input.length).set(input));
+    const { outputs, latencyMs } = this.execute(() =>
+      new Float32Array(this.memory.buffer, at, input.length).set(input),
+    );
     const first = outputs[0]!;
     const output = first instanceof Float32Array ? first : Float32Array.from(first);
     return { output, outputs, latencyMs };
@@ -145,7 +168,10 @@ export class Executor {
    * One run: paint the arena (measure mode), write the input, run every step,
    * copy the outputs, scan the canary. `afterStep` sees each step's result.
    */
-  private execute(writeInput: () => void, afterStep?: (step: number) => void): { outputs: OutputData[]; latencyMs: number } {
+  private execute(
+    writeInput: () => void,
+    afterStep?: (step: number) => void,
+  ): { outputs: OutputData[]; latencyMs: number } {
     const mem = new Uint8Array(this.memory.buffer);
     const canary = CANARY_BYTES[this.runs % CANARY_BYTES.length]!;
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
@@ -163,7 +189,11 @@ export class Executor {
     }
     const outputs = this.model.graph.outputs.map((id) => this.readTensor(id));
     const latencyMs = performance.now() - t0;
-    if (this.measure) this.measuredPeak = Math.max(this.measuredPeak, highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary));
+    if (this.measure)
+      this.measuredPeak = Math.max(
+        this.measuredPeak,
+        highWater(mem, this.layout.arenaBase, this.layout.arenaBytes, canary),
+      );
     this.runs++;
     return { outputs, latencyMs };
   }
@@ -192,8 +222,10 @@ export class Executor {
         const words = new Int32Array(this.memory.buffer, at, 2 * n);
         const out = new Int32Array(n);
         for (let i = 0; i < n; i++) {
-          const hi = words[2 * i + 1]!, lo = words[2 * i]!;
-          if (hi !== (lo >> 31)) throw new Error(`tensor '${t.name}' (int64) holds a value outside the int32 range at ${i}`);
+          const hi = words[2 * i + 1]!,
+            lo = words[2 * i]!;
+          if (hi !== lo >> 31)
+            throw new Error(`tensor '${t.name}' (int64) holds a value outside the int32 range at ${i}`);
           out[i] = lo;
         }
         return out;
@@ -219,11 +251,17 @@ export class Executor {
    * `afterStep` (debugging, layer fingerprints) is called after every plan step with a
    * reader of any tensor materialized at that point (its bytes are copied).
    */
-  runQuantized(input: Uint8Array | Int8Array, opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {}): QuantizedRunResult {
+  runQuantized(
+    input: Uint8Array | Int8Array,
+    opts: { afterStep?: (step: number, read: (tensor: number) => Uint8Array | Int8Array) => void } = {},
+  ): QuantizedRunResult {
     if (!this.integer) throw new Error(`'${this.model.source}' runs on the float path: use runFloat or runPixels`);
     const g = this.model.graph;
     const inT = g.tensors[g.inputs[0]!]!;
-    if (input.length !== tensorElements(inT)) throw new Error(`input has ${input.length} bytes; '${inT.name}' needs ${tensorElements(inT)} ${describeShape(inT.shape)}`);
+    if (input.length !== tensorElements(inT))
+      throw new Error(
+        `input has ${input.length} bytes; '${inT.name}' needs ${tensorElements(inT)} ${describeShape(inT.shape)}`,
+      );
     const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!;
     const afterStep = opts.afterStep;
     const read = (id: number) => this.readTensor(id) as Uint8Array | Int8Array;
@@ -232,7 +270,8 @@ export class Executor {
       afterStep ? (i) => afterStep(i, read) : undefined,
     );
     const raw = outputs[0]!;
-    if (raw instanceof Float32Array) throw new Error(`integer path: output '${g.tensors[g.outputs[0]!]!.name}' is not quantized`);
+    if (raw instanceof Float32Array)
+      throw new Error(`integer path: output '${g.tensors[g.outputs[0]!]!.name}' is not quantized`);
     return { output: raw, outputs, latencyMs };
   }
 
@@ -252,12 +291,14 @@ export class Executor {
 export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32Array {
   const n = model.input;
   const want = n.height * n.width * n.channels;
-  if (pixels.length !== want) throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+  if (pixels.length !== want)
+    throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
   const out = new Float32Array(want);
   const norm = n.normalization;
   const scale = norm.scale;
   const offset = norm.kind === 'quantized' ? -norm.zeroPoint * norm.scale : norm.offset;
-  for (let i = 0; i < want; i++) out[i] = norm.kind === 'quantized' ? scale * (pixels[i]! - norm.zeroPoint) : pixels[i]! * scale + offset;
+  for (let i = 0; i < want; i++)
+    out[i] = norm.kind === 'quantized' ? scale * (pixels[i]! - norm.zeroPoint) : pixels[i]! * scale + offset;
   return out;
 }
 
@@ -269,14 +310,18 @@ export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32
 export function quantizedPixels(model: LoadedModel, pixels: Uint8Array): Uint8Array | Int8Array {
   const n = model.input;
   const want = n.height * n.width * n.channels;
-  if (pixels.length !== want) throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+  if (pixels.length !== want)
+    throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
   const inT = model.graph.tensors[model.graph.inputs[0]!]!;
   const norm = n.normalization;
   const q = inT.quant;
   const sameScale = norm.kind === 'quantized' && q && q.scale[0] === norm.scale;
   if (inT.dtype === 'u8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint) return pixels;
-  if (inT.dtype === 'i8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint - 128) return Int8Array.from(pixels, (p) => p - 128);
-  throw new Error(`input '${inT.name}' (${inT.dtype}, quantization ${JSON.stringify(q ?? null)}) does not take RGB bytes as they are; run the float path (--float)`);
+  if (inT.dtype === 'i8' && sameScale && q!.zeroPoint[0] === norm.zeroPoint - 128)
+    return Int8Array.from(pixels, (p) => p - 128);
+  throw new Error(
+    `input '${inT.name}' (${inT.dtype}, quantization ${JSON.stringify(q ?? null)}) does not take RGB bytes as they are; run the float path (--float)`,
+  );
 }
 
 /**
@@ -287,14 +332,17 @@ export function quantizedPixels(model: LoadedModel, pixels: Uint8Array): Uint8Ar
 function checkPlanFits(model: LoadedModel, plan: Plan, integer = false): void {
   for (const b of plan.buffers) {
     if (b.offset < 0 || b.offset + b.bytes > plan.arenaBytes) {
-      throw new ArenaTooSmallError(`plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`);
+      throw new ArenaTooSmallError(
+        `plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`,
+      );
     }
     if (b.tensor >= 0) {
       const t = model.graph.tensors[b.tensor]!;
       // Float path: float32 everywhere but the class ids of a fused resize + arg-max (their own dtype).
       const own = integer || (t.producer >= 0 && model.graph.ops[t.producer]!.kind === 'resize_argmax');
       const need = tensorBytes(own ? t : { ...t, dtype: 'f32' });
-      if (b.bytes < need && b.aliasOf === undefined) throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
+      if (b.bytes < need && b.aliasOf === undefined)
+        throw new ArenaTooSmallError(`plan buffer '${b.name}' has ${b.bytes} bytes; tensor needs ${need}`);
     }
   }
 }

@@ -26,5 +26,13 @@ export function layoutMemory(reservedBytes: number, weightsBytes: number, arenaB
   const weightsBase = alignUp(reservedBytes);
   const arenaBase = alignUp(weightsBase + weightsBytes);
   const usedBytes = arenaBase + arenaBytes;
-  return { reservedBytes, weightsBase, weightsBytes, arenaBase, arenaBytes, usedBytes, pages: Math.max(1, Math.ceil(usedBytes / WASM_PAGE)) };
+  return {
+    reservedBytes,
+    weightsBase,
+    weightsBytes,
+    arenaBase,
+    arenaBytes,
+    usedBytes,
+    pages: Math.max(1, Math.ceil(usedBytes / WASM_PAGE)),
+  };
 }

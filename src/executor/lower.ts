@@ -4,10 +4,25 @@
  * planning and before the first inference; inference then only calls the
  * prepared closures (no per-op JS allocation).
  */
-import { tensorElements, type Activation, type Conv2DOp, type DepthwiseConv2DOp, type Graph, type Op } from '../../planner/ir.js';
+import {
+  tensorElements,
+  type Activation,
+  type Conv2DOp,
+  type DepthwiseConv2DOp,
+  type Graph,
+  type Op,
+} from '../../planner/ir.js';
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
-import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packFusedBlock, packGemm1x1, type Kernels } from '../kernels/index.js';
+import {
+  packConv,
+  packConv3x3,
+  packDepthwise3x3,
+  packFullyConnected,
+  packFusedBlock,
+  packGemm1x1,
+  type Kernels,
+} from '../kernels/index.js';
 import { blockStepSchedule } from '../../planner/block_schedule.js';
 import { alignUp } from './layout.js';
 
@@ -45,7 +60,8 @@ export class WeightsImage {
   }
 
   writeTo(mem: Uint8Array, base: number): void {
-    for (const b of this.blobs) mem.set(new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength), base + b.offset);
+    for (const b of this.blobs)
+      mem.set(new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength), base + b.offset);
   }
 }
 
@@ -54,18 +70,26 @@ export interface LoweredProgram {
   bind(ctx: BindContext): Call[];
 }
 
-const clampOf = (act: Activation): [number, number] => (act === 'relu6' ? [0, 6] : act === 'relu' ? [0, Infinity] : [-Infinity, Infinity]);
+const clampOf = (act: Activation): [number, number] =>
+  act === 'relu6' ? [0, 6] : act === 'relu' ? [0, Infinity] : [-Infinity, Infinity];
 
 /** 1 when a resize_argmax writes int32 class ids, 0 for bytes; refuses other dtypes and byte ids that cannot hold C classes. */
 export function classIdOutput(op: Op, dtype: string, classes: number): number {
   if (dtype === 'i32') return 1;
   if (dtype === 'u8' && classes <= 256) return 0;
-  throw new UnsupportedOpError(op, `class ids of ${classes} classes cannot be written as ${dtype} (u8 up to 256 classes, else i32)`);
+  throw new UnsupportedOpError(
+    op,
+    `class ids of ${classes} classes cannot be written as ${dtype} (u8 up to 256 classes, else i32)`,
+  );
 }
 
 function f32Const(model: LoadedModel, id: number, op: Op): Float32Array {
   const c: ConstData | undefined = model.constants.get(id);
-  if (!(c instanceof Float32Array)) throw new UnsupportedOpError(op, `constant '${model.graph.tensors[id]?.name ?? id}' is not float32 (the float executor needs a dequantized model)`);
+  if (!(c instanceof Float32Array))
+    throw new UnsupportedOpError(
+      op,
+      `constant '${model.graph.tensors[id]?.name ?? id}' is not float32 (the float executor needs a dequantized model)`,
+    );
   return c;
 }
 
@@ -80,15 +104,34 @@ const hw = (g: Graph, id: number) => {
 };
 
 const is1x1 = (op: Conv2DOp) =>
-  op.kernel[0] === 1 && op.kernel[1] === 1 && op.stride[0] === 1 && op.stride[1] === 1 && op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0;
-const is3x3s2 = (op: Conv2DOp) => op.kernel[0] === 3 && op.kernel[1] === 3 && op.stride[0] === 2 && op.stride[1] === 2 && op.dilation[0] === 1 && op.dilation[1] === 1;
+  op.kernel[0] === 1 &&
+  op.kernel[1] === 1 &&
+  op.stride[0] === 1 &&
+  op.stride[1] === 1 &&
+  op.pad.top + op.pad.bottom + op.pad.left + op.pad.right === 0;
+const is3x3s2 = (op: Conv2DOp) =>
+  op.kernel[0] === 3 &&
+  op.kernel[1] === 3 &&
+  op.stride[0] === 2 &&
+  op.stride[1] === 2 &&
+  op.dilation[0] === 1 &&
+  op.dilation[1] === 1;
 
 /**
  * Lowers a conv2d over output channels [ocStart, ocStart+ocCount) into a call
  * writing an [OH][OW][ocCount] buffer. Used whole by op steps and per chunk by
  * block steps (Section 5.1 splits the expansion's output channels).
  */
-function lowerConv(model: LoadedModel, weights: WeightsImage, op: Conv2DOp, ocStart: number, ocCount: number, src: (c: BindContext) => number, dst: (c: BindContext) => number, act: Activation): Binder {
+function lowerConv(
+  model: LoadedModel,
+  weights: WeightsImage,
+  op: Conv2DOp,
+  ocStart: number,
+  ocCount: number,
+  src: (c: BindContext) => number,
+  dst: (c: BindContext) => number,
+  act: Activation,
+): Binder {
   const g = model.graph;
   const x = hw(g, op.inputs[0]!);
   const yS = g.tensors[op.outputs[0]!]!.shape;
@@ -101,30 +144,75 @@ function lowerConv(model: LoadedModel, weights: WeightsImage, op: Conv2DOp, ocSt
   if (is1x1(op)) {
     const pw = weights.add(packGemm1x1(w, oc, x.c, ocStart, ocCount, 0, x.c));
     return (c) => {
-      const xs = src(c), ys = dst(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
+      const xs = src(c),
+        ys = dst(c),
+        wa = c.weight(pw),
+        ba = c.weight(b),
+        k = c.k;
       return () => k.f32_gemm_1x1(xs, x.h * x.w, x.c, wa, ba, ys, ocCount, lo, hi, 0, 0);
     };
   }
   if (is3x3s2(op)) {
     const pw = weights.add(packConv3x3(w, oc, x.c, ocStart, ocCount));
     return (c) => {
-      const xs = src(c), ys = dst(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
+      const xs = src(c),
+        ys = dst(c),
+        wa = c.weight(pw),
+        ba = c.weight(b),
+        k = c.k;
       return () => k.f32_conv3x3_s2(xs, x.h, x.w, x.c, ys, oh, ow, ocCount, op.pad.top, op.pad.left, wa, ba, lo, hi);
     };
   }
-  const kh = op.kernel[0], kw = op.kernel[1];
+  const kh = op.kernel[0],
+    kw = op.kernel[1];
   const pw = weights.add(packConv(w, oc, kh, kw, x.c, ocStart, ocCount));
   return (c) => {
-    const xs = src(c), ys = dst(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
-    return () => k.f32_conv2d_generic(xs, x.h, x.w, x.c, ys, oh, ow, ocCount, kh, kw, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wa, ba, lo, hi);
+    const xs = src(c),
+      ys = dst(c),
+      wa = c.weight(pw),
+      ba = c.weight(b),
+      k = c.k;
+    return () =>
+      k.f32_conv2d_generic(
+        xs,
+        x.h,
+        x.w,
+        x.c,
+        ys,
+        oh,
+        ow,
+        ocCount,
+        kh,
+        kw,
+        op.stride[0],
+        op.stride[1],
+        op.dilation[0],
+        op.dilation[1],
+        op.pad.top,
+        op.pad.left,
+        wa,
+        ba,
+        lo,
+        hi,
+      );
   };
 }
 
 /** Lowers a depthwise conv over channels [cStart, cStart+cCount) of a cCount-channel buffer. */
-function lowerDepthwise(model: LoadedModel, weights: WeightsImage, op: DepthwiseConv2DOp, cStart: number, cCount: number, src: (c: BindContext) => number, dst: (c: BindContext) => number): Binder {
+function lowerDepthwise(
+  model: LoadedModel,
+  weights: WeightsImage,
+  op: DepthwiseConv2DOp,
+  cStart: number,
+  cCount: number,
+  src: (c: BindContext) => number,
+  dst: (c: BindContext) => number,
+): Binder {
   const g = model.graph;
-  if (op.depthMultiplier !== 1) throw new UnsupportedOpError(op, `depth multiplier ${op.depthMultiplier} is not supported (only 1)`);
-  if (op.kernel[0] !== 3 || op.kernel[1] !== 3) throw new UnsupportedOpError(op, `depthwise kernel ${op.kernel.join('x')} is not supported (only 3x3)`);
+  if (op.depthMultiplier !== 1)
+    throw new UnsupportedOpError(op, `depth multiplier ${op.depthMultiplier} is not supported (only 1)`);
+  if (op.kernel[0] !== 3 || op.kernel[1] !== 3)
+    throw new UnsupportedOpError(op, `depthwise kernel ${op.kernel.join('x')} is not supported (only 3x3)`);
   const x = hw(g, op.inputs[0]!);
   const y = hw(g, op.outputs[0]!);
   const w = f32Const(model, op.weights, op);
@@ -134,16 +222,44 @@ function lowerDepthwise(model: LoadedModel, weights: WeightsImage, op: Depthwise
   const dil = op.dilation[0] !== 1 || op.dilation[1] !== 1;
   const s = op.stride[0] === op.stride[1] ? op.stride[0] : 0;
   return (c) => {
-    const xs = src(c), ys = dst(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
-    if (!dil && s === 1) return () => k.f32_dwconv3x3_s1(xs, x.h, x.w, cCount, ys, y.h, y.w, op.pad.top, op.pad.left, wa, ba, lo, hi);
-    if (!dil && s === 2) return () => k.f32_dwconv3x3_s2(xs, x.h, x.w, cCount, ys, y.h, y.w, op.pad.top, op.pad.left, wa, ba, lo, hi);
-    return () => k.f32_dwconv3x3_generic(xs, x.h, x.w, cCount, ys, y.h, y.w, op.stride[0], op.stride[1], op.dilation[0], op.dilation[1], op.pad.top, op.pad.left, wa, ba, lo, hi);
+    const xs = src(c),
+      ys = dst(c),
+      wa = c.weight(pw),
+      ba = c.weight(b),
+      k = c.k;
+    if (!dil && s === 1)
+      return () => k.f32_dwconv3x3_s1(xs, x.h, x.w, cCount, ys, y.h, y.w, op.pad.top, op.pad.left, wa, ba, lo, hi);
+    if (!dil && s === 2)
+      return () => k.f32_dwconv3x3_s2(xs, x.h, x.w, cCount, ys, y.h, y.w, op.pad.top, op.pad.left, wa, ba, lo, hi);
+    return () =>
+      k.f32_dwconv3x3_generic(
+        xs,
+        x.h,
+        x.w,
+        cCount,
+        ys,
+        y.h,
+        y.w,
+        op.stride[0],
+        op.stride[1],
+        op.dilation[0],
+        op.dilation[1],
+        op.pad.top,
+        op.pad.left,
+        wa,
+        ba,
+        lo,
+        hi,
+      );
   };
 }
 
 function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op): Binder {
   const g = model.graph;
-  const inT = (i = 0) => (c: BindContext) => c.tensor(op.inputs[i]!);
+  const inT =
+    (i = 0) =>
+    (c: BindContext) =>
+      c.tensor(op.inputs[i]!);
   const outT = (c: BindContext) => c.tensor(op.outputs[0]!);
   const x = g.tensors[op.inputs[0]!]!;
   const y = g.tensors[op.outputs[0]!]!;
@@ -156,14 +272,19 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       const n = tensorElements(y);
       const [lo, hi] = clampOf(op.act);
       return (c) => {
-        const a = c.tensor(op.inputs[0]!), b = c.tensor(op.inputs[1]!), o = outT(c), k = c.k;
+        const a = c.tensor(op.inputs[0]!),
+          b = c.tensor(op.inputs[1]!),
+          o = outT(c),
+          k = c.k;
         return () => k.f32_add(a, b, o, n, lo, hi);
       };
     }
     case 'global_avgpool': {
       const s = x.shape;
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
         return () => k.f32_global_avgpool(a, s[1]! * s[2]!, s[3]!, o);
       };
     }
@@ -171,18 +292,42 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       const s = x.shape;
       const [lo, hi] = clampOf(op.act);
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
-        return () => k.f32_avgpool_generic(a, s[1]!, s[2]!, s[3]!, o, y.shape[1]!, y.shape[2]!, op.kernel[0], op.kernel[1], op.stride[0], op.stride[1], op.pad.top, op.pad.left, lo, hi);
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
+        return () =>
+          k.f32_avgpool_generic(
+            a,
+            s[1]!,
+            s[2]!,
+            s[3]!,
+            o,
+            y.shape[1]!,
+            y.shape[2]!,
+            op.kernel[0],
+            op.kernel[1],
+            op.stride[0],
+            op.stride[1],
+            op.pad.top,
+            op.pad.left,
+            lo,
+            hi,
+          );
       };
     }
     case 'fully_connected': {
       const ws = g.tensors[op.weights]!.shape;
-      const n = ws[0]!, kk = ws[1]!;
+      const n = ws[0]!,
+        kk = ws[1]!;
       const pw = weights.add(packFullyConnected(f32Const(model, op.weights, op), n, kk));
       const b = weights.add(op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(n));
       const [lo, hi] = clampOf(op.act);
       return (c) => {
-        const a = inT()(c), o = outT(c), wa = c.weight(pw), ba = c.weight(b), k = c.k;
+        const a = inT()(c),
+          o = outT(c),
+          wa = c.weight(pw),
+          ba = c.weight(b),
+          k = c.k;
         return () => k.f32_fully_connected(a, kk, wa, ba, o, n, lo, hi);
       };
     }
@@ -190,7 +335,9 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       const n = y.shape[y.shape.length - 1]!;
       const rows = tensorElements(y) / n;
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
         return () => {
           for (let r = 0; r < rows; r++) k.f32_softmax(a + r * n * 4, n, o + r * n * 4, op.beta);
         };
@@ -199,7 +346,9 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
     case 'reshape': {
       const bytes = tensorElements(y) * 4;
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
         if (a === o) return () => {}; // aliased by the plan: same bytes, new shape
         return () => k.copy_strided(a, o, 1, bytes, bytes, bytes);
       };
@@ -211,7 +360,8 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       const outRow = y.shape.slice(axis).reduce((p, d) => p * d, 1) * 4;
       const parts = op.inputs.map((id) => g.tensors[id]!.shape.slice(axis).reduce((p, d) => p * d, 1) * 4);
       return (c) => {
-        const o = outT(c), k = c.k;
+        const o = outT(c),
+          k = c.k;
         const srcs = op.inputs.map((id) => c.tensor(id));
         return () => {
           let col = 0;
@@ -225,17 +375,40 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
     case 'resize_bilinear': {
       const s = x.shape;
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
-        return () => k.f32_resize_bilinear(a, s[1]!, s[2]!, s[3]!, o, op.size[0], op.size[1], op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0);
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
+        return () =>
+          k.f32_resize_bilinear(
+            a,
+            s[1]!,
+            s[2]!,
+            s[3]!,
+            o,
+            op.size[0],
+            op.size[1],
+            op.alignCorners ? 1 : 0,
+            op.halfPixelCenters ? 1 : 0,
+          );
       };
     }
     case 'argmax': {
       const s = x.shape;
       const ch = s[s.length - 1]!;
-      if (op.axis !== s.length - 1) throw new UnsupportedOpError(op, `arg-max over axis ${op.axis} of [${s.join(',')}]; only the last (channel) axis is supported`);
-      if (y.dtype !== 'i32') throw new UnsupportedOpError(op, `output '${y.name}' is ${y.dtype}; the float kernel writes int32 class ids (dequantizeModel makes arg-max outputs int32)`);
+      if (op.axis !== s.length - 1)
+        throw new UnsupportedOpError(
+          op,
+          `arg-max over axis ${op.axis} of [${s.join(',')}]; only the last (channel) axis is supported`,
+        );
+      if (y.dtype !== 'i32')
+        throw new UnsupportedOpError(
+          op,
+          `output '${y.name}' is ${y.dtype}; the float kernel writes int32 class ids (dequantizeModel makes arg-max outputs int32)`,
+        );
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
         return () => k.f32_argmax_channels(a, tensorElements(x) / ch, ch, o);
       };
     }
@@ -243,13 +416,30 @@ function lowerOp(model: LoadedModel, plan: Plan, weights: WeightsImage, op: Op):
       const s = x.shape;
       const outI32 = classIdOutput(op, y.dtype, s[3]!);
       return (c) => {
-        const a = inT()(c), o = outT(c), k = c.k;
-        return () => k.f32_resize_argmax(a, s[1]!, s[2]!, s[3]!, o, op.size[0], op.size[1], op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0, outI32);
+        const a = inT()(c),
+          o = outT(c),
+          k = c.k;
+        return () =>
+          k.f32_resize_argmax(
+            a,
+            s[1]!,
+            s[2]!,
+            s[3]!,
+            o,
+            op.size[0],
+            op.size[1],
+            op.alignCorners ? 1 : 0,
+            op.halfPixelCenters ? 1 : 0,
+            outI32,
+          );
       };
     }
     case 'quantize':
     case 'dequantize':
-      throw new UnsupportedOpError(op, 'quantize/dequantize ops must be removed by dequantizeModel before float execution');
+      throw new UnsupportedOpError(
+        op,
+        'quantize/dequantize ops must be removed by dequantizeModel before float execution',
+      );
   }
   void plan;
 }
@@ -271,9 +461,18 @@ function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step:
     throw new Error(`plan step is not an inverted residual block: '${expand.name}' → '${dw.name}' → '${project.name}'`);
   }
   const stem = !is1x1(expand);
-  if (stem && !is3x3s2(expand)) throw new UnsupportedOpError(expand, `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`);
-  if (expand.act !== 'relu6' || dw.act !== 'relu6') throw new UnsupportedOpError(dw, `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`);
-  if (dw.depthMultiplier !== 1 || dw.kernel[0] !== 3 || dw.kernel[1] !== 3) throw new UnsupportedOpError(dw, `the fused block needs a 3x3 depthwise with multiplier 1`);
+  if (stem && !is3x3s2(expand))
+    throw new UnsupportedOpError(
+      expand,
+      `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`,
+    );
+  if (expand.act !== 'relu6' || dw.act !== 'relu6')
+    throw new UnsupportedOpError(
+      dw,
+      `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`,
+    );
+  if (dw.depthMultiplier !== 1 || dw.kernel[0] !== 3 || dw.kernel[1] !== 3)
+    throw new UnsupportedOpError(dw, `the fused block needs a 3x3 depthwise with multiplier 1`);
   const xId = expand.inputs[0]!;
   const yId = add ? add.outputs[0]! : project.outputs[0]!;
   const xs = hw(g, xId);
@@ -281,41 +480,90 @@ function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step:
   const ds = hw(g, dw.outputs[0]!);
   const cExp = es.c;
   const cOut = g.tensors[yId]!.shape[3]!;
-  const residualId = add ? add.inputs.find((i) => i !== project.outputs[0]) ?? -1 : -1;
+  const residualId = add ? (add.inputs.find((i) => i !== project.outputs[0]) ?? -1) : -1;
   const [lo, hi] = clampOf(add ? (add as { act: Activation }).act : project.act);
   const sched = blockStepSchedule(g, step);
-  for (const [what, index, used] of [['expanded', step.expandBuffer, sched.expandBytesUsed], ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed]] as const) {
+  for (const [what, index, used] of [
+    ['expanded', step.expandBuffer, sched.expandBytesUsed],
+    ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed],
+  ] as const) {
     const b = plan.buffers[index];
-    if (!b || b.bytes < used) throw new Error(`block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`);
+    if (!b || b.bytes < used)
+      throw new Error(
+        `block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`,
+      );
   }
   const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
   const packed = packFusedBlock(
     {
-      expand: f32Const(model, expand.weights, expand), expandBias: bias(expand),
-      depthwise: f32Const(model, dw.weights, dw), depthwiseBias: bias(dw),
-      project: f32Const(model, project.weights, project), projectBias: bias(project),
+      expand: f32Const(model, expand.weights, expand),
+      expandBias: bias(expand),
+      depthwise: f32Const(model, dw.weights, dw),
+      depthwiseBias: bias(dw),
+      project: f32Const(model, project.weights, project),
+      projectBias: bias(project),
     },
-    xs.c, cExp, cOut, stem, sched.groupChannels,
+    xs.c,
+    cExp,
+    cOut,
+    stem,
+    sched.groupChannels,
   );
   const wOff = weights.add(packed);
   const [sh, sw] = dw.stride;
   const [dh, dwl] = dw.dilation;
-  const ePadTop = stem ? expand.pad.top : 0, ePadLeft = stem ? expand.pad.left : 0;
+  const ePadTop = stem ? expand.pad.top : 0,
+    ePadLeft = stem ? expand.pad.left : 0;
   return (c) => {
     const k = c.k;
-    const x = c.tensor(xId), y = c.tensor(yId), w = c.weight(wOff);
+    const x = c.tensor(xId),
+      y = c.tensor(yId),
+      w = c.weight(wOff);
     const res = residualId >= 0 ? c.tensor(residualId) : 0;
-    const e = c.buffer(step.expandBuffer), d = c.buffer(step.depthwiseBuffer);
+    const e = c.buffer(step.expandBuffer),
+      d = c.buffer(step.depthwiseBuffer);
     const { groupChannels: gc, ringRows, bandRows } = sched;
-    return () => k.f32_block_fused(x, xs.h, xs.w, xs.c, stem ? 1 : 0, es.h, es.w, ePadTop, ePadLeft, cExp, sh, sw, dh, dwl, dw.pad.top, dw.pad.left,
-      y, ds.h, ds.w, cOut, w, res, lo, hi, e, d, gc, ringRows, bandRows);
+    return () =>
+      k.f32_block_fused(
+        x,
+        xs.h,
+        xs.w,
+        xs.c,
+        stem ? 1 : 0,
+        es.h,
+        es.w,
+        ePadTop,
+        ePadLeft,
+        cExp,
+        sh,
+        sw,
+        dh,
+        dwl,
+        dw.pad.top,
+        dw.pad.left,
+        y,
+        ds.h,
+        ds.w,
+        cOut,
+        w,
+        res,
+        lo,
+        hi,
+        e,
+        d,
+        gc,
+        ringRows,
+        bandRows,
+      );
   };
 }
 
 export function lowerPlan(model: LoadedModel, plan: Plan): LoweredProgram {
   const weights = new WeightsImage();
   const binders: Binder[] = plan.steps.map((step: PlanStep) =>
-    step.kind === 'block' ? lowerBlock(model, plan, weights, step) : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
+    step.kind === 'block'
+      ? lowerBlock(model, plan, weights, step)
+      : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
   );
   return { weights, bind: (ctx) => binders.map((b) => b(ctx)) };
 }

@@ -101,7 +101,18 @@ interface Candidate {
  * Best grouping for one tile shape: rows [r0,r1) × cols [q0,q1) × output channels [n0,n1),
  * with `yFree` bytes of y free from the tile's first output byte. undefined when nothing fits.
  */
-function bestGroup(g: BlockGeometry, u: number, r0: number, r1: number, q0: number, q1: number, n0: number, n1: number, yFree: number, yStart: number): Candidate | undefined {
+function bestGroup(
+  g: BlockGeometry,
+  u: number,
+  r0: number,
+  r1: number,
+  q0: number,
+  q1: number,
+  n0: number,
+  n1: number,
+  yFree: number,
+  yStart: number,
+): Candidate | undefined {
   const R = r1 - r0;
   const Wt = q1 - q0;
   const N = n1 - n0;
@@ -124,18 +135,32 @@ function bestGroup(g: BlockGeometry, u: number, r0: number, r1: number, q0: numb
     let accOffset = 0;
     if (!direct) {
       // Word-aligned when there is room (WASM loads need no alignment, so tight buffers pack).
-      if (g.eBytes - align4(e) >= accBytes) { acc = ACC_E; accOffset = align4(e); }
-      else if (g.dBytes - align4(d) >= accBytes) { acc = ACC_D; accOffset = align4(d); }
-      else if (yFree >= accBytes) { acc = ACC_Y; accOffset = yStart; }
-      else if (g.eBytes - e >= accBytes) { acc = ACC_E; accOffset = e; }
-      else if (g.dBytes - d >= accBytes) { acc = ACC_D; accOffset = d; }
-      else continue;
+      if (g.eBytes - align4(e) >= accBytes) {
+        acc = ACC_E;
+        accOffset = align4(e);
+      } else if (g.dBytes - align4(d) >= accBytes) {
+        acc = ACC_D;
+        accOffset = align4(d);
+      } else if (yFree >= accBytes) {
+        acc = ACC_Y;
+        accOffset = yStart;
+      } else if (g.eBytes - e >= accBytes) {
+        acc = ACC_E;
+        accOffset = e;
+      } else if (g.dBytes - d >= accBytes) {
+        acc = ACC_D;
+        accOffset = d;
+      } else continue;
     }
     // Cost in multiply-adds: the expansion of the window (halo rows/cols recomputed, 8-wide
     // panels padded), depthwise, projection, accumulator read-modify-write per extra group.
     const padded = Math.ceil(G / 8) * 8 * (groups - 1) + Math.ceil((g.Cexp - G * (groups - 1)) / 8) * 8;
-    const cost = win * padded * g.expandK + pix * g.Cexp * 9 * (G < 8 ? 4 : 1) + pix * g.Cexp * N
-      + (groups > 1 ? groups * pix * N * 4 : 0) + groups * GROUP_OVERHEAD;
+    const cost =
+      win * padded * g.expandK +
+      pix * g.Cexp * 9 * (G < 8 ? 4 : 1) +
+      pix * g.Cexp * N +
+      (groups > 1 ? groups * pix * N * 4 : 0) +
+      groups * GROUP_OVERHEAD;
     best = { G, acc, accOffset, cost };
     break;
   }
@@ -157,7 +182,17 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
       if (!pick || c.cost / R < pick.c.cost / pick.R) pick = { R, c };
     }
     if (pick) {
-      tiles.push({ r0, r1: r0 + pick.R, q0: 0, q1: g.Wd, n0: 0, n1: g.Cout, G: pick.c.G, acc: pick.c.acc, accOffset: pick.c.accOffset });
+      tiles.push({
+        r0,
+        r1: r0 + pick.R,
+        q0: 0,
+        q1: g.Wd,
+        n0: 0,
+        n1: g.Cout,
+        G: pick.c.G,
+        acc: pick.c.acc,
+        accOffset: pick.c.accOffset,
+      });
       r0 += pick.R;
       continue;
     }
@@ -172,7 +207,17 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
         if (!run || c.cost / Wt < run.c.cost / run.Wt) run = { Wt, c };
       }
       if (run) {
-        tiles.push({ r0, r1: r0 + 1, q0, q1: q0 + run.Wt, n0: 0, n1: g.Cout, G: run.c.G, acc: run.c.acc, accOffset: run.c.accOffset });
+        tiles.push({
+          r0,
+          r1: r0 + 1,
+          q0,
+          q1: q0 + run.Wt,
+          n0: 0,
+          n1: g.Cout,
+          G: run.c.G,
+          acc: run.c.acc,
+          accOffset: run.c.accOffset,
+        });
         q0 += run.Wt;
         continue;
       }
@@ -197,7 +242,17 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
           }
         }
         if (!got) return undefined;
-        tiles.push({ r0, r1: r0 + 1, q0, q1: q0 + 1, n0, n1: got.n1, G: got.c.G, acc: got.c.acc, accOffset: got.c.accOffset });
+        tiles.push({
+          r0,
+          r1: r0 + 1,
+          q0,
+          q1: q0 + 1,
+          n0,
+          n1: got.n1,
+          G: got.c.G,
+          acc: got.c.acc,
+          accOffset: got.c.accOffset,
+        });
         n0 = got.n1;
       }
       q0 += 1;
@@ -216,7 +271,10 @@ function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
  */
 export function planBlockTiles(g: BlockGeometry): BlockTiling {
   if (g.preferred) {
-    const t8 = plan({ ...g, eBytes: Math.min(g.eBytes, g.preferred.eBytes), dBytes: Math.min(g.dBytes, g.preferred.dBytes) }, 8);
+    const t8 = plan(
+      { ...g, eBytes: Math.min(g.eBytes, g.preferred.eBytes), dBytes: Math.min(g.dBytes, g.preferred.dBytes) },
+      8,
+    );
     if (t8) return { unit: 8, tiles: t8 };
   }
   const t8 = plan(g, 8);

@@ -25,14 +25,19 @@ export interface StepRegions {
 /** Absolute regions each step may read and write. */
 export function stepRegions(graph: Graph, plan: Plan, arenaBase: number, weights: Region): StepRegions[] {
   const bufferOf = new Map<number, Region>();
-  for (const b of plan.buffers) if (b.tensor >= 0 && !bufferOf.has(b.tensor)) bufferOf.set(b.tensor, [arenaBase + b.offset, arenaBase + b.offset + b.bytes]);
+  for (const b of plan.buffers)
+    if (b.tensor >= 0 && !bufferOf.has(b.tensor))
+      bufferOf.set(b.tensor, [arenaBase + b.offset, arenaBase + b.offset + b.bytes]);
   const tensorRegion = (id: number): Region => {
     const off = plan.tensorOffsets.get(id);
     const r = bufferOf.get(id);
     if (off === undefined || !r) throw new Error(`plan has no buffer for tensor '${graph.tensors[id]?.name ?? id}'`);
     return r;
   };
-  const bufRegion = (i: number): Region => [arenaBase + plan.buffers[i]!.offset, arenaBase + plan.buffers[i]!.offset + plan.buffers[i]!.bytes];
+  const bufRegion = (i: number): Region => [
+    arenaBase + plan.buffers[i]!.offset,
+    arenaBase + plan.buffers[i]!.offset + plan.buffers[i]!.bytes,
+  ];
   return plan.steps.map((s) => {
     if (s.kind === 'op') {
       const op = graph.ops[s.op]!;
@@ -42,7 +47,9 @@ export function stepRegions(graph: Graph, plan: Plan, arenaBase: number, weights
     const add = s.add >= 0 ? graph.ops[s.add]! : undefined;
     const y = tensorRegion(add ? add.outputs[0]! : graph.ops[s.project]!.outputs[0]!);
     const scratch = [bufRegion(s.expandBuffer), bufRegion(s.depthwiseBuffer)];
-    const ins = [graph.ops[s.expand]!.inputs[0]!, ...(add ? add.inputs : [])].filter((t) => plan.tensorOffsets.has(t)).map(tensorRegion);
+    const ins = [graph.ops[s.expand]!.inputs[0]!, ...(add ? add.inputs : [])]
+      .filter((t) => plan.tensorOffsets.has(t))
+      .map(tensorRegion);
     return { reads: [weights, ...ins, y, ...scratch], writes: [y, ...scratch] };
   });
 }
@@ -59,11 +66,16 @@ export function rangeChecker(regions: StepRegions[], currentStep: () => number, 
     const i = currentStep();
     const allowed = regions[i];
     if (!allowed) throw new RangeViolationError(`kernel ${name} called outside any plan step`);
-    for (const [kind, list, ok] of [['reads', ranges.reads, allowed.reads], ['writes', ranges.writes, allowed.writes]] as const) {
+    for (const [kind, list, ok] of [
+      ['reads', ranges.reads, allowed.reads],
+      ['writes', ranges.writes, allowed.writes],
+    ] as const) {
       for (const r of list) {
         if (!inside(r, ok)) {
           const end = r.start + (r.rows - 1) * r.stride + r.bytes;
-          throw new RangeViolationError(`step ${i} (${stepName(i)}): ${name} ${kind} operand '${r.operand}' at [${r.start}, ${end}) outside the buffers the plan gave this step`);
+          throw new RangeViolationError(
+            `step ${i} (${stepName(i)}): ${name} ${kind} operand '${r.operand}' at [${r.start}, ${end}) outside the buffers the plan gave this step`,
+          );
         }
       }
     }

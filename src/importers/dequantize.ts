@@ -23,7 +23,8 @@ export function dequantizeTensor(shape: readonly number[], data: ArrayLike<numbe
     for (let i = 0; i < data.length; i++) out[i] = s * (data[i]! - z);
     return out;
   }
-  if (shape[quant.axis] !== channels) throw new Error(`dequantize: ${channels} scales do not fit axis ${quant.axis} of ${describeShape(shape)}`);
+  if (shape[quant.axis] !== channels)
+    throw new Error(`dequantize: ${channels} scales do not fit axis ${quant.axis} of ${describeShape(shape)}`);
   let inner = 1;
   for (let d = quant.axis + 1; d < shape.length; d++) inner *= shape[d]!;
   for (let i = 0; i < data.length; i++) {
@@ -73,7 +74,10 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
     let f: Float32Array;
     if (data instanceof Float32Array) f = data;
     else if (t.quant) f = dequantizeTensor(t.shape, asNumbers(data, `weights '${t.name}'`), t.quant);
-    else throw new Error(`dequantize: weights '${t.name}' of op '${op.name}' are ${t.dtype} without quantization parameters`);
+    else
+      throw new Error(
+        `dequantize: weights '${t.name}' of op '${op.name}' are ${t.dtype} without quantization parameters`,
+      );
     const nid = g.constant(t.name, t.shape, 'f32');
     constants.set(nid, f);
     constMemo.set(key, nid);
@@ -94,7 +98,10 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
     if (data instanceof Float32Array) f = data;
     else if (data instanceof Int32Array && inQ && wQ) f = dequantizeBias(data, inQ.scale[0]!, wQ.scale);
     else if (t.quant) f = dequantizeTensor(t.shape, asNumbers(data, `bias '${t.name}'`), t.quant);
-    else throw new Error(`dequantize: bias '${t.name}' of op '${op.name}' is ${t.dtype} and neither it nor its op's input and weights carry quantization`);
+    else
+      throw new Error(
+        `dequantize: bias '${t.name}' of op '${op.name}' is ${t.dtype} and neither it nor its op's input and weights carry quantization`,
+      );
     const nid = g.constant(t.name, t.shape, 'f32');
     constants.set(nid, f);
     constMemo.set(key, nid);
@@ -121,7 +128,11 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
     const out = tensor(op.outputs[0]!);
     // Arg-max class ids are int32 on the float path (the f32 kernel's output; TFLite files often declare INT64).
     // A fused resize_argmax keeps its class-id dtype (u8 or i32).
-    const o: OutputSpec = { name: out.name, shape: out.shape, dtype: op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? out.dtype : 'f32' };
+    const o: OutputSpec = {
+      name: out.name,
+      shape: out.shape,
+      dtype: op.kind === 'argmax' ? 'i32' : op.kind === 'resize_argmax' ? out.dtype : 'f32',
+    };
     map.set(out.id, g.op(spec, o));
   }
   for (const id of src.outputs) g.output(mapped(id));

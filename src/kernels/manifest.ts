@@ -6,7 +6,13 @@
  * left unchanged.
  */
 import type { Kernels } from './loader.js';
-import { packConvLength, packDepthwise3x3Length, packFullyConnectedLength, packFusedBlockLength, packGemm1x1Length } from './pack.js';
+import {
+  packConvLength,
+  packDepthwise3x3Length,
+  packFullyConnectedLength,
+  packFusedBlockLength,
+  packGemm1x1Length,
+} from './pack.js';
 import { Q8_KERNEL_MANIFEST } from './q8_kernels.js';
 
 /** `rows` spans of `bytes` bytes, `stride` bytes apart, starting at `start` (rows = 1 for a plain span). */
@@ -45,20 +51,28 @@ export function rangeEnd(r: ByteRange): number {
 
 /** Bind positional arguments to parameter names. */
 function named(params: readonly string[], args: readonly number[]): Record<string, number> {
-  if (args.length !== params.length) throw new Error(`expected ${params.length} arguments (${params.join(', ')}), got ${args.length}`);
+  if (args.length !== params.length)
+    throw new Error(`expected ${params.length} arguments (${params.join(', ')}), got ${args.length}`);
   const o: Record<string, number> = {};
   params.forEach((p, i) => (o[p] = args[i]!));
   return o;
 }
 
-function entry(name: KernelName, params: readonly string[], f: (a: Record<string, number>) => KernelRanges): KernelEntry {
+function entry(
+  name: KernelName,
+  params: readonly string[],
+  f: (a: Record<string, number>) => KernelRanges,
+): KernelEntry {
   return {
     name,
     params,
     ranges(args) {
       const r = f(named(params, args));
       // Empty spans (a zero-sized operand) are dropped so that callers need not special-case them.
-      return { reads: r.reads.filter((s) => s.bytes > 0 && s.rows > 0), writes: r.writes.filter((s) => s.bytes > 0 && s.rows > 0) };
+      return {
+        reads: r.reads.filter((s) => s.bytes > 0 && s.rows > 0),
+        writes: r.writes.filter((s) => s.bytes > 0 && s.rows > 0),
+      };
     },
   };
 }
@@ -76,35 +90,71 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     ],
     writes: [span('y', a.y!, a.M! * a.N! * F)],
   })),
-  entry('f32_conv3x3_s2', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'OC', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'], (a) => ({
-    reads: [
-      span('x', a.x!, a.H! * a.W! * a.C! * F),
-      span('w', a.w!, packConvLength(a.OC!, 3, 3, a.C!) * F),
-      ...opt(a.b!, span('b', a.b!, a.OC! * F)),
+  entry(
+    'f32_conv3x3_s2',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'OC', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'],
+    (a) => ({
+      reads: [
+        span('x', a.x!, a.H! * a.W! * a.C! * F),
+        span('w', a.w!, packConvLength(a.OC!, 3, 3, a.C!) * F),
+        ...opt(a.b!, span('b', a.b!, a.OC! * F)),
+      ],
+      writes: [span('y', a.y!, a.OH! * a.OW! * a.OC! * F)],
+    }),
+  ),
+  entry(
+    'f32_conv2d_generic',
+    [
+      'x',
+      'H',
+      'W',
+      'C',
+      'y',
+      'OH',
+      'OW',
+      'OC',
+      'kh',
+      'kw',
+      'sh',
+      'sw',
+      'dh',
+      'dw',
+      'padTop',
+      'padLeft',
+      'w',
+      'b',
+      'lo',
+      'hi',
     ],
-    writes: [span('y', a.y!, a.OH! * a.OW! * a.OC! * F)],
-  })),
-  entry('f32_conv2d_generic',
-    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'OC', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'], (a) => ({
+    (a) => ({
       reads: [
         span('x', a.x!, a.H! * a.W! * a.C! * F),
         span('w', a.w!, packConvLength(a.OC!, a.kh!, a.kw!, a.C!) * F),
         ...opt(a.b!, span('b', a.b!, a.OC! * F)),
       ],
       writes: [span('y', a.y!, a.OH! * a.OW! * a.OC! * F)],
-    })),
+    }),
+  ),
   ...(['f32_dwconv3x3_s1', 'f32_dwconv3x3_s2'] as const).map((name) =>
-    entry(name, ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'], (a) => dwRanges(a))),
-  entry('f32_dwconv3x3_generic',
-    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'], (a) => dwRanges(a)),
+    entry(name, ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'], (a) => dwRanges(a)),
+  ),
+  entry(
+    'f32_dwconv3x3_generic',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'b', 'lo', 'hi'],
+    (a) => dwRanges(a),
+  ),
   entry('f32_global_avgpool', ['x', 'HW', 'C', 'y'], (a) => ({
     reads: [span('x', a.x!, a.HW! * a.C! * F)],
     writes: [span('y', a.y!, a.C! * F)],
   })),
-  entry('f32_avgpool_generic', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'lo', 'hi'], (a) => ({
-    reads: [span('x', a.x!, a.H! * a.W! * a.C! * F)],
-    writes: [span('y', a.y!, a.OH! * a.OW! * a.C! * F)],
-  })),
+  entry(
+    'f32_avgpool_generic',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'lo', 'hi'],
+    (a) => ({
+      reads: [span('x', a.x!, a.H! * a.W! * a.C! * F)],
+      writes: [span('y', a.y!, a.OH! * a.OW! * a.C! * F)],
+    }),
+  ),
   entry('f32_fully_connected', ['x', 'K', 'w', 'b', 'y', 'N', 'lo', 'hi'], (a) => ({
     reads: [
       span('x', a.x!, a.K! * F),
@@ -130,17 +180,53 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [span('x', a.x!, a.P! * a.C! * F)],
     writes: [span('y', a.y!, a.P! * 4)],
   })),
-  entry('f32_resize_argmax', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32'], (a) => ({
-    reads: [span('x', a.x!, a.H! * a.W! * a.C! * F)],
-    writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
-  })),
+  entry(
+    'f32_resize_argmax',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32'],
+    (a) => ({
+      reads: [span('x', a.x!, a.H! * a.W! * a.C! * F)],
+      writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
+    }),
+  ),
   entry('copy_strided', ['src', 'dst', 'rows', 'rowBytes', 'srcStride', 'dstStride'], (a) => ({
     reads: [{ operand: 'src', start: a.src!, bytes: a.rowBytes!, rows: a.rows!, stride: a.srcStride! }],
     writes: [{ operand: 'dst', start: a.dst!, bytes: a.rowBytes!, rows: a.rows!, stride: a.dstStride! }],
   })),
-  entry('f32_block_fused',
-    ['x', 'H', 'W', 'Cin', 'stem', 'He', 'We', 'ePadTop', 'ePadLeft', 'Cexp', 'sh', 'sw', 'dh', 'dw', 'dPadTop', 'dPadLeft',
-      'y', 'OH', 'OW', 'Cout', 'w', 'res', 'lo', 'hi', 'e', 'd', 'g', 'ringRows', 'bandRows'], (a) => fusedRanges(a)),
+  entry(
+    'f32_block_fused',
+    [
+      'x',
+      'H',
+      'W',
+      'Cin',
+      'stem',
+      'He',
+      'We',
+      'ePadTop',
+      'ePadLeft',
+      'Cexp',
+      'sh',
+      'sw',
+      'dh',
+      'dw',
+      'dPadTop',
+      'dPadLeft',
+      'y',
+      'OH',
+      'OW',
+      'Cout',
+      'w',
+      'res',
+      'lo',
+      'hi',
+      'e',
+      'd',
+      'g',
+      'ringRows',
+      'bandRows',
+    ],
+    (a) => fusedRanges(a),
+  ),
   ...Q8_KERNEL_MANIFEST,
 ];
 
@@ -181,13 +267,18 @@ function fusedRanges(a: Record<string, number>): KernelRanges {
   };
 }
 
-export const KERNEL_MANIFEST_BY_NAME: ReadonlyMap<KernelName, KernelEntry> = new Map(KERNEL_MANIFEST.map((e) => [e.name, e]));
+export const KERNEL_MANIFEST_BY_NAME: ReadonlyMap<KernelName, KernelEntry> = new Map(
+  KERNEL_MANIFEST.map((e) => [e.name, e]),
+);
 
 /**
  * Wrap every manifest kernel so that `check(name, ranges, args)` runs before the call
  * (it throws to refuse the call). For debug modes and tests; adds a closure call per op.
  */
-export function withRangeChecks(k: Kernels, check: (name: KernelName, ranges: KernelRanges, args: readonly number[]) => void): Kernels {
+export function withRangeChecks(
+  k: Kernels,
+  check: (name: KernelName, ranges: KernelRanges, args: readonly number[]) => void,
+): Kernels {
   const wrapped: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(k)) wrapped[key] = (k as unknown as Record<string, unknown>)[key];
   for (const e of KERNEL_MANIFEST) {

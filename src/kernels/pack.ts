@@ -22,7 +22,15 @@ function checkRange(what: string, start: number, count: number, total: number): 
  * kStart..kStart+kCount into panels of 8: out[p][k][j] = w[nStart+8p+j][kStart+k],
  * zero past nCount. Conv weights OHWI are [OC][kh·kw·C], i.e. the same with K = kh·kw·C.
  */
-export function packGemm1x1(w: Float32Array, N: number, K: number, nStart = 0, nCount = N, kStart = 0, kCount = K): Float32Array {
+export function packGemm1x1(
+  w: Float32Array,
+  N: number,
+  K: number,
+  nStart = 0,
+  nCount = N,
+  kStart = 0,
+  kCount = K,
+): Float32Array {
   if (w.length !== N * K) throw new Error(`packGemm1x1: weights have ${w.length} floats, expected N·K = ${N}·${K}`);
   checkRange('packGemm1x1 (output channels)', nStart, nCount, N);
   checkRange('packGemm1x1 (input channels)', kStart, kCount, K);
@@ -70,7 +78,15 @@ export function packDepthwise3x3(w: Float32Array, C: number, cStart = 0, cCount 
  * Dense conv weights OHWI [OC][kh][kw][C] for output channels ocStart..ocStart+ocCount
  * (the stem's first-layer slices, Section 5.1): the GEMM panel layout with K = kh·kw·C.
  */
-export function packConv(w: Float32Array, OC: number, kh: number, kw: number, C: number, ocStart = 0, ocCount = OC): Float32Array {
+export function packConv(
+  w: Float32Array,
+  OC: number,
+  kh: number,
+  kw: number,
+  C: number,
+  ocStart = 0,
+  ocCount = OC,
+): Float32Array {
   if (w.length !== OC * kh * kw * C) {
     throw new Error(`packConv: weights have ${w.length} floats, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
   }
@@ -122,7 +138,8 @@ function fusedGroupFloats(gn: number, kExp: number, cOut: number): number {
 /** Floats of packFusedBlock's output; kExp = C_in (1x1 expansion) or 9·C_in (stem). */
 export function packFusedBlockLength(kExp: number, cExp: number, cOut: number, groupChannels: number): number {
   let n = pad4(cOut);
-  for (let c0 = 0; c0 < cExp; c0 += groupChannels) n += fusedGroupFloats(Math.min(groupChannels, cExp - c0), kExp, cOut);
+  for (let c0 = 0; c0 < cExp; c0 += groupChannels)
+    n += fusedGroupFloats(Math.min(groupChannels, cExp - c0), kExp, cOut);
   return n;
 }
 
@@ -132,7 +149,14 @@ export function packFusedBlockLength(kExp: number, cExp: number, cOut: number, g
  * expansion bias, depthwise groups of 4, depthwise bias and projection panels (K = the
  * group). Every piece is a multiple of 4 floats, so each stays 16-byte aligned.
  */
-export function packFusedBlock(w: FusedBlockWeights, cIn: number, cExp: number, cOut: number, stem: boolean, groupChannels: number): Float32Array {
+export function packFusedBlock(
+  w: FusedBlockWeights,
+  cIn: number,
+  cExp: number,
+  cOut: number,
+  stem: boolean,
+  groupChannels: number,
+): Float32Array {
   const kExp = stem ? 9 * cIn : cIn;
   const check = (what: string, a: Float32Array | null, n: number) => {
     if (a && a.length !== n) throw new Error(`packFusedBlock: ${what} has ${a.length} floats, expected ${n}`);

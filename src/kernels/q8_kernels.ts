@@ -11,46 +11,228 @@ type Ptr = number;
 
 export interface Q8Kernels {
   /** y[m][n] = requantize(b'[n] + Σ_k x[m][k]·w'[n][k]) (+ residual ADD when rq[3] = 1); strides in bytes. */
-  q8_gemm(x: Ptr, M: number, K: number, xs: number, w: Ptr, N: number, b: Ptr, s: Ptr, y: Ptr, ys: number, rq: Ptr, res: Ptr, rs: number, sg: number): void;
+  q8_gemm(
+    x: Ptr,
+    M: number,
+    K: number,
+    xs: number,
+    w: Ptr,
+    N: number,
+    b: Ptr,
+    s: Ptr,
+    y: Ptr,
+    ys: number,
+    rq: Ptr,
+    res: Ptr,
+    rs: number,
+    sg: number,
+  ): void;
   /** acc[m][n] (+)= Σ_k x[m][k]·w'[n][k] in int32; init = 1 starts from b'; panels ps bytes apart. */
-  q8_gemm_acc(x: Ptr, M: number, K: number, xs: number, w: Ptr, ps: number, N: number, b: Ptr, acc: Ptr, as: number, init: number, sg: number): void;
+  q8_gemm_acc(
+    x: Ptr,
+    M: number,
+    K: number,
+    xs: number,
+    w: Ptr,
+    ps: number,
+    N: number,
+    b: Ptr,
+    acc: Ptr,
+    as: number,
+    init: number,
+    sg: number,
+  ): void;
   /** y[m][n] = requantize(acc[m][n]) (+ residual ADD). */
-  q8_requant_acc(acc: Ptr, M: number, N: number, as: number, s: Ptr, y: Ptr, ys: number, rq: Ptr, res: Ptr, rs: number, sg: number): void;
-  q8_conv2d(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, OC: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, w: Ptr, b: Ptr, s: Ptr, rq: Ptr, zx: number, sg: number): void;
-  q8_dwconv3x3(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, w: Ptr, ws: number, b: Ptr, s: Ptr, rq: Ptr, zx: number, sg: number): void;
-  q8_add(a: Ptr, b: Ptr, y: Ptr, n: number, za: number, zb: number, ma: number, mb: number, shift: number, zy: number, lo: number, hi: number, sg: number): void;
+  q8_requant_acc(
+    acc: Ptr,
+    M: number,
+    N: number,
+    as: number,
+    s: Ptr,
+    y: Ptr,
+    ys: number,
+    rq: Ptr,
+    res: Ptr,
+    rs: number,
+    sg: number,
+  ): void;
+  q8_conv2d(
+    x: Ptr,
+    H: number,
+    W: number,
+    C: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    OC: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    padTop: number,
+    padLeft: number,
+    w: Ptr,
+    b: Ptr,
+    s: Ptr,
+    rq: Ptr,
+    zx: number,
+    sg: number,
+  ): void;
+  q8_dwconv3x3(
+    x: Ptr,
+    H: number,
+    W: number,
+    C: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    padTop: number,
+    padLeft: number,
+    w: Ptr,
+    ws: number,
+    b: Ptr,
+    s: Ptr,
+    rq: Ptr,
+    zx: number,
+    sg: number,
+  ): void;
+  q8_add(
+    a: Ptr,
+    b: Ptr,
+    y: Ptr,
+    n: number,
+    za: number,
+    zb: number,
+    ma: number,
+    mb: number,
+    shift: number,
+    zy: number,
+    lo: number,
+    hi: number,
+    sg: number,
+  ): void;
   q8_global_avgpool(x: Ptr, HW: number, C: number, y: Ptr, lo: number, hi: number, sg: number): void;
   /** Windowed average pool on one grid (padding not counted), clamped to [lo, hi]. */
-  q8_avgpool(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, kh: number, kw: number, sh: number, sw: number, padTop: number, padLeft: number, lo: number, hi: number, sg: number): void;
-  q8_mean(x: Ptr, HW: number, C: number, y: Ptr, zx: number, s: number, zy: number, lo: number, hi: number, sg: number): void;
+  q8_avgpool(
+    x: Ptr,
+    H: number,
+    W: number,
+    C: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    padTop: number,
+    padLeft: number,
+    lo: number,
+    hi: number,
+    sg: number,
+  ): void;
+  q8_mean(
+    x: Ptr,
+    HW: number,
+    C: number,
+    y: Ptr,
+    zx: number,
+    s: number,
+    zy: number,
+    lo: number,
+    hi: number,
+    sg: number,
+  ): void;
   q8_softmax(x: Ptr, n: number, y: Ptr, k: number, sOut: number, zy: number, sg: number): void;
   q8_requantize(x: Ptr, n: number, y: Ptr, zx: number, m: number, zy: number, sgIn: number, sgOut: number): void;
   /** QUANTIZE within one type (XNNPACK's convert): y = sat(((x − zx)·m + 128) >> 8 + zy), m = lrintf(256·s_in/s_out). */
   q8_convert(x: Ptr, n: number, y: Ptr, zx: number, m: number, zy: number, sg: number): void;
   /** RESIZE_BILINEAR (same quantization in and out): XNNPACK's 11-bit interpolation. */
-  q8_resize_bilinear(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number, sg: number): void;
+  q8_resize_bilinear(
+    x: Ptr,
+    H: number,
+    W: number,
+    C: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    alignCorners: number,
+    halfPixelCenters: number,
+    sg: number,
+  ): void;
   /** Fused RESIZE_BILINEAR + ARG_MAX over channels: class ids (u8, or i32 when outI32) of the resized bytes. */
-  q8_resize_argmax(x: Ptr, H: number, W: number, C: number, y: Ptr, OH: number, OW: number, alignCorners: number, halfPixelCenters: number, outI32: number, sg: number): void;
+  q8_resize_argmax(
+    x: Ptr,
+    H: number,
+    W: number,
+    C: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    alignCorners: number,
+    halfPixelCenters: number,
+    outI32: number,
+    sg: number,
+  ): void;
   /** ARG_MAX over the last axis: P rows of C bytes → class ids of outBytes (1, 4 or 8) bytes. */
   q8_argmax(x: Ptr, P: number, C: number, y: Ptr, outBytes: number, sg: number): void;
-  q8_block(desc: Ptr, descBytes: number, wb: Ptr, wBytes: number, x: Ptr, xBytes: number, y: Ptr, yBytes: number, e: Ptr, eBytes: number, d: Ptr, dBytes: number): void;
+  q8_block(
+    desc: Ptr,
+    descBytes: number,
+    wb: Ptr,
+    wBytes: number,
+    x: Ptr,
+    xBytes: number,
+    y: Ptr,
+    yBytes: number,
+    e: Ptr,
+    eBytes: number,
+    d: Ptr,
+    dBytes: number,
+  ): void;
 }
 
-const span = (operand: string, start: number, bytes: number): ByteRange => ({ operand, start, bytes, rows: 1, stride: bytes });
-const rows = (operand: string, start: number, bytes: number, n: number, stride: number): ByteRange => ({ operand, start, bytes, rows: n, stride });
+const span = (operand: string, start: number, bytes: number): ByteRange => ({
+  operand,
+  start,
+  bytes,
+  rows: 1,
+  stride: bytes,
+});
+const rows = (operand: string, start: number, bytes: number, n: number, stride: number): ByteRange => ({
+  operand,
+  start,
+  bytes,
+  rows: n,
+  stride,
+});
 const opt = (cond: number, r: ByteRange): ByteRange[] => (cond ? [r] : []);
 const panels = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
 
-function entry(name: KernelName, params: readonly string[], f: (a: Record<string, number>) => KernelRanges): KernelEntry {
+function entry(
+  name: KernelName,
+  params: readonly string[],
+  f: (a: Record<string, number>) => KernelRanges,
+): KernelEntry {
   return {
     name,
     params,
     ranges(args) {
-      if (args.length !== params.length) throw new Error(`${name}: expected ${params.length} arguments (${params.join(', ')}), got ${args.length}`);
+      if (args.length !== params.length)
+        throw new Error(`${name}: expected ${params.length} arguments (${params.join(', ')}), got ${args.length}`);
       const a: Record<string, number> = {};
       params.forEach((p, i) => (a[p] = args[i]!));
       const r = f(a);
-      return { reads: r.reads.filter((s) => s.bytes > 0 && s.rows > 0), writes: r.writes.filter((s) => s.bytes > 0 && s.rows > 0) };
+      return {
+        reads: r.reads.filter((s) => s.bytes > 0 && s.rows > 0),
+        writes: r.writes.filter((s) => s.bytes > 0 && s.rows > 0),
+      };
     },
   };
 }
@@ -87,26 +269,78 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     ],
     writes: [rows('y', a.y!, a.N!, a.M!, a.ys!)],
   })),
-  entry('q8_conv2d', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'OC', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'b', 's', 'rq', 'zx', 'sg'], (a) => ({
-    reads: [
-      span('x', a.x!, a.H! * a.W! * a.C!),
-      span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!, a.dw!) * 2),
-      perChannel('b', a.b!, a.OC!),
-      perChannel('s', a.s!, a.OC!),
-      span('rq', a.rq!, Q8_RQ_BYTES),
+  entry(
+    'q8_conv2d',
+    [
+      'x',
+      'H',
+      'W',
+      'C',
+      'y',
+      'OH',
+      'OW',
+      'OC',
+      'kh',
+      'kw',
+      'sh',
+      'sw',
+      'dh',
+      'dw',
+      'padTop',
+      'padLeft',
+      'w',
+      'b',
+      's',
+      'rq',
+      'zx',
+      'sg',
     ],
-    writes: [span('y', a.y!, a.OH! * a.OW! * a.OC!)],
-  })),
-  entry('q8_dwconv3x3', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'sh', 'sw', 'dh', 'dw', 'padTop', 'padLeft', 'w', 'ws', 'b', 's', 'rq', 'zx', 'sg'], (a) => ({
-    reads: [
-      span('x', a.x!, a.H! * a.W! * a.C!),
-      rows('w', a.w!, Math.ceil(a.C! / 16) * 64, 5, a.ws!),
-      span('b', a.b!, q8DepthwiseStride(a.C!) * 4),
-      span('s', a.s!, q8DepthwiseStride(a.C!) * 4),
-      span('rq', a.rq!, Q8_RQ_BYTES),
+    (a) => ({
+      reads: [
+        span('x', a.x!, a.H! * a.W! * a.C!),
+        span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!, a.dw!) * 2),
+        perChannel('b', a.b!, a.OC!),
+        perChannel('s', a.s!, a.OC!),
+        span('rq', a.rq!, Q8_RQ_BYTES),
+      ],
+      writes: [span('y', a.y!, a.OH! * a.OW! * a.OC!)],
+    }),
+  ),
+  entry(
+    'q8_dwconv3x3',
+    [
+      'x',
+      'H',
+      'W',
+      'C',
+      'y',
+      'OH',
+      'OW',
+      'sh',
+      'sw',
+      'dh',
+      'dw',
+      'padTop',
+      'padLeft',
+      'w',
+      'ws',
+      'b',
+      's',
+      'rq',
+      'zx',
+      'sg',
     ],
-    writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
-  })),
+    (a) => ({
+      reads: [
+        span('x', a.x!, a.H! * a.W! * a.C!),
+        rows('w', a.w!, Math.ceil(a.C! / 16) * 64, 5, a.ws!),
+        span('b', a.b!, q8DepthwiseStride(a.C!) * 4),
+        span('s', a.s!, q8DepthwiseStride(a.C!) * 4),
+        span('rq', a.rq!, Q8_RQ_BYTES),
+      ],
+      writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
+    }),
+  ),
   entry('q8_add', ['a', 'b', 'y', 'n', 'za', 'zb', 'ma', 'mb', 'shift', 'zy', 'lo', 'hi', 'sg'], (a) => ({
     reads: [span('a', a.a!, a.n!), span('b', a.b!, a.n!)],
     writes: [span('y', a.y!, a.n!)],
@@ -115,10 +349,14 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [span('x', a.x!, a.HW! * a.C!)],
     writes: [span('y', a.y!, a.C!)],
   })),
-  entry('q8_avgpool', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'lo', 'hi', 'sg'], (a) => ({
-    reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
-    writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
-  })),
+  entry(
+    'q8_avgpool',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'kh', 'kw', 'sh', 'sw', 'padTop', 'padLeft', 'lo', 'hi', 'sg'],
+    (a) => ({
+      reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
+      writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
+    }),
+  ),
   entry('q8_mean', ['x', 'HW', 'C', 'y', 'zx', 's', 'zy', 'lo', 'hi', 'sg'], (a) => ({
     reads: [span('x', a.x!, a.HW! * a.C!)],
     writes: [span('y', a.y!, a.C!)],
@@ -139,24 +377,32 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
     writes: [span('y', a.y!, a.OH! * a.OW! * a.C!)],
   })),
-  entry('q8_resize_argmax', ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32', 'sg'], (a) => ({
-    reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
-    writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
-  })),
+  entry(
+    'q8_resize_argmax',
+    ['x', 'H', 'W', 'C', 'y', 'OH', 'OW', 'alignCorners', 'halfPixelCenters', 'outI32', 'sg'],
+    (a) => ({
+      reads: [span('x', a.x!, a.H! * a.W! * a.C!)],
+      writes: [span('y', a.y!, a.OH! * a.OW! * (a.outI32 ? 4 : 1))],
+    }),
+  ),
   entry('q8_argmax', ['x', 'P', 'C', 'y', 'outBytes', 'sg'], (a) => ({
     reads: [span('x', a.x!, a.P! * a.C!)],
     writes: [span('y', a.y!, a.P! * a.outBytes!)],
   })),
   // The block's accumulators live in e, d or the unwritten part of y, so y is read too.
-  entry('q8_block', ['desc', 'descBytes', 'wb', 'wBytes', 'x', 'xBytes', 'y', 'yBytes', 'e', 'eBytes', 'd', 'dBytes'], (a) => ({
-    reads: [
-      span('desc', a.desc!, a.descBytes!),
-      span('weights', a.wb!, a.wBytes!),
-      span('x', a.x!, a.xBytes!),
-      span('y', a.y!, a.yBytes!),
-      span('e', a.e!, a.eBytes!),
-      span('d', a.d!, a.dBytes!),
-    ],
-    writes: [span('y', a.y!, a.yBytes!), span('e', a.e!, a.eBytes!), span('d', a.d!, a.dBytes!)],
-  })),
+  entry(
+    'q8_block',
+    ['desc', 'descBytes', 'wb', 'wBytes', 'x', 'xBytes', 'y', 'yBytes', 'e', 'eBytes', 'd', 'dBytes'],
+    (a) => ({
+      reads: [
+        span('desc', a.desc!, a.descBytes!),
+        span('weights', a.wb!, a.wBytes!),
+        span('x', a.x!, a.xBytes!),
+        span('y', a.y!, a.yBytes!),
+        span('e', a.e!, a.eBytes!),
+        span('d', a.d!, a.dBytes!),
+      ],
+      writes: [span('y', a.y!, a.yBytes!), span('e', a.e!, a.eBytes!), span('d', a.d!, a.dBytes!)],
+    }),
+  ),
 ];

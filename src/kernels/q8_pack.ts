@@ -34,7 +34,16 @@ export function packQ8GemmLength(nCount: number, kCount: number): number {
  * panels of 8 channels × k-pairs: out[p][kp][j][h] = w[n][k] − zw[n] with n = nStart+8p+j,
  * k = kStart+2kp+h; zero past nCount or kCount.
  */
-export function packQ8Gemm(w: QWeights, N: number, K: number, zw: ArrayLike<number>, nStart = 0, nCount = N, kStart = 0, kCount = K): Int16Array {
+export function packQ8Gemm(
+  w: QWeights,
+  N: number,
+  K: number,
+  zw: ArrayLike<number>,
+  nStart = 0,
+  nCount = N,
+  kStart = 0,
+  kCount = K,
+): Int16Array {
   if (w.length !== N * K) throw new Error(`packQ8Gemm: weights have ${w.length} values, expected N·K = ${N}·${K}`);
   checkRange('packQ8Gemm (output channels)', nStart, nCount, N);
   checkRange('packQ8Gemm (input channels)', kStart, kCount, K);
@@ -60,7 +69,12 @@ export function packQ8Gemm(w: QWeights, N: number, K: number, zw: ArrayLike<numb
  * Reduction segments of a packed conv (assembly/q8_conv.ts): a whole kernel row of kw·C
  * contiguous input bytes when the dilation along x is 1, else one tap of C bytes.
  */
-export function q8ConvSegments(kh: number, kw: number, C: number, dilationW: number): { count: number; length: number } {
+export function q8ConvSegments(
+  kh: number,
+  kw: number,
+  C: number,
+  dilationW: number,
+): { count: number; length: number } {
   return dilationW === 1 ? { count: kh, length: kw * C } : { count: kh * kw, length: C };
 }
 
@@ -75,8 +89,19 @@ export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: num
  * panel layout over the reduction segments (q8ConvSegments), each padded with a zero
  * weight to an even length so that no k-pair straddles two segments.
  */
-export function packQ8Conv(w: QWeights, OC: number, kh: number, kw: number, C: number, zw: ArrayLike<number>, ocStart = 0, ocCount = OC, dilationW = 1): Int16Array {
-  if (w.length !== OC * kh * kw * C) throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
+export function packQ8Conv(
+  w: QWeights,
+  OC: number,
+  kh: number,
+  kw: number,
+  C: number,
+  zw: ArrayLike<number>,
+  ocStart = 0,
+  ocCount = OC,
+  dilationW = 1,
+): Int16Array {
+  if (w.length !== OC * kh * kw * C)
+    throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
   checkRange('packQ8Conv (output channels)', ocStart, ocCount, OC);
   const seg = q8ConvSegments(kh, kw, C, dilationW);
   const L2 = Math.ceil(seg.length / 2) * 2;
@@ -87,17 +112,32 @@ export function packQ8Conv(w: QWeights, OC: number, kh: number, kw: number, C: n
     // Segments are consecutive runs of the OHWI row (kh·kw·C values in order).
     for (let sg = 0; sg < seg.count; sg++) {
       // padded holds w (not w − zw): the GEMM packer subtracts zw, so pad slots get zw (→ 0).
-      for (let e = 0; e < L2; e++) padded[o * K + sg * L2 + e] = e < seg.length ? w[(ocStart + o) * kh * kw * C + sg * seg.length + e]! : z;
+      for (let e = 0; e < L2; e++)
+        padded[o * K + sg * L2 + e] = e < seg.length ? w[(ocStart + o) * kh * kw * C + sg * seg.length + e]! : z;
     }
   }
-  return packQ8Gemm(padded, ocCount, K, Array.from({ length: ocCount }, (_, o) => zpOf(zw, ocStart + o)));
+  return packQ8Gemm(
+    padded,
+    ocCount,
+    K,
+    Array.from({ length: ocCount }, (_, o) => zpOf(zw, ocStart + o)),
+  );
 }
 
 /**
  * Folded bias of output channels nStart..nStart+nCount: b'[n] = bias[n] − zx · Σ_k (w[n][k] − zw[n])
  * over all K inputs of the row (K = kh·kw·C for a conv), padded with zeros to a multiple of 8.
  */
-export function foldQ8Bias(bias: Int32Array | null, w: QWeights, N: number, K: number, zw: ArrayLike<number>, zx: number, nStart = 0, nCount = N): Int32Array {
+export function foldQ8Bias(
+  bias: Int32Array | null,
+  w: QWeights,
+  N: number,
+  K: number,
+  zw: ArrayLike<number>,
+  zx: number,
+  nStart = 0,
+  nCount = N,
+): Int32Array {
   if (w.length !== N * K) throw new Error(`foldQ8Bias: weights have ${w.length} values, expected N·K = ${N}·${K}`);
   checkRange('foldQ8Bias (output channels)', nStart, nCount, N);
   if (bias && bias.length !== N) throw new Error(`foldQ8Bias: bias has ${bias.length} values for ${N} channels`);
@@ -108,7 +148,8 @@ export function foldQ8Bias(bias: Int32Array | null, w: QWeights, N: number, K: n
     let s = 0;
     for (let k = 0; k < K; k++) s += w[n * K + k]! - z;
     const v = (bias ? bias[n]! : 0) - zx * s;
-    if (v < -(2 ** 31) || v >= 2 ** 31) throw new Error(`foldQ8Bias: folded bias of channel ${n} (${v}) does not fit int32`);
+    if (v < -(2 ** 31) || v >= 2 ** 31)
+      throw new Error(`foldQ8Bias: folded bias of channel ${n} (${v}) does not fit int32`);
     out[i] = v;
   }
   return out;
@@ -143,14 +184,23 @@ export function packQ8Depthwise(w: QWeights, C: number, zw: ArrayLike<number>, c
   const Cw = q8DepthwiseStride(cCount);
   const out = new Int16Array(5 * Cw * 2);
   for (let t = 0; t < 9; t++) {
-    const p = t >> 1, h = t & 1;
+    const p = t >> 1,
+      h = t & 1;
     for (let c = 0; c < cCount; c++) out[(p * Cw + c) * 2 + h] = w[t * C + cStart + c]! - zpOf(zw, cStart + c);
   }
   return out;
 }
 
 /** Folded depthwise bias b'[c] = bias[c] − zx · Σ_tap (w − zw), padded like the tap rows. */
-export function foldQ8DepthwiseBias(bias: Int32Array | null, w: QWeights, C: number, zw: ArrayLike<number>, zx: number, cStart = 0, cCount = C): Int32Array {
+export function foldQ8DepthwiseBias(
+  bias: Int32Array | null,
+  w: QWeights,
+  C: number,
+  zw: ArrayLike<number>,
+  zx: number,
+  cStart = 0,
+  cCount = C,
+): Int32Array {
   checkRange('foldQ8DepthwiseBias (channels)', cStart, cCount, C);
   const out = new Int32Array(q8DepthwiseStride(cCount));
   for (let i = 0; i < cCount; i++) {
@@ -184,5 +234,18 @@ export interface Q8Residual {
 /** The 12-int32 `rq` block: output zero point and clamp range, optionally the residual ADD. */
 export function q8OutputParams(z: number, lo: number, hi: number, residual?: Q8Residual): Int32Array {
   const r = residual;
-  return Int32Array.from([z, lo, hi, r ? 1 : 0, r?.zRes ?? 0, r?.mP ?? 0, r?.mRes ?? 0, r?.shift ?? 0, r?.zY ?? 0, r?.loY ?? 0, r?.hiY ?? 0, 0]);
+  return Int32Array.from([
+    z,
+    lo,
+    hi,
+    r ? 1 : 0,
+    r?.zRes ?? 0,
+    r?.mP ?? 0,
+    r?.mRes ?? 0,
+    r?.shift ?? 0,
+    r?.zY ?? 0,
+    r?.loY ?? 0,
+    r?.hiY ?? 0,
+    0,
+  ]);
 }

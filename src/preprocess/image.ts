@@ -33,9 +33,14 @@ export async function decodeImage(file: string): Promise<RgbImage> {
   }
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharp(file, { failOn: 'error' }).removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    out = await sharp(file, { failOn: 'error' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw new ImageError(`cannot decode image '${file}': ${(e as Error).message} (lowwater reads JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp)`);
+    throw new ImageError(
+      `cannot decode image '${file}': ${(e as Error).message} (lowwater reads JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp)`,
+    );
   }
   const { width, height, channels } = out.info;
   const src = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
@@ -58,7 +63,11 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** Decoded, resized model-input bytes (uint8 RGB) and their sha256. */
-export async function loadModelInput(file: string, width: number, height: number): Promise<{ bytes: Uint8Array; sha256: string; sourceWidth: number; sourceHeight: number }> {
+export async function loadModelInput(
+  file: string,
+  width: number,
+  height: number,
+): Promise<{ bytes: Uint8Array; sha256: string; sourceWidth: number; sourceHeight: number }> {
   const img = await decodeImage(file);
   const bytes = resizeForModel(img, width, height);
   return { bytes, sha256: sha256Hex(bytes), sourceWidth: img.width, sourceHeight: img.height };

@@ -6,8 +6,16 @@
  * Interpolation is computed in float64 and rounded half up, as the
  * references were; float32 would change a fraction of a percent of bytes by 1.
  */
-export function resizeBilinearHalfPixel(src: Uint8Array, srcW: number, srcH: number, channels: number, dstW: number, dstH: number): Uint8Array {
-  if (src.length !== srcW * srcH * channels) throw new Error(`resize: buffer of ${src.length} bytes is not ${srcW}x${srcH}x${channels}`);
+export function resizeBilinearHalfPixel(
+  src: Uint8Array,
+  srcW: number,
+  srcH: number,
+  channels: number,
+  dstW: number,
+  dstH: number,
+): Uint8Array {
+  if (src.length !== srcW * srcH * channels)
+    throw new Error(`resize: buffer of ${src.length} bytes is not ${srcW}x${srcH}x${channels}`);
   if (srcW === dstW && srcH === dstH) return src.slice();
   const dst = new Uint8Array(dstW * dstH * channels);
   // Precompute the horizontal taps once per column.
@@ -35,7 +43,8 @@ export function resizeBilinearHalfPixel(src: Uint8Array, srcW: number, srcH: num
       const d = row1 + x1s[x]!;
       const o = (y * dstW + x) * channels;
       for (let k = 0; k < channels; k++) {
-        const v = (1 - fy) * ((1 - fx) * src[a + k]! + fx * src[b + k]!) + fy * ((1 - fx) * src[c + k]! + fx * src[d + k]!);
+        const v =
+          (1 - fy) * ((1 - fx) * src[a + k]! + fx * src[b + k]!) + fy * ((1 - fx) * src[c + k]! + fx * src[d + k]!);
         const r = Math.round(v);
         dst[o + k] = r < 0 ? 0 : r > 255 ? 255 : r;
       }

@@ -13,20 +13,27 @@ function asImage(shape: number[], data: Float32Array): ref.Image {
 }
 
 function f32(c: ConstData | undefined, what: string): Float32Array {
-  if (!(c instanceof Float32Array)) throw new Error(`reference interpreter: ${what} is not float32 (dequantize the model first)`);
+  if (!(c instanceof Float32Array))
+    throw new Error(`reference interpreter: ${what} is not float32 (dequantize the model first)`);
   return c;
 }
 
 /** Runs `graph` on `input` (the first graph input) and returns every tensor's value by id. */
-export function interpret(graph: Graph, constants: Map<number, ConstData>, input: Float32Array): Map<number, Float32Array | Int32Array> {
+export function interpret(
+  graph: Graph,
+  constants: Map<number, ConstData>,
+  input: Float32Array,
+): Map<number, Float32Array | Int32Array> {
   const values = new Map<number, Float32Array | Int32Array>();
   values.set(graph.inputs[0]!, input);
   const get = (id: number): Float32Array => {
     const v = values.get(id);
-    if (!(v instanceof Float32Array)) throw new Error(`reference interpreter: tensor '${graph.tensors[id]!.name}' has no float value`);
+    if (!(v instanceof Float32Array))
+      throw new Error(`reference interpreter: tensor '${graph.tensors[id]!.name}' has no float value`);
     return v;
   };
-  const cst = (id: number, op: Op): Float32Array | null => (id < 0 ? null : f32(constants.get(id), `constant '${graph.tensors[id]?.name}' of op '${op.name}'`));
+  const cst = (id: number, op: Op): Float32Array | null =>
+    id < 0 ? null : f32(constants.get(id), `constant '${graph.tensors[id]?.name}' of op '${op.name}'`);
   for (const op of graph.ops) {
     const xs = graph.tensors[op.inputs[0]!]!;
     const x = get(op.inputs[0]!);
@@ -38,7 +45,15 @@ export function interpret(graph: Graph, constants: Map<number, ConstData>, input
         break;
       }
       case 'dwconv2d':
-        y = ref.refDepthwiseConv2d(asImage(xs.shape, x), cst(op.weights, op)!, op.kernel[0], op.kernel[1], op.depthMultiplier, cst(op.bias, op), op).data;
+        y = ref.refDepthwiseConv2d(
+          asImage(xs.shape, x),
+          cst(op.weights, op)!,
+          op.kernel[0],
+          op.kernel[1],
+          op.depthMultiplier,
+          cst(op.bias, op),
+          op,
+        ).data;
         break;
       case 'add':
         y = ref.refAdd(x, get(op.inputs[1]!), op.act);
@@ -50,7 +65,13 @@ export function interpret(graph: Graph, constants: Map<number, ConstData>, input
         y = ref.refAvgPool(asImage(xs.shape, x), op.kernel[0], op.kernel[1], op).data;
         break;
       case 'fully_connected':
-        y = ref.refFullyConnected(x, cst(op.weights, op)!, graph.tensors[op.weights]!.shape[0]!, cst(op.bias, op), op.act);
+        y = ref.refFullyConnected(
+          x,
+          cst(op.weights, op)!,
+          graph.tensors[op.weights]!.shape[0]!,
+          cst(op.bias, op),
+          op.act,
+        );
         break;
       case 'softmax': {
         const s = graph.tensors[op.outputs[0]!]!.shape;
@@ -64,20 +85,36 @@ export function interpret(graph: Graph, constants: Map<number, ConstData>, input
         break;
       case 'concat': {
         const axis = op.axis < 0 ? op.axis + xs.shape.length : op.axis;
-        y = ref.refConcat(op.inputs.map((i) => ({ shape: graph.tensors[i]!.shape, data: get(i) })), axis);
+        y = ref.refConcat(
+          op.inputs.map((i) => ({ shape: graph.tensors[i]!.shape, data: get(i) })),
+          axis,
+        );
         break;
       }
       case 'resize_bilinear':
-        y = ref.refResizeBilinear(asImage(xs.shape, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters).data;
+        y = ref.refResizeBilinear(
+          asImage(xs.shape, x),
+          op.size[0],
+          op.size[1],
+          op.alignCorners,
+          op.halfPixelCenters,
+        ).data;
         break;
       case 'resize_argmax': {
-        const r = ref.refResizeBilinear(asImage(xs.shape, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters);
+        const r = ref.refResizeBilinear(
+          asImage(xs.shape, x),
+          op.size[0],
+          op.size[1],
+          op.alignCorners,
+          op.halfPixelCenters,
+        );
         y = ref.refArgMax(r.data, r.c);
         break;
       }
       case 'argmax': {
         const axis = op.axis < 0 ? op.axis + xs.shape.length : op.axis;
-        if (axis !== xs.shape.length - 1) throw new Error(`reference interpreter: argmax '${op.name}' only over the last axis`);
+        if (axis !== xs.shape.length - 1)
+          throw new Error(`reference interpreter: argmax '${op.name}' only over the last axis`);
         y = ref.refArgMax(x, xs.shape[axis]!);
         break;
       }

@@ -32,7 +32,15 @@ function outSize(n: number, k: number, s: number, d: number, a: number, b: numbe
 }
 
 /** conv2d: weights OHWI [oc, kh, kw, ic]. */
-export function refConv2d(x: Image, w: Float32Array, oc: number, kh: number, kw: number, bias: Float32Array | null, p: ConvParams): Image {
+export function refConv2d(
+  x: Image,
+  w: Float32Array,
+  oc: number,
+  kh: number,
+  kw: number,
+  bias: Float32Array | null,
+  p: ConvParams,
+): Image {
   const oh = outSize(x.h, kh, p.stride[0], p.dilation[0], p.pad.top, p.pad.bottom);
   const ow = outSize(x.w, kw, p.stride[1], p.dilation[1], p.pad.left, p.pad.right);
   const y = new Float32Array(oh * ow * oc);
@@ -59,7 +67,15 @@ export function refConv2d(x: Image, w: Float32Array, oc: number, kh: number, kw:
 }
 
 /** Depthwise conv: weights [1, kh, kw, c·m]; output channel i·m + j reads input channel i. */
-export function refDepthwiseConv2d(x: Image, w: Float32Array, kh: number, kw: number, multiplier: number, bias: Float32Array | null, p: ConvParams): Image {
+export function refDepthwiseConv2d(
+  x: Image,
+  w: Float32Array,
+  kh: number,
+  kw: number,
+  multiplier: number,
+  bias: Float32Array | null,
+  p: ConvParams,
+): Image {
   const oc = x.c * multiplier;
   const oh = outSize(x.h, kh, p.stride[0], p.dilation[0], p.pad.top, p.pad.bottom);
   const ow = outSize(x.w, kw, p.stride[1], p.dilation[1], p.pad.left, p.pad.right);
@@ -130,7 +146,13 @@ export function refAvgPool(x: Image, kh: number, kw: number, p: Omit<ConvParams,
 }
 
 /** Fully connected: weights [n, k]. */
-export function refFullyConnected(x: Float32Array, w: Float32Array, n: number, bias: Float32Array | null, act: Activation): Float32Array {
+export function refFullyConnected(
+  x: Float32Array,
+  w: Float32Array,
+  n: number,
+  bias: Float32Array | null,
+  act: Activation,
+): Float32Array {
   const k = x.length;
   const y = new Float32Array(n);
   for (let o = 0; o < n; o++) {
@@ -176,7 +198,13 @@ export function refConcat(parts: { shape: number[]; data: Float32Array }[], axis
  * (scale (in-1)/(out-1)); half_pixel_centers samples at (o+0.5)·scale−0.5;
  * otherwise o·scale with scale in/out (TF1 legacy).
  */
-export function refResizeBilinear(x: Image, oh: number, ow: number, alignCorners: boolean, halfPixelCenters: boolean): Image {
+export function refResizeBilinear(
+  x: Image,
+  oh: number,
+  ow: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Image {
   const scale = (inN: number, outN: number) => (alignCorners && outN > 1 ? (inN - 1) / (outN - 1) : inN / outN);
   const sy = scale(x.h, oh);
   const sx = scale(x.w, ow);

@@ -12,31 +12,41 @@ export type QValue = Uint8Array | Int8Array;
 
 /** Scale, zero point and dtype of a per-tensor quantized activation; throws naming the op otherwise. */
 export function activationQuant(t: Tensor, op: Op): { s: number; z: number; dtype: q.QDType } {
-  if (t.dtype !== 'u8' && t.dtype !== 'i8') throw new Error(`op '${op.name}' (${op.kind}): tensor '${t.name}' is ${t.dtype}; the integer path needs u8 or i8`);
-  if (!t.quant || t.quant.scale.length !== 1) throw new Error(`op '${op.name}' (${op.kind}): tensor '${t.name}' needs per-tensor quantization`);
+  if (t.dtype !== 'u8' && t.dtype !== 'i8')
+    throw new Error(`op '${op.name}' (${op.kind}): tensor '${t.name}' is ${t.dtype}; the integer path needs u8 or i8`);
+  if (!t.quant || t.quant.scale.length !== 1)
+    throw new Error(`op '${op.name}' (${op.kind}): tensor '${t.name}' needs per-tensor quantization`);
   return { s: t.quant.scale[0]!, z: t.quant.zeroPoint[0]!, dtype: t.dtype };
 }
 
 /** Requantization multipliers and weight zero points of a conv / depthwise / FC op, per output channel. */
-export function weightQuant(graph: Graph, op: Op & { weights: number }, channels: number): { scale: number[]; zw: number[] } {
+export function weightQuant(
+  graph: Graph,
+  op: Op & { weights: number },
+  channels: number,
+): { scale: number[]; zw: number[] } {
   const x = activationQuant(graph.tensors[op.inputs[0]!]!, op);
   const y = activationQuant(graph.tensors[op.outputs[0]!]!, op);
   const wt = graph.tensors[op.weights]!;
   const wq = wt.quant;
   if (!wq || (wq.scale.length !== 1 && wq.scale.length !== channels)) {
-    throw new Error(`op '${op.name}' (${op.kind}): weights '${wt.name}' need per-tensor or per-output-channel quantization (${channels} channels), got ${wq ? wq.scale.length : 'none'}`);
+    throw new Error(
+      `op '${op.name}' (${op.kind}): weights '${wt.name}' need per-tensor or per-output-channel quantization (${channels} channels), got ${wq ? wq.scale.length : 'none'}`,
+    );
   }
   const scale = wq.scale.map((sw) => q.requantScale(x.s, sw, y.s));
   return { scale, zw: wq.zeroPoint.slice() };
 }
 
 function image(t: Tensor, data: QValue): q.QImage {
-  if (t.shape.length !== 4 || t.shape[0] !== 1) throw new Error(`expected an NHWC tensor with batch 1, got '${t.name}' ${describeShape(t.shape)}`);
+  if (t.shape.length !== 4 || t.shape[0] !== 1)
+    throw new Error(`expected an NHWC tensor with batch 1, got '${t.name}' ${describeShape(t.shape)}`);
   return { h: t.shape[1]!, w: t.shape[2]!, c: t.shape[3]!, data };
 }
 
 function intConst(c: ConstData | undefined, what: string): Uint8Array | Int8Array {
-  if (!(c instanceof Uint8Array) && !(c instanceof Int8Array)) throw new Error(`q8 reference: ${what} is not uint8/int8`);
+  if (!(c instanceof Uint8Array) && !(c instanceof Int8Array))
+    throw new Error(`q8 reference: ${what} is not uint8/int8`);
   return c;
 }
 
@@ -50,13 +60,19 @@ function biasConst(c: ConstData | undefined, what: string): Int32Array {
  * activation by tensor id. `input` may instead map tensor ids to given values (op-by-op
  * checks: run `ops` from another engine's own inputs); those tensors are not recomputed.
  */
-export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, input: QValue | ReadonlyMap<number, QValue>, ops: readonly Op[] = graph.ops): Map<number, QValue | Int32Array> {
+export function interpretQ8(
+  graph: Graph,
+  constants: Map<number, ConstData>,
+  input: QValue | ReadonlyMap<number, QValue>,
+  ops: readonly Op[] = graph.ops,
+): Map<number, QValue | Int32Array> {
   const values = new Map<number, QValue | Int32Array>();
   if (input instanceof Map) for (const [id, v] of input) values.set(id, v);
   else values.set(graph.inputs[0]!, input as QValue);
   const get = (id: number): QValue => {
     const v = values.get(id);
-    if (!(v instanceof Uint8Array) && !(v instanceof Int8Array)) throw new Error(`q8 reference: tensor '${graph.tensors[id]!.name}' has no quantized value`);
+    if (!(v instanceof Uint8Array) && !(v instanceof Int8Array))
+      throw new Error(`q8 reference: tensor '${graph.tensors[id]!.name}' has no quantized value`);
     return v;
   };
   for (const op of ops) {
@@ -72,12 +88,24 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         const oc = yt.shape[3]!;
         const { scale, zw } = weightQuant(graph, op, oc);
         const [lo, hi] = q.activationRange(op.act, yq.s, yq.z, yq.dtype);
-        const p: q.QConvParams = { stride: op.stride, dilation: op.dilation, pad: op.pad, zx: xq.z, zw, scale, zOut: yq.z, lo, hi, outDtype: yq.dtype };
+        const p: q.QConvParams = {
+          stride: op.stride,
+          dilation: op.dilation,
+          pad: op.pad,
+          zx: xq.z,
+          zw,
+          scale,
+          zOut: yq.z,
+          lo,
+          hi,
+          outDtype: yq.dtype,
+        };
         const w = intConst(constants.get(op.weights), `weights of '${op.name}'`);
         const b = op.bias >= 0 ? biasConst(constants.get(op.bias), `bias of '${op.name}'`) : null;
         if (op.kind === 'conv2d') y = q.refQConv2d(image(xt, x), w, oc, op.kernel[0], op.kernel[1], b, p).data;
         else {
-          if (op.depthMultiplier !== 1) throw new Error(`q8 reference: depthwise '${op.name}' has depth multiplier ${op.depthMultiplier} (only 1)`);
+          if (op.depthMultiplier !== 1)
+            throw new Error(`q8 reference: depthwise '${op.name}' has depth multiplier ${op.depthMultiplier} (only 1)`);
           y = q.refQDepthwiseConv2d(image(xt, x), w, op.kernel[0], op.kernel[1], b, p).data;
         }
         break;
@@ -98,7 +126,17 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         const bq = activationQuant(graph.tensors[op.inputs[1]!]!, op);
         const yq = activationQuant(yt, op);
         const [lo, hi] = q.activationRange(op.act, yq.s, yq.z, yq.dtype);
-        y = q.refQAdd(x, get(op.inputs[1]!), { za: a.z, sa: a.s, zb: bq.z, sb: bq.s, sOut: yq.s, zOut: yq.z, lo, hi, outDtype: yq.dtype });
+        y = q.refQAdd(x, get(op.inputs[1]!), {
+          za: a.z,
+          sa: a.s,
+          zb: bq.z,
+          sb: bq.s,
+          sOut: yq.s,
+          zOut: yq.z,
+          lo,
+          hi,
+          outDtype: yq.dtype,
+        });
         break;
       }
       case 'global_avgpool': {
@@ -113,7 +151,10 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
       case 'avgpool': {
         const xq = activationQuant(xt, op);
         const yq = activationQuant(yt, op);
-        if (xq.s !== yq.s || xq.z !== yq.z) throw new Error(`q8 reference: average pool '${op.name}' changes the quantization (TFLite requires the same)`);
+        if (xq.s !== yq.s || xq.z !== yq.z)
+          throw new Error(
+            `q8 reference: average pool '${op.name}' changes the quantization (TFLite requires the same)`,
+          );
         const [lo, hi] = q.activationRange(op.act, yq.s, yq.z, yq.dtype);
         y = q.refQAvgPool(image(xt, x), op.kernel[0], op.kernel[1], op.stride, op.pad, lo, hi, yq.dtype).data;
         break;
@@ -128,25 +169,46 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         const xq = activationQuant(xt, op);
         const yq = activationQuant(yt, op);
         // Same type: XNNPACK's fixed-point convert; u8 ↔ i8: TFLite's builtin (float rounding).
-        y = xq.dtype === yq.dtype ? q.refQConvert(x, xq.z, xq.s, yq.s, yq.z, yq.dtype) : q.refQRequantize(x, xq.z, xq.s, yq.s, yq.z, yq.dtype);
+        y =
+          xq.dtype === yq.dtype
+            ? q.refQConvert(x, xq.z, xq.s, yq.s, yq.z, yq.dtype)
+            : q.refQRequantize(x, xq.z, xq.s, yq.s, yq.z, yq.dtype);
         break;
       }
       case 'resize_bilinear': {
         const xq = activationQuant(xt, op);
         const yq = activationQuant(yt, op);
-        if (xq.s !== yq.s || xq.z !== yq.z || xq.dtype !== yq.dtype) throw new Error(`q8 reference: resize '${op.name}' changes the quantization (TFLite requires the same)`);
-        y = q.refQResizeBilinear(image(xt, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters, yq.dtype).data;
+        if (xq.s !== yq.s || xq.z !== yq.z || xq.dtype !== yq.dtype)
+          throw new Error(`q8 reference: resize '${op.name}' changes the quantization (TFLite requires the same)`);
+        y = q.refQResizeBilinear(
+          image(xt, x),
+          op.size[0],
+          op.size[1],
+          op.alignCorners,
+          op.halfPixelCenters,
+          yq.dtype,
+        ).data;
         break;
       }
       case 'argmax': {
         activationQuant(xt, op);
-        if (op.axis !== xt.shape.length - 1 && op.axis !== -1) throw new Error(`q8 reference: arg-max '${op.name}' over axis ${op.axis} of ${describeShape(xt.shape)}; only the last axis`);
+        if (op.axis !== xt.shape.length - 1 && op.axis !== -1)
+          throw new Error(
+            `q8 reference: arg-max '${op.name}' over axis ${op.axis} of ${describeShape(xt.shape)}; only the last axis`,
+          );
         y = q.refQArgMax(x, xt.shape[xt.shape.length - 1]!);
         break;
       }
       case 'resize_argmax': {
         const xq = activationQuant(xt, op);
-        const r = q.refQResizeBilinear(image(xt, x), op.size[0], op.size[1], op.alignCorners, op.halfPixelCenters, xq.dtype);
+        const r = q.refQResizeBilinear(
+          image(xt, x),
+          op.size[0],
+          op.size[1],
+          op.alignCorners,
+          op.halfPixelCenters,
+          xq.dtype,
+        );
         y = q.refQArgMax(r.data, r.c);
         break;
       }
@@ -154,10 +216,17 @@ export function interpretQ8(graph: Graph, constants: Map<number, ConstData>, inp
         const yq = activationQuant(yt, op);
         for (const id of op.inputs) {
           const tq = activationQuant(graph.tensors[id]!, op);
-          if (tq.s !== yq.s || tq.z !== yq.z || tq.dtype !== yq.dtype || op.act !== 'none') throw new Error(`q8 reference: concatenation '${op.name}' requantizes its inputs (only inputs on the output's grid)`);
+          if (tq.s !== yq.s || tq.z !== yq.z || tq.dtype !== yq.dtype || op.act !== 'none')
+            throw new Error(
+              `q8 reference: concatenation '${op.name}' requantizes its inputs (only inputs on the output's grid)`,
+            );
         }
         const axis = op.axis < 0 ? op.axis + yt.shape.length : op.axis;
-        y = q.refQConcat(op.inputs.map((id) => ({ data: get(id), shape: graph.tensors[id]!.shape })), axis, yq.dtype);
+        y = q.refQConcat(
+          op.inputs.map((id) => ({ data: get(id), shape: graph.tensors[id]!.shape })),
+          axis,
+          yq.dtype,
+        );
         break;
       }
       case 'reshape':

@@ -89,7 +89,15 @@ function outSize(n: number, k: number, s: number, d: number, a: number, b: numbe
 }
 
 /** Quantized conv2d, weights OHWI [oc][kh][kw][ic]. */
-export function refQConv2d(x: QImage, w: ArrayLike<number>, oc: number, kh: number, kw: number, bias: Int32Array | null, p: QConvParams): QImage {
+export function refQConv2d(
+  x: QImage,
+  w: ArrayLike<number>,
+  oc: number,
+  kh: number,
+  kw: number,
+  bias: Int32Array | null,
+  p: QConvParams,
+): QImage {
   const oh = outSize(x.h, kh, p.stride[0], p.dilation[0], p.pad.top, p.pad.bottom);
   const ow = outSize(x.w, kw, p.stride[1], p.dilation[1], p.pad.left, p.pad.right);
   const y = makeArray(p.outDtype, oh * ow * oc);
@@ -117,7 +125,14 @@ export function refQConv2d(x: QImage, w: ArrayLike<number>, oc: number, kh: numb
 }
 
 /** Quantized depthwise conv (depth multiplier 1), weights [1][kh][kw][C]. */
-export function refQDepthwiseConv2d(x: QImage, w: ArrayLike<number>, kh: number, kw: number, bias: Int32Array | null, p: QConvParams): QImage {
+export function refQDepthwiseConv2d(
+  x: QImage,
+  w: ArrayLike<number>,
+  kh: number,
+  kw: number,
+  bias: Int32Array | null,
+  p: QConvParams,
+): QImage {
   const c = x.c;
   const oh = outSize(x.h, kh, p.stride[0], p.dilation[0], p.pad.top, p.pad.bottom);
   const ow = outSize(x.w, kw, p.stride[1], p.dilation[1], p.pad.left, p.pad.right);
@@ -144,7 +159,13 @@ export function refQDepthwiseConv2d(x: QImage, w: ArrayLike<number>, kh: number,
 }
 
 /** Fully connected, weights [n][k]: the same arithmetic as a 1x1 conv on one pixel. */
-export function refQFullyConnected(x: QArray, w: ArrayLike<number>, n: number, bias: Int32Array | null, p: Omit<QConvParams, 'stride' | 'dilation' | 'pad'>): QArray {
+export function refQFullyConnected(
+  x: QArray,
+  w: ArrayLike<number>,
+  n: number,
+  bias: Int32Array | null,
+  p: Omit<QConvParams, 'stride' | 'dilation' | 'pad'>,
+): QArray {
   const k = x.length;
   const y = makeArray(p.outDtype, n);
   for (let o = 0; o < n; o++) {
@@ -197,7 +218,10 @@ export function addParams(sa: number, sb: number, sOut: number): { ma: number; m
   const rb = f32(f32(sb) / f32(sOut));
   const maxBits = f32Bits(Math.max(Math.abs(ra), Math.abs(rb)));
   const shift = 20 - (((maxBits >>> 23) & 0xff) - 127);
-  if (shift < 12 || shift > 30) throw new Error(`ADD: input/output scale ratios ${ra} and ${rb} are outside the range the fixed-point add supports (shift ${shift} not in [12, 30])`);
+  if (shift < 12 || shift > 30)
+    throw new Error(
+      `ADD: input/output scale ratios ${ra} and ${rb} are outside the range the fixed-point add supports (shift ${shift} not in [12, 30])`,
+    );
   const mul = (r: number) => Math.sign(r) * rintHalfEven(bitsF32(f32Bits(Math.abs(r)) + shift * 2 ** 23));
   return { ma: mul(ra), mb: mul(rb), shift };
 }
@@ -244,7 +268,16 @@ export function refQGlobalAvgPool(x: QImage, lo: number, hi: number, outDtype: Q
  * Windowed AVERAGE_POOL_2D on one grid (TFLite's builtin): the rounded integer mean of
  * the window's taps inside the image (padding is not counted), clamped to [lo, hi].
  */
-export function refQAvgPool(x: QImage, kh: number, kw: number, stride: [number, number], pad: Padding, lo: number, hi: number, outDtype: QDType): QImage {
+export function refQAvgPool(
+  x: QImage,
+  kh: number,
+  kw: number,
+  stride: [number, number],
+  pad: Padding,
+  lo: number,
+  hi: number,
+  outDtype: QDType,
+): QImage {
   const oh = outSize(x.h, kh, stride[0], 1, pad.top, pad.bottom);
   const ow = outSize(x.w, kw, stride[1], 1, pad.left, pad.right);
   const y = makeArray(outDtype, oh * ow * x.c);
@@ -275,7 +308,15 @@ export function refQAvgPool(x: QImage, kh: number, kw: number, stride: [number, 
  * MEAN over H×W with its own output quantization: acc = Σ(x − zx) in int32,
  * y = clamp(rint_half_even(f32(acc) · s) + z_out) with s = f32(s_in / f32(s_out · n)).
  */
-export function refQMean(x: QImage, zx: number, s: number, zOut: number, lo: number, hi: number, outDtype: QDType): QArray {
+export function refQMean(
+  x: QImage,
+  zx: number,
+  s: number,
+  zOut: number,
+  lo: number,
+  hi: number,
+  outDtype: QDType,
+): QArray {
   const n = x.h * x.w;
   const y = makeArray(outDtype, x.c);
   for (let c = 0; c < x.c; c++) {
@@ -297,7 +338,15 @@ export function meanScale(sIn: number, sOut: number, n: number): number {
  * Σe runs in index order. exp is float32 exp (the WASM kernel uses AssemblyScript's
  * Mathf.exp; here the correctly rounded value of Math.exp, which can differ by an ulp).
  */
-export function refQSoftmax(x: QArray, n: number, sIn: number, beta: number, sOut: number, zOut: number, outDtype: QDType): QArray {
+export function refQSoftmax(
+  x: QArray,
+  n: number,
+  sIn: number,
+  beta: number,
+  sOut: number,
+  zOut: number,
+  outDtype: QDType,
+): QArray {
   const [qmin, qmax] = dtypeRange(outDtype);
   const y = makeArray(outDtype, x.length);
   const k = f32(-f32(sIn) * f32(beta));
@@ -322,7 +371,14 @@ export function refQSoftmax(x: QArray, n: number, sIn: number, beta: number, sOu
  * equal scales this is the exact zero-point shift (u8 → i8 with zero points 128 apart: x − 128).
  * Same-type requantization (u8 → u8, i8 → i8) runs in XNNPACK instead: refQConvert.
  */
-export function refQRequantize(x: QArray, zx: number, sIn: number, sOut: number, zOut: number, outDtype: QDType): QArray {
+export function refQRequantize(
+  x: QArray,
+  zx: number,
+  sIn: number,
+  sOut: number,
+  zOut: number,
+  outDtype: QDType,
+): QArray {
   const [qmin, qmax] = dtypeRange(outDtype);
   const m = f32(f32(sIn) / f32(sOut));
   const y = makeArray(outDtype, x.length);
@@ -355,7 +411,10 @@ export function convertMultiplier(sIn: number, sOut: number): number | null {
  */
 export function refQConvert(x: QArray, zx: number, sIn: number, sOut: number, zOut: number, dtype: QDType): QArray {
   const m = convertMultiplier(sIn, sOut);
-  if (m === null) throw new Error(`QUANTIZE ${dtype} → ${dtype}: scale ratio ${sIn}/${sOut} is outside [2^-8, 2^7], where TFLite does not run XNNPACK's convert`);
+  if (m === null)
+    throw new Error(
+      `QUANTIZE ${dtype} → ${dtype}: scale ratio ${sIn}/${sOut} is outside [2^-8, 2^7], where TFLite does not run XNNPACK's convert`,
+    );
   const [qmin, qmax] = dtypeRange(dtype);
   const y = makeArray(dtype, x.length);
   for (let i = 0; i < x.length; i++) {
@@ -386,7 +445,9 @@ export function q11Taps(n: number, outN: number, alignCorners: boolean, halfPixe
   const adj = alignCorners && outN !== 1 ? 1 : 0;
   const scale = f32(f32(n - adj) / f32(outN - adj));
   const offset = f32(f32(0.5 * scale) - 0.5);
-  const i0 = new Int32Array(outN), i1 = new Int32Array(outN), alpha = new Int32Array(outN);
+  const i0 = new Int32Array(outN),
+    i1 = new Int32Array(outN),
+    alpha = new Int32Array(outN);
   for (let o = 0; o < outN; o++) {
     let s = f32(o * scale);
     if (!alignCorners && halfPixelCenters) s = Math.min(Math.max(f32(s + offset), 0), n - 1);
@@ -413,7 +474,14 @@ export function q11Lerp(tl: number, tr: number, bl: number, br: number, ah: numb
 }
 
 /** RESIZE_BILINEAR on quantized NHWC (see q11Taps, q11Lerp). */
-export function refQResizeBilinear(x: QImage, outH: number, outW: number, alignCorners: boolean, halfPixelCenters: boolean, dtype: QDType): QImage {
+export function refQResizeBilinear(
+  x: QImage,
+  outH: number,
+  outW: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+  dtype: QDType,
+): QImage {
   const ty = q11Taps(x.h, outH, alignCorners, halfPixelCenters);
   const tx = q11Taps(x.w, outW, alignCorners, halfPixelCenters);
   const c = x.c;
@@ -422,8 +490,18 @@ export function refQResizeBilinear(x: QImage, outH: number, outW: number, alignC
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       for (let k = 0; k < c; k++) {
-        const r0 = ty.i0[oy]!, r1 = ty.i1[oy]!, c0 = tx.i0[ox]!, c1 = tx.i1[ox]!;
-        y[(oy * outW + ox) * c + k] = q11Lerp(at(r0, c0, k), at(r0, c1, k), at(r1, c0, k), at(r1, c1, k), tx.alpha[ox]!, ty.alpha[oy]!);
+        const r0 = ty.i0[oy]!,
+          r1 = ty.i1[oy]!,
+          c0 = tx.i0[ox]!,
+          c1 = tx.i1[ox]!;
+        y[(oy * outW + ox) * c + k] = q11Lerp(
+          at(r0, c0, k),
+          at(r0, c1, k),
+          at(r1, c0, k),
+          at(r1, c1, k),
+          tx.alpha[ox]!,
+          ty.alpha[oy]!,
+        );
       }
     }
   }

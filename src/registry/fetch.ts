@@ -14,7 +14,6 @@ import { ModelNotAvailableError } from '../model.js';
 
 export { ModelNotAvailableError };
 
-
 export interface FetchOptions {
   /** Folder searched first (default: $LOWWATER_MODELS). */
   modelsDir?: string;
@@ -47,11 +46,15 @@ export async function resolveRemoteFile(f: RemoteFile, opts: FetchOptions = {}):
   for (const p of places) {
     if (!existsSync(p)) continue;
     const got = await fileSha256(p);
-    if (got !== f.sha256) throw new ModelNotAvailableError(`${p} has sha256 ${got}, but ${f.file} must have ${f.sha256}: it is a different or damaged file; delete or replace it`);
+    if (got !== f.sha256)
+      throw new ModelNotAvailableError(
+        `${p} has sha256 ${got}, but ${f.file} must have ${f.sha256}: it is a different or damaged file; delete or replace it`,
+      );
     return p;
   }
   const where = `Put ${f.file} (sha256 ${f.sha256}, from ${f.url}) in ${modelsDir ? `${modelsDir} ($LOWWATER_MODELS) or ` : 'the folder named by $LOWWATER_MODELS or '}${cacheDir}`;
-  if (opts.offline) throw new ModelNotAvailableError(`${f.file} is not on this machine and downloads are off. ${where}.`);
+  if (opts.offline)
+    throw new ModelNotAvailableError(`${f.file} is not on this machine and downloads are off. ${where}.`);
   const fetchImpl = opts.fetchImpl ?? fetch;
   const log = opts.log ?? (() => {});
   let bytes: Uint8Array;
@@ -81,7 +84,10 @@ export async function resolveRemoteFile(f: RemoteFile, opts: FetchOptions = {}):
     throw new ModelNotAvailableError(`could not download ${f.file} from ${f.url} (${(e as Error).message}). ${where}.`);
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== f.sha256) throw new ModelNotAvailableError(`downloaded ${f.url} but its sha256 is ${sha}, not ${f.sha256}; nothing was saved. ${where}.`);
+  if (sha !== f.sha256)
+    throw new ModelNotAvailableError(
+      `downloaded ${f.url} but its sha256 is ${sha}, not ${f.sha256}; nothing was saved. ${where}.`,
+    );
   await mkdir(cacheDir, { recursive: true });
   const dest = join(cacheDir, f.file);
   const tmp = `${dest}.partial-${process.pid}`;

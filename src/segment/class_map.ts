@@ -19,7 +19,11 @@ export interface ClassMap {
  * - [1,H,W,C] with C > 1: scores per class, reduced by arg-max over C with the
  *   first maximum winning (ties go to the lower class id, as TFLite's ARG_MAX).
  */
-export function classMapFromOutput(values: ArrayLike<number>, shape: readonly number[], what = 'model output'): ClassMap {
+export function classMapFromOutput(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  what = 'model output',
+): ClassMap {
   const n = shape.reduce((a, b) => a * b, 1);
   if (values.length !== n) throw new Error(`${what}: ${values.length} values for shape ${describeShape(shape)}`);
   const s = shape[0] === 1 && (shape.length === 3 || shape.length === 4) ? shape.slice(1) : [];
@@ -29,7 +33,8 @@ export function classMapFromOutput(values: ArrayLike<number>, shape: readonly nu
     const ids = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      if (!(Number.isInteger(v) && v >= 0 && v <= 255)) throw new Error(`${what}: value ${v} at pixel ${i} is not a class id 0..255`);
+      if (!(Number.isInteger(v) && v >= 0 && v <= 255))
+        throw new Error(`${what}: value ${v} at pixel ${i} is not a class id 0..255`);
       ids[i] = v;
     }
     return { width, height, ids };
@@ -52,7 +57,9 @@ export function classMapFromOutput(values: ArrayLike<number>, shape: readonly nu
     }
     return { width, height, ids };
   }
-  throw new Error(`${what} has shape ${describeShape(shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`);
+  throw new Error(
+    `${what} has shape ${describeShape(shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`,
+  );
 }
 
 /** Pixels per class id (length 256). */

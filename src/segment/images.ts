@@ -24,7 +24,10 @@ export async function writeMaskPng(file: string, map: ClassMap): Promise<void> {
 export async function readClassMask(file: string): Promise<ClassMap> {
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharp(file, { failOn: 'error' }).removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    out = await sharp(file, { failOn: 'error' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new ImageError(`cannot decode mask '${file}': ${(e as Error).message}`);
   }
@@ -37,11 +40,15 @@ export async function readClassMask(file: string): Promise<ClassMap> {
     return { width, height, ids };
   }
   const byColour = new Map<number, number>();
-  for (let c = 255; c >= 0; c--) byColour.set((PALETTE[3 * c]! << 16) | (PALETTE[3 * c + 1]! << 8) | PALETTE[3 * c + 2]!, c);
+  for (let c = 255; c >= 0; c--)
+    byColour.set((PALETTE[3 * c]! << 16) | (PALETTE[3 * c + 1]! << 8) | PALETTE[3 * c + 2]!, c);
   for (let i = 0; i < ids.length; i++) {
     const o = i * channels;
     const id = byColour.get((src[o]! << 16) | (src[o + 1]! << 8) | src[o + 2]!);
-    if (id === undefined) throw new ImageError(`mask '${file}': pixel (${i % width}, ${Math.floor(i / width)}) has colour (${src[o]}, ${src[o + 1]}, ${src[o + 2]}), which is not in the PASCAL VOC palette`);
+    if (id === undefined)
+      throw new ImageError(
+        `mask '${file}': pixel (${i % width}, ${Math.floor(i / width)}) has colour (${src[o]}, ${src[o + 1]}, ${src[o + 2]}), which is not in the PASCAL VOC palette`,
+      );
     ids[i] = id;
   }
   return { width, height, ids };
@@ -75,10 +82,17 @@ export function overlayLayer(map: ClassMap, width: number, height: number, alpha
 }
 
 /** Blends the class colours over the original image with sharp and writes it (format from the file extension). */
-export async function writeOverlay(file: string, image: RgbImage, map: ClassMap, options: OverlayOptions = {}): Promise<void> {
+export async function writeOverlay(
+  file: string,
+  image: RgbImage,
+  map: ClassMap,
+  options: OverlayOptions = {},
+): Promise<void> {
   const { width, height } = image;
   const layer = overlayLayer(map, width, height, options.alpha ?? 0.5);
   await sharp(image.data, { raw: { width, height, channels: 3 } })
-    .composite([{ input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } }])
+    .composite([
+      { input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } },
+    ])
     .toFile(file);
 }

@@ -23,10 +23,13 @@ function chunk(type: string, data: Uint8Array): Buffer {
  * have an entry.
  */
 export function encodeIndexedPng(width: number, height: number, indices: Uint8Array, palette: Uint8Array): Buffer {
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) throw new Error(`indexed PNG: bad size ${width}x${height}`);
-  if (indices.length !== width * height) throw new Error(`indexed PNG: ${indices.length} indices for ${width}x${height} pixels`);
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
+    throw new Error(`indexed PNG: bad size ${width}x${height}`);
+  if (indices.length !== width * height)
+    throw new Error(`indexed PNG: ${indices.length} indices for ${width}x${height} pixels`);
   const entries = palette.length / 3;
-  if (!Number.isInteger(entries) || entries < 1 || entries > 256) throw new Error(`indexed PNG: palette of ${palette.length} bytes is not 1..256 RGB triples`);
+  if (!Number.isInteger(entries) || entries < 1 || entries > 256)
+    throw new Error(`indexed PNG: palette of ${palette.length} bytes is not 1..256 RGB triples`);
   let max = 0;
   for (let i = 0; i < indices.length; i++) if (indices[i]! > max) max = indices[i]!;
   if (max >= entries) throw new Error(`indexed PNG: index ${max} has no palette entry (${entries} entries)`);
@@ -38,5 +41,11 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
   // compression, filter method, interlace: 0
   const raw = new Uint8Array((width + 1) * height); // filter type 0 (None) before each row
   for (let y = 0; y < height; y++) raw.set(indices.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('PLTE', palette), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('PLTE', palette),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }

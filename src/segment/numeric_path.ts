@@ -25,10 +25,18 @@ export function hasQuantizedActivations(model: LoadedModel): boolean {
 export function describeNumericPath(file: LoadedModel, executed: LoadedModel): PathInfo {
   if (hasQuantizedActivations(executed)) {
     const dt = executed.graph.tensors.find((t) => isQuantizedActivation(executed.graph, t))!.dtype;
-    return { path: 'integer', dequantized: false, description: `integer (${dt === 'u8' ? 'uint8' : 'int8'} activations, as the file)` };
+    return {
+      path: 'integer',
+      dequantized: false,
+      description: `integer (${dt === 'u8' ? 'uint8' : 'int8'} activations, as the file)`,
+    };
   }
   if (hasQuantizedActivations(file)) {
-    return { path: 'float32', dequantized: true, description: 'float32 (the quantized file dequantized; close to, not bit-equal with, TFLite)' };
+    return {
+      path: 'float32',
+      dequantized: true,
+      description: 'float32 (the quantized file dequantized; close to, not bit-equal with, TFLite)',
+    };
   }
   return { path: 'float32', dequantized: false, description: 'float32' };
 }

@@ -8,7 +8,11 @@ import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
 
 const MODELS = ['mobilenet_v2_1.0_224_quant', 'tf2_mobilenet_v2_1.0_224_ptq', 'mobilenet_v2_1.0_224_inat_bird_quant'];
 
-interface RefIo { name: string; shape: number[]; dtype: string }
+interface RefIo {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
 interface Reference {
   engine: string;
   io: { inputs: RefIo[]; outputs: RefIo[] };
@@ -25,7 +29,11 @@ for (const name of MODELS) {
     const runner: TfliteRunner = await createTfliteRunner(fixturePath('models', `${name}.tflite`), { threads: 1 });
     t.teardown(() => runner.dispose());
     t.equal(runner.build, 'tflite_web_api_cc_simd.wasm');
-    const io = (info: { name: string; shape: string; dataType: string }) => ({ name: info.name, shape: info.shape.split(',').map(Number), dtype: info.dataType.toUpperCase() });
+    const io = (info: { name: string; shape: string; dataType: string }) => ({
+      name: info.name,
+      shape: info.shape.split(',').map(Number),
+      dtype: info.dataType.toUpperCase(),
+    });
     const refIo = (r: RefIo) => ({ name: r.name, shape: r.shape, dtype: r.dtype });
     t.same(io(runner.input), refIo(ref.io.inputs[0]!), 'input tensor as in the reference');
     t.same(io(runner.output), refIo(ref.io.outputs[0]!), 'output tensor as in the reference');
@@ -47,23 +55,38 @@ for (const name of MODELS) {
   });
 }
 
-t.test('TFLite-WASM peer: clear error for an input of the wrong size', { skip: notInstalled || skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') }, async (t) => {
-  const runner = await createTfliteRunner(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'), { threads: 1 });
-  t.teardown(() => runner.dispose());
-  t.throws(() => runner.run(new Uint8Array(100)), /mobilenet_v2_1\.0_224_quant\.tflite: input 'input' \[1,224,224,3\] uint8 takes 150528 bytes, got 100/);
-});
+t.test(
+  'TFLite-WASM peer: clear error for an input of the wrong size',
+  { skip: notInstalled || skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
+  async (t) => {
+    const runner = await createTfliteRunner(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'), { threads: 1 });
+    t.teardown(() => runner.dispose());
+    t.throws(
+      () => runner.run(new Uint8Array(100)),
+      /mobilenet_v2_1\.0_224_quant\.tflite: input 'input' \[1,224,224,3\] uint8 takes 150528 bytes, got 100/,
+    );
+  },
+);
 
 // The reference README: XNNPACK runs the quantized ops; AVERAGE_POOL_2D,
 // RESHAPE and SOFTMAX stay TFLite builtins (and the TF2 model's QUANTIZE
 // ops, which convert between its int8 graph and uint8 input/output).
 const BUILTINS_OUTSIDE_XNNPACK = new Set(['AVERAGE_POOL_2D', 'RESHAPE', 'SOFTMAX', 'QUANTIZE']);
 for (const name of MODELS) {
-  t.test(`${name}: the XNNPACK delegate takes every conv, depthwise conv and add`, { skip: notInstalled || skipUnless('models', `${name}.tflite`) }, async (t) => {
-    const runner = await createTfliteRunner(fixturePath('models', `${name}.tflite`), { threads: 1, profiling: true });
-    t.teardown(() => runner.dispose());
-    runner.run(new Uint8Array(224 * 224 * 3).fill(128));
-    const nodes = runner.profile().map((p) => p.nodeType);
-    t.ok(nodes.includes('TfLiteXNNPackDelegate'), `delegate nodes: ${nodes.join(', ')}`);
-    t.same(nodes.filter((n) => n !== 'TfLiteXNNPackDelegate' && !BUILTINS_OUTSIDE_XNNPACK.has(n)), [], 'no other op runs outside the delegate');
-  });
+  t.test(
+    `${name}: the XNNPACK delegate takes every conv, depthwise conv and add`,
+    { skip: notInstalled || skipUnless('models', `${name}.tflite`) },
+    async (t) => {
+      const runner = await createTfliteRunner(fixturePath('models', `${name}.tflite`), { threads: 1, profiling: true });
+      t.teardown(() => runner.dispose());
+      runner.run(new Uint8Array(224 * 224 * 3).fill(128));
+      const nodes = runner.profile().map((p) => p.nodeType);
+      t.ok(nodes.includes('TfLiteXNNPackDelegate'), `delegate nodes: ${nodes.join(', ')}`);
+      t.same(
+        nodes.filter((n) => n !== 'TfLiteXNNPackDelegate' && !BUILTINS_OUTSIDE_XNNPACK.has(n)),
+        [],
+        'no other op runs outside the delegate',
+      );
+    },
+  );
 }

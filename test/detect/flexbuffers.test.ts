@@ -46,7 +46,7 @@ t.test('malformed buffers give FlexBufferError, never another exception', async 
   const good = flex.encode({ max_detections: 10, nms_iou_threshold: 0.6, num_classes: 90, y_scale: 10 });
   t.throws(() => readFlexMap(good.subarray(4)), FlexBufferError, 'truncated at the front');
   let seed = 9;
-  const r = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const r = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   let errors = 0;
   for (let i = 0; i < 3000; i++) {
     const bad = good.slice();
@@ -85,12 +85,26 @@ t.test('TFLite_Detection_PostProcess options: keys, defaults, checks', async (t)
     numClasses: 90,
     scales: { y: 10, x: 10, h: 5, w: 5 },
   });
-  const regular = parseDetectionPostProcessOptions(readFlexMap(flex.encode({ ...base, use_regular_nms: true, detections_per_class: 7 })));
+  const regular = parseDetectionPostProcessOptions(
+    readFlexMap(flex.encode({ ...base, use_regular_nms: true, detections_per_class: 7 })),
+  );
   t.same([regular.useRegularNms, regular.detectionsPerClass], [true, 7]);
   const { num_classes: _drop, ...missing } = base;
-  t.throws(() => parseDetectionPostProcessOptions(readFlexMap(flex.encode(missing))), /custom option 'num_classes' is missing/);
-  t.throws(() => parseDetectionPostProcessOptions({ ...base, max_detections: 2.5 }), /'max_detections' is 2.5, not an integer/);
-  t.throws(() => parseDetectionPostProcessOptions({ ...base, nms_iou_threshold: 0 }), /nms_iou_threshold 0 must be in \(0, 1\]/);
+  t.throws(
+    () => parseDetectionPostProcessOptions(readFlexMap(flex.encode(missing))),
+    /custom option 'num_classes' is missing/,
+  );
+  t.throws(
+    () => parseDetectionPostProcessOptions({ ...base, max_detections: 2.5 }),
+    /'max_detections' is 2.5, not an integer/,
+  );
+  t.throws(
+    () => parseDetectionPostProcessOptions({ ...base, nms_iou_threshold: 0 }),
+    /nms_iou_threshold 0 must be in \(0, 1\]/,
+  );
   t.throws(() => parseDetectionPostProcessOptions({ ...base, x_scale: 0 }), /x_scale is 0/);
-  t.throws(() => parseDetectionPostProcessOptions({ ...base, num_classes: 'ninety' }), /'num_classes' is "ninety", not a number/);
+  t.throws(
+    () => parseDetectionPostProcessOptions({ ...base, num_classes: 'ninety' }),
+    /'num_classes' is "ninety", not a number/,
+  );
 });

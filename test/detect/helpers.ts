@@ -40,7 +40,13 @@ export function refIou(b: ArrayLike<number>, i: number, j: number): number {
  * among equals) at or above the score threshold that no kept box overlaps by more than
  * the IoU threshold.
  */
-export function bruteForceNms(boxes: ArrayLike<number>, scores: ArrayLike<number>, iouT: number, scoreT: number, max: number): number[] {
+export function bruteForceNms(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  iouT: number,
+  scoreT: number,
+  max: number,
+): number[] {
   const kept: number[] = [];
   const n = scores.length;
   while (kept.length < max) {
@@ -55,4 +61,3 @@ export function bruteForceNms(boxes: ArrayLike<number>, scores: ArrayLike<number
   }
   return kept;
 }
-

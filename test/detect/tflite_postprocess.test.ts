@@ -54,7 +54,15 @@ interface TinySsd {
  *                                                         anchors [4,4] ┘
  * One anchor per location of the 2x2 grid; scores: background + 2 classes.
  */
-function tinySsd(opts: { options?: Record<string, unknown> | null; u8Anchors?: boolean; logistic?: boolean; postInputs?: number[]; extraReader?: boolean } = {}): TinySsd {
+function tinySsd(
+  opts: {
+    options?: Record<string, unknown> | null;
+    u8Anchors?: boolean;
+    logistic?: boolean;
+    postInputs?: number[];
+    extraReader?: boolean;
+  } = {},
+): TinySsd {
   const r = rng(42);
   const vals = (n: number, s: number) => Array.from({ length: n }, () => (r() * 2 - 1) * s);
   const boxW = vals(4 * 3, 0.8);
@@ -64,9 +72,20 @@ function tinySsd(opts: { options?: Record<string, unknown> | null; u8Anchors?: b
   const anchors = gridAnchors([[2, 2]], [[{ scale: 0.6, aspectRatio: 1 }]]);
   const logistic = opts.logistic ?? true;
   const anchorTensor = opts.u8Anchors
-    ? { name: 'anchors', shape: [4, 4], type: 3, data: bytesOf.u8(Array.from(anchors, (a) => Math.round(a / (1 / 200)))), quant: { scale: [1 / 200], zeroPoint: [0] } }
+    ? {
+        name: 'anchors',
+        shape: [4, 4],
+        type: 3,
+        data: bytesOf.u8(Array.from(anchors, (a) => Math.round(a / (1 / 200)))),
+        quant: { scale: [1 / 200], zeroPoint: [0] },
+      }
     : { name: 'anchors', shape: [4, 4], type: 0, data: bytesOf.f32(Array.from(anchors)) };
-  const conv = (x: number, w: number, b: number, y: number): TinyOp => ({ opcode: OPCODES.CONV_2D, inputs: [x, w, b], outputs: [y], options: { type: 1, fields: { 0: ['i8', 1], 1: ['i32', 1], 2: ['i32', 1], 3: ['i8', 0] } } });
+  const conv = (x: number, w: number, b: number, y: number): TinyOp => ({
+    opcode: OPCODES.CONV_2D,
+    inputs: [x, w, b],
+    outputs: [y],
+    options: { type: 1, fields: { 0: ['i8', 1], 1: ['i32', 1], 2: ['i32', 1], 3: ['i8', 0] } },
+  });
   const options = opts.options === null ? undefined : flex.encode(opts.options ?? OPTIONS);
   const ops: TinyOp[] = [
     conv(0, 1, 2, 3),
@@ -74,11 +93,22 @@ function tinySsd(opts: { options?: Record<string, unknown> | null; u8Anchors?: b
     conv(0, 6, 7, 8),
     { opcode: OPCODES.RESHAPE, inputs: [8, 9], outputs: [10] },
     ...(logistic ? [{ opcode: OPCODES.LOGISTIC, inputs: [10], outputs: [11] }] : []),
-    { opcode: OPCODES.CUSTOM, inputs: opts.postInputs ?? [5, logistic ? 11 : 10, 12], outputs: [13, 14, 15, 16], ...(options ? { customOptions: options } : {}) },
+    {
+      opcode: OPCODES.CUSTOM,
+      inputs: opts.postInputs ?? [5, logistic ? 11 : 10, 12],
+      outputs: [13, 14, 15, 16],
+      ...(options ? { customOptions: options } : {}),
+    },
     ...(opts.extraReader ? [{ opcode: OPCODES.ADD, inputs: [15, 15], outputs: [17] }] : []),
   ];
   const model: TinyModel = {
-    opcodes: [{ deprecated: 3 }, { deprecated: 22 }, { deprecated: 14 }, { deprecated: 32, custom: 'TFLite_Detection_PostProcess' }, { deprecated: 0 }],
+    opcodes: [
+      { deprecated: 3 },
+      { deprecated: 22 },
+      { deprecated: 14 },
+      { deprecated: 32, custom: 'TFLite_Detection_PostProcess' },
+      { deprecated: 0 },
+    ],
     tensors: [
       { name: 'input', shape: [1, 2, 2, 3], type: 0 },
       { name: 'box/w', shape: [4, 1, 1, 3], type: 0, data: bytesOf.f32(boxW) },
@@ -109,14 +139,30 @@ function tinySsd(opts: { options?: Record<string, unknown> | null; u8Anchors?: b
 t.test('the custom op is lifted out: the graph ends at box encodings and class logits', async (t) => {
   const m = importTflite(writeTflite(tinySsd().model), 'tiny_ssd.tflite');
   const g = m.graph;
-  t.same(g.ops.map((o) => o.kind), ['conv2d', 'reshape', 'conv2d', 'reshape'], 'no LOGISTIC, no custom op');
-  t.same(g.outputs.map((o) => [g.tensors[o]!.name, g.tensors[o]!.shape]), [
-    ['raw_outputs/box_encodings', [1, 4, 4]],
-    ['raw_outputs/class_predictions', [1, 4, 3]],
-  ]);
+  t.same(
+    g.ops.map((o) => o.kind),
+    ['conv2d', 'reshape', 'conv2d', 'reshape'],
+    'no LOGISTIC, no custom op',
+  );
+  t.same(
+    g.outputs.map((o) => [g.tensors[o]!.name, g.tensors[o]!.shape]),
+    [
+      ['raw_outputs/box_encodings', [1, 4, 4]],
+      ['raw_outputs/class_predictions', [1, 4, 3]],
+    ],
+  );
   const spec = m.detectionPostProcess!;
   t.ok(spec, 'post-process recorded');
-  t.same(spec.options, { maxDetections: 3, maxClassesPerDetection: 1, detectionsPerClass: 100, useRegularNms: false, scoreThreshold: Math.fround(0.3), iouThreshold: 0.5, numClasses: 2, scales: { y: 10, x: 10, h: 5, w: 5 } });
+  t.same(spec.options, {
+    maxDetections: 3,
+    maxClassesPerDetection: 1,
+    detectionsPerClass: 100,
+    useRegularNms: false,
+    scoreThreshold: Math.fround(0.3),
+    iouThreshold: 0.5,
+    numClasses: 2,
+    scales: { y: 10, x: 10, h: 5, w: 5 },
+  });
   t.same([spec.boxesOutput, spec.scoresOutput, spec.scoreSigmoid], [0, 1, true]);
   t.same(spec.anchors, tinySsd().anchors);
   t.notOk(spec.boxesGrid || spec.scoresGrid, 'float tensors: no grids');
@@ -127,7 +173,10 @@ t.test('the custom op is lifted out: the graph ends at box encodings and class l
   const max = Math.max(...Array.from(q.anchors, (a, i) => Math.abs(a - tinySsd().anchors[i]!)));
   t.ok(max <= 1 / 400 + 1e-7, `uint8 anchors dequantized (scale 1/200, max error ${max})`);
 
-  const noSigmoid = importTflite(writeTflite(tinySsd({ logistic: false }).model), 'tiny_nolog.tflite').detectionPostProcess!;
+  const noSigmoid = importTflite(
+    writeTflite(tinySsd({ logistic: false }).model),
+    'tiny_nolog.tflite',
+  ).detectionPostProcess!;
   t.equal(noSigmoid.scoreSigmoid, false, 'scores fed directly: no sigmoid');
 });
 
@@ -143,18 +192,22 @@ t.test('bad post-process ops are refused with the operator named', async (t) => 
   // Another custom op is still unsupported.
   const other = tinySsd({ logistic: false });
   other.model.opcodes[3] = { deprecated: 32, custom: 'MyOp' };
-  t.throws(() => importTflite(writeTflite(other.model), 'other.tflite'), /operator 4 \(CUSTOM \(32\)\): custom op 'MyOp' is not supported/);
+  t.throws(
+    () => importTflite(writeTflite(other.model), 'other.tflite'),
+    /operator 4 \(CUSTOM \(32\)\): custom op 'MyOp' is not supported/,
+  );
 });
 
 /** What the model computes, written out: 1x1 convs, sigmoid, the decoder formula, then NMS by definition. */
 function expectedDetections(s: TinySsd, x: Float32Array): { classId: number; score: number; box: number[] }[] {
   const conv = (w: number[], b: number[], oc: number) => {
     const y = new Float64Array(4 * oc);
-    for (let p = 0; p < 4; p++) for (let o = 0; o < oc; o++) {
-      let acc = b[o]!;
-      for (let c = 0; c < 3; c++) acc += w[o * 3 + c]! * x[p * 3 + c]!;
-      y[p * oc + o] = acc;
-    }
+    for (let p = 0; p < 4; p++)
+      for (let o = 0; o < oc; o++) {
+        let acc = b[o]!;
+        for (let c = 0; c < 3; c++) acc += w[o * 3 + c]! * x[p * 3 + c]!;
+        y[p * oc + o] = acc;
+      }
     return y;
   };
   const enc = conv(s.boxW, s.boxB, 4);
@@ -171,7 +224,13 @@ function expectedDetections(s: TinySsd, x: Float32Array): { classId: number; sco
   // Class-agnostic: each box's best real class (columns 1, 2).
   const best = Array.from({ length: 4 }, (_, i) => (scores[3 * i + 2]! > scores[3 * i + 1]! ? 1 : 0));
   const bestScore = best.map((c, i) => scores[3 * i + 1 + c]!);
-  return bruteForceNms(boxes, bestScore, OPTIONS.nms_iou_threshold, OPTIONS.nms_score_threshold, OPTIONS.max_detections).map((i) => ({ classId: best[i]!, score: bestScore[i]!, box: boxes.slice(4 * i, 4 * i + 4) }));
+  return bruteForceNms(
+    boxes,
+    bestScore,
+    OPTIONS.nms_iou_threshold,
+    OPTIONS.nms_score_threshold,
+    OPTIONS.max_detections,
+  ).map((i) => ({ classId: best[i]!, score: bestScore[i]!, box: boxes.slice(4 * i, 4 * i + 4) }));
 }
 
 t.test('lowwater detect: runs the graph and the post-process; --json, --out, labels', async (t) => {
@@ -184,14 +243,24 @@ t.test('lowwater detect: runs the graph and the post-process; --json, --out, lab
   for (let seed = 1; seed <= 6; seed++) {
     const r = rng(seed);
     const image = join(dir, `img${seed}.png`);
-    await sharp(Buffer.from(Array.from({ length: 7 * 5 * 3 }, () => Math.floor(r() * 256))), { raw: { width: 7, height: 5, channels: 3 } }).png().toFile(image);
+    await sharp(Buffer.from(Array.from({ length: 7 * 5 * 3 }, () => Math.floor(r() * 256))), {
+      raw: { width: 7, height: 5, channels: 3 },
+    })
+      .png()
+      .toFile(image);
     const out = join(dir, `boxes${seed}.png`);
     const res = await cli(['detect', image, '--model', modelFile, '--labels', labels, '--json', '--out', out]);
     t.equal(res.code, 0, res.err);
     const j = JSON.parse(res.out);
     const x = Float32Array.from(resizeForModel(await decodeImage(image), 2, 2), (p) => p / 127.5 - 1);
     const want = expectedDetections(s, x);
-    const got = j.results[0].detections as { classId: number; label: string; score: number; box: { ymin: number; xmin: number; ymax: number; xmax: number }; pixels: { left: number; right: number } }[];
+    const got = j.results[0].detections as {
+      classId: number;
+      label: string;
+      score: number;
+      box: { ymin: number; xmin: number; ymax: number; xmax: number };
+      pixels: { left: number; right: number };
+    }[];
     t.equal(got.length, want.length, `image ${seed}: ${want.length} detections`);
     got.forEach((d, i) => {
       const w = want[i]!;
@@ -199,8 +268,14 @@ t.test('lowwater detect: runs the graph and the post-process; --json, --out, lab
       t.equal(d.label, ['cat', 'dog'][w.classId]);
       t.ok(Math.abs(d.score - w.score) < 1e-5, `score ${d.score} vs ${w.score}`);
       const box = [d.box.ymin, d.box.xmin, d.box.ymax, d.box.xmax];
-      t.ok(box.every((v, k) => Math.abs(v - w.box[k]!) < 1e-5), `box ${box} vs ${w.box}`);
-      t.ok(Math.abs(d.pixels.left - Math.min(7, Math.max(0, d.box.xmin * 7))) < 1e-9, 'pixel box in the original image');
+      t.ok(
+        box.every((v, k) => Math.abs(v - w.box[k]!) < 1e-5),
+        `box ${box} vs ${w.box}`,
+      );
+      t.ok(
+        Math.abs(d.pixels.left - Math.min(7, Math.max(0, d.box.xmin * 7))) < 1e-9,
+        'pixel box in the original image',
+      );
     });
     found += got.length;
     const meta = await sharp(out).metadata();
@@ -209,7 +284,16 @@ t.test('lowwater detect: runs the graph and the post-process; --json, --out, lab
     t.equal(j.path, 'float32');
   }
   t.ok(found > 0, `${found} detections over the images`);
-  const human = await cli(['detect', join(dir, 'img1.png'), '--model', modelFile, '--labels', labels, '--threshold', '0']);
+  const human = await cli([
+    'detect',
+    join(dir, 'img1.png'),
+    '--model',
+    modelFile,
+    '--labels',
+    labels,
+    '--threshold',
+    '0',
+  ]);
   t.match(human.out, /img1\.png .*detections?/);
   const none = await cli(['detect', join(dir, 'img1.png'), '--model', modelFile, '--json', '--threshold', '2']);
   t.same(JSON.parse(none.out).results[0].detections, [], '--threshold above every score');

@@ -15,7 +15,13 @@ import { PlanVerificationError } from '../../planner/verify.js';
 
 function modelOf(graph: Graph, seed: number): LoadedModel {
   const s = graph.tensors[graph.inputs[0]!]!.shape;
-  return { source: graph.name, format: 'tfjs', graph, constants: randomConstants(graph, seed), input: { height: s[1]!, width: s[2]!, channels: 3, normalization: { kind: 'affine', scale: 1 / 255, offset: 0 } } };
+  return {
+    source: graph.name,
+    format: 'tfjs',
+    graph,
+    constants: randomConstants(graph, seed),
+    input: { height: s[1]!, width: s[2]!, channels: 3, normalization: { kind: 'affine', scale: 1 / 255, offset: 0 } },
+  };
 }
 
 function input(n: number, seed: number): Float32Array {
@@ -51,12 +57,17 @@ t.test('per-layer plan matches the float64 reference interpreter', async (t) => 
   t.ok(relDiff(got, want) < 1e-5, `relative difference ${relDiff(got, want).toExponential(2)}`);
 });
 
-const maxExpanded = Math.max(...graph.ops.filter((o) => o.kind === 'dwconv2d').map((o) => graph.tensors[o.outputs[0]!]!.shape[3]!));
+const maxExpanded = Math.max(
+  ...graph.ops.filter((o) => o.kind === 'dwconv2d').map((o) => graph.tensors[o.outputs[0]!]!.shape[3]!),
+);
 for (const chunks of [1, 2, 3, 4, 6, 8, 16, maxExpanded, 'auto'] as const) {
   t.test(`chunks ${chunks}: output equals t = 1, measured memory within the plan`, async (t) => {
     const base = (await Executor.create(model, planGraph(graph, { chunks: 1 }))).runFloat(x).output;
     const plan = planGraph(graph, { chunks });
-    t.ok(plan.steps.some((s) => s.kind === 'block'), 'plan has fused blocks');
+    t.ok(
+      plan.steps.some((s) => s.kind === 'block'),
+      'plan has fused blocks',
+    );
     const ex = await Executor.create(model, plan);
     const a = ex.runFloat(x).output;
     const b = ex.runFloat(x).output; // the second run paints a different canary byte
@@ -64,10 +75,19 @@ for (const chunks of [1, 2, 3, 4, 6, 8, 16, maxExpanded, 'auto'] as const) {
     t.same(Array.from(a), Array.from(b), 'runs are repeatable');
     const m = ex.memoryReport();
     t.equal(m.arenaBytes, plan.arenaBytes, 'arena created = plan arena');
-    t.ok(m.measuredPeakBytes > 0 && m.measuredPeakBytes <= m.arenaBytes, `measured ${m.measuredPeakBytes} <= arena ${m.arenaBytes}`);
+    t.ok(
+      m.measuredPeakBytes > 0 && m.measuredPeakBytes <= m.arenaBytes,
+      `measured ${m.measuredPeakBytes} <= arena ${m.arenaBytes}`,
+    );
     // A chain: arena = lower bound, so the touched bytes cannot exceed the planned peak.
-    t.ok(m.measuredPeakBytes <= m.plannedPeakBytes, `measured ${m.measuredPeakBytes} <= planned peak ${m.plannedPeakBytes}`);
-    t.ok(m.wasmMemoryBytes <= m.weightsBytes + m.arenaBytes + 65536 + 65536, `WebAssembly memory ${m.wasmMemoryBytes} ≤ weights + arena + 64 KiB + page rounding`);
+    t.ok(
+      m.measuredPeakBytes <= m.plannedPeakBytes,
+      `measured ${m.measuredPeakBytes} <= planned peak ${m.plannedPeakBytes}`,
+    );
+    t.ok(
+      m.wasmMemoryBytes <= m.weightsBytes + m.arenaBytes + 65536 + 65536,
+      `WebAssembly memory ${m.wasmMemoryBytes} ≤ weights + arena + 64 KiB + page rounding`,
+    );
   });
 }
 
@@ -84,22 +104,57 @@ t.test('a corrupted plan (two live tensors at one offset) is refused before runn
   const plan = planGraph(graph, { chunks: 'none' });
   // Point a mid-network tensor at another tensor's offset that is live at the same time:
   // verifyPlan must refuse it before any kernel runs.
-  const bad: Plan = { ...plan, buffers: plan.buffers.map((b) => ({ ...b })), tensorOffsets: new Map(plan.tensorOffsets) };
+  const bad: Plan = {
+    ...plan,
+    buffers: plan.buffers.map((b) => ({ ...b })),
+    tensorOffsets: new Map(plan.tensorOffsets),
+  };
   const victim = bad.buffers.find((b) => b.tensor >= 0 && b.lastStep > b.firstStep + 1 && b.aliasOf === undefined)!;
-  const other = bad.buffers.find((b) => b !== victim && b.tensor >= 0 && b.firstStep <= victim.lastStep && b.lastStep >= victim.firstStep && b.offset !== victim.offset)!;
+  const other = bad.buffers.find(
+    (b) =>
+      b !== victim &&
+      b.tensor >= 0 &&
+      b.firstStep <= victim.lastStep &&
+      b.lastStep >= victim.firstStep &&
+      b.offset !== victim.offset,
+  )!;
   victim.offset = other.offset;
   bad.tensorOffsets.set(victim.tensor, other.offset);
   await t.rejects(Executor.create(model, bad), PlanVerificationError, 'overlapping buffers refused');
 });
 
-t.test('the debug range guard rejects kernel ranges outside the step\'s buffers', async (t) => {
-  const regions = [{ reads: [[0, 100], [200, 300]] as [number, number][], writes: [[200, 300]] as [number, number][] }];
-  const check = rangeChecker(regions, () => 0, () => 'conv');
+t.test("the debug range guard rejects kernel ranges outside the step's buffers", async (t) => {
+  const regions = [
+    {
+      reads: [
+        [0, 100],
+        [200, 300],
+      ] as [number, number][],
+      writes: [[200, 300]] as [number, number][],
+    },
+  ];
+  const check = rangeChecker(
+    regions,
+    () => 0,
+    () => 'conv',
+  );
   const r = (start: number, bytes: number, rows = 1, stride = bytes) => ({ operand: 'y', start, bytes, rows, stride });
   t.doesNotThrow(() => check('f32_add', { reads: [r(0, 100), r(200, 100)], writes: [r(200, 100)] }));
-  t.throws(() => check('f32_add', { reads: [r(0, 101)], writes: [] }), RangeViolationError, 'read one byte past a buffer');
-  t.throws(() => check('f32_add', { reads: [], writes: [r(0, 4)] }), /step 0 \(conv\): f32_add writes operand 'y' at \[0, 4\)/, 'write into a read-only input');
-  t.throws(() => check('copy_strided', { reads: [], writes: [r(200, 10, 3, 46)] }), RangeViolationError, 'strided rows past the end');
+  t.throws(
+    () => check('f32_add', { reads: [r(0, 101)], writes: [] }),
+    RangeViolationError,
+    'read one byte past a buffer',
+  );
+  t.throws(
+    () => check('f32_add', { reads: [], writes: [r(0, 4)] }),
+    /step 0 \(conv\): f32_add writes operand 'y' at \[0, 4\)/,
+    'write into a read-only input',
+  );
+  t.throws(
+    () => check('copy_strided', { reads: [], writes: [r(200, 10, 3, 46)] }),
+    RangeViolationError,
+    'strided rows past the end',
+  );
   t.doesNotThrow(() => check('copy_strided', { reads: [], writes: [r(200, 10, 3, 40)] }));
 });
 
@@ -107,5 +162,9 @@ t.test('an arena one tensor too small is refused before running', async (t) => {
   const plan = planGraph(graph, { chunks: 6 });
   const largest = Math.max(...plan.buffers.map((b) => b.bytes));
   await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }), ArenaTooSmallError);
-  await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 4 }), ArenaTooSmallError, 'even 4 bytes short');
+  await t.rejects(
+    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 4 }),
+    ArenaTooSmallError,
+    'even 4 bytes short',
+  );
 });

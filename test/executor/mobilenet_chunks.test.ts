@@ -12,9 +12,15 @@ const skip = skipUnless('images');
 
 t.test('every chunk count gives the t = 1 output and top-1 on every fixture image', { skip }, async (t) => {
   const model = await loadNsfwjsMobileNetV2();
-  const images = readdirSync(fixturePath('images')).filter((f) => /\.(png|jpe?g)$/.test(f) && !f.includes('mask')).sort();
+  const images = readdirSync(fixturePath('images'))
+    .filter((f) => /\.(png|jpe?g)$/.test(f) && !f.includes('mask'))
+    .sort();
   t.ok(images.length >= 7, `${images.length} images`);
-  const inputs = await Promise.all(images.map(async (f) => Float32Array.from((await loadModelInput(fixturePath('images', f), 224, 224)).bytes, (p) => p / 255)));
+  const inputs = await Promise.all(
+    images.map(async (f) =>
+      Float32Array.from((await loadModelInput(fixturePath('images', f), 224, 224)).bytes, (p) => p / 255),
+    ),
+  );
   const runAll = async (chunks: string | number) => {
     const s = await prepareRun(model, { chunks });
     return { setup: s, outs: inputs.map((x) => s.executor.runFloat(x).output) };
@@ -33,7 +39,10 @@ t.test('every chunk count gives the t = 1 output and top-1 on every fixture imag
     });
     t.ok(worst < 1e-5, `chunks ${chunks}: max relative difference to t = 1 is ${worst.toExponential(2)}`);
     const m = setup.executor.memoryReport();
-    t.ok(m.measuredPeakBytes <= m.plannedPeakBytes && m.arenaBytes === setup.plan.arenaBytes, `chunks ${chunks}: measured ${m.measuredPeakBytes} ≤ planned ${m.plannedPeakBytes}, arena ${m.arenaBytes}`);
+    t.ok(
+      m.measuredPeakBytes <= m.plannedPeakBytes && m.arenaBytes === setup.plan.arenaBytes,
+      `chunks ${chunks}: measured ${m.measuredPeakBytes} ≤ planned ${m.plannedPeakBytes}, arena ${m.arenaBytes}`,
+    );
   }
 });
 
@@ -47,12 +56,18 @@ t.test('MobileNetV2 1.0/224 float32 keeps the Section 5.1 memory promise, measur
   const dflt = await prepareRun(model);
   dflt.executor.runFloat(x);
   const md = dflt.executor.memoryReport();
-  t.ok(md.measuredPeakBytes <= 2_007_040, `default plan: measured ${md.measuredPeakBytes} ≤ 2,007,040 (a third of per-layer 6,021,120)`);
+  t.ok(
+    md.measuredPeakBytes <= 2_007_040,
+    `default plan: measured ${md.measuredPeakBytes} ≤ 2,007,040 (a third of per-layer 6,021,120)`,
+  );
   const perLayer = await prepareRun(model, { chunks: 'none' });
   perLayer.executor.runFloat(x);
   t.equal(perLayer.executor.memoryReport().arenaBytes, 6_021_120, 'per-layer arena is 6,021,120 B');
   for (const m of [m6, md]) {
     const pages = Math.ceil((m.weightsBytes + m.arenaBytes + 65536) / 65536) * 65536;
-    t.ok(m.wasmMemoryBytes <= pages, `WebAssembly memory ${m.wasmMemoryBytes} ≤ weights ${m.weightsBytes} + arena ${m.arenaBytes} + 64 KiB, page-rounded (${pages})`);
+    t.ok(
+      m.wasmMemoryBytes <= pages,
+      `WebAssembly memory ${m.wasmMemoryBytes} ≤ weights ${m.weightsBytes} + arena ${m.arenaBytes} + 64 KiB, page-rounded (${pages})`,
+    );
   }
 });

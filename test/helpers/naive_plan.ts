@@ -18,5 +18,14 @@ export function naivePlan(graph: Graph): Plan {
   };
   graph.inputs.forEach(add);
   for (const op of graph.ops) op.outputs.forEach(add);
-  return { graphName: graph.name, steps: graph.ops.map((op) => ({ kind: 'op' as const, op: op.id })), buffers, tensorOffsets, arenaBytes: offset, peakBytes: offset, orderAlgorithm: 'given', placementAlgorithm: 'naive' };
+  return {
+    graphName: graph.name,
+    steps: graph.ops.map((op) => ({ kind: 'op' as const, op: op.id })),
+    buffers,
+    tensorOffsets,
+    arenaBytes: offset,
+    peakBytes: offset,
+    orderAlgorithm: 'given',
+    placementAlgorithm: 'naive',
+  };
 }

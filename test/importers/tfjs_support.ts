@@ -23,7 +23,12 @@ export type Storage = 'float32' | 'uint8' | 'uint16' | 'float16';
  * reproduce them exactly. Values lie within ±amplitude, except names ending in
  * `moving_variance`, which get values in about [0.3, 1.5].
  */
-export function randomWeights(specs: { name: string; shape: number[] }[], storage: Storage | ((name: string) => Storage), seed: number, amplitude = 1): { groups: WeightGroup[]; data: Uint8Array } {
+export function randomWeights(
+  specs: { name: string; shape: number[] }[],
+  storage: Storage | ((name: string) => Storage),
+  seed: number,
+  amplitude = 1,
+): { groups: WeightGroup[]; data: Uint8Array } {
   const a = amplitude;
   const topExp = 15 + Math.floor(Math.log2(a)) - 1; // float16 exponent field of the largest magnitude below a
   const rnd = rng(seed);
@@ -94,7 +99,10 @@ export async function loadTfjs(): Promise<Tf | null> {
 export const NO_TFJS = '@tensorflow/tfjs is not installed (it is a devDependency: run npm ci in a clone of lowwater)';
 
 /** The artifacts tfjs's own serializer writes for `model` (topology and weight specs). */
-export async function tfjsArtifacts(tf: Tf, model: Tf): Promise<{ modelTopology: object; weightSpecs: { name: string; shape: number[] }[] }> {
+export async function tfjsArtifacts(
+  tf: Tf,
+  model: Tf,
+): Promise<{ modelTopology: object; weightSpecs: { name: string; shape: number[] }[] }> {
   let art: { modelTopology: object; weightSpecs: { name: string; shape: number[] }[] } | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a: typeof art) => {
@@ -106,7 +114,14 @@ export async function tfjsArtifacts(tf: Tf, model: Tf): Promise<{ modelTopology:
 }
 
 /** Loads a layers model into tfjs from an in-memory model.json + weights and runs it on one NHWC input. */
-export async function tfjsPredict(tf: Tf, modelTopology: object, groups: WeightGroup[], data: Uint8Array, input: Float32Array, shape: number[]): Promise<Float32Array> {
+export async function tfjsPredict(
+  tf: Tf,
+  modelTopology: object,
+  groups: WeightGroup[],
+  data: Uint8Array,
+  input: Float32Array,
+  shape: number[],
+): Promise<Float32Array> {
   const weightSpecs = groups.flatMap((g) => g.weights);
   const buf = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData: buf }));

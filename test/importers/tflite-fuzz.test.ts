@@ -12,7 +12,12 @@ import { readFileSync } from 'node:fs';
 import { validateGraph } from '../../planner/builder.js';
 import { DTYPE_BYTES, tensorElements } from '../../planner/ir.js';
 import { dequantizeModel } from '../../src/importers/dequantize.js';
-import { importTflite, readTfliteFile, TfliteFormatError, TfliteUnsupportedError } from '../../src/importers/tflite/index.js';
+import {
+  importTflite,
+  readTfliteFile,
+  TfliteFormatError,
+  TfliteUnsupportedError,
+} from '../../src/importers/tflite/index.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
 import { rng, tinyHeadModel, tinyQuantModel, writeTflite } from './tflite-writer.js';
 
@@ -24,7 +29,8 @@ function attempt(bytes: Uint8Array, label: string): Outcome {
     validateGraph(m.graph);
     for (const [id, data] of m.constants) {
       const c = m.graph.tensors[id]!;
-      if (data.length !== tensorElements(c) || data.BYTES_PER_ELEMENT !== DTYPE_BYTES[c.dtype]) throw new Error(`constant '${c.name}' data does not fit ${c.shape} ${c.dtype}`);
+      if (data.length !== tensorElements(c) || data.BYTES_PER_ELEMENT !== DTYPE_BYTES[c.dtype])
+        throw new Error(`constant '${c.name}' data does not fit ${c.shape} ${c.dtype}`);
     }
     validateGraph(dequantizeModel(m).graph);
     return 'imported';
@@ -80,7 +86,10 @@ function fuzz(t: Test, name: string, original: Uint8Array, seed: number, plan: F
   };
   t.equal(attempt(original, name), 'imported', 'the unmodified file imports');
 
-  const lengths = plan.truncations === 'all' ? Array.from({ length: original.length }, (_, i) => i) : Array.from({ length: plan.truncations }, () => Math.floor(r() * original.length));
+  const lengths =
+    plan.truncations === 'all'
+      ? Array.from({ length: original.length }, (_, i) => i)
+      : Array.from({ length: plan.truncations }, () => Math.floor(r() * original.length));
   for (const n of lengths) run(original.slice(0, n), `truncated to ${n}`);
 
   const structural = picker(structuralRanges(original), r);
@@ -116,14 +125,22 @@ t.test('fuzz: tiny float head model (every truncation, flips, offset overwrites)
   fuzz(t, 'head', writeTflite(tinyHeadModel().model), 0xbeef, { truncations: 'all', flips: 2000, words: 1000 });
 });
 
-t.test('fuzz: mobilenet_v2_1.0_224_quant (truncations, flips, offset overwrites)', { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') }, async (t) => {
-  const file = readFileSync(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length).slice();
-  fuzz(t, 'mobilenet_v2_1.0_224_quant', bytes, 20260101, { truncations: 60, flips: 250, words: 120 });
-});
+t.test(
+  'fuzz: mobilenet_v2_1.0_224_quant (truncations, flips, offset overwrites)',
+  { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
+  async (t) => {
+    const file = readFileSync(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
+    const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length).slice();
+    fuzz(t, 'mobilenet_v2_1.0_224_quant', bytes, 20260101, { truncations: 60, flips: 250, words: 120 });
+  },
+);
 
-t.test('fuzz: deeplabv3_mnv2_dm05_pascal_quant (flips, offset overwrites)', { skip: skipUnless('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite') }, async (t) => {
-  const file = readFileSync(fixturePath('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite'));
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length).slice();
-  fuzz(t, 'deeplabv3_mnv2_dm05_pascal_quant', bytes, 7, { truncations: 20, flips: 150, words: 80 });
-});
+t.test(
+  'fuzz: deeplabv3_mnv2_dm05_pascal_quant (flips, offset overwrites)',
+  { skip: skipUnless('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite') },
+  async (t) => {
+    const file = readFileSync(fixturePath('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite'));
+    const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length).slice();
+    fuzz(t, 'deeplabv3_mnv2_dm05_pascal_quant', bytes, 7, { truncations: 20, flips: 150, words: 80 });
+  },
+);

@@ -195,9 +195,13 @@ export function rng(seed: number): () => number {
  * weights, axis 3) → AVERAGE_POOL_2D over the whole 2x2 plane → RESHAPE [1,4] →
  * FULLY_CONNECTED 4→3 → SOFTMAX. Old-style (int8-only) and new-style opcodes mixed.
  */
-export function tinyQuantModel(seed = 1): { model: TinyModel; weights: { conv: number[]; convBias: number[]; dw: number[]; dwBias: number[]; fc: number[]; fcBias: number[] } } {
+export function tinyQuantModel(seed = 1): {
+  model: TinyModel;
+  weights: { conv: number[]; convBias: number[]; dw: number[]; dwBias: number[]; fc: number[]; fcBias: number[] };
+} {
   const r = rng(seed);
-  const ints = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  const ints = (n: number, lo: number, hi: number) =>
+    Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
   const conv = ints(2 * 3 * 3 * 3, 0, 255);
   const convBias = ints(2, -2000, 2000);
   const dw = ints(3 * 3 * 4, -127, 127);
@@ -221,11 +225,35 @@ export function tinyQuantModel(seed = 1): { model: TinyModel; weights: { conv: n
     ],
     tensors: [
       { name: 'input', shape: [1, 4, 4, 3], type: 3, quant: { scale: [sIn], zeroPoint: [128] } },
-      { name: 'conv/w', shape: [2, 3, 3, 3], type: 3, data: bytesOf.u8(conv), quant: { scale: [sConv], zeroPoint: [120] } },
-      { name: 'conv/b', shape: [2], type: 2, data: bytesOf.i32(convBias), quant: { scale: [sIn * sConv], zeroPoint: [0] } },
+      {
+        name: 'conv/w',
+        shape: [2, 3, 3, 3],
+        type: 3,
+        data: bytesOf.u8(conv),
+        quant: { scale: [sConv], zeroPoint: [120] },
+      },
+      {
+        name: 'conv/b',
+        shape: [2],
+        type: 2,
+        data: bytesOf.i32(convBias),
+        quant: { scale: [sIn * sConv], zeroPoint: [0] },
+      },
       { name: 'conv', shape: [1, 2, 2, 2], type: 3, quant: { scale: [sAct1], zeroPoint: [0] } },
-      { name: 'dw/w', shape: [1, 3, 3, 4], type: 9, data: bytesOf.i8(dw), quant: { scale: sDw, zeroPoint: [0, 0, 0, 0], axis: 3 } },
-      { name: 'dw/b', shape: [4], type: 2, data: bytesOf.i32(dwBias), quant: { scale: sDw.map((s) => s * sAct1), zeroPoint: [0, 0, 0, 0] } },
+      {
+        name: 'dw/w',
+        shape: [1, 3, 3, 4],
+        type: 9,
+        data: bytesOf.i8(dw),
+        quant: { scale: sDw, zeroPoint: [0, 0, 0, 0], axis: 3 },
+      },
+      {
+        name: 'dw/b',
+        shape: [4],
+        type: 2,
+        data: bytesOf.i32(dwBias),
+        quant: { scale: sDw.map((s) => s * sAct1), zeroPoint: [0, 0, 0, 0] },
+      },
       { name: 'dw', shape: [1, 2, 2, 4], type: 3, quant: { scale: [sAct2], zeroPoint: [100] } },
       { name: 'pool', shape: [1, 1, 1, 4], type: 3, quant: { scale: [sAct2], zeroPoint: [100] } },
       { name: 'reshape/shape', shape: [2], type: 2, data: bytesOf.i32([1, 4]) },
@@ -237,11 +265,26 @@ export function tinyQuantModel(seed = 1): { model: TinyModel; weights: { conv: n
     ],
     ops: [
       // Conv2DOptions: padding 0, stride_w 1, stride_h 2, fused_activation_function 3
-      { opcode: 0, inputs: [0, 1, 2], outputs: [3], options: { type: 1, fields: { 0: ['i8', 0], 1: ['i32', 2], 2: ['i32', 2], 3: ['i8', 3] } } },
+      {
+        opcode: 0,
+        inputs: [0, 1, 2],
+        outputs: [3],
+        options: { type: 1, fields: { 0: ['i8', 0], 1: ['i32', 2], 2: ['i32', 2], 3: ['i8', 3] } },
+      },
       // DepthwiseConv2DOptions: padding 0, stride_w 1, stride_h 2, depth_multiplier 3, act 4
-      { opcode: 1, inputs: [3, 4, 5], outputs: [6], options: { type: 2, fields: { 0: ['i8', 0], 1: ['i32', 1], 2: ['i32', 1], 3: ['i32', 2], 4: ['i8', 0] } } },
+      {
+        opcode: 1,
+        inputs: [3, 4, 5],
+        outputs: [6],
+        options: { type: 2, fields: { 0: ['i8', 0], 1: ['i32', 1], 2: ['i32', 1], 3: ['i32', 2], 4: ['i8', 0] } },
+      },
       // Pool2DOptions: padding 1 (VALID), stride_w, stride_h, filter_width, filter_height
-      { opcode: 2, inputs: [6], outputs: [7], options: { type: 5, fields: { 0: ['i8', 1], 1: ['i32', 2], 2: ['i32', 2], 3: ['i32', 2], 4: ['i32', 2] } } },
+      {
+        opcode: 2,
+        inputs: [6],
+        outputs: [7],
+        options: { type: 5, fields: { 0: ['i8', 1], 1: ['i32', 2], 2: ['i32', 2], 3: ['i32', 2], 4: ['i32', 2] } },
+      },
       { opcode: 3, inputs: [7, 8], outputs: [9] },
       { opcode: 4, inputs: [9, 10, 11], outputs: [12], options: { type: 8, fields: {} } },
       // SoftmaxOptions.beta

@@ -11,9 +11,14 @@ import { fusedBlockSchedule, ringRowsFor, type FusedBlockGeometry } from '../../
 import { Arena, BUILDS, kernelsFor, maxAbs, mismatch, rand, tfPad } from './harness.js';
 
 interface BlockCase {
-  H: number; W: number; Cin: number; Cexp: number; Cout: number;
+  H: number;
+  W: number;
+  Cin: number;
+  Cexp: number;
+  Cout: number;
   /** Depthwise stride and dilation (both axes). */
-  s: number; dil: number;
+  s: number;
+  dil: number;
   /** Expansion is the 3x3 stride-2 stem conv (SAME) instead of a 1x1. */
   stem: boolean;
   /** Add the block input (needs s = 1, Cin = Cout, no stem). */
@@ -29,8 +34,14 @@ interface Prepared {
   c: BlockCase;
   x: Float32Array;
   weights: Parameters<typeof packFusedBlock>[0];
-  he: number; we: number; eTop: number; eLeft: number;
-  oh: number; ow: number; dTop: number; dLeft: number;
+  he: number;
+  we: number;
+  eTop: number;
+  eLeft: number;
+  oh: number;
+  ow: number;
+  dTop: number;
+  dLeft: number;
   want: Float32Array;
   geom: FusedBlockGeometry;
 }
@@ -39,26 +50,65 @@ function prepare(c: BlockCase, seed: number): Prepared {
   const kExp = c.stem ? 9 * c.Cin : c.Cin;
   const x = rand(c.H * c.W * c.Cin, seed);
   const weights = {
-    expand: rand(c.Cexp * kExp, seed + 1), expandBias: rand(c.Cexp, seed + 2),
-    depthwise: rand(9 * c.Cexp, seed + 3), depthwiseBias: rand(c.Cexp, seed + 4),
-    project: rand(c.Cout * c.Cexp, seed + 5), projectBias: rand(c.Cout, seed + 6),
+    expand: rand(c.Cexp * kExp, seed + 1),
+    expandBias: rand(c.Cexp, seed + 2),
+    depthwise: rand(9 * c.Cexp, seed + 3),
+    depthwiseBias: rand(c.Cexp, seed + 4),
+    project: rand(c.Cout * c.Cexp, seed + 5),
+    projectBias: rand(c.Cout, seed + 6),
   };
   const ey = c.stem ? tfPad(c.H, 3, 2, 1, 'SAME') : { out: c.H, before: 0, after: 0 };
   const ex = c.stem ? tfPad(c.W, 3, 2, 1, 'SAME') : { out: c.W, before: 0, after: 0 };
-  const e = refConv2d({ h: c.H, w: c.W, c: c.Cin, data: x }, weights.expand, c.Cexp, c.stem ? 3 : 1, c.stem ? 3 : 1, weights.expandBias, {
-    stride: c.stem ? [2, 2] : [1, 1], dilation: [1, 1], act: 'relu6', pad: { top: ey.before, bottom: ey.after, left: ex.before, right: ex.after },
-  });
-  const dy = tfPad(e.h, 3, c.s, c.dil, c.pad ?? 'SAME'), dx = tfPad(e.w, 3, c.s, c.dil, c.pad ?? 'SAME');
+  const e = refConv2d(
+    { h: c.H, w: c.W, c: c.Cin, data: x },
+    weights.expand,
+    c.Cexp,
+    c.stem ? 3 : 1,
+    c.stem ? 3 : 1,
+    weights.expandBias,
+    {
+      stride: c.stem ? [2, 2] : [1, 1],
+      dilation: [1, 1],
+      act: 'relu6',
+      pad: { top: ey.before, bottom: ey.after, left: ex.before, right: ex.after },
+    },
+  );
+  const dy = tfPad(e.h, 3, c.s, c.dil, c.pad ?? 'SAME'),
+    dx = tfPad(e.w, 3, c.s, c.dil, c.pad ?? 'SAME');
   const d = refDepthwiseConv2d(e, weights.depthwise, 3, 3, 1, weights.depthwiseBias, {
-    stride: [c.s, c.s], dilation: [c.dil, c.dil], act: 'relu6', pad: { top: dy.before, bottom: dy.after, left: dx.before, right: dx.after },
+    stride: [c.s, c.s],
+    dilation: [c.dil, c.dil],
+    act: 'relu6',
+    pad: { top: dy.before, bottom: dy.after, left: dx.before, right: dx.after },
   });
   let want = refConv2d(d, weights.project, c.Cout, 1, 1, weights.projectBias, {
-    stride: [1, 1], dilation: [1, 1], act: 'none', pad: { top: 0, bottom: 0, left: 0, right: 0 },
+    stride: [1, 1],
+    dilation: [1, 1],
+    act: 'none',
+    pad: { top: 0, bottom: 0, left: 0, right: 0 },
   }).data;
   if (c.residual) want = refAdd(want, x, 'none');
   return {
-    c, x, weights, he: e.h, we: e.w, eTop: ey.before, eLeft: ex.before, oh: d.h, ow: d.w, dTop: dy.before, dLeft: dx.before, want,
-    geom: { expandedChannels: c.Cexp, expandedSize: [e.h, e.w], depthwiseSize: [d.h, d.w], strideH: c.s, dilationH: c.dil, elementBytes: 4 },
+    c,
+    x,
+    weights,
+    he: e.h,
+    we: e.w,
+    eTop: ey.before,
+    eLeft: ex.before,
+    oh: d.h,
+    ow: d.w,
+    dTop: dy.before,
+    dLeft: dx.before,
+    want,
+    geom: {
+      expandedChannels: c.Cexp,
+      expandedSize: [e.h, e.w],
+      depthwiseSize: [d.h, d.w],
+      strideH: c.s,
+      dilationH: c.dil,
+      elementBytes: 4,
+    },
   };
 }
 
@@ -66,7 +116,13 @@ function prepare(c: BlockCase, seed: number): Prepared {
  * Runs the kernel with a schedule; eFloats/dFloats are the scratch buffers' sizes (the
  * harness refuses a call whose manifest ranges leave them). Returns a mismatch or null.
  */
-function run(a: Arena, p: Prepared, sched: { g: number; ring: number; band: number }, eFloats: number, dFloats: number): string | null {
+function run(
+  a: Arena,
+  p: Prepared,
+  sched: { g: number; ring: number; band: number },
+  eFloats: number,
+  dFloats: number,
+): string | null {
   const c = p.c;
   a.reset();
   const xp = a.put('x', p.x);
@@ -74,8 +130,37 @@ function run(a: Arena, p: Prepared, sched: { g: number; ring: number; band: numb
   const yp = a.alloc('y', p.oh * p.ow * c.Cout * 4);
   const ep = a.alloc('e', eFloats * 4);
   const dp = a.alloc('d', dFloats * 4);
-  a.call('f32_block_fused', [xp, c.H, c.W, c.Cin, c.stem ? 1 : 0, p.he, p.we, p.eTop, p.eLeft, c.Cexp, c.s, c.s, c.dil, c.dil, p.dTop, p.dLeft,
-    yp, p.oh, p.ow, c.Cout, wp, c.residual ? xp : 0, -Infinity, Infinity, ep, dp, sched.g, sched.ring, sched.band]);
+  a.call('f32_block_fused', [
+    xp,
+    c.H,
+    c.W,
+    c.Cin,
+    c.stem ? 1 : 0,
+    p.he,
+    p.we,
+    p.eTop,
+    p.eLeft,
+    c.Cexp,
+    c.s,
+    c.s,
+    c.dil,
+    c.dil,
+    p.dTop,
+    p.dLeft,
+    yp,
+    p.oh,
+    p.ow,
+    c.Cout,
+    wp,
+    c.residual ? xp : 0,
+    -Infinity,
+    Infinity,
+    ep,
+    dp,
+    sched.g,
+    sched.ring,
+    sched.band,
+  ]);
   return mismatch(a.read(yp, p.want.length), p.want, maxAbs(p.want));
 }
 
@@ -108,48 +193,61 @@ const CASES: BlockCase[] = [
 ];
 
 for (const build of BUILDS) {
-  t.test(`f32_block_fused [${build.name}]: every t = 1..C_exp equals the unfused reference, inside the plan's chunk buffers`, async (t) => {
-    const a = new Arena(await kernelsFor(build.debug));
-    CASES.forEach((c, i) => {
-      const p = prepare(c, 100 + i * 10);
-      const bad: string[] = [];
-      let groupsSeen = new Set<number>();
-      for (let chunks = 1; chunks <= c.Cexp; chunks++) {
-        const cc = Math.ceil(c.Cexp / chunks);
-        const s = fusedBlockSchedule(p.geom, cc);
-        groupsSeen.add(s.groups);
-        const err = run(a, p, { g: s.groupChannels, ring: s.ringRows, band: s.bandRows }, cc * p.he * p.we, cc * p.oh * p.ow);
-        if (err) bad.push(`t=${chunks} (c=${cc}, g=${s.groupChannels}, ring ${s.ringRows}, band ${s.bandRows}): ${err}`);
-      }
-      t.same(bad.slice(0, 3), [], `${label(c)}: ${c.Cexp} chunk counts, group counts ${[...groupsSeen].join(',')}`);
-      groupsSeen = new Set();
-    });
-  });
+  t.test(
+    `f32_block_fused [${build.name}]: every t = 1..C_exp equals the unfused reference, inside the plan's chunk buffers`,
+    async (t) => {
+      const a = new Arena(await kernelsFor(build.debug));
+      CASES.forEach((c, i) => {
+        const p = prepare(c, 100 + i * 10);
+        const bad: string[] = [];
+        let groupsSeen = new Set<number>();
+        for (let chunks = 1; chunks <= c.Cexp; chunks++) {
+          const cc = Math.ceil(c.Cexp / chunks);
+          const s = fusedBlockSchedule(p.geom, cc);
+          groupsSeen.add(s.groups);
+          const err = run(
+            a,
+            p,
+            { g: s.groupChannels, ring: s.ringRows, band: s.bandRows },
+            cc * p.he * p.we,
+            cc * p.oh * p.ow,
+          );
+          if (err)
+            bad.push(`t=${chunks} (c=${cc}, g=${s.groupChannels}, ring ${s.ringRows}, band ${s.bandRows}): ${err}`);
+        }
+        t.same(bad.slice(0, 3), [], `${label(c)}: ${c.Cexp} chunk counts, group counts ${[...groupsSeen].join(',')}`);
+        groupsSeen = new Set();
+      });
+    },
+  );
 
-  t.test(`f32_block_fused [${build.name}]: any group size, band and ring (≥ the rows a band reads) gives the same result`, async (t) => {
-    const a = new Arena(await kernelsFor(build.debug));
-    for (const i of [0, 1, 3, 11, 13, 15, 16, 17]) {
-      const c = CASES[i]!;
-      const p = prepare(c, 100 + i * 10);
-      const bad: string[] = [];
-      let n = 0;
-      for (const g of new Set([1, 2, 3, 4, 5, 8, 9, c.Cexp - 1, c.Cexp].filter((v) => v >= 1 && v <= c.Cexp))) {
-        for (let band = 1; band <= p.oh; band++) {
-          const r = ringRowsFor(p.geom, band);
-          for (const ring of new Set([r, r + 1, p.he, p.he + 3])) {
-            if (ring < r) continue;
-            n++;
-            const err = run(a, p, { g, ring, band }, Math.min(ring, p.he) * p.we * g, band * p.ow * g);
-            if (err) bad.push(`g=${g} band ${band} ring ${ring}: ${err}`);
+  t.test(
+    `f32_block_fused [${build.name}]: any group size, band and ring (≥ the rows a band reads) gives the same result`,
+    async (t) => {
+      const a = new Arena(await kernelsFor(build.debug));
+      for (const i of [0, 1, 3, 11, 13, 15, 16, 17]) {
+        const c = CASES[i]!;
+        const p = prepare(c, 100 + i * 10);
+        const bad: string[] = [];
+        let n = 0;
+        for (const g of new Set([1, 2, 3, 4, 5, 8, 9, c.Cexp - 1, c.Cexp].filter((v) => v >= 1 && v <= c.Cexp))) {
+          for (let band = 1; band <= p.oh; band++) {
+            const r = ringRowsFor(p.geom, band);
+            for (const ring of new Set([r, r + 1, p.he, p.he + 3])) {
+              if (ring < r) continue;
+              n++;
+              const err = run(a, p, { g, ring, band }, Math.min(ring, p.he) * p.we * g, band * p.ow * g);
+              if (err) bad.push(`g=${g} band ${band} ring ${ring}: ${err}`);
+            }
           }
         }
+        t.same(bad.slice(0, 3), [], `${label(c)}: ${n} schedules`);
       }
-      t.same(bad.slice(0, 3), [], `${label(c)}: ${n} schedules`);
-    }
-  });
+    },
+  );
 }
 
-t.test('debug build: a ring that cannot hold a band\'s rows is refused', async (t) => {
+t.test("debug build: a ring that cannot hold a band's rows is refused", async (t) => {
   const a = new Arena(await kernelsFor(true));
   const c = CASES[0]!;
   const p = prepare(c, 7);
@@ -157,22 +255,46 @@ t.test('debug build: a ring that cannot hold a band\'s rows is refused', async (
   t.throws(() => run(a, p, { g: 8, ring: 3, band: 2 }, 4 * p.we * 8, 2 * p.ow * 8), /f32_block_fused: bad schedule/);
 });
 
-t.test('fusedBlockSchedule: uses at most the plan\'s chunk buffers, fewest groups first', async (t) => {
+t.test("fusedBlockSchedule: uses at most the plan's chunk buffers, fewest groups first", async (t) => {
   // MobileNetV2 1.0/224 stem block at one channel per chunk: a 3-row ring of all 32 channels
   // (3·112·32 floats) fits in the 112·112-float chunk buffer, so one group runs.
-  const stem: FusedBlockGeometry = { expandedChannels: 32, expandedSize: [112, 112], depthwiseSize: [112, 112], strideH: 1, dilationH: 1, elementBytes: 4 };
+  const stem: FusedBlockGeometry = {
+    expandedChannels: 32,
+    expandedSize: [112, 112],
+    depthwiseSize: [112, 112],
+    strideH: 1,
+    dilationH: 1,
+    elementBytes: 4,
+  };
   const s = fusedBlockSchedule(stem, 1);
   t.equal(s.groups, 1);
   t.equal(s.ringRows, 3);
   t.equal(s.bandRows, 1);
   t.ok(s.expandBytesUsed <= 112 * 112 * 4 && s.depthwiseBytesUsed <= 112 * 112 * 4);
   // 7x7 block with 960 channels at t = 16 (60 per chunk): 3 rows of g channels in 60·49 floats → g ≤ 140.
-  const late: FusedBlockGeometry = { expandedChannels: 960, expandedSize: [7, 7], depthwiseSize: [7, 7], strideH: 1, dilationH: 1, elementBytes: 4 };
+  const late: FusedBlockGeometry = {
+    expandedChannels: 960,
+    expandedSize: [7, 7],
+    depthwiseSize: [7, 7],
+    strideH: 1,
+    dilationH: 1,
+    elementBytes: 4,
+  };
   const l = fusedBlockSchedule(late, 60);
-  t.ok(l.groupChannels <= 140 && l.groups === Math.ceil(960 / l.groupChannels) && l.groups <= 16, `g ${l.groupChannels}, ${l.groups} groups`);
+  t.ok(
+    l.groupChannels <= 140 && l.groups === Math.ceil(960 / l.groupChannels) && l.groups <= 16,
+    `g ${l.groupChannels}, ${l.groups} groups`,
+  );
   t.ok(l.expandBytesUsed <= 60 * 49 * 4 && l.depthwiseBytesUsed <= 60 * 49 * 4);
   // Every chunk size of a stride-2, dilation-2 block stays inside its buffers, and more channels per chunk never means more groups.
-  const g2: FusedBlockGeometry = { expandedChannels: 37, expandedSize: [19, 23], depthwiseSize: [10, 12], strideH: 2, dilationH: 2, elementBytes: 4 };
+  const g2: FusedBlockGeometry = {
+    expandedChannels: 37,
+    expandedSize: [19, 23],
+    depthwiseSize: [10, 12],
+    strideH: 2,
+    dilationH: 2,
+    elementBytes: 4,
+  };
   let prev = Infinity;
   for (let cc = 1; cc <= 37; cc++) {
     const x = fusedBlockSchedule(g2, cc);

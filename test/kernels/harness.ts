@@ -50,8 +50,12 @@ export class Arena {
     this.reset();
   }
 
-  get u8(): Uint8Array { return new Uint8Array(this.k.memory.buffer); }
-  get f32(): Float32Array { return new Float32Array(this.k.memory.buffer); }
+  get u8(): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer);
+  }
+  get f32(): Float32Array {
+    return new Float32Array(this.k.memory.buffer);
+  }
 
   reset(): void {
     this.top = this.start + GAP;
@@ -71,7 +75,9 @@ export class Arena {
   /** Allocate and fill with data. */
   put(name: string, data: Float32Array | Int32Array): number {
     const p = this.alloc(name, data.byteLength);
-    new Uint8Array(this.k.memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    new Uint8Array(this.k.memory.buffer, p, data.byteLength).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
     return p;
   }
 
@@ -105,7 +111,8 @@ export class Arena {
     const after = this.u8.subarray(lo, hi);
     const writable = new Uint8Array(hi - lo);
     for (const w of writes) {
-      for (let r = 0; r < w.rows; r++) writable.fill(1, w.start + r * w.stride - lo, w.start + r * w.stride + w.bytes - lo);
+      for (let r = 0; r < w.rows; r++)
+        writable.fill(1, w.start + r * w.stride - lo, w.start + r * w.stride + w.bytes - lo);
     }
     for (let i = 0; i < before.length; i++) {
       if (before[i] !== after[i] && !writable[i]) {
@@ -151,13 +158,20 @@ export function mismatch(got: ArrayLike<number>, want: ArrayLike<number>, scale 
   const tol = REL_TOL * Math.max(scale, 1e-3);
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i]! - want[i]!);
-    if (!(d <= tol)) return `element ${i}: got ${got[i]} want ${want[i]} (|diff| ${d.toExponential(2)} > tol ${tol.toExponential(2)})`;
+    if (!(d <= tol))
+      return `element ${i}: got ${got[i]} want ${want[i]} (|diff| ${d.toExponential(2)} > tol ${tol.toExponential(2)})`;
   }
   return null;
 }
 
 /** TF padding for one axis: SAME puts the odd pixel at the end; VALID pads nothing. */
-export function tfPad(n: number, k: number, s: number, d: number, mode: 'SAME' | 'VALID'): { out: number; before: number; after: number } {
+export function tfPad(
+  n: number,
+  k: number,
+  s: number,
+  d: number,
+  mode: 'SAME' | 'VALID',
+): { out: number; before: number; after: number } {
   const ek = (k - 1) * d + 1;
   if (mode === 'VALID') return { out: Math.floor((n - ek) / s) + 1, before: 0, after: 0 };
   const out = Math.ceil(n / s);

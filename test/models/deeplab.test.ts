@@ -21,7 +21,8 @@ import { within } from './graph_helpers.js';
  * deeplabv3_mnv2_dm05_pascal_quant 688,357.
  */
 
-const depthwise = (g: ReturnType<typeof buildDeepLabV3>) => g.ops.filter((o): o is DepthwiseConv2DOp => o.kind === 'dwconv2d');
+const depthwise = (g: ReturnType<typeof buildDeepLabV3>) =>
+  g.ops.filter((o): o is DepthwiseConv2DOp => o.kind === 'dwconv2d');
 
 t.test('paper Table 7: MNet V2*, OS 16, no ASPP: 2.11M parameters and 2.75B multiply-adds', async (t) => {
   const g = buildDeepLabV3({ resolution: 513, outputStride: 16 });
@@ -57,7 +58,10 @@ t.test('output stride 16: block 13 runs at stride 1, blocks 14-16 dilated by 2, 
   t.same(features.shape, [1, 33, 33, 960]);
   t.same(g.tensors[g.outputs[0]!]!.shape, [1, 513, 513]);
   t.equal(g.tensors[g.outputs[0]!]!.dtype, 'i32');
-  t.notOk(g.ops.some((o) => o.name === 'Conv_1'), 'no 1280-channel conv: the head reads block 16');
+  t.notOk(
+    g.ops.some((o) => o.name === 'Conv_1'),
+    'no 1280-channel conv: the head reads block 16',
+  );
 });
 
 t.test('output stride 8: blocks 6 and 13 lose their stride, dilation 2 then 4, a 65x65 map', async (t) => {
@@ -73,27 +77,37 @@ t.test('output stride 8: blocks 6 and 13 lose their stride, dilation 2 then 4, a
     [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4],
   );
   t.same(g.tensors[g.ops.find((o) => o.name === 'aspp0')!.outputs[0]!]!.shape, [1, 65, 65, 256]);
-  t.ok(graphMultiplyAdds(g) > 3 * graphMultiplyAdds(buildDeepLabV3()), 'OS 8 costs several times OS 16 (paper: "output stride = 16 is more efficient")');
+  t.ok(
+    graphMultiplyAdds(g) > 3 * graphMultiplyAdds(buildDeepLabV3()),
+    'OS 8 costs several times OS 16 (paper: "output stride = 16 is more efficient")',
+  );
 });
 
-t.test('simplified head: image pooling and 1x1 branches in parallel, concat, projection, logits, resize, argmax', async (t) => {
-  const g = buildDeepLabV3({ classes: 21 });
-  const byName = (n: string) => g.ops.find((o) => o.name === n)!;
-  const block16 = g.tensors[byName('expanded_conv_16/project').outputs[0]!]!;
-  t.same(block16.consumers.map((c) => g.ops[c]!.name).sort(), ['aspp0', 'image_pooling/pool'], 'two branches read the 320-channel map');
-  t.same(block16.shape, [1, 33, 33, 320]);
-  const concat = byName('concat');
-  t.same(
-    concat.inputs.map((i) => g.ops[g.tensors[i]!.producer]!.name),
-    ['image_pooling/resize', 'aspp0'],
-  );
-  t.same(g.tensors[concat.outputs[0]!]!.shape, [1, 33, 33, 512]);
-  const resize = byName('logits/resize');
-  t.ok(resize.kind === 'resize_bilinear' && resize.alignCorners && !resize.halfPixelCenters);
-  t.same(g.tensors[resize.outputs[0]!]!.shape, [1, 513, 513, 21]);
-  t.equal(g.ops.at(-1)!.kind, 'argmax');
-  t.same(g.tensors[buildDeepLabV3({ argmax: false }).outputs[0]!]!.shape, [1, 513, 513, 21] as number[]);
-});
+t.test(
+  'simplified head: image pooling and 1x1 branches in parallel, concat, projection, logits, resize, argmax',
+  async (t) => {
+    const g = buildDeepLabV3({ classes: 21 });
+    const byName = (n: string) => g.ops.find((o) => o.name === n)!;
+    const block16 = g.tensors[byName('expanded_conv_16/project').outputs[0]!]!;
+    t.same(
+      block16.consumers.map((c) => g.ops[c]!.name).sort(),
+      ['aspp0', 'image_pooling/pool'],
+      'two branches read the 320-channel map',
+    );
+    t.same(block16.shape, [1, 33, 33, 320]);
+    const concat = byName('concat');
+    t.same(
+      concat.inputs.map((i) => g.ops[g.tensors[i]!.producer]!.name),
+      ['image_pooling/resize', 'aspp0'],
+    );
+    t.same(g.tensors[concat.outputs[0]!]!.shape, [1, 33, 33, 512]);
+    const resize = byName('logits/resize');
+    t.ok(resize.kind === 'resize_bilinear' && resize.alignCorners && !resize.halfPixelCenters);
+    t.same(g.tensors[resize.outputs[0]!]!.shape, [1, 513, 513, 21]);
+    t.equal(g.ops.at(-1)!.kind, 'argmax');
+    t.same(g.tensors[buildDeepLabV3({ argmax: false }).outputs[0]!]!.shape, [1, 513, 513, 21] as number[]);
+  },
+);
 
 t.test('DeepLab builds valid graphs for widths, resolutions and dtypes; deterministic', async (t) => {
   for (const alpha of [0.5, 0.75, 1, 1.4]) {

@@ -16,7 +16,7 @@ const byName = (g: Graph, values: Map<number, Float32Array>, name: string) => {
 const variance = (v: Float32Array) => {
   let s = 0;
   let s2 = 0;
-  for (const x of v) (s += x, (s2 += x * x));
+  for (const x of v) ((s += x), (s2 += x * x));
   return s2 / v.length - (s / v.length) ** 2;
 };
 
@@ -34,7 +34,8 @@ t.test('every constant of every generator gets finite values of its size', async
     t.equal(values.size, constants.length, `${g.name}: all ${constants.length} constants`);
     for (const c of constants) {
       const v = values.get(c.id);
-      if (!v || v.length !== c.shape.reduce((a, b) => a * b, 1) || !v.every(Number.isFinite)) t.fail(`${g.name} ${c.name}`);
+      if (!v || v.length !== c.shape.reduce((a, b) => a * b, 1) || !v.every(Number.isFinite))
+        t.fail(`${g.name} ${c.name}`);
     }
   }
 });
@@ -78,10 +79,16 @@ t.test('He scaling: weight variance gain / (fanIn · input second moment), biase
     const w = byName(g, v, name);
     const got = variance(w);
     t.ok(Math.abs(got - want) <= 0.1 * want, `${name}: variance ${got.toExponential(3)} vs ${want.toExponential(3)}`);
-    t.ok(w.reduce((m, x) => Math.max(m, Math.abs(x)), 0) <= Math.sqrt(3 * want) * (1 + 1e-6), `${name}: within the uniform bound`);
+    t.ok(
+      w.reduce((m, x) => Math.max(m, Math.abs(x)), 0) <= Math.sqrt(3 * want) * (1 + 1e-6),
+      `${name}: within the uniform bound`,
+    );
   }
   // Block 3's expand reads block 2's residual sum (block 1's output + block 2's projection, E[x²] = 2): half the variance.
-  t.ok(Math.abs(variance(byName(g, v, 'expanded_conv_3/expand/weights')) / (2 / (24 * 2)) - 1) < 0.1, 'expand after a residual add: variance 2 / (24 · 2)');
+  t.ok(
+    Math.abs(variance(byName(g, v, 'expanded_conv_3/expand/weights')) / (2 / (24 * 2)) - 1) < 0.1,
+    'expand after a residual add: variance 2 / (24 · 2)',
+  );
   for (const x of g.tensors.filter((x) => x.constant && x.name.endsWith('/bias'))) {
     if (v.get(x.id)!.some((b) => Math.abs(b) > RANDOM_BIAS_RANGE)) t.fail(`${x.name} out of ±${RANDOM_BIAS_RANGE}`);
   }
@@ -94,7 +101,12 @@ t.test('a RandWire node that sums more inputs gets smaller depthwise weights', a
   for (const op of g.ops) {
     if (op.kind !== 'dwconv2d' || !/^stage0\/node\d+\/depthwise$/.test(op.name)) continue;
     let sums = 1;
-    for (let p = g.ops[g.tensors[op.inputs[0]!]!.producer]; p && p.kind === 'add'; p = g.ops[g.tensors[p.inputs[0]!]!.producer]) sums++;
+    for (
+      let p = g.ops[g.tensors[op.inputs[0]!]!.producer];
+      p && p.kind === 'add';
+      p = g.ops[g.tensors[p.inputs[0]!]!.producer]
+    )
+      sums++;
     const list = fanInOf.get(sums) ?? [];
     list.push(variance(v.get(op.weights)!));
     fanInOf.set(sums, list);
@@ -102,11 +114,17 @@ t.test('a RandWire node that sums more inputs gets smaller depthwise weights', a
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const degrees = [...fanInOf.keys()].sort((a, b) => a - b);
   t.ok(degrees.length >= 3, `in-degrees ${degrees.join(',')}`);
-  t.ok(mean(fanInOf.get(degrees[0]!)!) > 2 * mean(fanInOf.get(degrees.at(-1)!)!), 'the widest sum gets well under half the variance of a single input');
+  t.ok(
+    mean(fanInOf.get(degrees[0]!)!) > 2 * mean(fanInOf.get(degrees.at(-1)!)!),
+    'the widest sum gets well under half the variance of a single input',
+  );
 });
 
 t.test('rejects graphs that are not float32', async (t) => {
-  t.throws(() => randomConstants(buildMobileNetV2({ alpha: 0.35, resolution: 96, dtype: 'u8' }), 1), /constant 'Conv\/weights' is u8/);
+  t.throws(
+    () => randomConstants(buildMobileNetV2({ alpha: 0.35, resolution: 96, dtype: 'u8' }), 1),
+    /constant 'Conv\/weights' is u8/,
+  );
   t.throws(() => randomConstants(buildMobileNetV2({ alpha: 0.35, resolution: 96 }), 1.5), /seed 1.5/);
 });
 
@@ -147,7 +165,10 @@ t.test(
         minRms = Math.min(minRms, rms);
         maxRms = Math.max(maxRms, rms);
       }
-      t.ok(maxAbs < 50 && minRms > 0.05 && maxRms < 20, `${g.name}: |x| ≤ ${maxAbs.toFixed(2)}, RMS per op ${minRms.toFixed(3)}..${maxRms.toFixed(3)}`);
+      t.ok(
+        maxAbs < 50 && minRms > 0.05 && maxRms < 20,
+        `${g.name}: |x| ≤ ${maxAbs.toFixed(2)}, RMS per op ${minRms.toFixed(3)}..${maxRms.toFixed(3)}`,
+      );
     }
   },
 );

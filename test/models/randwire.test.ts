@@ -20,13 +20,22 @@ t.test('Watts–Strogatz: n·k/2 simple edges, every node keeps k/2 of its own, 
           const e = wattsStrogatz(n, k, p, mulberry32(seed));
           const key = new Set(e.map(([a, b]) => a * n + b));
           const bad =
-            e.length !== (n * k) / 2 || key.size !== e.length || e.some(([a, b]) => !(a < b) || a < 0 || b >= n) || degrees(n, e).some((d) => d < k / 2) || (p === 0 && e.some((x) => !isLattice(n, k, x)));
-          if (bad) t.fail(`WS(${n}, ${k}, ${p}) seed ${seed}: ${e.length} edges, min degree ${Math.min(...degrees(n, e))}`);
+            e.length !== (n * k) / 2 ||
+            key.size !== e.length ||
+            e.some(([a, b]) => !(a < b) || a < 0 || b >= n) ||
+            degrees(n, e).some((d) => d < k / 2) ||
+            (p === 0 && e.some((x) => !isLattice(n, k, x)));
+          if (bad)
+            t.fail(`WS(${n}, ${k}, ${p}) seed ${seed}: ${e.length} edges, min degree ${Math.min(...degrees(n, e))}`);
         }
       }
     }
   }
-  t.same(degrees(30, wattsStrogatz(30, 4, 0, mulberry32(1))), new Array(30).fill(4), 'p = 0: every degree is exactly k');
+  t.same(
+    degrees(30, wattsStrogatz(30, 4, 0, mulberry32(1))),
+    new Array(30).fill(4),
+    'p = 0: every degree is exactly k',
+  );
 });
 
 t.test('Watts–Strogatz: the share of rewired (non-lattice) edges follows p', async (t) => {
@@ -44,7 +53,10 @@ t.test('Watts–Strogatz: the share of rewired (non-lattice) edges follows p', a
         sum += e.filter((x) => !isLattice(n, k, x)).length / e.length;
       }
       const mean = sum / 200;
-      t.ok(mean <= p + 0.02 && mean >= p * (1 - (2 * k) / n), `WS(${n}, ${k}, ${p}): mean rewired share ${mean.toFixed(3)}`);
+      t.ok(
+        mean <= p + 0.02 && mean >= p * (1 - (2 * k) / n),
+        `WS(${n}, ${k}, ${p}): mean rewired share ${mean.toFixed(3)}`,
+      );
     }
   }
 });
@@ -74,7 +86,10 @@ function nodeDag(g: Graph): Map<number, number[][]> {
       else leaves.push(x);
     };
     walk(op.inputs[0]!);
-    const preds = leaves.map(nodeOf).filter((x): x is [number, number] => x !== null && x[0] === s).map((x) => x[1]);
+    const preds = leaves
+      .map(nodeOf)
+      .filter((x): x is [number, number] => x !== null && x[0] === s)
+      .map((x) => x[1]);
     if (!stages.has(s)) stages.set(s, []);
     stages.get(s)![v] = preds.sort((a, b) => a - b);
   }
@@ -92,12 +107,17 @@ t.test('RandWire graphs: valid, the node counts asked for, and wired exactly as 
         const dag = nodeDag(g);
         const label = `n=${nodes} stages=${stages} seed=${seed}`;
         t.equal(g.ops.filter((op) => op.name.endsWith('/pointwise')).length, nodes, `${label}: ${nodes} nodes`);
-        t.equal(topo.reduce((s, st) => s + st.nodes, 0), nodes);
+        t.equal(
+          topo.reduce((s, st) => s + st.nodes, 0),
+          nodes,
+        );
         topo.forEach((st, s) => {
           const inputs = dag.get(s)!;
           t.equal(inputs.length, st.nodes);
           // Edges point from lower to higher index (a DAG), and there are n·k/2 of them (mean degree k = 4).
-          const edges = inputs.flatMap((ps, v) => ps.map((u) => [u, v] as [number, number])).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+          const edges = inputs
+            .flatMap((ps, v) => ps.map((u) => [u, v] as [number, number]))
+            .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
           if (edges.some(([u, v]) => !(u < v))) t.fail(`${label}: an edge points backwards`);
           t.equal(edges.length, (st.nodes * 4) / 2, `${label} stage ${s}: ${edges.length} edges = n·k/2`);
           t.same(edges, st.undirected, `${label} stage ${s}: the graph's wiring is the WS graph's`);
@@ -142,9 +162,17 @@ t.test('RandWire: tensor sizes vary, so the execution order changes the peak', a
     const sizes = new Set(g.tensors.filter((x) => !x.constant).map((x) => x.shape.join('x')));
     t.ok(sizes.size >= 4, `seed ${seed}: ${sizes.size} distinct activation shapes`);
     const rng = mulberry32(seed);
-    const peaks = new Set<number>([peakLiveBytes(g, g.ops.map((op) => op.id))]);
+    const peaks = new Set<number>([
+      peakLiveBytes(
+        g,
+        g.ops.map((op) => op.id),
+      ),
+    ]);
     for (let i = 0; i < 30; i++) peaks.add(peakLiveBytes(g, randomTopologicalOrder(g, rng)));
-    t.ok(peaks.size >= 3, `seed ${seed}: ${peaks.size} different peaks over 31 orders (${Math.min(...peaks)}..${Math.max(...peaks)} bytes)`);
+    t.ok(
+      peaks.size >= 3,
+      `seed ${seed}: ${peaks.size} different peaks over 31 orders (${Math.min(...peaks)}..${Math.max(...peaks)} bytes)`,
+    );
   }
 });
 

@@ -36,7 +36,10 @@ const backbone = buildMobileNetV2({ alpha: 1, resolution: 320, classes: 0 });
 const backboneParams = graphParameters(backbone);
 const backboneMAdds = graphMultiplyAdds(backbone);
 
-const heads = (g: Graph) => ({ params: graphParameters(g) - backboneParams, madds: graphMultiplyAdds(g) - backboneMAdds });
+const heads = (g: Graph) => ({
+  params: graphParameters(g) - backboneParams,
+  madds: graphMultiplyAdds(g) - backboneMAdds,
+});
 
 t.test('paper Table 6: MobileNetV2 + SSDLite at 320x320 has 4.3M parameters and 0.8B multiply-adds', async (t) => {
   for (const classes of [81, 91]) {
@@ -59,8 +62,14 @@ t.test('paper Table 5: prediction layers on top of MobileNetV2, SSD vs SSDLite, 
   t.ok(within(lite.params, 2.1e6, 0.05), `SSDLite params ${lite.params} within 5% of 2.1M`);
   // Table 5's SSDLite 0.35B cannot hold together with Table 6 (see the note above):
   t.ok(backboneMAdds + 0.35e9 > 0.85e9, `backbone ${backboneMAdds} + 0.35B does not round to Table 6's 0.8B`);
-  t.ok(backboneMAdds + lite.madds < 0.85e9 && backboneMAdds + lite.madds >= 0.75e9, `backbone + our SSDLite heads (${lite.madds}) does`);
-  t.ok(lite.madds < ssd.madds / 5 && lite.params < ssd.params / 5, 'SSDLite heads are several times cheaper than SSD heads');
+  t.ok(
+    backboneMAdds + lite.madds < 0.85e9 && backboneMAdds + lite.madds >= 0.75e9,
+    `backbone + our SSDLite heads (${lite.madds}) does`,
+  );
+  t.ok(
+    lite.madds < ssd.madds / 5 && lite.params < ssd.params / 5,
+    'SSDLite heads are several times cheaper than SSD heads',
+  );
 });
 
 t.test('SSDLite layout: heads on the layer-15 expansion (stride 16) and on Conv_1 and four extra layers', async (t) => {
@@ -80,7 +89,11 @@ t.test('SSDLite layout: heads on the layer-15 expansion (stride 16) and on Conv_
       [1, 1, 1, 128],
     ],
   );
-  t.equal(g.ops[maps[0]!.producer]!.name, 'expanded_conv_13/expand', 'first head reads block 13 expansion (TF-slim layer_15)');
+  t.equal(
+    g.ops[maps[0]!.producer]!.name,
+    'expanded_conv_13/expand',
+    'first head reads block 13 expansion (TF-slim layer_15)',
+  );
   t.equal(g.ops[maps[1]!.producer]!.name, 'Conv_1');
   // Anchors: 20²·3 + (10² + 5² + 3² + 2² + 1)·6 = 2034; at 300x300 the TF model's well-known 1917.
   t.same(g.tensors[g.outputs[0]!]!.shape, [1, 2034, 4]);
@@ -91,17 +104,24 @@ t.test('SSDLite layout: heads on the layer-15 expansion (stride 16) and on Conv_
   t.equal(maps[0]!.consumers.length, 3);
 });
 
-t.test('SSDLite replaces every 3x3 conv outside the stem by depthwise + 1x1; SSD keeps regular 3x3 convs', async (t) => {
-  const lite = buildSSDLite();
-  const regular3x3 = lite.ops.filter((o) => o.kind === 'conv2d' && o.kernel[0] === 3).map((o) => o.name);
-  t.same(regular3x3, ['Conv']);
-  for (const o of lite.ops.filter((o) => /Predictor$/.test(o.name))) {
-    const input = lite.ops[lite.tensors[o.inputs[0]!]!.producer]!;
-    t.ok(o.kind === 'conv2d' && o.kernel[0] === 1 && input.kind === 'dwconv2d', `${o.name}: 1x1 after a depthwise`);
-  }
-  const ssd = buildSSDLite({ lite: false });
-  t.equal(ssd.ops.filter((o) => o.kind === 'conv2d' && o.kernel[0] === 3).length, 1 + 4 + 12, 'stem, 4 extra layers, 12 predictors');
-});
+t.test(
+  'SSDLite replaces every 3x3 conv outside the stem by depthwise + 1x1; SSD keeps regular 3x3 convs',
+  async (t) => {
+    const lite = buildSSDLite();
+    const regular3x3 = lite.ops.filter((o) => o.kind === 'conv2d' && o.kernel[0] === 3).map((o) => o.name);
+    t.same(regular3x3, ['Conv']);
+    for (const o of lite.ops.filter((o) => /Predictor$/.test(o.name))) {
+      const input = lite.ops[lite.tensors[o.inputs[0]!]!.producer]!;
+      t.ok(o.kind === 'conv2d' && o.kernel[0] === 1 && input.kind === 'dwconv2d', `${o.name}: 1x1 after a depthwise`);
+    }
+    const ssd = buildSSDLite({ lite: false });
+    t.equal(
+      ssd.ops.filter((o) => o.kind === 'conv2d' && o.kernel[0] === 3).length,
+      1 + 4 + 12,
+      'stem, 4 extra layers, 12 predictors',
+    );
+  },
+);
 
 t.test('SSDLite builds valid graphs for widths, resolutions, anchors and dtypes', async (t) => {
   for (const alpha of [0.35, 0.5, 0.75, 1, 1.4]) {
@@ -109,7 +129,9 @@ t.test('SSDLite builds valid graphs for widths, resolutions, anchors and dtypes'
       const g = buildSSDLite({ alpha, resolution });
       validateGraph(g);
       // Every scaled layer has at least min_depth (16) channels.
-      for (const op of g.ops) if (op.kind === 'conv2d' && !/Predictor$/.test(op.name) && g.tensors[op.outputs[0]!]!.shape[3]! < 16) t.fail(`${alpha}/${resolution} ${op.name}`);
+      for (const op of g.ops)
+        if (op.kind === 'conv2d' && !/Predictor$/.test(op.name) && g.tensors[op.outputs[0]!]!.shape[3]! < 16)
+          t.fail(`${alpha}/${resolution} ${op.name}`);
     }
   }
   validateGraph(buildSSDLite({ dtype: 'u8' }));

@@ -15,7 +15,18 @@ t.test('reshape shares its input memory, even of a graph input and into a graph 
   const x = b.input('x', [1, 4, 4, 8]);
   const r0 = b.op({ kind: 'reshape', name: 'r0', inputs: [x] }, { shape: [1, 8, 4, 4] });
   const w = b.constant('w', [16, 1, 1, 4]);
-  const a = b.op({ kind: 'conv2d', name: 'conv', inputs: [r0], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: VALID, act: 'none', weights: w, bias: -1 });
+  const a = b.op({
+    kind: 'conv2d',
+    name: 'conv',
+    inputs: [r0],
+    kernel: [1, 1],
+    stride: [1, 1],
+    dilation: [1, 1],
+    pad: VALID,
+    act: 'none',
+    weights: w,
+    bias: -1,
+  });
   const r1 = b.op({ kind: 'reshape', name: 'r1', inputs: [a] }, { shape: [1, 512] });
   b.output(r1);
   const g = b.finish();
@@ -40,7 +51,19 @@ t.test('add writes in place over an input that dies there, never over one still 
   const b = new GraphBuilder('adds');
   const x = b.input('x', [1, 4, 4, 8]);
   const w = b.constant('w', [8, 1, 1, 8]);
-  const conv = (name: string, i: number) => b.op({ kind: 'conv2d', name, inputs: [i], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: VALID, act: 'none', weights: w, bias: -1 });
+  const conv = (name: string, i: number) =>
+    b.op({
+      kind: 'conv2d',
+      name,
+      inputs: [i],
+      kernel: [1, 1],
+      stride: [1, 1],
+      dilation: [1, 1],
+      pad: VALID,
+      act: 'none',
+      weights: w,
+      bias: -1,
+    });
   const a = conv('a', x);
   const s1 = b.op({ kind: 'add', name: 's1', inputs: [x, a], act: 'none' }); // x is read again by s2: s1 may only take a
   const s2 = b.op({ kind: 'add', name: 's2', inputs: [s1, x], act: 'none' }); // both die here: takes s1 (first input)
@@ -69,6 +92,10 @@ t.test('MobileNetV2 op by op: every residual add writes over the block input', a
   for (const op of adds) {
     const buf = r.plan.buffers.find((q) => q.tensor === op.outputs[0])!;
     t.equal(buf.aliasOf !== undefined, true, `${op.name} in place`);
-    t.equal(r.plan.tensorOffsets.get(op.outputs[0]!), r.plan.tensorOffsets.get(op.inputs[0]!), `${op.name} at its input x`);
+    t.equal(
+      r.plan.tensorOffsets.get(op.outputs[0]!),
+      r.plan.tensorOffsets.get(op.inputs[0]!),
+      `${op.name} at its input x`,
+    );
   }
 });

@@ -12,11 +12,59 @@ import { detectBlocks } from '../../planner/blocks.js';
 
 /** [alpha/resolution, block, [chunks, measured ms]...]. */
 const MEASURED: [string, string, [number, number][]][] = [
-  ['1.0/224', 'expanded_conv_2', [[1, 2.211], [16, 2.223], [48, 2.286], [72, 2.444], [144, 3.001]]],
-  ['1.0/224', 'expanded_conv_7', [[1, 0.809], [16, 0.871], [48, 0.948], [96, 1.171], [384, 1.939]]],
-  ['1.0/224', 'expanded_conv_16', [[1, 1.993], [16, 2.161], [96, 2.359], [960, 7.053]]],
-  ['0.35/96', 'expanded_conv_7', [[1, 0.0256], [16, 0.0414], [48, 0.0737], [144, 0.1766]]],
-  ['0.35/96', 'expanded_conv_14', [[1, 0.0299], [16, 0.0387], [31, 0.0506], [84, 0.0786], [336, 0.3126]]],
+  [
+    '1.0/224',
+    'expanded_conv_2',
+    [
+      [1, 2.211],
+      [16, 2.223],
+      [48, 2.286],
+      [72, 2.444],
+      [144, 3.001],
+    ],
+  ],
+  [
+    '1.0/224',
+    'expanded_conv_7',
+    [
+      [1, 0.809],
+      [16, 0.871],
+      [48, 0.948],
+      [96, 1.171],
+      [384, 1.939],
+    ],
+  ],
+  [
+    '1.0/224',
+    'expanded_conv_16',
+    [
+      [1, 1.993],
+      [16, 2.161],
+      [96, 2.359],
+      [960, 7.053],
+    ],
+  ],
+  [
+    '0.35/96',
+    'expanded_conv_7',
+    [
+      [1, 0.0256],
+      [16, 0.0414],
+      [48, 0.0737],
+      [144, 0.1766],
+    ],
+  ],
+  [
+    '0.35/96',
+    'expanded_conv_14',
+    [
+      [1, 0.0299],
+      [16, 0.0387],
+      [31, 0.0506],
+      [84, 0.0786],
+      [336, 0.3126],
+    ],
+  ],
 ];
 
 t.test('the default cost model orders measured chunk counts and blocks as the fused kernel ran them', async (t) => {
@@ -32,15 +80,20 @@ t.test('the default cost model orders measured chunk counts and blocks as the fu
     rows.forEach(([chunks, ms], i) => points.push({ model, label: `${name} t=${chunks}`, ms, ns: est[i]! }));
     const measured = rows[rows.length - 1]![1] / rows[0]![1];
     const estimated = est[est.length - 1]! / est[0]!;
-    t.ok(estimated / measured <= 1.5 && measured / estimated <= 1.5,
-      `${model} ${name}: t=${rows[rows.length - 1]![0]} vs t=1 measured ×${measured.toFixed(2)}, estimated ×${estimated.toFixed(2)}`);
+    t.ok(
+      estimated / measured <= 1.5 && measured / estimated <= 1.5,
+      `${model} ${name}: t=${rows[rows.length - 1]![0]} vs t=1 measured ×${measured.toFixed(2)}, estimated ×${estimated.toFixed(2)}`,
+    );
   }
   let pairs = 0;
   for (const p of points) {
     for (const q of points) {
       if (p.model !== q.model || !(q.ms > p.ms * 1.2)) continue;
       pairs++;
-      t.ok(q.ns > p.ns, `${p.model}: ${p.label} (${p.ms} ms) before ${q.label} (${q.ms} ms); estimated ${(p.ns / 1e6).toFixed(3)} < ${(q.ns / 1e6).toFixed(3)} ms`);
+      t.ok(
+        q.ns > p.ns,
+        `${p.model}: ${p.label} (${p.ms} ms) before ${q.label} (${q.ms} ms); estimated ${(p.ns / 1e6).toFixed(3)} < ${(q.ns / 1e6).toFixed(3)} ms`,
+      );
     }
   }
   t.ok(pairs >= 50, `${pairs} pairs checked`);

@@ -29,7 +29,9 @@ t.test('--budget 2MiB: a plan at or under 2 MiB', async (t) => {
 });
 
 t.test('--budget 100KiB is refused with the smallest feasible peak in the message', async (t) => {
-  const err = t.throws(() => planGraphReport(g, { budgetBytes: parseByteSize('100KiB') })) as unknown as PlanRefusedError;
+  const err = t.throws(() =>
+    planGraphReport(g, { budgetBytes: parseByteSize('100KiB') }),
+  ) as unknown as PlanRefusedError;
   t.ok(err instanceof PlanRefusedError);
   t.equal(err.minimumBytes, 1_505_280);
   t.match(err.message, /1,505,280 B/);
@@ -49,11 +51,25 @@ t.test('estimated time never rises as the budget grows; a huge budget runs every
     const r = planGraphReport(g, { budgetBytes: Math.round(mib * 1024 * 1024) });
     verifyPlan(g, r.plan);
     t.ok(r.plan.arenaBytes <= mib * 1024 * 1024, `${mib} MiB: arena ${r.plan.arenaBytes}`);
-    t.ok(r.estimatedBlocksMs <= prev + 1e-9, `${mib} MiB: ${r.estimatedBlocksMs.toFixed(3)} ms ≤ ${prev.toFixed(3)} ms`);
+    t.ok(
+      r.estimatedBlocksMs <= prev + 1e-9,
+      `${mib} MiB: ${r.estimatedBlocksMs.toFixed(3)} ms ≤ ${prev.toFixed(3)} ms`,
+    );
     prev = r.estimatedBlocksMs;
     // Unconstrained, each block gets its fastest estimate (chunk counts with the same kernel schedule tie; the smaller scratch wins).
-    const fastest = (name: string) => Math.min(...chunkCandidates(g, blocks.find((b) => b.name === name)!, DEFAULT_BLOCK_COST_MODEL).map((x) => x.estimatedNs)) / 1e6;
-    if (mib === 64) t.ok(r.chunks.every((c) => Math.abs(c.estimatedMs - fastest(c.block)) <= 1e-9 * c.estimatedMs), 'every block at its fastest estimate');
+    const fastest = (name: string) =>
+      Math.min(
+        ...chunkCandidates(
+          g,
+          blocks.find((b) => b.name === name)!,
+          DEFAULT_BLOCK_COST_MODEL,
+        ).map((x) => x.estimatedNs),
+      ) / 1e6;
+    if (mib === 64)
+      t.ok(
+        r.chunks.every((c) => Math.abs(c.estimatedMs - fastest(c.block)) <= 1e-9 * c.estimatedMs),
+        'every block at its fastest estimate',
+      );
   }
 });
 

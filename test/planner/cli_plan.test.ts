@@ -19,7 +19,10 @@ interface Run {
   loaded: string[];
 }
 
-async function run(argv: string[], opts: { graph?: Graph; loadError?: string; writeError?: string } = {}): Promise<Run> {
+async function run(
+  argv: string[],
+  opts: { graph?: Graph; loadError?: string; writeError?: string } = {},
+): Promise<Run> {
   let out = '';
   let err = '';
   const files = new Map<string, string>();
@@ -44,7 +47,22 @@ async function run(argv: string[], opts: { graph?: Graph; loadError?: string; wr
 t.test('--help teaches every option', async (t) => {
   const r = await run(['--help']);
   t.equal(r.code, 0);
-  for (const flag of ['--arch', '--alpha', '--res', '--model', '--dtype', '--chunks', '--budget', '--json', '--html', '--order', '--placement', '--time-limit', '--summary']) t.ok(r.out.includes(flag), flag);
+  for (const flag of [
+    '--arch',
+    '--alpha',
+    '--res',
+    '--model',
+    '--dtype',
+    '--chunks',
+    '--budget',
+    '--json',
+    '--html',
+    '--order',
+    '--placement',
+    '--time-limit',
+    '--summary',
+  ])
+    t.ok(r.out.includes(flag), flag);
   t.match(r.out, /2MiB, 100KiB/);
   t.match(r.out, /Examples/);
   t.equal((await run(['-h'])).code, 0);
@@ -142,20 +160,23 @@ t.test('--order given / --placement greedy-by-size are passed through', async (t
   t.equal(j.plan.placementAlgorithm, 'greedy-by-size');
 });
 
-t.test('--model with a DeepLab head: resize → arg-max planned fused by default, as segment runs it; --stream-head off plans the file as is', async (t) => {
-  const graph = buildDeepLabV3({ alpha: 0.5, resolution: 129 });
-  const fused = planGraphReport(fuseResizeArgmax(graph).graph, {}).plan.peakBytes;
-  const asIs = planGraphReport(graph, {}).plan.peakBytes;
-  t.ok(fused < asIs, `the fused head lowers the peak (${fused} < ${asIs})`);
-  const on = await run(['--model', 'deeplab.tflite', '--json', '-'], { graph });
-  t.equal(on.code, 0, on.err);
-  t.match(on.err, /1 resize → arg-max pair\(s\) as one fused op/);
-  t.equal(JSON.parse(on.out).plan.peakBytes, fused);
-  const off = await run(['--model', 'deeplab.tflite', '--stream-head', 'off', '--json', '-'], { graph });
-  t.equal(off.code, 0, off.err);
-  t.equal(off.err, '');
-  t.equal(JSON.parse(off.out).plan.peakBytes, asIs);
-  const bad = await run(['--model', 'deeplab.tflite', '--stream-head', 'maybe'], { graph });
-  t.equal(bad.code, 2);
-  t.match(bad.err, /--stream-head: 'maybe' is not on or off/);
-});
+t.test(
+  '--model with a DeepLab head: resize → arg-max planned fused by default, as segment runs it; --stream-head off plans the file as is',
+  async (t) => {
+    const graph = buildDeepLabV3({ alpha: 0.5, resolution: 129 });
+    const fused = planGraphReport(fuseResizeArgmax(graph).graph, {}).plan.peakBytes;
+    const asIs = planGraphReport(graph, {}).plan.peakBytes;
+    t.ok(fused < asIs, `the fused head lowers the peak (${fused} < ${asIs})`);
+    const on = await run(['--model', 'deeplab.tflite', '--json', '-'], { graph });
+    t.equal(on.code, 0, on.err);
+    t.match(on.err, /1 resize → arg-max pair\(s\) as one fused op/);
+    t.equal(JSON.parse(on.out).plan.peakBytes, fused);
+    const off = await run(['--model', 'deeplab.tflite', '--stream-head', 'off', '--json', '-'], { graph });
+    t.equal(off.code, 0, off.err);
+    t.equal(off.err, '');
+    t.equal(JSON.parse(off.out).plan.peakBytes, asIs);
+    const bad = await run(['--model', 'deeplab.tflite', '--stream-head', 'maybe'], { graph });
+    t.equal(bad.code, 2);
+    t.match(bad.err, /--stream-head: 'maybe' is not on or off/);
+  },
+);

@@ -8,17 +8,35 @@ export interface Element {
   attrs: Record<string, string>;
 }
 
-const VOID = new Set(['meta', 'br', 'hr', 'img', 'input', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr']);
+const VOID = new Set([
+  'meta',
+  'br',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'area',
+  'base',
+  'col',
+  'embed',
+  'source',
+  'track',
+  'wbr',
+]);
 
 export function parseHtml(html: string): Element[] {
   const out: Element[] = [];
   const stack: string[] = [];
-  const re = /<!--[\s\S]*?-->|<!DOCTYPE[^>]*>|<style>[\s\S]*?<\/style>|<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*(\/?)>/g;
+  const re =
+    /<!--[\s\S]*?-->|<!DOCTYPE[^>]*>|<style>[\s\S]*?<\/style>|<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+(?:="[^"]*")?)*)\s*(\/?)>/g;
   let last = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(html))) {
     const between = html.slice(last, m.index);
-    if (between.includes('<')) throw new Error(`stray '<' near offset ${last}: ${between.slice(between.indexOf('<'), between.indexOf('<') + 40)}`);
+    if (between.includes('<'))
+      throw new Error(
+        `stray '<' near offset ${last}: ${between.slice(between.indexOf('<'), between.indexOf('<') + 40)}`,
+      );
     last = re.lastIndex;
     if (m[0].startsWith('<!--') || m[0].startsWith('<!DOCTYPE')) continue;
     if (m[0].startsWith('<style>')) {

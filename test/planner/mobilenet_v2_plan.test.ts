@@ -31,14 +31,19 @@ t.test('1.0/224 f32 with t = 6 everywhere: 2,107,392 bytes, block 1 the largest'
   const g = buildMobileNetV2({ alpha: 1.0, resolution: 224 });
   const r = planGraphReport(g, { chunks: 6 });
   verifyPlan(g, r.plan);
-  t.equal(200_704 + 75_264 + 16 * 112 * 112 + 16 * 56 * 56, 526_848, 'issue arithmetic: |x| + |y| + one chunk of 16 channels');
+  t.equal(
+    200_704 + 75_264 + 16 * 112 * 112 + 16 * 56 * 56,
+    526_848,
+    'issue arithmetic: |x| + |y| + one chunk of 16 channels',
+  );
   t.equal(16 * 112 * 112 + 16 * 56 * 56, 250_880);
   t.equal(r.plan.peakBytes, 2_107_392);
   t.equal(r.plan.arenaBytes, 2_107_392, 'arena = lower bound (no fragmentation) on this chain');
   t.equal(r.chunks.length, 17, 'stem + block 0 and the 16 expanded blocks are fused');
   const b1 = r.chunks.find((c) => c.block === 'expanded_conv_1')!;
   t.match(b1, { expandedChannels: 96, chunks: 6, chunkChannels: 16, footprintBytes: 2_107_392 });
-  for (const c of r.chunks) if (c !== b1) t.ok(c.footprintBytes < b1.footprintBytes, `${c.block} (${c.footprintBytes}) below block 1`);
+  for (const c of r.chunks)
+    if (c !== b1) t.ok(c.footprintBytes < b1.footprintBytes, `${c.block} (${c.footprintBytes}) below block 1`);
   // The first-layer trick: conv 3x3/2 + block 0, expansion at 112×112, x = the 224² input.
   const stem = r.chunks[0]!;
   t.match(stem, { block: 'Conv+expanded_conv', stem: true, expandedChannels: 32, chunks: 6, chunkChannels: 6 });
@@ -63,8 +68,12 @@ t.test('1.0/224 arena equals the lower bound on the chain under every placement 
     for (const chunks of ['none', 6, 'auto'] as const) {
       const r = planGraphReport(g, { chunks, placement });
       verifyPlan(g, r.plan);
-      t.ok(r.plan.arenaBytes >= r.plan.peakBytes, `${placement} ${chunks}: arena ${r.plan.arenaBytes} ≥ lower bound ${r.plan.peakBytes}`);
-      if (placement !== 'greedy-by-size') t.equal(r.plan.arenaBytes, r.plan.peakBytes, `${placement} ${chunks}: arena = lower bound`);
+      t.ok(
+        r.plan.arenaBytes >= r.plan.peakBytes,
+        `${placement} ${chunks}: arena ${r.plan.arenaBytes} ≥ lower bound ${r.plan.peakBytes}`,
+      );
+      if (placement !== 'greedy-by-size')
+        t.equal(r.plan.arenaBytes, r.plan.peakBytes, `${placement} ${chunks}: arena = lower bound`);
     }
   }
 });
@@ -129,8 +138,15 @@ t.test('every width and resolution plans and verifies; auto ≤ t=6 ≤ per-laye
       const six = planGraphReport(g, { chunks: 6 });
       const none = planGraphReport(g, { chunks: 'none' });
       for (const r of [auto, six, none]) verifyPlan(g, r.plan);
-      t.ok(auto.plan.peakBytes <= six.plan.peakBytes && six.plan.peakBytes <= none.plan.peakBytes, `${alpha}/${res}: ${auto.plan.peakBytes} ≤ ${six.plan.peakBytes} ≤ ${none.plan.peakBytes}`);
-      t.equal(six.plan.peakBytes, Math.max(...six.chunks.map((c) => c.footprintBytes), ...six.stepBytes), `${alpha}/${res}: t=6 peak is the largest step`);
+      t.ok(
+        auto.plan.peakBytes <= six.plan.peakBytes && six.plan.peakBytes <= none.plan.peakBytes,
+        `${alpha}/${res}: ${auto.plan.peakBytes} ≤ ${six.plan.peakBytes} ≤ ${none.plan.peakBytes}`,
+      );
+      t.equal(
+        six.plan.peakBytes,
+        Math.max(...six.chunks.map((c) => c.footprintBytes), ...six.stepBytes),
+        `${alpha}/${res}: t=6 peak is the largest step`,
+      );
       const naive = g.tensors.filter((x) => !x.constant).reduce((s, x) => s + tensorBytes(x), 0);
       t.equal(none.policies.naiveBytes, naive, `${alpha}/${res}: naive = every activation tensor`);
     }
@@ -144,7 +160,9 @@ t.test('planning time (printed, not asserted)', async (t) => {
     const ms: number[] = [];
     for (let i = 0; i < 5; i++) ms.push(planGraphReport(g, opts).planningMs);
     ms.sort((a, b) => a - b);
-    t.comment(`MobileNetV2 1.0/224 ${JSON.stringify(opts)}: median planning ${ms[2]!.toFixed(1)} ms (min ${ms[0]!.toFixed(1)}, max ${ms[4]!.toFixed(1)})`);
+    t.comment(
+      `MobileNetV2 1.0/224 ${JSON.stringify(opts)}: median planning ${ms[2]!.toFixed(1)} ms (min ${ms[0]!.toFixed(1)}, max ${ms[4]!.toFixed(1)})`,
+    );
   }
   t.pass('measured');
 });

@@ -43,7 +43,8 @@ t.test('exact order == brute force on 200+ random DAGs (≤ 10 units), every pla
     const unitOfFirstOp = new Map(m.units.map((u, i) => [u.ops[0]!, i]));
     const refOrder = rep.stepOps.map((ops) => unitOfFirstOp.get(Math.min(...ops))!);
     const refOwn = refPeak(m, refOrder);
-    if (refOwn !== rep.plan.peakBytes) t.fail(`seed ${seed}: reference gives ${refOwn} for the plan's order, planner ${rep.plan.peakBytes}`);
+    if (refOwn !== rep.plan.peakBytes)
+      t.fail(`seed ${seed}: reference gives ${refOwn} for the plan's order, planner ${rep.plan.peakBytes}`);
     if (rep.givenOrderPeakBytes > brute) orderMattered++;
     if (rep.plan.arenaBytes < rep.plan.peakBytes) t.fail(`seed ${seed}: arena below the lower bound`);
     // 'auto': the minimum over every order with one channel per chunk.
@@ -52,7 +53,10 @@ t.test('exact order == brute force on 200+ random DAGs (≤ 10 units), every pla
       const brute1 = bruteForceMinPeak(m1, ORDER_LIMIT)!;
       const auto = planGraphReport(g, { chunks: 'auto' });
       verifyPlan(g, auto.plan);
-      if (auto.policies.minimumPeakBytes !== brute1 || auto.plan.peakBytes !== brute1) t.fail(`seed ${seed}: auto ${auto.plan.peakBytes} / minimum ${auto.policies.minimumPeakBytes} vs brute force ${brute1}`);
+      if (auto.policies.minimumPeakBytes !== brute1 || auto.plan.peakBytes !== brute1)
+        t.fail(
+          `seed ${seed}: auto ${auto.plan.peakBytes} / minimum ${auto.policies.minimumPeakBytes} vs brute force ${brute1}`,
+        );
     }
   }
   t.ok(tested >= 200, `${tested} DAGs compared with brute force`);
@@ -64,14 +68,18 @@ t.test('heuristics never beat exact; lower bounds never exceed it', async (t) =>
   for (let seed = 1000; seed < 1100; seed++) {
     const g = randomDag(seed, { maxUnits: 14, blockRate: 0.2 });
     const ug = buildUnitGraph(g, detectBlocks(g));
-    const p = memoryProblem(ug, ug.blocks.map(() => 2));
+    const p = memoryProblem(
+      ug,
+      ug.blocks.map(() => 2),
+    );
     const opts = { timeLimitMs: 5000, maxStates: 2_000_000 };
     const exact = ORDER_ALGORITHMS.exact!(p, opts);
     t.equal(exact.algorithm, 'exact-dp', `seed ${seed} solved exactly`);
     for (const [name, algo] of Object.entries(ORDER_ALGORITHMS)) {
       const r = algo(p, opts);
       if (r.peakBytes < exact.peakBytes) t.fail(`seed ${seed}: ${name} ${r.peakBytes} below exact ${exact.peakBytes}`);
-      if (r.lowerBoundBytes > exact.peakBytes) t.fail(`seed ${seed}: ${name} lower bound ${r.lowerBoundBytes} above the optimum ${exact.peakBytes}`);
+      if (r.lowerBoundBytes > exact.peakBytes)
+        t.fail(`seed ${seed}: ${name} lower bound ${r.lowerBoundBytes} above the optimum ${exact.peakBytes}`);
     }
   }
 });

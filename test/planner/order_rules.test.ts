@@ -30,17 +30,33 @@ function checkRuns(t: Test, p: MemoryProblem, opt: number, what: string, withCut
   const space = new SearchSpace(p);
   const rules = new ScheduleRules(space);
   const cut = withCut ? new CutBound(space, new Reach(p), p.baseBytes) : undefined;
-  const run = (tau: number, theta = tau, keep?: number) => dpRun(space, rules, { tau, theta, deadline: Infinity, maxStates: 10_000_000, ...(keep ? { keep } : {}), ...(cut ? { cut } : {}) });
+  const run = (tau: number, theta = tau, keep?: number) =>
+    dpRun(space, rules, {
+      tau,
+      theta,
+      deadline: Infinity,
+      maxStates: 10_000_000,
+      ...(keep ? { keep } : {}),
+      ...(cut ? { cut } : {}),
+    });
   const at = run(opt);
   if (at.kind !== 'found') t.fail(`${what}: nothing found at τ = optimum ${opt}`);
-  else if (at.peak !== opt || evaluateOrder(p, at.order).peakBytes !== opt) t.fail(`${what}: found peak ${at.peak} (order evaluates to ${evaluateOrder(p, at.order).peakBytes}), optimum ${opt}`);
+  else if (at.peak !== opt || evaluateOrder(p, at.order).peakBytes !== opt)
+    t.fail(
+      `${what}: found peak ${at.peak} (order evaluates to ${evaluateOrder(p, at.order).peakBytes}), optimum ${opt}`,
+    );
   const below = run(opt - 1);
   if (below.kind === 'found') t.fail(`${what}: found peak ${below.peak} below the optimum ${opt}`);
-  else if (below.kind === 'none' && !(below.minPruned > opt - 1 && below.minPruned <= opt)) t.fail(`${what}: lower bound ${below.minPruned} not in (${opt - 1}, ${opt}]`);
+  else if (below.kind === 'none' && !(below.minPruned > opt - 1 && below.minPruned <= opt))
+    t.fail(`${what}: lower bound ${below.minPruned} not in (${opt - 1}, ${opt}]`);
   const open = run(Infinity, opt);
-  if (open.kind !== 'found' || open.peak !== opt) t.fail(`${what}: unbounded run with θ = optimum gives ${open.kind === 'found' ? open.peak : open.kind}`);
+  if (open.kind !== 'found' || open.peak !== opt)
+    t.fail(`${what}: unbounded run with θ = optimum gives ${open.kind === 'found' ? open.peak : open.kind}`);
   const beam = run(Infinity, Infinity, 2);
-  if (beam.kind !== 'found' || evaluateOrder(p, beam.order).peakBytes !== beam.peak || beam.peak < opt) t.fail(`${what}: beam run gives ${beam.kind === 'found' ? `${beam.peak} (evaluates to ${evaluateOrder(p, beam.order).peakBytes})` : beam.kind}`);
+  if (beam.kind !== 'found' || evaluateOrder(p, beam.order).peakBytes !== beam.peak || beam.peak < opt)
+    t.fail(
+      `${what}: beam run gives ${beam.kind === 'found' ? `${beam.peak} (evaluates to ${evaluateOrder(p, beam.order).peakBytes})` : beam.kind}`,
+    );
   let lazy = false;
   for (let u = 0; u < space.n; u++) if (rules.lazyCapable[u]) lazy = true;
   return { lazy };

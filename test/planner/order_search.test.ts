@@ -14,7 +14,13 @@ import { randomDag } from './random_dag.js';
 
 function problem(edges: [number, number][], n: number): MemoryProblem {
   // One storage per node, read by its successors.
-  const storages = Array.from({ length: n }, (_, u) => ({ name: `s${u}`, bytes: 16, producer: u, consumers: edges.filter(([a]) => a === u).map(([, b]) => b), persistent: false }));
+  const storages = Array.from({ length: n }, (_, u) => ({
+    name: `s${u}`,
+    bytes: 16,
+    producer: u,
+    consumers: edges.filter(([a]) => a === u).map(([, b]) => b),
+    persistent: false,
+  }));
   const nodes = Array.from({ length: n }, (_, u) => ({
     name: `n${u}`,
     preds: edges.filter(([, b]) => b === u).map(([a]) => a),
@@ -28,10 +34,32 @@ function problem(edges: [number, number][], n: number): MemoryProblem {
 
 t.test('single-node cuts split a chain-with-diamond into pieces', async (t) => {
   // 0 → 1 → 2 → {3, 4} → 5 → 6
-  const p = problem([[0, 1], [1, 2], [2, 3], [2, 4], [3, 5], [4, 5], [5, 6]], 7);
+  const p = problem(
+    [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [2, 4],
+      [3, 5],
+      [4, 5],
+      [5, 6],
+    ],
+    7,
+  );
   t.same(splitAtCuts(p), [[0], [1], [2], [3, 4], [5], [6]]);
   // Two independent chains: no cut at all.
-  t.same(splitAtCuts(problem([[0, 1], [2, 3]], 4)), [[0, 1, 2, 3]]);
+  t.same(
+    splitAtCuts(
+      problem(
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        4,
+      ),
+    ),
+    [[0, 1, 2, 3]],
+  );
 });
 
 t.test('when the exact search runs out of states it says heuristic, with a valid lower bound', async (t) => {
@@ -43,7 +71,10 @@ t.test('when the exact search runs out of states it says heuristic, with a valid
     const full = ORDER_ALGORITHMS.exact!(p, { timeLimitMs: 60_000, maxStates: 5_000_000 });
     t.equal(full.algorithm, 'exact-dp', `seed ${seed}: the full search completes`);
     t.equal(evaluateOrder(p, tight.order).peakBytes, tight.peakBytes, `seed ${seed}: reported peak is the order's`);
-    t.ok(tight.lowerBoundBytes <= full.peakBytes && full.peakBytes <= tight.peakBytes, `seed ${seed}: ${tight.lowerBoundBytes} ≤ optimum ${full.peakBytes} ≤ ${tight.peakBytes}`);
+    t.ok(
+      tight.lowerBoundBytes <= full.peakBytes && full.peakBytes <= tight.peakBytes,
+      `seed ${seed}: ${tight.lowerBoundBytes} ≤ optimum ${full.peakBytes} ≤ ${tight.peakBytes}`,
+    );
     if (!tight.exact) {
       fallbacks++;
       t.match(tight.algorithm, /^heuristic:/);
@@ -72,7 +103,10 @@ t.test("'given' keeps the graph's order", async (t) => {
   const g = randomDag(9, { maxUnits: 12 });
   const r = planGraphReport(g, { chunks: 'none', order: 'given' });
   verifyPlan(g, r.plan);
-  t.same(r.plan.steps.map((s) => (s.kind === 'op' ? s.op : -1)), g.ops.map((op) => op.id));
+  t.same(
+    r.plan.steps.map((s) => (s.kind === 'op' ? s.op : -1)),
+    g.ops.map((op) => op.id),
+  );
   t.equal(r.plan.peakBytes, r.policies.perLayerBytes);
 });
 

@@ -4,16 +4,26 @@
  * lower bound, 'exact' equal to a brute force over every offset assignment.
  */
 import t from 'tap';
-import { PLACEMENT_ALGORITHMS, DEFAULT_PLACEMENT_OPTIONS, liveLowerBound, type PlacementItem } from '../../planner/placement/index.js';
+import {
+  PLACEMENT_ALGORITHMS,
+  DEFAULT_PLACEMENT_OPTIONS,
+  liveLowerBound,
+  type PlacementItem,
+} from '../../planner/placement/index.js';
 import { makeRng } from '../../planner/rng.js';
 
 const U = 16; // one unit = the default alignment
-const item = (units: number, first: number, last: number): PlacementItem => ({ bytes: units * U, firstStep: first, lastStep: last });
+const item = (units: number, first: number, last: number): PlacementItem => ({
+  bytes: units * U,
+  firstStep: first,
+  lastStep: last,
+});
 
 /** Throws unless no two items live at the same step overlap and all lie inside the arena. */
 function checkPlacement(items: readonly PlacementItem[], offsets: number[], arena: number, alignment: number): void {
   items.forEach((a, i) => {
-    if (offsets[i]! < 0 || offsets[i]! + a.bytes > arena) throw new Error(`item ${i} [${offsets[i]}, ${offsets[i]! + a.bytes}) outside the arena ${arena}`);
+    if (offsets[i]! < 0 || offsets[i]! + a.bytes > arena)
+      throw new Error(`item ${i} [${offsets[i]}, ${offsets[i]! + a.bytes}) outside the arena ${arena}`);
     if (offsets[i]! % alignment !== 0) throw new Error(`item ${i} at unaligned offset ${offsets[i]}`);
     items.forEach((b, j) => {
       if (j <= i || a.bytes === 0 || b.bytes === 0) return;
@@ -100,7 +110,8 @@ function bruteForceArena(items: PlacementItem[]): number {
       for (let j = 0; j < i && ok; j++) {
         const a = items[i]!;
         const b = items[j]!;
-        if (a.firstStep <= b.lastStep && b.firstStep <= a.lastStep && o < offs[j]! + b.bytes && offs[j]! < o + a.bytes) ok = false;
+        if (a.firstStep <= b.lastStep && b.firstStep <= a.lastStep && o < offs[j]! + b.bytes && offs[j]! < o + a.bytes)
+          ok = false;
       }
       if (!ok) continue;
       offs[i] = o;
@@ -129,7 +140,8 @@ t.test('random cases: all algorithms valid, ≥ lower bound, exact == brute forc
       got[name] = r.arenaBytes;
     }
     const brute = bruteForceArena(items);
-    if (got.exact !== brute) t.fail(`trial ${trial}: exact ${got.exact} vs brute force ${brute} on ${JSON.stringify(items)}`);
+    if (got.exact !== brute)
+      t.fail(`trial ${trial}: exact ${got.exact} vs brute force ${brute} on ${JSON.stringify(items)}`);
     if (got['hill-climb']! > got['greedy-by-size']!) t.fail(`trial ${trial}: hill-climb worse than greedy`);
     if (got['greedy-by-size']! > brute) greedyWorse++;
   }
@@ -137,7 +149,11 @@ t.test('random cases: all algorithms valid, ≥ lower bound, exact == brute forc
 });
 
 t.test('alignment: offsets are multiples of it, sizes need not be', async (t) => {
-  const items = [{ bytes: 1000, firstStep: 0, lastStep: 1 }, { bytes: 36, firstStep: 1, lastStep: 2 }, { bytes: 1001, firstStep: 2, lastStep: 2 }];
+  const items = [
+    { bytes: 1000, firstStep: 0, lastStep: 1 },
+    { bytes: 36, firstStep: 1, lastStep: 2 },
+    { bytes: 1001, firstStep: 2, lastStep: 2 },
+  ];
   for (const [name, algo] of Object.entries(PLACEMENT_ALGORITHMS)) {
     const r = algo(items, { ...DEFAULT_PLACEMENT_OPTIONS, alignment: 16 });
     checkPlacement(items, r.offsets, r.arenaBytes, 16);

@@ -36,13 +36,31 @@ export function randomDag(seed: number, options: RandomDagOptions): Graph {
   const units = options.exactUnits ? options.maxUnits : rng.int(2, options.maxUnits);
   // Prefer recent tensors so graphs are deep as well as wide (unless uniform).
   const pick = () =>
-    options.uniform ? pool[rng.int(0, pool.length - 1)]! : pool[Math.max(0, pool.length - 1 - Math.floor(Math.abs(rng.next() * rng.next()) * pool.length * 1.5) % pool.length)]!;
+    options.uniform
+      ? pool[rng.int(0, pool.length - 1)]!
+      : pool[
+          Math.max(
+            0,
+            pool.length - 1 - (Math.floor(Math.abs(rng.next() * rng.next()) * pool.length * 1.5) % pool.length),
+          )
+        ]!;
   let k = 0;
   const conv = (x: number, cin: number, cout: number, act: 'none' | 'relu6', kernel = 1): number => {
     const name = `op${k++}`;
     const w = g.constant(`${name}/w`, [cout, kernel, kernel, cin], dtype);
     const pad = samePadding(hw, hw, [kernel, kernel], [1, 1]);
-    return g.op({ kind: 'conv2d', name, inputs: [x], kernel: [kernel, kernel], stride: [1, 1], dilation: [1, 1], pad, act, weights: w, bias: -1 });
+    return g.op({
+      kind: 'conv2d',
+      name,
+      inputs: [x],
+      kernel: [kernel, kernel],
+      stride: [1, 1],
+      dilation: [1, 1],
+      pad,
+      act,
+      weights: w,
+      bias: -1,
+    });
   };
   for (let u = 0; u < units; u++) {
     const r = rng.next();
@@ -52,7 +70,19 @@ export function randomDag(seed: number, options: RandomDagOptions): Graph {
       const e = conv(a.id, a.c, cexp, 'relu6');
       const name = `op${k++}`;
       const dw = g.constant(`${name}/w`, [1, 3, 3, cexp], dtype);
-      const d = g.op({ kind: 'dwconv2d', name, inputs: [e], kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: samePadding(hw, hw, [3, 3], [1, 1]), act: 'relu6', depthMultiplier: 1, weights: dw, bias: -1 });
+      const d = g.op({
+        kind: 'dwconv2d',
+        name,
+        inputs: [e],
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pad: samePadding(hw, hw, [3, 3], [1, 1]),
+        act: 'relu6',
+        depthMultiplier: 1,
+        weights: dw,
+        bias: -1,
+      });
       const cout = rng.next() < 0.5 ? a.c : rng.int(1, 12);
       let y = conv(d, cexp, cout, 'none');
       if (cout === a.c && rng.next() < 0.7) y = g.op({ kind: 'add', name: `op${k++}`, inputs: [a.id, y], act: 'none' });
@@ -64,7 +94,15 @@ export function randomDag(seed: number, options: RandomDagOptions): Graph {
       const same = pool.filter((p) => p.c === a.c && p.id !== a.id);
       if (same.length > 0) {
         const b = same[rng.int(0, same.length - 1)]!;
-        pool.push({ id: g.op({ kind: 'add', name: `op${k++}`, inputs: rng.next() < 0.5 ? [a.id, b.id] : [b.id, a.id], act: 'none' }), c: a.c });
+        pool.push({
+          id: g.op({
+            kind: 'add',
+            name: `op${k++}`,
+            inputs: rng.next() < 0.5 ? [a.id, b.id] : [b.id, a.id],
+            act: 'none',
+          }),
+          c: a.c,
+        });
       } else {
         pool.push({ id: conv(a.id, a.c, a.c, 'none'), c: a.c });
       }
@@ -73,9 +111,15 @@ export function randomDag(seed: number, options: RandomDagOptions): Graph {
       const ins = b.id === a.id ? [a] : rng.next() < 0.3 ? [a, b, pick()] : [a, b];
       const uniq = [...new Map(ins.map((p) => [p.id, p])).values()];
       const c = uniq.reduce((s, p) => s + p.c, 0);
-      pool.push({ id: g.op({ kind: 'concat', name: `op${k++}`, inputs: uniq.map((p) => p.id), axis: 3, act: 'none' }), c });
+      pool.push({
+        id: g.op({ kind: 'concat', name: `op${k++}`, inputs: uniq.map((p) => p.id), axis: 3, act: 'none' }),
+        c,
+      });
     } else {
-      pool.push({ id: g.op({ kind: 'reshape', name: `op${k++}` , inputs: [a.id] }, { shape: [1, hw, hw, a.c] }), c: a.c });
+      pool.push({
+        id: g.op({ kind: 'reshape', name: `op${k++}`, inputs: [a.id] }, { shape: [1, hw, hw, a.c] }),
+        c: a.c,
+      });
     }
   }
   const graph = (() => {

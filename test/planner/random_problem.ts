@@ -15,7 +15,8 @@ export function randomProblem(seed: number, nodes: number): MemoryProblem {
   const storages: MemoryProblem['storages'] = [];
   const list: MemoryProblem['nodes'] = [];
   const inputs = rng.int(0, 2);
-  for (let i = 0; i < inputs; i++) storages.push({ name: `in${i}`, bytes: rng.int(1, 4), producer: -1, consumers: [], persistent: rng.next() < 0.1 });
+  for (let i = 0; i < inputs; i++)
+    storages.push({ name: `in${i}`, bytes: rng.int(1, 4), producer: -1, consumers: [], persistent: rng.next() < 0.1 });
   for (let u = 0; u < nodes; u++) {
     const reads: number[] = [];
     const wanted = Math.min(storages.length, rng.int(storages.length === 0 ? 0 : 1, 3));
@@ -27,12 +28,28 @@ export function randomProblem(seed: number, nodes: number): MemoryProblem {
     const count = rng.next() < 0.08 ? 0 : rng.next() < 0.1 ? 2 : 1;
     for (let c = 0; c < count; c++) {
       creates.push(storages.length);
-      storages.push({ name: `s${storages.length}`, bytes: rng.int(1, 4), producer: u, consumers: [], persistent: false });
+      storages.push({
+        name: `s${storages.length}`,
+        bytes: rng.int(1, 4),
+        producer: u,
+        consumers: [],
+        persistent: false,
+      });
     }
     for (const g of reads) storages[g]!.consumers.push(u);
-    const inPlaceFrom = creates.length === 1 && rng.next() < 0.5 ? reads.filter((g) => storages[g]!.bytes === storages[creates[0]!]!.bytes) : [];
+    const inPlaceFrom =
+      creates.length === 1 && rng.next() < 0.5
+        ? reads.filter((g) => storages[g]!.bytes === storages[creates[0]!]!.bytes)
+        : [];
     const preds = [...new Set(reads.map((g) => storages[g]!.producer).filter((p) => p >= 0))].sort((a, b) => a - b);
-    list.push({ name: `n${u}`, preds, reads, creates, scratchBytes: rng.next() < 0.2 ? rng.int(1, 3) : 0, inPlaceFrom });
+    list.push({
+      name: `n${u}`,
+      preds,
+      reads,
+      creates,
+      scratchBytes: rng.next() < 0.2 ? rng.int(1, 3) : 0,
+      inPlaceFrom,
+    });
   }
   for (const s of storages) {
     if (s.producer >= 0 && s.consumers.length === 0 && rng.next() < 0.5) s.persistent = true;
@@ -77,7 +94,9 @@ export function bruteForceMinPeak(p: MemoryProblem): number {
 export function plainDpMinPeak(p: MemoryProblem): number {
   const n = p.nodes.length;
   const key = (s: boolean[]) => s.map((b) => (b ? '1' : '0')).join('');
-  let layer = new Map<string, { set: boolean[]; order: number[]; peak: number }>([[key(new Array(n).fill(false)), { set: new Array(n).fill(false), order: [], peak: 0 }]]);
+  let layer = new Map<string, { set: boolean[]; order: number[]; peak: number }>([
+    [key(new Array(n).fill(false)), { set: new Array(n).fill(false), order: [], peak: 0 }],
+  ]);
   for (let k = 0; k < n; k++) {
     const next = new Map<string, { set: boolean[]; order: number[]; peak: number }>();
     for (const st of layer.values()) {
@@ -103,7 +122,8 @@ function prefixStep(p: MemoryProblem, prefix: number[]): number {
   const done = new Set(prefix.slice(0, -1));
   const u = prefix[prefix.length - 1]!;
   const node = p.nodes[u]!;
-  const pending = (g: number, after: Set<number>) => p.storages[g]!.persistent || p.storages[g]!.consumers.some((c) => !after.has(c));
+  const pending = (g: number, after: Set<number>) =>
+    p.storages[g]!.persistent || p.storages[g]!.consumers.some((c) => !after.has(c));
   let live = p.baseBytes;
   p.storages.forEach((s, g) => {
     if (node.creates.includes(g)) return;

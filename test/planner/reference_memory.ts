@@ -42,10 +42,11 @@ export function refModel(graph: Graph, chunkChannels?: (b: InvertedResidualBlock
   }
   const deps = units.map((u, i) => {
     const d = new Set<number>();
-    for (const o of u.ops) for (const x of graph.ops[o]!.inputs) {
-      const p = graph.tensors[x]!.producer;
-      if (p >= 0 && unitOf.get(p) !== i) d.add(unitOf.get(p)!);
-    }
+    for (const o of u.ops)
+      for (const x of graph.ops[o]!.inputs) {
+        const p = graph.tensors[x]!.producer;
+        if (p >= 0 && unitOf.get(p) !== i) d.add(unitOf.get(p)!);
+      }
     return [...d];
   });
   return { graph, units, internal, deps };
@@ -94,7 +95,10 @@ export function refStepBytes(m: RefModel, order: readonly number[]): number[] {
     const r = find(t);
     const gr = groups.get(r);
     const b = tensorBytes(g.tensors[t]!);
-    groups.set(r, gr ? { f: Math.min(gr.f, f), l: Math.max(gr.l, l), bytes: Math.max(gr.bytes, b) } : { f, l, bytes: b });
+    groups.set(
+      r,
+      gr ? { f: Math.min(gr.f, f), l: Math.max(gr.l, l), bytes: Math.max(gr.bytes, b) } : { f, l, bytes: b },
+    );
   }
   const live = order.map((u) => m.units[u]!.scratch);
   for (const gr of groups.values()) for (let s = gr.f; s <= gr.l; s++) live[s]! += gr.bytes;

@@ -24,7 +24,13 @@ t.test('JSON has the fields of issue 3, consistent with the plan', async (t) => 
   t.equal(j.plan.lowerBoundBytes, 2_107_392);
   t.equal(j.plan.arenaBytes, 2_107_392);
   t.equal(j.plan.chunks.length, 17);
-  t.match(j.plan.chunks[1], { block: 'expanded_conv_1', chunks: 6, chunkChannels: 16, expandedChannels: 96, ops: { expand: 'expanded_conv_1/expand', add: null } });
+  t.match(j.plan.chunks[1], {
+    block: 'expanded_conv_1',
+    chunks: 6,
+    chunkChannels: 16,
+    expandedChannels: 96,
+    ops: { expand: 'expanded_conv_1/expand', add: null },
+  });
   t.equal(j.plan.order.length, r.plan.steps.length);
   t.equal(j.plan.order[0], 'Conv+expanded_conv');
   t.equal(j.plan.orderAlgorithm, 'exact-dp');
@@ -48,8 +54,13 @@ function checkHtml(t: Checks, html: string, buffers: number) {
   for (const s of series) t.ok(s.attrs.points!.split(' ').length >= 2, `${s.attrs['data-series']} has points`);
   const rects = els.filter((e) => e.tag === 'rect' && (e.attrs.class ?? '').split(' ').includes('buffer'));
   t.equal(rects.length, buffers, 'one rectangle per buffer');
-  t.same(rects.map((e) => Number(e.attrs['data-buffer'])).sort((a, b) => a - b), Array.from({ length: buffers }, (_, i) => i), 'each buffer once');
-  for (const r of rects) if (!(Number(r.attrs.width) > 0 && Number(r.attrs.height) > 0)) t.fail(`rect ${r.attrs['data-buffer']} is empty`);
+  t.same(
+    rects.map((e) => Number(e.attrs['data-buffer'])).sort((a, b) => a - b),
+    Array.from({ length: buffers }, (_, i) => i),
+    'each buffer once',
+  );
+  for (const r of rects)
+    if (!(Number(r.attrs.width) > 0 && Number(r.attrs.height) > 0)) t.fail(`rect ${r.attrs['data-buffer']} is empty`);
   t.equal(els.filter((e) => e.tag === 'svg').length, 2, 'two charts');
 }
 

@@ -25,10 +25,36 @@ t.test('GraphBuilder infers shapes and rejects mismatches with the op name', asy
   const x = g.input('x', [1, 8, 8, 3]);
   const w = g.constant('w', [4, 3, 3, 3]);
   const b = g.constant('b', [4]);
-  const y = g.op({ kind: 'conv2d', name: 'stem', inputs: [x], kernel: [3, 3], stride: [2, 2], dilation: [1, 1], pad: { top: 0, bottom: 1, left: 0, right: 1 }, act: 'relu6', weights: w, bias: b });
+  const y = g.op({
+    kind: 'conv2d',
+    name: 'stem',
+    inputs: [x],
+    kernel: [3, 3],
+    stride: [2, 2],
+    dilation: [1, 1],
+    pad: { top: 0, bottom: 1, left: 0, right: 1 },
+    act: 'relu6',
+    weights: w,
+    bias: b,
+  });
   t.same(g.tensor(y).shape, [1, 4, 4, 4]);
   const bad = g.constant('w2', [4, 3, 3, 5]);
-  t.throws(() => g.op({ kind: 'conv2d', name: 'broken', inputs: [y], kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: { top: 1, bottom: 1, left: 1, right: 1 }, act: 'none', weights: bad, bias: -1 }), /op 'broken' \(conv2d\).*\[4,3,3,5\]/);
+  t.throws(
+    () =>
+      g.op({
+        kind: 'conv2d',
+        name: 'broken',
+        inputs: [y],
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pad: { top: 1, bottom: 1, left: 1, right: 1 },
+        act: 'none',
+        weights: bad,
+        bias: -1,
+      }),
+    /op 'broken' \(conv2d\).*\[4,3,3,5\]/,
+  );
   g.output(y);
   const graph = g.finish();
   validateGraph(graph);

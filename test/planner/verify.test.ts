@@ -11,7 +11,12 @@ import { GraphBuilder } from '../../planner/builder.js';
 const g = buildMobileNetV2({ alpha: 0.35, resolution: 96 });
 
 function clone(p: Plan): Plan {
-  return { ...p, steps: p.steps.map((s) => ({ ...s })), buffers: p.buffers.map((b) => ({ ...b })), tensorOffsets: new Map(p.tensorOffsets) };
+  return {
+    ...p,
+    steps: p.steps.map((s) => ({ ...s })),
+    buffers: p.buffers.map((b) => ({ ...b })),
+    tensorOffsets: new Map(p.tensorOffsets),
+  };
 }
 
 const chunked = planGraph(g, { chunks: 6 });
@@ -68,7 +73,15 @@ t.test('a materialized tensor without a buffer, and a fused-away tensor with one
   const s = q.steps.find((x) => x.kind === 'block')!;
   if (s.kind !== 'block') throw new Error('no block');
   const e = g.ops[s.expand]!.outputs[0]!;
-  q.buffers.push({ name: 'E', tensor: e, bytes: 4, firstStep: 0, lastStep: 0, offset: 0, aliasOf: q.buffers[0]!.tensor });
+  q.buffers.push({
+    name: 'E',
+    tensor: e,
+    bytes: 4,
+    firstStep: 0,
+    lastStep: 0,
+    offset: 0,
+    aliasOf: q.buffers[0]!.tensor,
+  });
   t.throws(() => verifyPlan(g, q), /never materialized/);
 });
 
@@ -89,7 +102,18 @@ t.test('in-place add over a tensor still needed later', async (t) => {
   const b = new GraphBuilder('reuse');
   const x = b.input('x', [1, 4, 4, 8]);
   const w = b.constant('w', [8, 1, 1, 8]);
-  const a = b.op({ kind: 'conv2d', name: 'conv', inputs: [x], kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: { top: 0, bottom: 0, left: 0, right: 0 }, act: 'none', weights: w, bias: -1 });
+  const a = b.op({
+    kind: 'conv2d',
+    name: 'conv',
+    inputs: [x],
+    kernel: [1, 1],
+    stride: [1, 1],
+    dilation: [1, 1],
+    pad: { top: 0, bottom: 0, left: 0, right: 0 },
+    act: 'none',
+    weights: w,
+    bias: -1,
+  });
   const sum = b.op({ kind: 'add', name: 'add', inputs: [a, x], act: 'none' });
   b.output(b.op({ kind: 'concat', name: 'cat', inputs: [sum, x], axis: 3, act: 'none' }));
   const graph = b.finish();

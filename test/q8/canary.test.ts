@@ -10,15 +10,31 @@ import t from 'tap';
 import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
 import { KERNEL_MANIFEST, KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
 import {
-  foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, packQ8Gemm, padQ8DepthwiseScales, padQ8Scales,
-  q8DepthwisePairBytes, q8OutputParams,
+  foldQ8Bias,
+  foldQ8DepthwiseBias,
+  packQ8Conv,
+  packQ8Depthwise,
+  packQ8Gemm,
+  padQ8DepthwiseScales,
+  padQ8Scales,
+  q8DepthwisePairBytes,
+  q8OutputParams,
 } from '../../src/kernels/q8_pack.js';
 import { addParams } from '../../src/reference/q8_ops.js';
 import { BUILDS } from '../kernels/harness.js';
 import { qArray, spreadScales } from './helpers.js';
 
-interface Operand { name: string; data?: ArrayBufferView; bytes: number }
-interface Case { name: KernelName; label: string; ops: Operand[]; args(p: Record<string, number>): number[] }
+interface Operand {
+  name: string;
+  data?: ArrayBufferView;
+  bytes: number;
+}
+interface Case {
+  name: KernelName;
+  label: string;
+  ops: Operand[];
+  args(p: Record<string, number>): number[];
+}
 
 const d = (name: string, data: ArrayBufferView): Operand => ({ name, data, bytes: data.byteLength });
 const out = (name: string, bytes: number): Operand => ({ name, bytes });
@@ -28,50 +44,242 @@ const res = () => addParams(0.05, 0.03, 0.06);
 
 // Odd sizes: channel tails, rows not a multiple of 4, K not a multiple of 8 or 2.
 const CASES: Case[] = [];
-for (const [sg, q] of [[0, u8], [1, i8]] as const) {
+for (const [sg, q] of [
+  [0, u8],
+  [1, i8],
+] as const) {
   const tag = sg ? 'i8' : 'u8';
   const w = q(11 * 13, 2);
   CASES.push(
-    { name: 'q8_gemm', label: `${tag} M=7 K=13 N=11 residual, strided`, ops: [d('x', q(7 * 15, 1)), d('w', packQ8Gemm(w, 11, 13, [3])), d('b', foldQ8Bias(null, w, 11, 13, [3], 5)), d('s', padQ8Scales(spreadScales(11, 13, 3), 11)),
-      d('rq', q8OutputParams(2, -5 + sg * 0, 100, { zRes: 4, mP: res().ma, mRes: res().mb, shift: res().shift, zY: 1, loY: 0, hiY: 90 })), d('res', q(7 * 12, 4)), out('y', 6 * 14 + 11)],
-      args: (p) => [p.x!, 7, 13, 15, p.w!, 11, p.b!, p.s!, p.y!, 14, p.rq!, p.res!, 12, sg] },
-    { name: 'q8_gemm_acc', label: `${tag} M=5 K=9 N=3`, ops: [d('x', q(45, 5)), d('w', packQ8Gemm(q(27, 6), 3, 9, [0])), d('b', foldQ8Bias(null, q(27, 6), 3, 9, [0], 1)), d('acc', new Int32Array(15))],
-      args: (p) => [p.x!, 5, 9, 9, p.w!, 5 * 32, 3, p.b!, p.acc!, 12, 1, sg] },
-    { name: 'q8_requant_acc', label: `${tag} M=3 N=13`, ops: [d('acc', Int32Array.from({ length: 39 }, (_, i) => i * 997 - 20000)), d('s', padQ8Scales(spreadScales(13, 50, 7), 13)), d('rq', q8OutputParams(3, -100, 100)), out('y', 39)],
-      args: (p) => [p.acc!, 3, 13, 52, p.s!, p.y!, 13, p.rq!, 0, 0, sg] },
-    { name: 'q8_conv2d', label: `${tag} 9x7x3→13 SAME s2`, ops: [d('x', q(9 * 7 * 3, 8)), d('w', packQ8Conv(q(13 * 27, 9), 13, 3, 3, 3, [7])), d('b', foldQ8Bias(null, q(13 * 27, 9), 13, 27, [7], 2)),
-      d('s', padQ8Scales(spreadScales(13, 27, 10), 13)), d('rq', q8OutputParams(0, 0, 100)), out('y', 5 * 4 * 13)],
-      args: (p) => [p.x!, 9, 7, 3, p.y!, 5, 4, 13, 3, 3, 2, 2, 1, 1, 1, 1, p.w!, p.b!, p.s!, p.rq!, 2, sg] },
-    { name: 'q8_dwconv3x3', label: `${tag} 5x6x21 SAME`, ops: [d('x', q(5 * 6 * 21, 11)), d('w', packQ8Depthwise(q(9 * 21, 12), 21, [1])), d('b', foldQ8DepthwiseBias(null, q(9 * 21, 12), 21, [1], 3)),
-      d('s', padQ8DepthwiseScales(spreadScales(21, 9, 13), 21)), d('rq', q8OutputParams(0, 0, 90)), out('y', 5 * 6 * 21)],
-      args: (p) => [p.x!, 5, 6, 21, p.y!, 5, 6, 1, 1, 1, 1, 1, 1, p.w!, q8DepthwisePairBytes(21), p.b!, p.s!, p.rq!, 3, sg] },
-    { name: 'q8_dwconv3x3', label: `${tag} 7x5x5 s2`, ops: [d('x', q(7 * 5 * 5, 14)), d('w', packQ8Depthwise(q(45, 15), 5, [1])), d('b', foldQ8DepthwiseBias(null, q(45, 15), 5, [1], 3)),
-      d('s', padQ8DepthwiseScales(spreadScales(5, 9, 16), 5)), d('rq', q8OutputParams(0, 0, 90)), out('y', 4 * 3 * 5)],
-      args: (p) => [p.x!, 7, 5, 5, p.y!, 4, 3, 2, 2, 1, 1, 1, 1, p.w!, q8DepthwisePairBytes(5), p.b!, p.s!, p.rq!, 3, sg] },
-    { name: 'q8_add', label: `${tag} n=23`, ops: [d('a', q(23, 17)), d('b', q(23, 18)), out('y', 23)], args: (p) => [p.a!, p.b!, p.y!, 23, 3, -4, res().ma, res().mb, res().shift, 2, -100, 100, sg] },
-    { name: 'q8_global_avgpool', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 19)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, -128 * sg, 255 - 128 * sg, sg] },
-    { name: 'q8_avgpool', label: `${tag} 7x6x11 k3 s2 SAME`, ops: [d('x', q(7 * 6 * 11, 23)), out('y', 4 * 3 * 11)], args: (p) => [p.x!, 7, 6, 11, p.y!, 4, 3, 3, 3, 2, 2, 1, 0, -128 * sg, 255 - 128 * sg, sg] },
-    { name: 'q8_mean', label: `${tag} HW=5 C=11`, ops: [d('x', q(55, 20)), out('y', 11)], args: (p) => [p.x!, 5, 11, p.y!, 3, 0.01, 1, -128 * sg, 255 - 128 * sg, sg] },
-    { name: 'q8_softmax', label: `${tag} n=13`, ops: [d('x', q(13, 21)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, -0.1, 1 / 256, -128 * sg, sg] },
-    { name: 'q8_requantize', label: `${tag}→u8 n=13`, ops: [d('x', q(13, 22)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 0.7, 128, sg, 0] },
-    { name: 'q8_convert', label: `${tag} n=13`, ops: [d('x', q(13, 24)), out('y', 13)], args: (p) => [p.x!, 13, p.y!, 1, 90, 3, sg] },
-    { name: 'q8_resize_bilinear', label: `${tag} 3x4x11→7x9 align`, ops: [d('x', q(3 * 4 * 11, 25)), out('y', 7 * 9 * 11)], args: (p) => [p.x!, 3, 4, 11, p.y!, 7, 9, 1, 0, sg] },
-    { name: 'q8_resize_bilinear', label: `${tag} 5x3x5→4x7 half-pixel`, ops: [d('x', q(5 * 3 * 5, 26)), out('y', 4 * 7 * 5)], args: (p) => [p.x!, 5, 3, 5, p.y!, 4, 7, 0, 1, sg] },
-    { name: 'q8_resize_argmax', label: `${tag} 3x4x21→7x9 u8 ids`, ops: [d('x', q(3 * 4 * 21, 27)), out('y', 7 * 9)], args: (p) => [p.x!, 3, 4, 21, p.y!, 7, 9, 1, 0, 0, sg] },
-    { name: 'q8_resize_argmax', label: `${tag} 4x3x5→5x7 i32 ids`, ops: [d('x', q(4 * 3 * 5, 28)), out('y', 5 * 7 * 4)], args: (p) => [p.x!, 4, 3, 5, p.y!, 5, 7, 0, 1, 1, sg] },
-    { name: 'q8_argmax', label: `${tag} P=6 C=7 i64 ids`, ops: [d('x', q(42, 29)), out('y', 6 * 8)], args: (p) => [p.x!, 6, 7, p.y!, 8, sg] },
-    { name: 'q8_argmax', label: `${tag} P=5 C=3 u8 ids`, ops: [d('x', q(15, 30)), out('y', 5)], args: (p) => [p.x!, 5, 3, p.y!, 1, sg] },
+    {
+      name: 'q8_gemm',
+      label: `${tag} M=7 K=13 N=11 residual, strided`,
+      ops: [
+        d('x', q(7 * 15, 1)),
+        d('w', packQ8Gemm(w, 11, 13, [3])),
+        d('b', foldQ8Bias(null, w, 11, 13, [3], 5)),
+        d('s', padQ8Scales(spreadScales(11, 13, 3), 11)),
+        d(
+          'rq',
+          q8OutputParams(2, -5 + sg * 0, 100, {
+            zRes: 4,
+            mP: res().ma,
+            mRes: res().mb,
+            shift: res().shift,
+            zY: 1,
+            loY: 0,
+            hiY: 90,
+          }),
+        ),
+        d('res', q(7 * 12, 4)),
+        out('y', 6 * 14 + 11),
+      ],
+      args: (p) => [p.x!, 7, 13, 15, p.w!, 11, p.b!, p.s!, p.y!, 14, p.rq!, p.res!, 12, sg],
+    },
+    {
+      name: 'q8_gemm_acc',
+      label: `${tag} M=5 K=9 N=3`,
+      ops: [
+        d('x', q(45, 5)),
+        d('w', packQ8Gemm(q(27, 6), 3, 9, [0])),
+        d('b', foldQ8Bias(null, q(27, 6), 3, 9, [0], 1)),
+        d('acc', new Int32Array(15)),
+      ],
+      args: (p) => [p.x!, 5, 9, 9, p.w!, 5 * 32, 3, p.b!, p.acc!, 12, 1, sg],
+    },
+    {
+      name: 'q8_requant_acc',
+      label: `${tag} M=3 N=13`,
+      ops: [
+        d(
+          'acc',
+          Int32Array.from({ length: 39 }, (_, i) => i * 997 - 20000),
+        ),
+        d('s', padQ8Scales(spreadScales(13, 50, 7), 13)),
+        d('rq', q8OutputParams(3, -100, 100)),
+        out('y', 39),
+      ],
+      args: (p) => [p.acc!, 3, 13, 52, p.s!, p.y!, 13, p.rq!, 0, 0, sg],
+    },
+    {
+      name: 'q8_conv2d',
+      label: `${tag} 9x7x3→13 SAME s2`,
+      ops: [
+        d('x', q(9 * 7 * 3, 8)),
+        d('w', packQ8Conv(q(13 * 27, 9), 13, 3, 3, 3, [7])),
+        d('b', foldQ8Bias(null, q(13 * 27, 9), 13, 27, [7], 2)),
+        d('s', padQ8Scales(spreadScales(13, 27, 10), 13)),
+        d('rq', q8OutputParams(0, 0, 100)),
+        out('y', 5 * 4 * 13),
+      ],
+      args: (p) => [p.x!, 9, 7, 3, p.y!, 5, 4, 13, 3, 3, 2, 2, 1, 1, 1, 1, p.w!, p.b!, p.s!, p.rq!, 2, sg],
+    },
+    {
+      name: 'q8_dwconv3x3',
+      label: `${tag} 5x6x21 SAME`,
+      ops: [
+        d('x', q(5 * 6 * 21, 11)),
+        d('w', packQ8Depthwise(q(9 * 21, 12), 21, [1])),
+        d('b', foldQ8DepthwiseBias(null, q(9 * 21, 12), 21, [1], 3)),
+        d('s', padQ8DepthwiseScales(spreadScales(21, 9, 13), 21)),
+        d('rq', q8OutputParams(0, 0, 90)),
+        out('y', 5 * 6 * 21),
+      ],
+      args: (p) => [
+        p.x!,
+        5,
+        6,
+        21,
+        p.y!,
+        5,
+        6,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+        p.w!,
+        q8DepthwisePairBytes(21),
+        p.b!,
+        p.s!,
+        p.rq!,
+        3,
+        sg,
+      ],
+    },
+    {
+      name: 'q8_dwconv3x3',
+      label: `${tag} 7x5x5 s2`,
+      ops: [
+        d('x', q(7 * 5 * 5, 14)),
+        d('w', packQ8Depthwise(q(45, 15), 5, [1])),
+        d('b', foldQ8DepthwiseBias(null, q(45, 15), 5, [1], 3)),
+        d('s', padQ8DepthwiseScales(spreadScales(5, 9, 16), 5)),
+        d('rq', q8OutputParams(0, 0, 90)),
+        out('y', 4 * 3 * 5),
+      ],
+      args: (p) => [
+        p.x!,
+        7,
+        5,
+        5,
+        p.y!,
+        4,
+        3,
+        2,
+        2,
+        1,
+        1,
+        1,
+        1,
+        p.w!,
+        q8DepthwisePairBytes(5),
+        p.b!,
+        p.s!,
+        p.rq!,
+        3,
+        sg,
+      ],
+    },
+    {
+      name: 'q8_add',
+      label: `${tag} n=23`,
+      ops: [d('a', q(23, 17)), d('b', q(23, 18)), out('y', 23)],
+      args: (p) => [p.a!, p.b!, p.y!, 23, 3, -4, res().ma, res().mb, res().shift, 2, -100, 100, sg],
+    },
+    {
+      name: 'q8_global_avgpool',
+      label: `${tag} HW=5 C=11`,
+      ops: [d('x', q(55, 19)), out('y', 11)],
+      args: (p) => [p.x!, 5, 11, p.y!, -128 * sg, 255 - 128 * sg, sg],
+    },
+    {
+      name: 'q8_avgpool',
+      label: `${tag} 7x6x11 k3 s2 SAME`,
+      ops: [d('x', q(7 * 6 * 11, 23)), out('y', 4 * 3 * 11)],
+      args: (p) => [p.x!, 7, 6, 11, p.y!, 4, 3, 3, 3, 2, 2, 1, 0, -128 * sg, 255 - 128 * sg, sg],
+    },
+    {
+      name: 'q8_mean',
+      label: `${tag} HW=5 C=11`,
+      ops: [d('x', q(55, 20)), out('y', 11)],
+      args: (p) => [p.x!, 5, 11, p.y!, 3, 0.01, 1, -128 * sg, 255 - 128 * sg, sg],
+    },
+    {
+      name: 'q8_softmax',
+      label: `${tag} n=13`,
+      ops: [d('x', q(13, 21)), out('y', 13)],
+      args: (p) => [p.x!, 13, p.y!, -0.1, 1 / 256, -128 * sg, sg],
+    },
+    {
+      name: 'q8_requantize',
+      label: `${tag}→u8 n=13`,
+      ops: [d('x', q(13, 22)), out('y', 13)],
+      args: (p) => [p.x!, 13, p.y!, 1, 0.7, 128, sg, 0],
+    },
+    {
+      name: 'q8_convert',
+      label: `${tag} n=13`,
+      ops: [d('x', q(13, 24)), out('y', 13)],
+      args: (p) => [p.x!, 13, p.y!, 1, 90, 3, sg],
+    },
+    {
+      name: 'q8_resize_bilinear',
+      label: `${tag} 3x4x11→7x9 align`,
+      ops: [d('x', q(3 * 4 * 11, 25)), out('y', 7 * 9 * 11)],
+      args: (p) => [p.x!, 3, 4, 11, p.y!, 7, 9, 1, 0, sg],
+    },
+    {
+      name: 'q8_resize_bilinear',
+      label: `${tag} 5x3x5→4x7 half-pixel`,
+      ops: [d('x', q(5 * 3 * 5, 26)), out('y', 4 * 7 * 5)],
+      args: (p) => [p.x!, 5, 3, 5, p.y!, 4, 7, 0, 1, sg],
+    },
+    {
+      name: 'q8_resize_argmax',
+      label: `${tag} 3x4x21→7x9 u8 ids`,
+      ops: [d('x', q(3 * 4 * 21, 27)), out('y', 7 * 9)],
+      args: (p) => [p.x!, 3, 4, 21, p.y!, 7, 9, 1, 0, 0, sg],
+    },
+    {
+      name: 'q8_resize_argmax',
+      label: `${tag} 4x3x5→5x7 i32 ids`,
+      ops: [d('x', q(4 * 3 * 5, 28)), out('y', 5 * 7 * 4)],
+      args: (p) => [p.x!, 4, 3, 5, p.y!, 5, 7, 0, 1, 1, sg],
+    },
+    {
+      name: 'q8_argmax',
+      label: `${tag} P=6 C=7 i64 ids`,
+      ops: [d('x', q(42, 29)), out('y', 6 * 8)],
+      args: (p) => [p.x!, 6, 7, p.y!, 8, sg],
+    },
+    {
+      name: 'q8_argmax',
+      label: `${tag} P=5 C=3 u8 ids`,
+      ops: [d('x', q(15, 30)), out('y', 5)],
+      args: (p) => [p.x!, 5, 3, p.y!, 1, sg],
+    },
   );
 }
 
 t.test('every q8 kernel of the manifest has a case (q8_block: executor.test.ts)', async (t) => {
-  t.same(KERNEL_MANIFEST.map((e) => e.name).filter((n) => n.startsWith('q8_') && n !== 'q8_block' && !CASES.some((c) => c.name === n)), []);
+  t.same(
+    KERNEL_MANIFEST.map((e) => e.name).filter(
+      (n) => n.startsWith('q8_') && n !== 'q8_block' && !CASES.some((c) => c.name === n),
+    ),
+    [],
+  );
 });
 
 const instances = new Map<boolean, Kernels>();
 async function instance(debug: boolean): Promise<Kernels> {
   let k = instances.get(debug);
-  if (!k) instances.set(debug, (k = instantiateKernels(await loadKernels({ debug }), new WebAssembly.Memory({ initial: 2 }))));
+  if (!k)
+    instances.set(
+      debug,
+      (k = instantiateKernels(await loadKernels({ debug }), new WebAssembly.Memory({ initial: 2 }))),
+    );
   return k;
 }
 
@@ -82,7 +290,10 @@ function layout(k: Kernels, c: Case, last: number | null): Record<string, number
   let top = KERNEL_RESERVED_BYTES + 64;
   c.ops.forEach((o, i) => {
     if (i === last) p[o.name] = mem.length - o.bytes;
-    else { p[o.name] = top; top += o.bytes + 61; } // odd gaps: operands at unaligned addresses too
+    else {
+      p[o.name] = top;
+      top += o.bytes + 61;
+    } // odd gaps: operands at unaligned addresses too
     if (o.data) mem.set(new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength), p[o.name]!);
   });
   if (top > mem.length / 2) throw new Error('canary layout too big');
@@ -90,11 +301,13 @@ function layout(k: Kernels, c: Case, last: number | null): Record<string, number
 }
 
 function outputs(k: Kernels, c: Case, p: Record<string, number>): number[][] {
-  return KERNEL_MANIFEST_BY_NAME.get(c.name)!.ranges(c.args(p)).writes.map((w) => {
-    const r: number[] = [];
-    for (let i = 0; i < w.rows; i++) r.push(...new Uint8Array(k.memory.buffer, w.start + i * w.stride, w.bytes));
-    return r;
-  });
+  return KERNEL_MANIFEST_BY_NAME.get(c.name)!
+    .ranges(c.args(p))
+    .writes.map((w) => {
+      const r: number[] = [];
+      for (let i = 0; i < w.rows; i++) r.push(...new Uint8Array(k.memory.buffer, w.start + i * w.stride, w.bytes));
+      return r;
+    });
 }
 
 for (const build of BUILDS) {
@@ -110,7 +323,13 @@ for (const build of BUILDS) {
       let outside = -1;
       for (let i = KERNEL_RESERVED_BYTES; i < after.length && outside < 0; i++) {
         if (before[i] === after[i]) continue;
-        if (!writes.some((w) => { const o = i - w.start; return o >= 0 && i < rangeEnd(w) && o % w.stride < w.bytes; })) outside = i;
+        if (
+          !writes.some((w) => {
+            const o = i - w.start;
+            return o >= 0 && i < rangeEnd(w) && o % w.stride < w.bytes;
+          })
+        )
+          outside = i;
       }
       t.equal(outside, -1, `${c.name} ${c.label}: no byte changed outside the write ranges`);
     }
@@ -124,7 +343,10 @@ for (const build of BUILDS) {
       const want = outputs(k, c, base);
       for (let i = 0; i < c.ops.length; i++) {
         const p = layout(k, c, i);
-        t.doesNotThrow(() => (k[c.name] as (...a: number[]) => void)(...c.args(p)), `${c.name} ${c.label}: ${c.ops[i]!.name} at the end of memory`);
+        t.doesNotThrow(
+          () => (k[c.name] as (...a: number[]) => void)(...c.args(p)),
+          `${c.name} ${c.label}: ${c.ops[i]!.name} at the end of memory`,
+        );
         t.same(outputs(k, c, p), want, `${c.name} ${c.label}: same output with ${c.ops[i]!.name} at the end`);
       }
     }

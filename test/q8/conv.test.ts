@@ -4,24 +4,62 @@
 // dilation 2), channel counts and widths around the SIMD widths (8-channel groups, 4-pixel
 // blocks, channel tails below and above 8).
 import t from 'tap';
-import { refQConv2d, refQDepthwiseConv2d, dtypeRange, type QConvParams, type QDType } from '../../src/reference/q8_ops.js';
-import { foldQ8Bias, foldQ8DepthwiseBias, packQ8Conv, packQ8Depthwise, padQ8DepthwiseScales, padQ8Scales, q8DepthwisePairBytes, q8OutputParams } from '../../src/kernels/q8_pack.js';
+import {
+  refQConv2d,
+  refQDepthwiseConv2d,
+  dtypeRange,
+  type QConvParams,
+  type QDType,
+} from '../../src/reference/q8_ops.js';
+import {
+  foldQ8Bias,
+  foldQ8DepthwiseBias,
+  packQ8Conv,
+  packQ8Depthwise,
+  padQ8DepthwiseScales,
+  padQ8Scales,
+  q8DepthwisePairBytes,
+  q8OutputParams,
+} from '../../src/kernels/q8_pack.js';
 import { convOutSize, samePadding } from '../../planner/shapes.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
 import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ, spreadScales } from './helpers.js';
 
-interface Geometry { H: number; W: number; C: number; OC: number; k: number; s: number; d: number; same: boolean }
+interface Geometry {
+  H: number;
+  W: number;
+  C: number;
+  OC: number;
+  k: number;
+  s: number;
+  d: number;
+  same: boolean;
+}
 
 function params(dtype: QDType, g: Geometry, channels: number, K: number, seed: number) {
   const [qmin, qmax] = dtypeRange(dtype);
-  const pad = g.same ? samePadding(g.H, g.W, [g.k, g.k], [g.s, g.s], [g.d, g.d]) : { top: 0, bottom: 0, left: 0, right: 0 };
+  const pad = g.same
+    ? samePadding(g.H, g.W, [g.k, g.k], [g.s, g.s], [g.d, g.d])
+    : { top: 0, bottom: 0, left: 0, right: 0 };
   const zx = randInts(1, qmin, qmax, seed)[0]!;
   const zw = dtype === 'u8' ? randInts(1, qmin, qmax, seed + 1) : randInts(channels, -3, 3, seed + 1);
   const scale = spreadScales(channels, K, seed + 2);
   const zOut = randInts(1, qmin + 40, qmax - 40, seed + 3)[0]!;
   // ReLU6-like clamp: lo at the zero point, hi inside the range.
-  const lo = zOut, hi = Math.min(qmax, zOut + 70);
-  const p: QConvParams = { stride: [g.s, g.s], dilation: [g.d, g.d], pad, zx, zw, scale, zOut, lo, hi, outDtype: dtype };
+  const lo = zOut,
+    hi = Math.min(qmax, zOut + 70);
+  const p: QConvParams = {
+    stride: [g.s, g.s],
+    dilation: [g.d, g.d],
+    pad,
+    zx,
+    zw,
+    scale,
+    zOut,
+    lo,
+    hi,
+    outDtype: dtype,
+  };
   const OH = convOutSize(g.H, g.k, g.s, g.d, pad.top, pad.bottom);
   const OW = convOutSize(g.W, g.k, g.s, g.d, pad.left, pad.right);
   return { p, OH, OW, rq: q8OutputParams(zOut, lo, hi) };
@@ -39,7 +77,8 @@ const convCases: Geometry[] = [
 ];
 
 const dwCases: Geometry[] = [];
-for (const C of [1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33]) dwCases.push({ H: 6, W: 9, C, OC: C, k: 3, s: 1, d: 1, same: true });
+for (const C of [1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33])
+  dwCases.push({ H: 6, W: 9, C, OC: C, k: 3, s: 1, d: 1, same: true });
 for (const W of [1, 2, 3, 4, 5, 6, 11]) dwCases.push({ H: 5, W, C: 12, OC: 12, k: 3, s: 2, d: 1, same: true });
 dwCases.push({ H: 14, W: 14, C: 16, OC: 16, k: 3, s: 2, d: 1, same: true });
 dwCases.push({ H: 15, W: 13, C: 20, OC: 20, k: 3, s: 2, d: 1, same: true });
@@ -67,7 +106,30 @@ for (const build of BUILDS) {
         const sp = putBytes(a, 's', padQ8Scales(p.scale, g.OC));
         const rqp = putBytes(a, 'rq', rq);
         const yp = a.alloc('y', OH * OW * g.OC);
-        a.call('q8_conv2d', [xp, g.H, g.W, g.C, yp, OH, OW, g.OC, g.k, g.k, g.s, g.s, g.d, g.d, p.pad.top, p.pad.left, wp, bp, sp, rqp, p.zx, sg]);
+        a.call('q8_conv2d', [
+          xp,
+          g.H,
+          g.W,
+          g.C,
+          yp,
+          OH,
+          OW,
+          g.OC,
+          g.k,
+          g.k,
+          g.s,
+          g.s,
+          g.d,
+          g.d,
+          p.pad.top,
+          p.pad.left,
+          wp,
+          bp,
+          sp,
+          rqp,
+          p.zx,
+          sg,
+        ]);
         t.equal(byteMismatch(readQ(a, dtype, yp, OH * OW * g.OC), want), null, `${dtype} ${JSON.stringify(g)}`);
       }
     }
@@ -91,7 +153,28 @@ for (const build of BUILDS) {
         const sp = putBytes(a, 's', padQ8DepthwiseScales(p.scale, g.C));
         const rqp = putBytes(a, 'rq', rq);
         const yp = a.alloc('y', OH * OW * g.C);
-        a.call('q8_dwconv3x3', [xp, g.H, g.W, g.C, yp, OH, OW, g.s, g.s, g.d, g.d, p.pad.top, p.pad.left, wp, q8DepthwisePairBytes(g.C), bp, sp, rqp, p.zx, sg]);
+        a.call('q8_dwconv3x3', [
+          xp,
+          g.H,
+          g.W,
+          g.C,
+          yp,
+          OH,
+          OW,
+          g.s,
+          g.s,
+          g.d,
+          g.d,
+          p.pad.top,
+          p.pad.left,
+          wp,
+          q8DepthwisePairBytes(g.C),
+          bp,
+          sp,
+          rqp,
+          p.zx,
+          sg,
+        ]);
         t.equal(byteMismatch(readQ(a, dtype, yp, OH * OW * g.C), want), null, `${dtype} ${JSON.stringify(g)}`);
       }
     }

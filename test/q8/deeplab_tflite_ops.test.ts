@@ -21,7 +21,11 @@ const notInstalled = tfliteInstallDir() ? false : HOW_TO_INSTALL;
 for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_quant']) {
   const skip = notInstalled || skipUnless('models', `${name}.tflite`) || skipUnless('reference', `${name}.json`);
   t.test(`${name}: head ops equal TFLite's on its own inputs`, { skip }, async (t) => {
-    const ref = readReference(`${name}.json`).results[0] as { image: string; input_sha256: string; argmax_sha256_uint8: string };
+    const ref = readReference(`${name}.json`).results[0] as {
+      image: string;
+      input_sha256: string;
+      argmax_sha256_uint8: string;
+    };
     const path = fixturePath('models', `${name}.tflite`);
     const model = await loadTfliteFile(path);
     const g = model.graph;
@@ -43,7 +47,10 @@ for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_q
       let bad = 0;
       for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) bad++;
       const shape = (id: number) => g.tensors[id]!.shape.join('x');
-      t.ok(got.length === want.length && bad === 0, `${op.kind} '${op.name}' ${op.inputs.map(shape).join(' + ')} → ${shape(op.outputs[0]!)}: ${bad} of ${want.length} bytes differ`);
+      t.ok(
+        got.length === want.length && bad === 0,
+        `${op.kind} '${op.name}' ${op.inputs.map(shape).join(' + ')} → ${shape(op.outputs[0]!)}: ${bad} of ${want.length} bytes differ`,
+      );
       seen.push(op.kind);
     }
     t.same([...new Set(seen)].sort(), [...kinds].sort(), 'every op kind checked');
@@ -51,6 +58,10 @@ for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_q
     const argmax = g.ops.find((o) => o.kind === 'argmax')!;
     const scores = await tensor(argmax.inputs[0]!);
     const ids = Uint8Array.from(refQArgMax(scores, g.tensors[argmax.inputs[0]!]!.shape[3]!));
-    t.equal(createHash('sha256').update(ids).digest('hex'), ref.argmax_sha256_uint8, 'arg-max of TFLite\'s uint8 scores is TFLite\'s class map');
+    t.equal(
+      createHash('sha256').update(ids).digest('hex'),
+      ref.argmax_sha256_uint8,
+      "arg-max of TFLite's uint8 scores is TFLite's class map",
+    );
   });
 }

@@ -3,14 +3,30 @@
 // both builds, uint8 and int8, with channel counts and row counts around the SIMD widths
 // (8-channel panels, k-pairs, 4-row blocks). Every call is checked against its manifest.
 import t from 'tap';
-import { refQConv2d, refQAdd, addParams, dtypeRange, requantize, type QConvParams, type QDType } from '../../src/reference/q8_ops.js';
+import {
+  refQConv2d,
+  refQAdd,
+  addParams,
+  dtypeRange,
+  requantize,
+  type QConvParams,
+  type QDType,
+} from '../../src/reference/q8_ops.js';
 import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8OutputParams } from '../../src/kernels/q8_pack.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
 import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ, spreadScales } from './helpers.js';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33];
 
-interface Case { dtype: QDType; sg: number; M: number; K: number; N: number; perChannel: boolean; seed: number }
+interface Case {
+  dtype: QDType;
+  sg: number;
+  M: number;
+  K: number;
+  N: number;
+  perChannel: boolean;
+  seed: number;
+}
 
 function data(c: Case) {
   const { dtype, M, K, N, seed } = c;
@@ -26,7 +42,18 @@ function data(c: Case) {
 }
 
 function reference(c: Case, d: ReturnType<typeof data>, lo: number, hi: number) {
-  const p: QConvParams = { stride: [1, 1], dilation: [1, 1], pad: { top: 0, bottom: 0, left: 0, right: 0 }, zx: d.zx, zw: d.zw, scale: d.scale, zOut: d.zOut, lo, hi, outDtype: c.dtype };
+  const p: QConvParams = {
+    stride: [1, 1],
+    dilation: [1, 1],
+    pad: { top: 0, bottom: 0, left: 0, right: 0 },
+    zx: d.zx,
+    zw: d.zw,
+    scale: d.scale,
+    zOut: d.zOut,
+    lo,
+    hi,
+    outDtype: c.dtype,
+  };
   return refQConv2d({ h: 1, w: c.M, c: c.K, data: d.x }, d.w, c.N, 1, 1, d.bias, p).data;
 }
 
@@ -34,7 +61,9 @@ function cases(seed0: number): Case[] {
   const out: Case[] = [];
   let seed = seed0;
   for (const { dtype, sg } of DTYPES) {
-    for (const K of SIZES) for (const N of [1, 3, 8, 9, 16, 17]) out.push({ dtype, sg, M: 5, K, N, perChannel: dtype === 'i8', seed: seed++ });
+    for (const K of SIZES)
+      for (const N of [1, 3, 8, 9, 16, 17])
+        out.push({ dtype, sg, M: 5, K, N, perChannel: dtype === 'i8', seed: seed++ });
     for (const M of SIZES) out.push({ dtype, sg, M, K: 7, N: 11, perChannel: true, seed: seed++ });
   }
   return out;
@@ -46,7 +75,8 @@ for (const build of BUILDS) {
     let bad = 0;
     for (const c of cases(100)) {
       const d = data(c);
-      const lo = d.qmin + 10, hi = d.qmax - 5; // an activation clamp inside the range
+      const lo = d.qmin + 10,
+        hi = d.qmax - 5; // an activation clamp inside the range
       a.reset();
       const xp = putBytes(a, 'x', d.x);
       const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
@@ -56,7 +86,10 @@ for (const build of BUILDS) {
       const yp = a.alloc('y', c.M * c.N);
       a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
       const m = byteMismatch(readQ(a, c.dtype, yp, c.M * c.N), reference(c, d, lo, hi));
-      if (m) { bad++; t.fail(`${c.dtype} M=${c.M} K=${c.K} N=${c.N}: ${m}`); }
+      if (m) {
+        bad++;
+        t.fail(`${c.dtype} M=${c.M} K=${c.K} N=${c.N}: ${m}`);
+      }
     }
     t.equal(bad, 0);
   });
@@ -64,17 +97,36 @@ for (const build of BUILDS) {
   t.test(`q8_gemm [${build.name}]: strided rows and the fused residual ADD`, async (t) => {
     const a = new Arena(await kernelsFor(build.debug));
     for (const { dtype, sg } of DTYPES) {
-      for (const [M, K, N] of [[1, 5, 9], [3, 16, 24], [6, 24, 17], [9, 33, 8]] as const) {
+      for (const [M, K, N] of [
+        [1, 5, 9],
+        [3, 16, 24],
+        [6, 24, 17],
+        [9, 33, 8],
+      ] as const) {
         const c: Case = { dtype, sg, M, K, N, perChannel: true, seed: M * 31 + K };
         const d = data(c);
         const res = qArray(dtype, M * N, c.seed + 9);
         const [zRes, zY] = randInts(2, d.qmin + 20, d.qmax - 20, c.seed + 10);
-        const sP = 0.05, sRes = 0.031, sY = 0.06;
+        const sP = 0.05,
+          sRes = 0.031,
+          sY = 0.06;
         const { ma, mb, shift } = addParams(sP, sRes, sY);
         const P = reference(c, d, d.qmin, d.qmax);
-        const want = refQAdd(P, res, { za: d.zOut, sa: sP, zb: zRes!, sb: sRes, sOut: sY, zOut: zY!, lo: d.qmin + 3, hi: d.qmax - 3, outDtype: dtype });
+        const want = refQAdd(P, res, {
+          za: d.zOut,
+          sa: sP,
+          zb: zRes!,
+          sb: sRes,
+          sOut: sY,
+          zOut: zY!,
+          lo: d.qmin + 3,
+          hi: d.qmax - 3,
+          outDtype: dtype,
+        });
         a.reset();
-        const xs = K + 3, ys = N + 5, rs = N + 2;
+        const xs = K + 3,
+          ys = N + 5,
+          rs = N + 2;
         const xb = new Uint8Array(M * xs);
         for (let m = 0; m < M; m++) xb.set(new Uint8Array(d.x.buffer, m * K, K), m * xs);
         const rb = new Uint8Array(M * rs);
@@ -83,7 +135,19 @@ for (const build of BUILDS) {
         const wp = putBytes(a, 'w', packQ8Gemm(d.w, N, K, d.zw));
         const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, N, K, d.zw, d.zx));
         const sp = putBytes(a, 's', padQ8Scales(d.scale, N));
-        const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, d.qmin, d.qmax, { zRes: zRes!, mP: ma, mRes: mb, shift, zY: zY!, loY: d.qmin + 3, hiY: d.qmax - 3 }));
+        const rq = putBytes(
+          a,
+          'rq',
+          q8OutputParams(d.zOut, d.qmin, d.qmax, {
+            zRes: zRes!,
+            mP: ma,
+            mRes: mb,
+            shift,
+            zY: zY!,
+            loY: d.qmin + 3,
+            hiY: d.qmax - 3,
+          }),
+        );
         const rp = putBytes(a, 'res', rb);
         const yp = a.alloc('y', M * ys);
         a.call('q8_gemm', [xp, M, K, xs, wp, N, bp, sp, yp, ys, rq, rp, rs, sg]);
@@ -98,7 +162,13 @@ for (const build of BUILDS) {
   t.test(`q8_gemm_acc + q8_requant_acc [${build.name}]: partial sums over k-slices equal one pass`, async (t) => {
     const a = new Arena(await kernelsFor(build.debug));
     for (const { dtype, sg } of DTYPES) {
-      for (const [M, K, N, slice] of [[5, 24, 17, 8], [7, 33, 9, 16], [4, 17, 24, 8], [2, 9, 3, 1], [6, 10, 8, 2]] as const) {
+      for (const [M, K, N, slice] of [
+        [5, 24, 17, 8],
+        [7, 33, 9, 16],
+        [4, 17, 24, 8],
+        [2, 9, 3, 1],
+        [6, 10, 8, 2],
+      ] as const) {
         const c: Case = { dtype, sg, M, K, N, perChannel: dtype === 'i8', seed: 7 * M + K + N };
         const d = data(c);
         const want = reference(c, d, d.qmin, d.qmax);
@@ -116,12 +186,30 @@ for (const build of BUILDS) {
           for (let m = 0; m < M; m++) xs.set(new Uint8Array(d.x.buffer, m * K + k0, kc), m * kc);
           const xp = putBytes(a, `x${k0}`, xs);
           // slices start on a k-pair (slice is even) or, with slice 1, use their own K = 1 matrix
-          const wp = slice % 2 === 0 ? wFull + (k0 / 2) * 32 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
-          a.call('q8_gemm_acc', [xp, M, kc, kc, wp, slice % 2 === 0 ? ps : Math.ceil(kc / 2) * 32, N, bp, accp, N * 4, k0 === 0 ? 1 : 0, sg]);
+          const wp =
+            slice % 2 === 0 ? wFull + (k0 / 2) * 32 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
+          a.call('q8_gemm_acc', [
+            xp,
+            M,
+            kc,
+            kc,
+            wp,
+            slice % 2 === 0 ? ps : Math.ceil(kc / 2) * 32,
+            N,
+            bp,
+            accp,
+            N * 4,
+            k0 === 0 ? 1 : 0,
+            sg,
+          ]);
         }
         const yp = a.alloc('y', M * N);
         a.call('q8_requant_acc', [accp, M, N, N * 4, sp, yp, N, rq, 0, 0, sg]);
-        t.equal(byteMismatch(readQ(a, dtype, yp, M * N), want), null, `${dtype} M=${M} K=${K} N=${N} slices of ${slice}`);
+        t.equal(
+          byteMismatch(readQ(a, dtype, yp, M * N), want),
+          null,
+          `${dtype} M=${M} K=${K} N=${N} slices of ${slice}`,
+        );
       }
     }
   });
@@ -129,7 +217,8 @@ for (const build of BUILDS) {
   t.test(`q8_requant_acc [${build.name}]: in place over its own accumulators (the block's y tail)`, async (t) => {
     const a = new Arena(await kernelsFor(build.debug));
     for (const { dtype, sg } of DTYPES) {
-      const M = 6, N = 13;
+      const M = 6,
+        N = 13;
       const acc = Int32Array.from(randInts(M * N, -300000, 300000, 77));
       const scale = spreadScales(N, 64, 78);
       const [qmin, qmax] = dtypeRange(dtype);

@@ -29,7 +29,9 @@ export function qArray(dtype: QDType, n: number, seed: number): Uint8Array | Int
 /** Copy any typed array into a fresh arena buffer. */
 export function putBytes(a: Arena, name: string, data: ArrayBufferView): number {
   const p = a.alloc(name, Math.max(1, data.byteLength));
-  new Uint8Array(a.k.memory.buffer, p, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  new Uint8Array(a.k.memory.buffer, p, data.byteLength).set(
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  );
   return p;
 }
 
@@ -50,5 +52,5 @@ export function byteMismatch(got: ArrayLike<number>, want: ArrayLike<number>): s
  * s ≈ 1 / (√K · 128 · 64) · (0.5 .. 2), so rounding and clamping both happen.
  */
 export function spreadScales(n: number, K: number, seed: number): number[] {
-  return randInts(n, 50, 200, seed).map((v) => Math.fround((v / 100) / (Math.sqrt(K) * 128 * 48)));
+  return randInts(n, 50, 200, seed).map((v) => Math.fround(v / 100 / (Math.sqrt(K) * 128 * 48)));
 }

@@ -3,7 +3,16 @@
 // widths. ADD in place (y aliasing an input) is how the executor may run it.
 import t from 'tap';
 import {
-  addParams, dtypeRange, meanScale, refQAdd, refQAvgPool, refQGlobalAvgPool, refQMean, refQRequantize, refQSoftmax, roundedAverage,
+  addParams,
+  dtypeRange,
+  meanScale,
+  refQAdd,
+  refQAvgPool,
+  refQGlobalAvgPool,
+  refQMean,
+  refQRequantize,
+  refQSoftmax,
+  roundedAverage,
 } from '../../src/reference/q8_ops.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
 import { samePadding } from '../../planner/shapes.js';
@@ -18,14 +27,31 @@ for (const build of BUILDS) {
     for (const { dtype, sg } of DTYPES) {
       const [qmin, qmax] = dtypeRange(dtype);
       for (const n of LENGTHS) {
-        for (const [sa, sb, so] of [[0.4015, 0.2758, 0.4322], [0.02, 0.35, 0.3], [0.1, 0.1, 0.05]] as const) {
+        for (const [sa, sb, so] of [
+          [0.4015, 0.2758, 0.4322],
+          [0.02, 0.35, 0.3],
+          [0.1, 0.1, 0.05],
+        ] as const) {
           seed++;
-          const x = qArray(dtype, n, seed), y = qArray(dtype, n, seed + 100);
+          const x = qArray(dtype, n, seed),
+            y = qArray(dtype, n, seed + 100);
           const [za, zb, zo] = randInts(3, qmin + 30, qmax - 30, seed + 200);
           const { ma, mb, shift } = addParams(sa, sb, so);
-          const want = refQAdd(x, y, { za: za!, sa, zb: zb!, sb, sOut: so, zOut: zo!, lo: qmin + 2, hi: qmax - 1, outDtype: dtype });
+          const want = refQAdd(x, y, {
+            za: za!,
+            sa,
+            zb: zb!,
+            sb,
+            sOut: so,
+            zOut: zo!,
+            lo: qmin + 2,
+            hi: qmax - 1,
+            outDtype: dtype,
+          });
           a.reset();
-          const ap = putBytes(a, 'a', x), bp = putBytes(a, 'b', y), yp = a.alloc('y', n);
+          const ap = putBytes(a, 'a', x),
+            bp = putBytes(a, 'b', y),
+            yp = a.alloc('y', n);
           a.call('q8_add', [ap, bp, yp, n, za!, zb!, ma, mb, shift, zo!, qmin + 2, qmax - 1, sg]);
           const m1 = byteMismatch(readQ(a, dtype, yp, n), want);
           a.call('q8_add', [ap, bp, ap, n, za!, zb!, ma, mb, shift, zo!, qmin + 2, qmax - 1, sg]);
@@ -43,18 +69,33 @@ for (const build of BUILDS) {
     for (const { dtype, sg } of DTYPES) {
       const [qmin, qmax] = dtypeRange(dtype);
       for (const C of [1, 3, 8, 9, 17, 33]) {
-        for (const [h, w] of [[7, 7], [1, 1], [2, 3], [5, 4], [33, 33]] as const) {
+        for (const [h, w] of [
+          [7, 7],
+          [1, 1],
+          [2, 3],
+          [5, 4],
+          [33, 33],
+        ] as const) {
           seed++;
           const x = qArray(dtype, h * w * C, seed);
           const img = { h, w, c: C, data: x };
           a.reset();
-          const xp = putBytes(a, 'x', x), yp = a.alloc('y', C);
+          const xp = putBytes(a, 'x', x),
+            yp = a.alloc('y', C);
           a.call('q8_global_avgpool', [xp, h * w, C, yp, qmin, qmax, sg]);
-          t.equal(byteMismatch(readQ(a, dtype, yp, C), refQGlobalAvgPool(img, qmin, qmax, dtype)), null, `avgpool ${dtype} ${h}x${w}x${C}`);
+          t.equal(
+            byteMismatch(readQ(a, dtype, yp, C), refQGlobalAvgPool(img, qmin, qmax, dtype)),
+            null,
+            `avgpool ${dtype} ${h}x${w}x${C}`,
+          );
           const zx = randInts(1, qmin, qmax, seed + 7)[0]!;
           const s = meanScale(0.0235294, 0.0190778, h * w);
           a.call('q8_mean', [xp, h * w, C, yp, zx, s, -100, qmin, qmax, sg]);
-          t.equal(byteMismatch(readQ(a, dtype, yp, C), refQMean(img, zx, s, -100, qmin, qmax, dtype)), null, `mean ${dtype} ${h}x${w}x${C}`);
+          t.equal(
+            byteMismatch(readQ(a, dtype, yp, C), refQMean(img, zx, s, -100, qmin, qmax, dtype)),
+            null,
+            `mean ${dtype} ${h}x${w}x${C}`,
+          );
         }
       }
     }
@@ -65,15 +106,26 @@ for (const build of BUILDS) {
     let seed = 600;
     for (const { dtype, sg } of DTYPES) {
       const [qmin, qmax] = dtypeRange(dtype);
-      for (const [H, W, C, k, s, same] of [[7, 7, 5, 3, 2, true], [6, 9, 17, 2, 2, false], [5, 5, 8, 3, 1, true], [9, 4, 3, 4, 3, true], [4, 4, 33, 4, 1, false]] as const) {
+      for (const [H, W, C, k, s, same] of [
+        [7, 7, 5, 3, 2, true],
+        [6, 9, 17, 2, 2, false],
+        [5, 5, 8, 3, 1, true],
+        [9, 4, 3, 4, 3, true],
+        [4, 4, 33, 4, 1, false],
+      ] as const) {
         seed++;
         const x = qArray(dtype, H * W * C, seed);
         const pad = same ? samePadding(H, W, [k, k], [s, s]) : { top: 0, bottom: 0, left: 0, right: 0 };
         const want = refQAvgPool({ h: H, w: W, c: C, data: x }, k, k, [s, s], pad, qmin + 5, qmax - 5, dtype);
         a.reset();
-        const xp = putBytes(a, 'x', x), yp = a.alloc('y', want.data.length);
+        const xp = putBytes(a, 'x', x),
+          yp = a.alloc('y', want.data.length);
         a.call('q8_avgpool', [xp, H, W, C, yp, want.h, want.w, k, k, s, s, pad.top, pad.left, qmin + 5, qmax - 5, sg]);
-        t.equal(byteMismatch(readQ(a, dtype, yp, want.data.length), want.data), null, `${dtype} ${H}x${W}x${C} k${k} s${s} ${same ? 'SAME' : 'VALID'}`);
+        t.equal(
+          byteMismatch(readQ(a, dtype, yp, want.data.length), want.data),
+          null,
+          `${dtype} ${H}x${W}x${C} k${k} s${s} ${same ? 'SAME' : 'VALID'}`,
+        );
       }
     }
   });
@@ -89,23 +141,38 @@ for (const build of BUILDS) {
           seed++;
           const x = qArray(dtype, n, seed);
           a.reset();
-          const xp = putBytes(a, 'x', x), yp = a.alloc('y', n);
+          const xp = putBytes(a, 'x', x),
+            yp = a.alloc('y', n);
           a.call('q8_softmax', [xp, n, yp, Math.fround(-Math.fround(sIn)), 1 / 256, zOut, sg]);
-          t.equal(byteMismatch(readQ(a, dtype, yp, n), refQSoftmax(x, n, sIn, 1, 1 / 256, zOut, dtype)), null, `softmax ${dtype} n=${n} s_in=${sIn}`);
+          t.equal(
+            byteMismatch(readQ(a, dtype, yp, n), refQSoftmax(x, n, sIn, 1, 1 / 256, zOut, dtype)),
+            null,
+            `softmax ${dtype} n=${n} s_in=${sIn}`,
+          );
         }
       }
       for (const n of LENGTHS) {
         for (const out of DTYPES) {
-          for (const [sIn, sOut] of [[0.0078431, 0.0078431], [0.0124224, 0.0352094], [0.05, 0.02]] as const) {
+          for (const [sIn, sOut] of [
+            [0.0078431, 0.0078431],
+            [0.0124224, 0.0352094],
+            [0.05, 0.02],
+          ] as const) {
             seed++;
             const x = qArray(dtype, n, seed);
             const [oMin, oMax] = dtypeRange(out.dtype);
-            const zx = randInts(1, qmin, qmax, seed + 1)[0]!, zy = randInts(1, oMin, oMax, seed + 2)[0]!;
+            const zx = randInts(1, qmin, qmax, seed + 1)[0]!,
+              zy = randInts(1, oMin, oMax, seed + 2)[0]!;
             a.reset();
-            const xp = putBytes(a, 'x', x), yp = a.alloc('y', n);
+            const xp = putBytes(a, 'x', x),
+              yp = a.alloc('y', n);
             const m = Math.fround(Math.fround(sIn) / Math.fround(sOut));
             a.call('q8_requantize', [xp, n, yp, zx, m, zy, sg, out.sg]);
-            t.equal(byteMismatch(readQ(a, out.dtype, yp, n), refQRequantize(x, zx, sIn, sOut, zy, out.dtype)), null, `requantize ${dtype}→${out.dtype} n=${n}`);
+            t.equal(
+              byteMismatch(readQ(a, out.dtype, yp, n), refQRequantize(x, zx, sIn, sOut, zy, out.dtype)),
+              null,
+              `requantize ${dtype}→${out.dtype} n=${n}`,
+            );
           }
         }
       }

@@ -5,7 +5,14 @@
 // classes: the first maximum wins), align_corners both ways, half-pixel centres, channel counts
 // around the 8-lane width, and more than 256 classes (int32 ids).
 import t from 'tap';
-import { convertMultiplier, dtypeRange, refQArgMax, refQConvert, refQResizeBilinear, type QDType } from '../../src/reference/q8_ops.js';
+import {
+  convertMultiplier,
+  dtypeRange,
+  refQArgMax,
+  refQConvert,
+  refQResizeBilinear,
+  type QDType,
+} from '../../src/reference/q8_ops.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
 import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ } from './helpers.js';
 
@@ -77,16 +84,27 @@ for (const build of BUILDS) {
     const a = new Arena(await kernelsFor(build.debug));
     let seed = 500;
     for (const { dtype, sg } of DTYPES) {
-      for (const [P, C] of [[1, 1], [7, 21], [33, 5], [10, 300]] as const) {
+      for (const [P, C] of [
+        [1, 1],
+        [7, 21],
+        [33, 5],
+        [10, 300],
+      ] as const) {
         for (const levels of [2, 256]) {
           const x = qData(dtype, P * C, seed++, levels);
           const want = refQArgMax(x, C);
           for (const outBytes of C > 256 ? [4, 8] : [1, 4, 8]) {
             a.reset();
-            const xp = putBytes(a, 'x', x), yp = a.alloc('y', P * outBytes);
+            const xp = putBytes(a, 'x', x),
+              yp = a.alloc('y', P * outBytes);
             a.call('q8_argmax', [xp, P, C, yp, outBytes, sg]);
             const mem = a.k.memory.buffer.slice(yp, yp + P * outBytes);
-            const got = outBytes === 1 ? new Uint8Array(mem) : outBytes === 4 ? new Int32Array(mem) : Array.from(new BigInt64Array(mem), Number);
+            const got =
+              outBytes === 1
+                ? new Uint8Array(mem)
+                : outBytes === 4
+                  ? new Int32Array(mem)
+                  : Array.from(new BigInt64Array(mem), Number);
             t.equal(diffCount(got, want), 0, `${dtype} ${P}x${C} ${levels} levels, ${outBytes}-byte ids`);
           }
         }
@@ -94,29 +112,38 @@ for (const build of BUILDS) {
     }
   });
 
-  t.test(`q8_convert [${build.name}]: XNNPACK's fixed-point requantization within one type, also in place`, async (t) => {
-    const a = new Arena(await kernelsFor(build.debug));
-    let seed = 900;
-    for (const { dtype, sg } of DTYPES) {
-      const [qmin, qmax] = dtypeRange(dtype);
-      for (const n of [1, 7, 8, 9, 16, 17, 100, 256]) {
-        for (const [sIn, sOut] of [[0.012422441, 0.035209369], [0.05, 0.02], [0.3, 0.0071], [0.0235, 0.0321]] as const) {
-          const x = qArray(dtype, n, seed++);
-          const [zx, zy] = randInts(2, qmin, qmax, seed++);
-          const m = convertMultiplier(sIn, sOut)!;
-          const want = refQConvert(x, zx!, sIn, sOut, zy!, dtype);
-          a.reset();
-          const xp = putBytes(a, 'x', x), yp = a.alloc('y', n);
-          a.call('q8_convert', [xp, n, yp, zx!, m, zy!, sg]);
-          const m1 = byteMismatch(readQ(a, dtype, yp, n), want);
-          a.call('q8_convert', [xp, n, xp, zx!, m, zy!, sg]);
-          const m2 = byteMismatch(readQ(a, dtype, xp, n), want);
-          if (m1 || m2) t.fail(`${dtype} n=${n} ${sIn}/${sOut}: ${m1 ?? ''} ${m2 ? `in place: ${m2}` : ''}`);
+  t.test(
+    `q8_convert [${build.name}]: XNNPACK's fixed-point requantization within one type, also in place`,
+    async (t) => {
+      const a = new Arena(await kernelsFor(build.debug));
+      let seed = 900;
+      for (const { dtype, sg } of DTYPES) {
+        const [qmin, qmax] = dtypeRange(dtype);
+        for (const n of [1, 7, 8, 9, 16, 17, 100, 256]) {
+          for (const [sIn, sOut] of [
+            [0.012422441, 0.035209369],
+            [0.05, 0.02],
+            [0.3, 0.0071],
+            [0.0235, 0.0321],
+          ] as const) {
+            const x = qArray(dtype, n, seed++);
+            const [zx, zy] = randInts(2, qmin, qmax, seed++);
+            const m = convertMultiplier(sIn, sOut)!;
+            const want = refQConvert(x, zx!, sIn, sOut, zy!, dtype);
+            a.reset();
+            const xp = putBytes(a, 'x', x),
+              yp = a.alloc('y', n);
+            a.call('q8_convert', [xp, n, yp, zx!, m, zy!, sg]);
+            const m1 = byteMismatch(readQ(a, dtype, yp, n), want);
+            a.call('q8_convert', [xp, n, xp, zx!, m, zy!, sg]);
+            const m2 = byteMismatch(readQ(a, dtype, xp, n), want);
+            if (m1 || m2) t.fail(`${dtype} n=${n} ${sIn}/${sOut}: ${m1 ?? ''} ${m2 ? `in place: ${m2}` : ''}`);
+          }
         }
       }
-    }
-    t.pass('all lengths and ratios');
-    t.equal(convertMultiplier(1, 1000), null, 'ratio below 2^-8: not XNNPACK\'s convert');
-    t.equal(convertMultiplier(200, 1), null, 'ratio above 2^7');
-  });
+      t.pass('all lengths and ratios');
+      t.equal(convertMultiplier(1, 1000), null, "ratio below 2^-8: not XNNPACK's convert");
+      t.equal(convertMultiplier(200, 1), null, 'ratio above 2^7');
+    },
+  );
 }

@@ -23,10 +23,16 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
     tensor: (id) => layout.arenaBase + plan.tensorOffsets.get(id)!,
     buffer: (i) => layout.arenaBase + plan.buffers[i]!.offset,
   });
-  const regions = stepRegions(model.graph, plan, layout.arenaBase, [layout.weightsBase, layout.weightsBase + layout.weightsBytes]);
+  const regions = stepRegions(model.graph, plan, layout.arenaBase, [
+    layout.weightsBase,
+    layout.weightsBase + layout.weightsBytes,
+  ]);
   const mem = new Uint8Array(memory.buffer);
   mem.fill(0xa5, layout.arenaBase, layout.arenaBase + layout.arenaBytes);
-  mem.set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength), layout.arenaBase + plan.tensorOffsets.get(model.graph.inputs[0]!)!);
+  mem.set(
+    new Uint8Array(input.buffer, input.byteOffset, input.byteLength),
+    layout.arenaBase + plan.tensorOffsets.get(model.graph.inputs[0]!)!,
+  );
   const problems: string[] = [];
   const lo = layout.arenaBase;
   const hi = memory.buffer.byteLength;
@@ -38,7 +44,9 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
       if (mem[a] === before[a - lo]) continue;
       if (writes.some(([s, e]) => a >= s && a < e)) continue;
       const s = plan.steps[i]!;
-      problems.push(`step ${i} (${s.kind === 'op' ? model.graph.ops[s.op]!.name : `block ${model.graph.ops[s.expand]!.name}`}) wrote arena byte ${a - lo} outside its buffers`);
+      problems.push(
+        `step ${i} (${s.kind === 'op' ? model.graph.ops[s.op]!.name : `block ${model.graph.ops[s.expand]!.name}`}) wrote arena byte ${a - lo} outside its buffers`,
+      );
       break;
     }
   }

@@ -12,7 +12,9 @@ import { refQArgMax, refQConvert, refQResizeBilinear, type QDType } from '../../
 import { bytesOf, rng, writeTflite, type TinyModel } from '../importers/tflite-writer.js';
 
 const notInstalled = tfliteInstallDir() ? false : HOW_TO_INSTALL;
-const UINT8 = 3, INT8 = 9, INT32 = 2;
+const UINT8 = 3,
+  INT8 = 9,
+  INT32 = 2;
 const dir = mkdtempSync(join(tmpdir(), 'lowwater-tiny-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -41,7 +43,7 @@ const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return a.length === b.length ? d : -1;
 };
 
-t.test('RESIZE_BILINEAR uint8/int8: XNNPACK\'s 11-bit interpolation', { skip: notInstalled }, async (t) => {
+t.test("RESIZE_BILINEAR uint8/int8: XNNPACK's 11-bit interpolation", { skip: notInstalled }, async (t) => {
   const cases: [number, number, number, number, number, boolean, boolean, QDType][] = [
     // h, w, c, outH, outW, alignCorners, halfPixelCenters, dtype
     [5, 7, 3, 9, 11, false, true, 'u8'],
@@ -66,20 +68,34 @@ t.test('RESIZE_BILINEAR uint8/int8: XNNPACK\'s 11-bit interpolation', { skip: no
         { name: 'size', shape: [2], type: INT32, data: bytesOf.i32([oh, ow]) },
         { name: 'y', shape: [1, oh, ow, c], type, quant },
       ],
-      ops: [{ opcode: 0, inputs: [0, 1], outputs: [2], options: { type: 15, fields: { 2: ['bool', alignCorners ? 1 : 0], 3: ['bool', halfPixelCenters ? 1 : 0] } } }],
+      ops: [
+        {
+          opcode: 0,
+          inputs: [0, 1],
+          outputs: [2],
+          options: { type: 15, fields: { 2: ['bool', alignCorners ? 1 : 0], 3: ['bool', halfPixelCenters ? 1 : 0] } },
+        },
+      ],
       inputs: [0],
       outputs: [2],
     };
     const x = randomBytes(h * w * c, seed++);
     const { out, delegated } = await runTflite(model, x);
-    const want = refQResizeBilinear({ h, w, c, data: asQ(x, dtype) }, oh, ow, alignCorners, halfPixelCenters, dtype).data;
+    const want = refQResizeBilinear(
+      { h, w, c, data: asQ(x, dtype) },
+      oh,
+      ow,
+      alignCorners,
+      halfPixelCenters,
+      dtype,
+    ).data;
     const label = `${dtype} ${h}x${w}x${c} → ${oh}x${ow} align ${alignCorners} half ${halfPixelCenters}`;
     t.ok(delegated, `${label}: XNNPACK runs it`);
     t.equal(diff(asQ(out, dtype), want), 0, `${label}: equal bytes`);
   }
 });
 
-t.test('QUANTIZE uint8 → uint8 and int8 → int8: XNNPACK\'s fixed-point convert', { skip: notInstalled }, async (t) => {
+t.test("QUANTIZE uint8 → uint8 and int8 → int8: XNNPACK's fixed-point convert", { skip: notInstalled }, async (t) => {
   const cases: [number, number, number, number, QDType][] = [
     // sIn, zIn, sOut, zOut
     [0.012422441, 0, 0.035209369, 0, 'u8'],
@@ -112,7 +128,12 @@ t.test('QUANTIZE uint8 → uint8 and int8 → int8: XNNPACK\'s fixed-point conve
 });
 
 t.test('ARG_MAX over channels: the first maximum', { skip: notInstalled }, async (t) => {
-  for (const [c, levels, dtype] of [[21, 3, 'u8'], [21, 256, 'u8'], [5, 2, 'i8'], [300, 4, 'u8']] as const) {
+  for (const [c, levels, dtype] of [
+    [21, 3, 'u8'],
+    [21, 256, 'u8'],
+    [5, 2, 'i8'],
+    [300, 4, 'u8'],
+  ] as const) {
     const type = dtype === 'u8' ? UINT8 : INT8;
     const model: TinyModel = {
       opcodes: [{ deprecated: 56 }],
@@ -127,7 +148,10 @@ t.test('ARG_MAX over channels: the first maximum', { skip: notInstalled }, async
     };
     const r = rng(c * levels);
     // Few levels: many ties between classes.
-    const x = Uint8Array.from({ length: 42 * c }, () => Math.floor(r() * levels) * Math.floor(255 / Math.max(1, levels - 1)));
+    const x = Uint8Array.from(
+      { length: 42 * c },
+      () => Math.floor(r() * levels) * Math.floor(255 / Math.max(1, levels - 1)),
+    );
     const { out } = await runTflite(model, x);
     const got = new Int32Array(out.buffer, out.byteOffset, out.length / 4);
     t.equal(diff(got, refQArgMax(asQ(x, dtype), c)), 0, `${dtype} ${c} classes, ${levels} levels: same class ids`);

@@ -29,13 +29,20 @@ t.test('conv2d stride 2 picks every other pixel; dilation 2 reaches two pixels a
   const x = { h: 6, w: 6, c: 1, data: seq(36, 3) };
   const w = new Float32Array(9);
   w[0] = 1; // top-left tap
-  const y = ref.refConv2d(x, w, 1, 3, 3, null, { stride: [2, 2], dilation: [2, 2], pad: { top: 2, bottom: 2, left: 2, right: 2 }, act: 'none' });
+  const y = ref.refConv2d(x, w, 1, 3, 3, null, {
+    stride: [2, 2],
+    dilation: [2, 2],
+    pad: { top: 2, bottom: 2, left: 2, right: 2 },
+    act: 'none',
+  });
   t.same([y.h, y.w], [3, 3]);
-  for (let oy = 0; oy < 3; oy++) for (let ox = 0; ox < 3; ox++) {
-    const iy = oy * 2 - 2, ix = ox * 2 - 2;
-    const want = iy >= 0 && ix >= 0 ? x.data[iy * 6 + ix]! : 0;
-    t.equal(y.data[oy * 3 + ox], want, `(${oy},${ox})`);
-  }
+  for (let oy = 0; oy < 3; oy++)
+    for (let ox = 0; ox < 3; ox++) {
+      const iy = oy * 2 - 2,
+        ix = ox * 2 - 2;
+      const want = iy >= 0 && ix >= 0 ? x.data[iy * 6 + ix]! : 0;
+      t.equal(y.data[oy * 3 + ox], want, `(${oy},${ox})`);
+    }
 });
 
 t.test('depthwise with multiplier 2 and relu6 clamps', async (t) => {

@@ -50,7 +50,7 @@ function chunks(png: Uint8Array): { type: string; data: Buffer }[] {
   const b = Buffer.from(png);
   if (b.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('bad signature');
   const out: { type: string; data: Buffer }[] = [];
-  for (let p = 8; p < b.length; ) {
+  for (let p = 8; p < b.length;) {
     const n = b.readUInt32BE(p);
     const type = b.toString('latin1', p + 4, p + 8);
     const data = b.subarray(p + 8, p + 8 + n);
@@ -66,44 +66,70 @@ t.test('VOC palette: the devkit colours of known classes, all 256 distinct', asy
   const rgb = (c: number) => Array.from(p.subarray(3 * c, 3 * c + 3));
   // PASCAL VOC 2012 colours (devkit labelcolormap): background, aeroplane, bicycle, bird, boat, ...
   const known: Record<number, number[]> = {
-    0: [0, 0, 0], 1: [128, 0, 0], 2: [0, 128, 0], 3: [128, 128, 0], 4: [0, 0, 128], 5: [128, 0, 128], 6: [0, 128, 128], 7: [128, 128, 128],
-    8: [64, 0, 0], 9: [192, 0, 0], 10: [64, 128, 0], 12: [64, 0, 128], 13: [192, 0, 128], 15: [192, 128, 128], 16: [0, 64, 0], 20: [0, 64, 128], 255: [224, 224, 192],
+    0: [0, 0, 0],
+    1: [128, 0, 0],
+    2: [0, 128, 0],
+    3: [128, 128, 0],
+    4: [0, 0, 128],
+    5: [128, 0, 128],
+    6: [0, 128, 128],
+    7: [128, 128, 128],
+    8: [64, 0, 0],
+    9: [192, 0, 0],
+    10: [64, 128, 0],
+    12: [64, 0, 128],
+    13: [192, 0, 128],
+    15: [192, 128, 128],
+    16: [0, 64, 0],
+    20: [0, 64, 128],
+    255: [224, 224, 192],
   };
   for (const [c, want] of Object.entries(known)) t.same(rgb(Number(c)), want, `class ${c}`);
   t.equal(new Set(Array.from({ length: 256 }, (_, c) => rgb(c).join())).size, 256);
   t.same(vocPalette(21), p.subarray(0, 63), 'a prefix of the full map');
 });
 
-t.test('indexed PNG: chunks, CRCs, palette and pixel indices, read back by an independent parser and by sharp', async (t) => {
-  const r = rng(7);
-  const [w, h] = [37, 11];
-  const ids = Uint8Array.from({ length: w * h }, () => Math.floor(r() * 21));
-  const palette = vocPalette();
-  const png = encodeIndexedPng(w, h, ids, palette);
-  const cs = chunks(png);
-  t.same(cs.map((c) => c.type), ['IHDR', 'PLTE', 'IDAT', 'IEND']);
-  const ihdr = cs[0]!.data;
-  t.same([ihdr.readUInt32BE(0), ihdr.readUInt32BE(4), ihdr[8], ihdr[9], ihdr[10], ihdr[11], ihdr[12]], [w, h, 8, 3, 0, 0, 0], 'IHDR: size, 8-bit indexed');
-  t.same(new Uint8Array(cs[1]!.data), palette, 'PLTE is the VOC palette');
-  const raw = inflateSync(cs[2]!.data);
-  t.equal(raw.length, (w + 1) * h);
-  const got = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    t.equal(raw[y * (w + 1)], 0, `row ${y} filter None`);
-    got.set(raw.subarray(y * (w + 1) + 1, (y + 1) * (w + 1)), y * w);
-  }
-  t.same(got, ids, 'pixel values are the class ids');
-  const meta = await sharp(png).metadata();
-  t.ok(meta.isPalette, 'sharp sees a palette image');
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  t.same([info.width, info.height, info.channels], [w, h, 3]);
-  let bad = 0;
-  for (let i = 0; i < ids.length; i++) for (let k = 0; k < 3; k++) if (data[3 * i + k] !== palette[3 * ids[i]! + k]) bad++;
-  t.equal(bad, 0, 'sharp decodes every pixel to its class colour');
-  t.throws(() => encodeIndexedPng(2, 2, Uint8Array.of(0, 1, 2, 21), vocPalette(21)), /index 21 has no palette entry/);
-  t.throws(() => encodeIndexedPng(3, 2, Uint8Array.of(0, 1), palette), /2 indices for 3x2/);
-  t.throws(() => encodeIndexedPng(1, 1, Uint8Array.of(0), new Uint8Array(4)), /not 1\.\.256 RGB triples/);
-});
+t.test(
+  'indexed PNG: chunks, CRCs, palette and pixel indices, read back by an independent parser and by sharp',
+  async (t) => {
+    const r = rng(7);
+    const [w, h] = [37, 11];
+    const ids = Uint8Array.from({ length: w * h }, () => Math.floor(r() * 21));
+    const palette = vocPalette();
+    const png = encodeIndexedPng(w, h, ids, palette);
+    const cs = chunks(png);
+    t.same(
+      cs.map((c) => c.type),
+      ['IHDR', 'PLTE', 'IDAT', 'IEND'],
+    );
+    const ihdr = cs[0]!.data;
+    t.same(
+      [ihdr.readUInt32BE(0), ihdr.readUInt32BE(4), ihdr[8], ihdr[9], ihdr[10], ihdr[11], ihdr[12]],
+      [w, h, 8, 3, 0, 0, 0],
+      'IHDR: size, 8-bit indexed',
+    );
+    t.same(new Uint8Array(cs[1]!.data), palette, 'PLTE is the VOC palette');
+    const raw = inflateSync(cs[2]!.data);
+    t.equal(raw.length, (w + 1) * h);
+    const got = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      t.equal(raw[y * (w + 1)], 0, `row ${y} filter None`);
+      got.set(raw.subarray(y * (w + 1) + 1, (y + 1) * (w + 1)), y * w);
+    }
+    t.same(got, ids, 'pixel values are the class ids');
+    const meta = await sharp(png).metadata();
+    t.ok(meta.isPalette, 'sharp sees a palette image');
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    t.same([info.width, info.height, info.channels], [w, h, 3]);
+    let bad = 0;
+    for (let i = 0; i < ids.length; i++)
+      for (let k = 0; k < 3; k++) if (data[3 * i + k] !== palette[3 * ids[i]! + k]) bad++;
+    t.equal(bad, 0, 'sharp decodes every pixel to its class colour');
+    t.throws(() => encodeIndexedPng(2, 2, Uint8Array.of(0, 1, 2, 21), vocPalette(21)), /index 21 has no palette entry/);
+    t.throws(() => encodeIndexedPng(3, 2, Uint8Array.of(0, 1), palette), /2 indices for 3x2/);
+    t.throws(() => encodeIndexedPng(1, 1, Uint8Array.of(0), new Uint8Array(4)), /not 1\.\.256 RGB triples/);
+  },
+);
 
 t.test('class map from an arg-max output: ids pass through; invalid ids are refused', async (t) => {
   const m = classMapFromOutput(Int32Array.of(0, 3, 20, 3, 0, 1), [1, 2, 3]);
@@ -112,7 +138,10 @@ t.test('class map from an arg-max output: ids pass through; invalid ids are refu
   t.throws(() => classMapFromOutput([0, 256], [1, 1, 2]), /value 256 at pixel 1 is not a class id/);
   t.throws(() => classMapFromOutput([0, 0.5], [1, 1, 2]), /not a class id/);
   t.throws(() => classMapFromOutput([0, 1, 2], [1, 1, 2]), /3 values for shape \[1,1,2\]/);
-  t.throws(() => classMapFromOutput(new Float32Array(1001), [1, 1001]), /shape \[1,1001\]; a segmentation model ends with/);
+  t.throws(
+    () => classMapFromOutput(new Float32Array(1001), [1, 1001]),
+    /shape \[1,1001\]; a segmentation model ends with/,
+  );
 });
 
 t.test('class map from class scores: first maximum wins, as a brute-force arg-max', async (t) => {
@@ -138,7 +167,13 @@ t.test('class counts, labels and the mask sha256', async (t) => {
   t.same(classCounts(m, labels), { background: 2, bird: 3, 'class 15': 1 });
   t.same(Object.keys(classCounts(m, labels)), ['background', 'bird', 'class 15'], 'class-id order');
   t.same(classCounts(m), { 'class 0': 2, 'class 3': 3, 'class 15': 1 });
-  t.equal(classMapSha256(m), createHash('sha256').update(Uint8Array.of(0, 3, 3, 15, 0, 3)).digest('hex'), 'sha256 of one byte per pixel, row-major');
+  t.equal(
+    classMapSha256(m),
+    createHash('sha256')
+      .update(Uint8Array.of(0, 3, 3, 15, 0, 3))
+      .digest('hex'),
+    'sha256 of one byte per pixel, row-major',
+  );
 });
 
 t.test('nearest resampling at pixel centres (hand-computed)', async (t) => {
@@ -179,7 +214,11 @@ t.test('overlay layer: class colours at the image size, background clear', async
 
 t.test('mask and overlay files: written, read back, sizes kept', async (t) => {
   const r = rng(3);
-  const m: ClassMap = { width: 9, height: 6, ids: Uint8Array.from({ length: 54 }, () => [0, 3, 12, 15][Math.floor(r() * 4)]!) };
+  const m: ClassMap = {
+    width: 9,
+    height: 6,
+    ids: Uint8Array.from({ length: 54 }, () => [0, 3, 12, 15][Math.floor(r() * 4)]!),
+  };
   const maskFile = join(dir, 'mask.png');
   await writeMaskPng(maskFile, m);
   const back = await readClassMask(maskFile);
@@ -187,10 +226,14 @@ t.test('mask and overlay files: written, read back, sizes kept', async (t) => {
   t.same(back.ids, m.ids, 'VOC colours map back to the class ids');
   // A grey mask holds ids as values (the fixture masks are stored this way).
   const grey = join(dir, 'grey.png');
-  await sharp(Buffer.from(m.ids), { raw: { width: 9, height: 6, channels: 1 } }).png().toFile(grey);
+  await sharp(Buffer.from(m.ids), { raw: { width: 9, height: 6, channels: 1 } })
+    .png()
+    .toFile(grey);
   t.same((await readClassMask(grey)).ids, m.ids);
   const odd = join(dir, 'odd.png');
-  await sharp(Buffer.from([1, 2, 3]), { raw: { width: 1, height: 1, channels: 3 } }).png().toFile(odd);
+  await sharp(Buffer.from([1, 2, 3]), { raw: { width: 1, height: 1, channels: 3 } })
+    .png()
+    .toFile(odd);
   await t.rejects(readClassMask(odd), /colour \(1, 2, 3\), which is not in the PASCAL VOC palette/);
 
   const img = { width: 20, height: 12, data: new Uint8Array(20 * 12 * 3).fill(200) };

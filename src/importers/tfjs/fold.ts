@@ -14,7 +14,10 @@ import { TfjsModelError } from './weights.js';
  * Folds BatchNormalization (per output channel c) into conv weights and bias, in float64:
  * s = γ/√(σ²+ε), w' = w·s, b' = (b − μ)·s + β.
  */
-export function foldBatchNorm(conv: Pick<ConvLop, 'w' | 'wShape' | 'bias' | 'depthwise'>, bn: { gamma: Float64Array; beta: Float64Array; mean: Float64Array; variance: Float64Array; epsilon: number }): { w: Float64Array; bias: Float64Array } {
+export function foldBatchNorm(
+  conv: Pick<ConvLop, 'w' | 'wShape' | 'bias' | 'depthwise'>,
+  bn: { gamma: Float64Array; beta: Float64Array; mean: Float64Array; variance: Float64Array; epsilon: number },
+): { w: Float64Array; bias: Float64Array } {
   const outC = conv.depthwise ? conv.wShape[3] : conv.wShape[0];
   const s = new Float64Array(outC);
   for (let c = 0; c < outC; c++) s[c] = bn.gamma[c]! / Math.sqrt(bn.variance[c]! + bn.epsilon);
@@ -51,14 +54,31 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
   ops = ops.filter((z) => {
     if (z.kind !== 'zeropad') return true;
     const rs = readers.get(z.out) ?? [];
-    if (outputs.has(z.out)) fail(z, 'is a model output; lowwater folds ZeroPadding2D into the convolution that follows and makes no padded copy');
+    if (outputs.has(z.out))
+      fail(
+        z,
+        'is a model output; lowwater folds ZeroPadding2D into the convolution that follows and makes no padded copy',
+      );
     if (rs.length === 0) fail(z, 'has no consumer');
     for (const r of rs) {
-      if (r.kind !== 'conv') fail(z, `is read by ${describeLayer(r.layer)}; ZeroPadding2D must be followed only by a Conv2D or DepthwiseConv2D with padding 'valid'`);
+      if (r.kind !== 'conv')
+        fail(
+          z,
+          `is read by ${describeLayer(r.layer)}; ZeroPadding2D must be followed only by a Conv2D or DepthwiseConv2D with padding 'valid'`,
+        );
       const c = r as ConvLop;
-      if (c.padding === 'same') fail(z, `is read by ${describeLayer(c.layer)} with padding 'same'; ZeroPadding2D can only fold into a 'valid' convolution`);
+      if (c.padding === 'same')
+        fail(
+          z,
+          `is read by ${describeLayer(c.layer)} with padding 'same'; ZeroPadding2D can only fold into a 'valid' convolution`,
+        );
       const p: Padding = c.padding;
-      c.padding = { top: p.top + z.pad.top, bottom: p.bottom + z.pad.bottom, left: p.left + z.pad.left, right: p.right + z.pad.right };
+      c.padding = {
+        top: p.top + z.pad.top,
+        bottom: p.bottom + z.pad.bottom,
+        left: p.left + z.pad.left,
+        right: p.right + z.pad.right,
+      };
       c.ins = [z.ins[0]!];
       c.folded.push(z.layer.name);
     }
@@ -72,7 +92,11 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
     if (b.kind !== 'batchnorm') return [b];
     const p = prod.get(b.ins[0]!);
     if (p && p.kind === 'conv' && p.act === 'none' && (readers.get(p.out)?.length ?? 0) === 1 && !outputs.has(p.out)) {
-      if (b.gamma.length !== (p.depthwise ? p.wShape[3] : p.wShape[0])) fail(b, `has ${b.gamma.length} channels but ${describeLayer(p.layer)} has ${p.depthwise ? p.wShape[3] : p.wShape[0]}`);
+      if (b.gamma.length !== (p.depthwise ? p.wShape[3] : p.wShape[0]))
+        fail(
+          b,
+          `has ${b.gamma.length} channels but ${describeLayer(p.layer)} has ${p.depthwise ? p.wShape[3] : p.wShape[0]}`,
+        );
       const f = foldBatchNorm(p, b);
       p.w = f.w;
       p.bias = f.bias;
@@ -84,8 +108,21 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
     // Nothing to fold into: y = x·s + (β − μ·s) as a 1x1 depthwise conv.
     const c = b.gamma.length;
     const one: ConvLop = {
-      kind: 'conv', layer: b.layer, ins: b.ins, out: b.out, depthwise: true, kernel: [1, 1], stride: [1, 1], dilation: [1, 1],
-      padding: { top: 0, bottom: 0, left: 0, right: 0 }, w: new Float64Array(c).fill(1), wShape: [1, 1, 1, c], bias: null, depthMultiplier: 1, act: 'none', folded: [],
+      kind: 'conv',
+      layer: b.layer,
+      ins: b.ins,
+      out: b.out,
+      depthwise: true,
+      kernel: [1, 1],
+      stride: [1, 1],
+      dilation: [1, 1],
+      padding: { top: 0, bottom: 0, left: 0, right: 0 },
+      w: new Float64Array(c).fill(1),
+      wShape: [1, 1, 1, c],
+      bias: null,
+      depthMultiplier: 1,
+      act: 'none',
+      folded: [],
     };
     const f = foldBatchNorm(one, b);
     one.w = f.w;
@@ -100,7 +137,10 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
     if (a.kind !== 'act') return true;
     const p = prod.get(a.ins[0]!);
     if (!p || (p.kind !== 'conv' && p.kind !== 'dense' && p.kind !== 'add')) {
-      fail(a, `reads ${p ? describeLayer(p.layer) : 'a model input'}; lowwater fuses ${a.act} into the Conv2D, DepthwiseConv2D, Dense or Add before it and has no standalone activation op`);
+      fail(
+        a,
+        `reads ${p ? describeLayer(p.layer) : 'a model input'}; lowwater fuses ${a.act} into the Conv2D, DepthwiseConv2D, Dense or Add before it and has no standalone activation op`,
+      );
     }
     const q = p as Extract<Lop, { act: unknown }>;
     if (q.act !== 'none') fail(a, `follows ${describeLayer(q.layer)}, which already has activation ${q.act}`);

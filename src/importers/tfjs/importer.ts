@@ -27,9 +27,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * Imports a tfjs layers model. `weightData` is every shard of every weight
  * group, concatenated in manifest order. `source` names the model in errors.
  */
-export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array | ArrayBuffer, source: string, options: TfjsImportOptions = {}): LoadedModel {
+export function importTfjsLayersModel(
+  modelJson: object,
+  weightData: Uint8Array | ArrayBuffer,
+  source: string,
+  options: TfjsImportOptions = {},
+): LoadedModel {
   if (!isRecord(modelJson)) throw new TfjsModelError(source, 'model.json is not an object');
-  if (modelJson.format === 'graph-model') throw new TfjsModelError(source, "this is a tfjs graph model ('format: graph-model'); lowwater reads layers models");
+  if (modelJson.format === 'graph-model')
+    throw new TfjsModelError(
+      source,
+      "this is a tfjs graph model ('format: graph-model'); lowwater reads layers models",
+    );
   const groups = parseWeightsManifest(modelJson.weightsManifest, source);
   const data = weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData);
   const weights = new WeightLookup(decodeWeights(groups, data, source), source);
@@ -38,10 +47,14 @@ export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array 
   const lops: Lop[] = flat.nodes.flatMap((n) => lowerLayer(n, weights, source));
   const ops = foldLayerOps(lops, flat.outputs, source);
 
-  if (flat.inputs.length !== 1) throw new TfjsModelError(source, `the model has ${flat.inputs.length} inputs; lowwater takes one image input`);
+  if (flat.inputs.length !== 1)
+    throw new TfjsModelError(source, `the model has ${flat.inputs.length} inputs; lowwater takes one image input`);
   const input = flat.inputs[0]!;
   if (input.shape.length !== 3 || input.shape.some((d) => d === null || !Number.isInteger(d) || d < 1)) {
-    throw new TfjsModelError(source, `${describeLayer(input.layer)}: input shape [${input.shape.map(String).join(',')}] is not a fixed image size [H,W,C]`);
+    throw new TfjsModelError(
+      source,
+      `${describeLayer(input.layer)}: input shape [${input.shape.map(String).join(',')}] is not a fixed image size [H,W,C]`,
+    );
   }
 
   const g = new GraphBuilder(flat.name);
@@ -73,11 +86,22 @@ export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array 
     switch (op.kind) {
       case 'conv': {
         if (x.shape.length !== 4) at(`needs an NHWC input, got ${describeShape(x.shape)}`);
-        const pad: Padding = op.padding === 'same' ? samePadding(x.shape[1]!, x.shape[2]!, op.kernel, op.stride, op.dilation) : op.padding;
+        const pad: Padding =
+          op.padding === 'same' ? samePadding(x.shape[1]!, x.shape[2]!, op.kernel, op.stride, op.dilation) : op.padding;
         const w = constant(`${name}/weights`, op.wShape, op.w);
         const outC = op.depthwise ? op.wShape[3] : op.wShape[0];
         const b = constant(`${name}/bias`, [outC], op.bias ?? new Float64Array(outC));
-        const common = { name, inputs: [ins[0]!], kernel: op.kernel, stride: op.stride, dilation: op.dilation, pad, act: op.act, weights: w, bias: b };
+        const common = {
+          name,
+          inputs: [ins[0]!],
+          kernel: op.kernel,
+          stride: op.stride,
+          dilation: op.dilation,
+          pad,
+          act: op.act,
+          weights: w,
+          bias: b,
+        };
         y = emit(() =>
           op.depthwise
             ? g.op({ kind: 'dwconv2d', ...common, depthMultiplier: op.depthMultiplier }, { name: op.out })
@@ -91,13 +115,20 @@ export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array 
         for (let i = 1; i < ins.length; i++) {
           const last = i === ins.length - 1;
           const a = acc;
-          acc = emit(() => g.op({ kind: 'add', name: last ? name : `${name}/${i}`, inputs: [a, ins[i]!], act: last ? op.act : 'none' }, last ? { name: op.out } : {}));
+          acc = emit(() =>
+            g.op(
+              { kind: 'add', name: last ? name : `${name}/${i}`, inputs: [a, ins[i]!], act: last ? op.act : 'none' },
+              last ? { name: op.out } : {},
+            ),
+          );
         }
         y = acc;
         break;
       }
       case 'global_avgpool':
-        y = emit(() => g.op({ kind: 'global_avgpool', name, inputs: [ins[0]!], keepDims: op.keepDims }, { name: op.out }));
+        y = emit(() =>
+          g.op({ kind: 'global_avgpool', name, inputs: [ins[0]!], keepDims: op.keepDims }, { name: op.out }),
+        );
         break;
       case 'avgpool': {
         if (x.shape.length !== 4) at(`needs an NHWC input, got ${describeShape(x.shape)}`);
@@ -105,13 +136,23 @@ export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array 
         const [kh, kw] = op.kernel;
         const [sh, sw] = op.stride;
         // The window covers the whole plane and yields one pixel: a global average (padded pixels are not counted).
-        const covers = op.padding === 'valid' ? kh === h && kw === w : kh >= h && kw >= w && Math.ceil(h / sh) === 1 && Math.ceil(w / sw) === 1;
+        const covers =
+          op.padding === 'valid'
+            ? kh === h && kw === w
+            : kh >= h && kw >= w && Math.ceil(h / sh) === 1 && Math.ceil(w / sw) === 1;
         if (covers) {
           y = emit(() => g.op({ kind: 'global_avgpool', name, inputs: [ins[0]!], keepDims: true }, { name: op.out }));
         } else {
-          const pad = op.padding === 'same' ? samePadding(h, w, op.kernel, op.stride) : { top: 0, bottom: 0, left: 0, right: 0 };
-          if (convOutSize(h, kh, sh, 1, pad.top, pad.bottom) < 1 || convOutSize(w, kw, sw, 1, pad.left, pad.right) < 1) at(`pool ${kh}x${kw} does not fit input ${describeShape(x.shape)}`);
-          y = emit(() => g.op({ kind: 'avgpool', name, inputs: [ins[0]!], kernel: op.kernel, stride: op.stride, pad, act: 'none' }, { name: op.out }));
+          const pad =
+            op.padding === 'same' ? samePadding(h, w, op.kernel, op.stride) : { top: 0, bottom: 0, left: 0, right: 0 };
+          if (convOutSize(h, kh, sh, 1, pad.top, pad.bottom) < 1 || convOutSize(w, kw, sw, 1, pad.left, pad.right) < 1)
+            at(`pool ${kh}x${kw} does not fit input ${describeShape(x.shape)}`);
+          y = emit(() =>
+            g.op(
+              { kind: 'avgpool', name, inputs: [ins[0]!], kernel: op.kernel, stride: op.stride, pad, act: 'none' },
+              { name: op.out },
+            ),
+          );
         }
         break;
       }
@@ -134,14 +175,25 @@ export function importTfjsLayersModel(modelJson: object, weightData: Uint8Array 
       case 'dense': {
         // Keras Dense acts on the last axis; lowwater's fully_connected flattens its input, which is the same
         // only when every other axis is 1. The output keeps Keras's rank.
-        if (x.shape.slice(0, -1).some((d) => d !== 1)) at(`Dense on input ${describeShape(x.shape)} (only [1,…,1,K] inputs are supported)`);
+        if (x.shape.slice(0, -1).some((d) => d !== 1))
+          at(`Dense on input ${describeShape(x.shape)} (only [1,…,1,K] inputs are supported)`);
         const w = constant(`${name}/weights`, [op.units, op.inFeatures], op.w);
         const b = op.bias ? constant(`${name}/bias`, [op.units], op.bias) : -1;
         const rank = x.shape.length;
-        y = emit(() => g.op({ kind: 'fully_connected', name, inputs: [ins[0]!], act: op.act, weights: w, bias: b }, rank === 2 ? { name: op.out } : {}));
+        y = emit(() =>
+          g.op(
+            { kind: 'fully_connected', name, inputs: [ins[0]!], act: op.act, weights: w, bias: b },
+            rank === 2 ? { name: op.out } : {},
+          ),
+        );
         if (rank !== 2) {
           const fc = y;
-          y = emit(() => g.op({ kind: 'reshape', name: `${name}/reshape`, inputs: [fc] }, { name: op.out, shape: [...x.shape.slice(0, -1), op.units] }));
+          y = emit(() =>
+            g.op(
+              { kind: 'reshape', name: `${name}/reshape`, inputs: [fc] },
+              { name: op.out, shape: [...x.shape.slice(0, -1), op.units] },
+            ),
+          );
         }
         break;
       }

@@ -56,12 +56,24 @@ export function parseJsLiteral(src: string, start: number, file = '<input>'): { 
       const e = src[i + 1];
       i += 2;
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
         case '0':
           if (/[0-9]/.test(src[i] ?? '')) fail('octal escape in a string literal', i - 2);
           out += '\0';
@@ -146,7 +158,12 @@ export function parseJsLiteral(src: string, start: number, file = '<input>'): { 
         if (src[i] !== ':') fail(`expected ':' after property '${key}'`);
         i++;
         // defineProperty: a key named __proto__ must stay data, as in JSON.parse.
-        Object.defineProperty(obj, key, { value: parseValue(depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, key, {
+          value: parseValue(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         skipSpace();
         if (src[i] === ',') {
           i++;
@@ -187,7 +204,12 @@ export function parseJsLiteral(src: string, start: number, file = '<input>'): { 
       return src[i - 1] === '0';
     }
     if (c === '-' || c === '.' || /[0-9]/.test(c)) return parseNumber();
-    for (const [word, value] of [['true', true], ['false', false], ['null', null], ['void 0', undefined]] as const) {
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+      ['void 0', undefined],
+    ] as const) {
       if (src.startsWith(word, i) && !identPart.test(src[i + word.length] ?? '')) {
         i += word.length;
         return value;
@@ -207,7 +229,12 @@ export function parseJsLiteral(src: string, start: number, file = '<input>'): { 
  */
 export function readUmdExport(src: string, file: string): unknown {
   const head = /\{1:\[function\(([A-Za-z_$][\w$]*),([A-Za-z_$][\w$]*),([A-Za-z_$][\w$]*)\)\{/.exec(src);
-  if (!head) throw new JsLiteralError(file, 0, "not a browserify bundle: no entry module '{1:[function(require,module,exports){'");
+  if (!head)
+    throw new JsLiteralError(
+      file,
+      0,
+      "not a browserify bundle: no entry module '{1:[function(require,module,exports){'",
+    );
   const moduleVar = head[2]!;
   let at = head.index + head[0].length;
   const assign = `${moduleVar}.exports=`;
@@ -215,6 +242,7 @@ export function readUmdExport(src: string, file: string): unknown {
   at += assign.length;
   const { value, end } = parseJsLiteral(src, at, file);
   const rest = src.slice(end, end + 2);
-  if (!(rest.startsWith('}') || rest === ';}')) throw new JsLiteralError(file, end, 'entry module does more than export one literal');
+  if (!(rest.startsWith('}') || rest === ';}'))
+    throw new JsLiteralError(file, end, 'entry module does more than export one literal');
   return value;
 }

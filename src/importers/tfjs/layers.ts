@@ -91,16 +91,41 @@ export interface DenseLop extends LopBase {
   act: Activation;
 }
 
-export type Lop = ConvLop | BatchNormLop | ActLop | SoftmaxLop | AddLop | ZeroPadLop | GlobalPoolLop | AvgPoolLop | ReshapeLop | DenseLop;
+export type Lop =
+  | ConvLop
+  | BatchNormLop
+  | ActLop
+  | SoftmaxLop
+  | AddLop
+  | ZeroPadLop
+  | GlobalPoolLop
+  | AvgPoolLop
+  | ReshapeLop
+  | DenseLop;
 
 export const SUPPORTED_LAYERS = [
-  'InputLayer', 'ZeroPadding2D', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'ReLU', 'Activation', 'Add',
-  'GlobalAveragePooling2D', 'AveragePooling2D', 'Flatten', 'Reshape', 'Dropout', 'Dense',
+  'InputLayer',
+  'ZeroPadding2D',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'Add',
+  'GlobalAveragePooling2D',
+  'AveragePooling2D',
+  'Flatten',
+  'Reshape',
+  'Dropout',
+  'Dense',
 ] as const;
 
 export class WeightLookup {
   private readonly used = new Set<string>();
-  constructor(private readonly weights: Map<string, DecodedWeight>, private readonly source: string) {}
+  constructor(
+    private readonly weights: Map<string, DecodedWeight>,
+    private readonly source: string,
+  ) {}
 
   /** The weight `<layer>/<param>` (or a unique `…/<layer>/<param>`, as nested models may store it). */
   find(layer: KerasLayer, param: string): DecodedWeight | undefined {
@@ -108,7 +133,11 @@ export class WeightLookup {
     const w = this.weights.get(name);
     if (w) return w;
     const cands = [...this.weights.values()].filter((x) => x.name.endsWith(`/${name}`));
-    if (cands.length > 1) throw new TfjsModelError(this.source, `${describeLayer(layer)}: weight '${name}' is ambiguous: ${cands.map((c) => c.name).join(', ')}`);
+    if (cands.length > 1)
+      throw new TfjsModelError(
+        this.source,
+        `${describeLayer(layer)}: weight '${name}' is ambiguous: ${cands.map((c) => c.name).join(', ')}`,
+      );
     return cands[0];
   }
 
@@ -116,9 +145,13 @@ export class WeightLookup {
   get(layer: KerasLayer, param: string, shape: number[]): Float64Array {
     const name = `${layer.name}/${param}`;
     const w = this.find(layer, param);
-    if (!w) throw new TfjsModelError(this.source, `${describeLayer(layer)}: weight '${name}' is not in the weights manifest`);
+    if (!w)
+      throw new TfjsModelError(this.source, `${describeLayer(layer)}: weight '${name}' is not in the weights manifest`);
     if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
-      throw new TfjsModelError(this.source, `${describeLayer(layer)}: weight '${w.name}' has shape [${w.shape.join(',')}], the layer config needs [${shape.join(',')}]`);
+      throw new TfjsModelError(
+        this.source,
+        `${describeLayer(layer)}: weight '${w.name}' has shape [${w.shape.join(',')}], the layer config needs [${shape.join(',')}]`,
+      );
     }
     this.used.add(w.name);
     return Float64Array.from(w.data);
@@ -180,13 +213,17 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
   };
   const channelsLast = (): void => {
     const f = cfg.data_format;
-    if (f !== undefined && f !== null && f !== 'channels_last') fail(`data_format '${String(f)}' is not supported (channels_last only)`);
+    if (f !== undefined && f !== null && f !== 'channels_last')
+      fail(`data_format '${String(f)}' is not supported (channels_last only)`);
   };
   /** A layer's own activation: fused later if relu/relu6, a softmax op otherwise. */
   const withActivation = (mk: (out: string) => Lop, act: Activation | 'softmax'): Lop[] => {
     if (act === 'none') return [mk(output)];
     const pre = `${output}#pre`;
-    const tail: Lop = act === 'softmax' ? { kind: 'softmax', layer, ins: [pre], out: output, nameSuffix: '/softmax' } : { kind: 'act', layer, ins: [pre], out: output, act };
+    const tail: Lop =
+      act === 'softmax'
+        ? { kind: 'softmax', layer, ins: [pre], out: output, nameSuffix: '/softmax' }
+        : { kind: 'act', layer, ins: [pre], out: output, act };
     return [mk(pre), tail];
   };
 
@@ -199,7 +236,8 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const kernel = pair(cfg, 'kernel_size', null, fail);
       const stride = pair(cfg, 'strides', 1, fail);
       const dilation = pair(cfg, 'dilation_rate', 1, fail);
-      if ((stride[0] > 1 || stride[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) fail('strides > 1 together with dilation_rate > 1 (Keras does not allow it either)');
+      if ((stride[0] > 1 || stride[1] > 1) && (dilation[0] > 1 || dilation[1] > 1))
+        fail('strides > 1 together with dilation_rate > 1 (Keras does not allow it either)');
       if (cfg.groups !== undefined && cfg.groups !== 1) fail(`groups=${String(cfg.groups)} is not supported`);
       const pad = cfg.padding ?? 'valid';
       if (pad !== 'same' && pad !== 'valid') fail(`padding '${String(pad)}' is not supported ('same' or 'valid')`);
@@ -212,7 +250,8 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       let outC: number;
       if (depthwise) {
         depthMultiplier = (cfg.depth_multiplier ?? 1) as number;
-        if (!Number.isInteger(depthMultiplier) || depthMultiplier < 1) fail(`depth_multiplier ${String(cfg.depth_multiplier)} is not a positive integer`);
+        if (!Number.isInteger(depthMultiplier) || depthMultiplier < 1)
+          fail(`depth_multiplier ${String(cfg.depth_multiplier)} is not a positive integer`);
         const found = findShape(weights, layer, 'depthwise_kernel');
         const c = found?.[2] ?? fail("weight 'depthwise_kernel' is not in the weights manifest");
         // Keras [kh, kw, C, m] flattened is already lowwater's [1, kh, kw, C·m] (channel i·m + j reads input i).
@@ -230,14 +269,31 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
         for (let y = 0; y < kh; y++)
           for (let xx = 0; xx < kw; xx++)
             for (let i = 0; i < inC; i++)
-              for (let o = 0; o < filters; o++) w[((o * kh + y) * kw + xx) * inC + i] = hwio[((y * kw + xx) * inC + i) * filters + o]!;
+              for (let o = 0; o < filters; o++)
+                w[((o * kh + y) * kw + xx) * inC + i] = hwio[((y * kw + xx) * inC + i) * filters + o]!;
         outC = filters;
         wShape = [filters, kh, kw, inC];
       }
       const bias = useBias ? weights.get(layer, 'bias', [outC]) : null;
       const padding: 'same' | Padding = pad === 'same' ? 'same' : { top: 0, bottom: 0, left: 0, right: 0 };
       return withActivation(
-        (out) => ({ kind: 'conv', layer, ins: [x], out, depthwise, kernel, stride, dilation, padding, w, wShape, bias, depthMultiplier, act: 'none', folded: [] }),
+        (out) => ({
+          kind: 'conv',
+          layer,
+          ins: [x],
+          out,
+          depthwise,
+          kernel,
+          stride,
+          dilation,
+          padding,
+          w,
+          wShape,
+          bias,
+          depthMultiplier,
+          act: 'none',
+          folded: [],
+        }),
         act,
       );
     }
@@ -247,8 +303,10 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const ax = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
       if (ax !== -1 && ax !== 3) fail(`axis ${JSON.stringify(axis)} is not supported (the channel axis, -1 or 3)`);
       const epsilon = (cfg.epsilon ?? 1e-3) as number;
-      if (typeof epsilon !== 'number' || !(epsilon >= 0)) fail(`epsilon ${String(cfg.epsilon)} is not a non-negative number`);
-      const c = findShape(weights, layer, 'moving_mean')?.[0] ?? fail("weight 'moving_mean' is not in the weights manifest");
+      if (typeof epsilon !== 'number' || !(epsilon >= 0))
+        fail(`epsilon ${String(cfg.epsilon)} is not a non-negative number`);
+      const c =
+        findShape(weights, layer, 'moving_mean')?.[0] ?? fail("weight 'moving_mean' is not in the weights manifest");
       const mean = weights.get(layer, 'moving_mean', [c]);
       const variance = weights.get(layer, 'moving_variance', [c]);
       const gamma = cfg.scale === false ? new Float64Array(c).fill(1) : weights.get(layer, 'gamma', [c]);
@@ -259,7 +317,8 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const x = one();
       const slope = cfg.negative_slope ?? 0;
       const threshold = cfg.threshold ?? 0;
-      if (slope !== 0 || threshold !== 0) fail(`negative_slope ${String(slope)} / threshold ${String(threshold)} are not supported (0 only)`);
+      if (slope !== 0 || threshold !== 0)
+        fail(`negative_slope ${String(slope)} / threshold ${String(threshold)} are not supported (0 only)`);
       const max = cfg.max_value ?? null;
       if (max !== null && max !== 6) fail(`max_value ${String(max)} is not supported (none or 6)`);
       return [{ kind: 'act', layer, ins: [x], out: output, act: max === 6 ? 'relu6' : 'relu' }];
@@ -296,7 +355,9 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const raw = cfg.target_shape;
       const t = Array.isArray(raw) ? raw.map((d) => (d === null ? -1 : d)) : null;
       if (!t || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
-        return fail(`target_shape ${JSON.stringify(raw)} is not a list of positive integers with at most one free (-1) dimension`);
+        return fail(
+          `target_shape ${JSON.stringify(raw)} is not a list of positive integers with at most one free (-1) dimension`,
+        );
       }
       return [{ kind: 'reshape', layer, ins: [one()], out: output, target: t as number[] }];
     }
@@ -311,7 +372,10 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const w = new Float64Array(kn.length);
       for (let i = 0; i < k; i++) for (let n = 0; n < units; n++) w[n * k + i] = kn[i * units + n]!;
       const bias = cfg.use_bias !== false ? weights.get(layer, 'bias', [units]) : null;
-      return withActivation((out) => ({ kind: 'dense', layer, ins: [x], out, w, units, inFeatures: k, bias, act: 'none' }), act);
+      return withActivation(
+        (out) => ({ kind: 'dense', layer, ins: [x], out, w, units, inFeatures: k, bias, act: 'none' }),
+        act,
+      );
     }
     default:
       return fail(`layer class '${layer.className}' is not supported (supported: ${SUPPORTED_LAYERS.join(', ')})`);

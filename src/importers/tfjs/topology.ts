@@ -55,7 +55,11 @@ export function describeLayer(l: Pick<KerasLayer, 'className' | 'name' | 'path'>
 
 /** The model config inside a tfjs `modelTopology`: Keras's `{model_config: …}` or tfjs's bare `{class_name, config}`. */
 export function modelConfigOf(topology: unknown, source: string): Record<string, unknown> {
-  if (!isRecord(topology)) throw new TfjsModelError(source, "'modelTopology' is missing or not an object (is this a tfjs graph model rather than a layers model?)");
+  if (!isRecord(topology))
+    throw new TfjsModelError(
+      source,
+      "'modelTopology' is missing or not an object (is this a tfjs graph model rather than a layers model?)",
+    );
   const mc = isRecord(topology.model_config) ? topology.model_config : topology;
   if (typeof mc.class_name !== 'string') throw new TfjsModelError(source, "'modelTopology' has no model 'class_name'");
   return mc;
@@ -90,15 +94,27 @@ class Flattener {
   }
 
   private layerOf(raw: unknown, path: string[], index: number): KerasLayer {
-    if (!isRecord(raw) || typeof raw.class_name !== 'string') this.fail(null, `layer #${index}${path.length ? ` of '${path.join('/')}'` : ''} has no class_name`);
+    if (!isRecord(raw) || typeof raw.class_name !== 'string')
+      this.fail(null, `layer #${index}${path.length ? ` of '${path.join('/')}'` : ''} has no class_name`);
     const r = raw as Record<string, unknown>;
     const config = isRecord(r.config) ? r.config : Array.isArray(r.config) ? { layers: r.config } : {};
-    const name = typeof r.name === 'string' ? r.name : typeof config.name === 'string' ? config.name : `${r.class_name as string}_${index}`;
+    const name =
+      typeof r.name === 'string'
+        ? r.name
+        : typeof config.name === 'string'
+          ? config.name
+          : `${r.class_name as string}_${index}`;
     return { className: r.class_name as string, name, config, path };
   }
 
   /** Adds a model; returns its output keys. `boundInputs` binds a nested model's inputs to outer keys. */
-  model(className: string, config: Record<string, unknown>, path: string[], boundInputs: string[] | null, self: KerasLayer | null): string[] {
+  model(
+    className: string,
+    config: Record<string, unknown>,
+    path: string[],
+    boundInputs: string[] | null,
+    self: KerasLayer | null,
+  ): string[] {
     if (className === 'Sequential') return this.sequential(config, path, boundInputs, self);
     return this.functional(config, path, boundInputs, self);
   }
@@ -129,7 +145,12 @@ class Flattener {
     return (s as unknown[]).slice(1).map((d) => (d === null ? null : Number(d)));
   }
 
-  private sequential(config: Record<string, unknown>, path: string[], boundInputs: string[] | null, self: KerasLayer | null): string[] {
+  private sequential(
+    config: Record<string, unknown>,
+    path: string[],
+    boundInputs: string[] | null,
+    self: KerasLayer | null,
+  ): string[] {
     const layers = Array.isArray(config.layers) ? config.layers : null;
     if (!layers || layers.length === 0) this.fail(self, 'Sequential model without layers');
     let cur: string[] | null = boundInputs;
@@ -160,7 +181,8 @@ class Flattener {
   }
 
   private refKey(ref: unknown, produced: Map<string, string[]>, owner: KerasLayer | null): string | null {
-    if (!Array.isArray(ref) || typeof ref[0] !== 'string') this.fail(owner, `bad tensor reference ${JSON.stringify(ref)}`);
+    if (!Array.isArray(ref) || typeof ref[0] !== 'string')
+      this.fail(owner, `bad tensor reference ${JSON.stringify(ref)}`);
     const [name, , tensorIndex] = ref as [string, number, number];
     const outs = produced.get(name);
     if (!outs) return null;
@@ -169,7 +191,12 @@ class Flattener {
     return k;
   }
 
-  private functional(config: Record<string, unknown>, path: string[], boundInputs: string[] | null, self: KerasLayer | null): string[] {
+  private functional(
+    config: Record<string, unknown>,
+    path: string[],
+    boundInputs: string[] | null,
+    self: KerasLayer | null,
+  ): string[] {
     const rawLayers = config.layers;
     if (!Array.isArray(rawLayers)) this.fail(self, "functional model config has no 'layers' array");
     const layers = rawLayers.map((r, i) => ({ layer: this.layerOf(r, path, i), raw: r as Record<string, unknown> }));
@@ -183,9 +210,11 @@ class Flattener {
       const name = Array.isArray(ref) ? ref[0] : undefined;
       const entry = typeof name === 'string' ? byName.get(name) : undefined;
       if (!entry) this.fail(self, `input_layers[${i}] names no layer of the model: ${JSON.stringify(ref)}`);
-      if (entry.layer.className !== 'InputLayer') this.fail(entry.layer, 'listed in input_layers but is not an InputLayer');
+      if (entry.layer.className !== 'InputLayer')
+        this.fail(entry.layer, 'listed in input_layers but is not an InputLayer');
       if (boundInputs) {
-        if (boundInputs.length !== inputLayers.length) this.fail(self, `takes ${inputLayers.length} inputs but is called with ${boundInputs.length}`);
+        if (boundInputs.length !== inputLayers.length)
+          this.fail(self, `takes ${inputLayers.length} inputs but is called with ${boundInputs.length}`);
         const key = this.newKey(path, name as string, 0);
         this.alias.set(key, boundInputs[i]!);
         produced.set(name as string, [key]);
@@ -206,7 +235,11 @@ class Flattener {
         if (nodes.length > 1) this.fail(layer, `is called ${nodes.length} times; shared layers are not supported`);
         const node = nodes[0];
         // Keras 2: a node is [[name, nodeIndex, tensorIndex, kwargs], …]; Keras 3 uses {args, kwargs}.
-        if (!Array.isArray(node)) this.fail(layer, 'inbound node is not a list of [layer, node, tensor] references (Keras 3 configs are not supported)');
+        if (!Array.isArray(node))
+          this.fail(
+            layer,
+            'inbound node is not a list of [layer, node, tensor] references (Keras 3 configs are not supported)',
+          );
         const keys = (node as unknown[]).map((ref) => this.refKey(ref, produced, layer));
         if (keys.some((k) => k === null)) continue;
         produced.set(layer.name, this.addLayer(layer, keys as string[]));
@@ -231,7 +264,8 @@ class Flattener {
 export function flattenModel(topology: unknown, source: string): FlatModel {
   const mc = modelConfigOf(topology, source);
   const className = mc.class_name as string;
-  if (!MODEL_CLASSES.has(className)) throw new TfjsModelError(source, `model class '${className}' is not supported (Model, Functional or Sequential)`);
+  if (!MODEL_CLASSES.has(className))
+    throw new TfjsModelError(source, `model class '${className}' is not supported (Model, Functional or Sequential)`);
   const config = isRecord(mc.config) ? mc.config : Array.isArray(mc.config) ? { layers: mc.config } : {};
   const f = new Flattener(source);
   const outputs = f.model(className, config, [], null, null).map((k) => f.resolve(k));

@@ -74,20 +74,35 @@ export function parseWeightsManifest(manifest: unknown, source: string): WeightG
         throw new TfjsModelError(source, `weight '${w.name}': bad shape ${JSON.stringify(shape)}`);
       }
       if (w.dtype !== 'float32' && w.dtype !== 'int32') {
-        throw new TfjsModelError(source, `weight '${w.name}': dtype '${String(w.dtype)}' is not supported (float32 or int32)`);
+        throw new TfjsModelError(
+          source,
+          `weight '${w.name}': dtype '${String(w.dtype)}' is not supported (float32 or int32)`,
+        );
       }
       const spec: WeightSpec = { name: w.name, shape: shape as number[], dtype: w.dtype };
       if (w.quantization !== undefined) {
         const q = w.quantization;
         if (!isRecord(q) || (q.dtype !== 'uint8' && q.dtype !== 'uint16' && q.dtype !== 'float16')) {
-          throw new TfjsModelError(source, `weight '${w.name}': quantization dtype ${JSON.stringify(isRecord(q) ? q.dtype : q)} is not 'uint8', 'uint16' or 'float16'`);
+          throw new TfjsModelError(
+            source,
+            `weight '${w.name}': quantization dtype ${JSON.stringify(isRecord(q) ? q.dtype : q)} is not 'uint8', 'uint16' or 'float16'`,
+          );
         }
         if (q.dtype === 'float16') {
-          if (w.dtype !== 'float32') throw new TfjsModelError(source, `weight '${w.name}': float16 storage needs dtype float32, got ${w.dtype}`);
+          if (w.dtype !== 'float32')
+            throw new TfjsModelError(source, `weight '${w.name}': float16 storage needs dtype float32, got ${w.dtype}`);
           spec.quantization = { dtype: 'float16' };
         } else {
-          if (typeof q.min !== 'number' || typeof q.scale !== 'number' || !Number.isFinite(q.min) || !Number.isFinite(q.scale)) {
-            throw new TfjsModelError(source, `weight '${w.name}': ${q.dtype} quantization needs finite numbers 'min' and 'scale'`);
+          if (
+            typeof q.min !== 'number' ||
+            typeof q.scale !== 'number' ||
+            !Number.isFinite(q.min) ||
+            !Number.isFinite(q.scale)
+          ) {
+            throw new TfjsModelError(
+              source,
+              `weight '${w.name}': ${q.dtype} quantization needs finite numbers 'min' and 'scale'`,
+            );
           }
           spec.quantization = { dtype: q.dtype, min: q.min, scale: q.scale };
         }
@@ -117,7 +132,10 @@ export function manifestByteLength(groups: WeightGroup[]): number {
 export function decodeWeights(groups: WeightGroup[], data: Uint8Array, source: string): Map<string, DecodedWeight> {
   const want = manifestByteLength(groups);
   if (data.byteLength !== want) {
-    throw new TfjsModelError(source, `weight data is ${data.byteLength} bytes but the manifest describes ${want} bytes`);
+    throw new TfjsModelError(
+      source,
+      `weight data is ${data.byteLength} bytes but the manifest describes ${want} bytes`,
+    );
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Map<string, DecodedWeight>();
@@ -130,7 +148,8 @@ export function decodeWeights(groups: WeightGroup[], data: Uint8Array, source: s
       const q = w.quantization;
       const round = w.dtype === 'int32' ? Math.round : (v: number) => v;
       if (!q) {
-        for (let k = 0; k < n; k++) values[k] = w.dtype === 'int32' ? view.getInt32(off + 4 * k, true) : view.getFloat32(off + 4 * k, true);
+        for (let k = 0; k < n; k++)
+          values[k] = w.dtype === 'int32' ? view.getInt32(off + 4 * k, true) : view.getFloat32(off + 4 * k, true);
       } else if (q.dtype === 'float16') {
         for (let k = 0; k < n; k++) values[k] = float16ToNumber(view.getUint16(off + 2 * k, true));
       } else if (q.dtype === 'uint8') {

@@ -47,26 +47,40 @@ export function findDetectionPostProcess(f: TfliteFile, bytes: Uint8Array, sourc
   if (sites.length === 0) return null;
   const label = (o: TfliteOperator) => `operator ${o.index} (CUSTOM '${DETECTION_POSTPROCESS}')`;
   const op = sites[0]!;
-  if (sites.length > 1) throw new TfliteUnsupportedError(`${label(sites[1]!)}: the model has ${sites.length} ${DETECTION_POSTPROCESS} ops; lowwater runs one`, source);
+  if (sites.length > 1)
+    throw new TfliteUnsupportedError(
+      `${label(sites[1]!)}: the model has ${sites.length} ${DETECTION_POSTPROCESS} ops; lowwater runs one`,
+      source,
+    );
   const fail = (msg: string): never => {
     throw new TfliteFormatError(`${label(op)}: ${msg}`, op.offset, source);
   };
   if (op.inputs.length !== 3) fail(`has ${op.inputs.length} inputs, expected 3 (box encodings, class scores, anchors)`);
   if (op.outputs.length !== 4) fail(`has ${op.outputs.length} outputs, expected 4 (boxes, classes, scores, count)`);
-  const tensor = (i: number, what: string): TfliteTensor => f.tensors[i] ?? fail(`${what}: tensor index ${i} is out of range`);
+  const tensor = (i: number, what: string): TfliteTensor =>
+    f.tensors[i] ?? fail(`${what}: tensor index ${i} is out of range`);
   const readers = (i: number) => f.operators.filter((o) => o.inputs.includes(i));
-  for (const out of op.outputs) if (readers(out).length > 0) throw new TfliteUnsupportedError(`${label(op)}: its output '${tensor(out, 'output').name}' is read by another operator; lowwater runs the post-process after the graph`, source);
+  for (const out of op.outputs)
+    if (readers(out).length > 0)
+      throw new TfliteUnsupportedError(
+        `${label(op)}: its output '${tensor(out, 'output').name}' is read by another operator; lowwater runs the post-process after the graph`,
+        source,
+      );
 
   const [boxesTensor, scoresIn, anchorsTensor] = op.inputs as [number, number, number];
   const boxes = tensor(boxesTensor, 'box encodings');
   const scores = tensor(scoresIn, 'class scores');
   const anchors = tensor(anchorsTensor, 'anchors');
-  if (boxes.shape.length !== 3 || boxes.shape[0] !== 1 || !(boxes.shape[2]! >= 4)) fail(`box encodings have shape ${describeShape(boxes.shape)}, expected [1, N, ≥4]`);
+  if (boxes.shape.length !== 3 || boxes.shape[0] !== 1 || !(boxes.shape[2]! >= 4))
+    fail(`box encodings have shape ${describeShape(boxes.shape)}, expected [1, N, ≥4]`);
   const n = boxes.shape[1]!;
-  if (scores.shape.length !== 3 || scores.shape[0] !== 1 || scores.shape[1] !== n) fail(`class scores have shape ${describeShape(scores.shape)}, expected [1, ${n}, classes]`);
-  if (anchors.shape.length !== 2 || anchors.shape[0] !== n || anchors.shape[1] !== 4) fail(`anchors have shape ${describeShape(anchors.shape)}, expected [${n}, 4]`);
+  if (scores.shape.length !== 3 || scores.shape[0] !== 1 || scores.shape[1] !== n)
+    fail(`class scores have shape ${describeShape(scores.shape)}, expected [1, ${n}, classes]`);
+  if (anchors.shape.length !== 2 || anchors.shape[0] !== n || anchors.shape[1] !== 4)
+    fail(`anchors have shape ${describeShape(anchors.shape)}, expected [${n}, 4]`);
 
-  if (!op.customOptions || op.customOptions.length === 0) fail('has no custom_options (its settings: max_detections, nms thresholds, num_classes, scales)');
+  if (!op.customOptions || op.customOptions.length === 0)
+    fail('has no custom_options (its settings: max_detections, nms thresholds, num_classes, scales)');
   let options: DetectionPostProcessOptions;
   try {
     const raw = bytes.subarray(op.customOptions!.start, op.customOptions!.start + op.customOptions!.length);
@@ -75,14 +89,29 @@ export function findDetectionPostProcess(f: TfliteFile, bytes: Uint8Array, sourc
     return fail(`custom_options: ${(e as Error).message}`);
   }
   const cols = scores.shape[2]!;
-  if (cols - options.numClasses !== 0 && cols - options.numClasses !== 1) fail(`class scores have ${cols} columns for num_classes ${options.numClasses} (expected ${options.numClasses} or ${options.numClasses + 1} with background)`);
+  if (cols - options.numClasses !== 0 && cols - options.numClasses !== 1)
+    fail(
+      `class scores have ${cols} columns for num_classes ${options.numClasses} (expected ${options.numClasses} or ${options.numClasses + 1} with background)`,
+    );
 
   // The export's score converter: a LOGISTIC whose output only this op reads.
   const producer = f.operators.find((o) => o.outputs.includes(scoresIn));
   const code = producer ? f.opcodes[producer.opcodeIndex] : undefined;
-  const logistic = producer && code?.builtin === LOGISTIC && readers(scoresIn).length === 1 && !f.outputs.includes(scoresIn) ? producer : null;
+  const logistic =
+    producer && code?.builtin === LOGISTIC && readers(scoresIn).length === 1 && !f.outputs.includes(scoresIn)
+      ? producer
+      : null;
   const scoresTensor = logistic ? logistic.inputs[0]! : scoresIn;
-  return { op, logistic, options, boxesTensor, scoresTensor, anchorsTensor, boxCodeSize: boxes.shape[2]!, scoreColumns: cols };
+  return {
+    op,
+    logistic,
+    options,
+    boxesTensor,
+    scoresTensor,
+    anchorsTensor,
+    boxCodeSize: boxes.shape[2]!,
+    scoreColumns: cols,
+  };
 }
 
 /** The uint8/int8 grid of a file tensor, when it has one. */

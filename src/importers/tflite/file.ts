@@ -134,7 +134,11 @@ export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
     const extended = c.int32(C.builtin_code, 0, 'builtin_code');
     // Schema 3a: old files only set the int8 field, new ones set both (the int8 one to
     // PLACEHOLDER_FOR_GREATER_OP_CODES = 127 for codes ≥ 127); the larger is the real code.
-    opcodes.push({ builtin: Math.max(deprecated, extended), custom: c.string(C.custom_code, 'custom_code'), version: c.int32(C.version, 1, 'version') });
+    opcodes.push({
+      builtin: Math.max(deprecated, extended),
+      custom: c.string(C.custom_code, 'custom_code'),
+      version: c.int32(C.version, 1, 'version'),
+    });
   }
 
   const subV = model.tableVector(M.subgraphs, 'subgraphs');
@@ -168,7 +172,8 @@ export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
   const buffer = (i: number, what: string): TfliteBufferRef => {
     const hit = bufferCache.get(i);
     if (hit) return hit;
-    if (!buffersV || i < 0 || i >= buffersV.length) r.fail(`${what}: buffer index ${i} is out of range (the model has ${buffersV?.length ?? 0} buffers)`, model.pos);
+    if (!buffersV || i < 0 || i >= buffersV.length)
+      r.fail(`${what}: buffer index ${i} is out of range (the model has ${buffersV?.length ?? 0} buffers)`, model.pos);
     const b = buffersV.get(i, `Buffer ${i}`);
     const B = F.Buffer;
     let ref: TfliteBufferRef;
@@ -179,7 +184,8 @@ export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
       const off = b.uint64(B.offset, 0n, 'offset');
       const size = b.uint64(B.size, 0n, 'size');
       if (off > 1n) {
-        if (off + size > BigInt(bytes.length)) r.fail(`Buffer ${i}: external data [${off}, ${off + size}) runs past the end of the file`, b.pos);
+        if (off + size > BigInt(bytes.length))
+          r.fail(`Buffer ${i}: external data [${off}, ${off + size}) runs past the end of the file`, b.pos);
         ref = { start: Number(off), length: Number(size) };
         r.charge(ref.length, b.pos, `Buffer ${i}`);
       } else ref = { start: 0, length: 0 };

@@ -43,14 +43,27 @@ export class FlatReader {
 
   /** Throws unless [offset, offset+len) lies inside the file. */
   need(offset: number, len: number, what: string): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(len) || offset < 0 || len < 0 || offset + len > this.size) {
-      this.fail(`${what}: ${len} bytes at ${offset} run past the end of the ${this.size}-byte file`, offset < 0 || offset > this.size ? this.size : offset);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(len) ||
+      offset < 0 ||
+      len < 0 ||
+      offset + len > this.size
+    ) {
+      this.fail(
+        `${what}: ${len} bytes at ${offset} run past the end of the ${this.size}-byte file`,
+        offset < 0 || offset > this.size ? this.size : offset,
+      );
     }
   }
 
   charge(bytes: number, offset: number, what: string): void {
     this.work += bytes;
-    if (this.work > this.workLimit) this.fail(`${what}: the file's tables reference more than ${WORK_FACTOR}x its size in data (malformed or hostile file)`, offset);
+    if (this.work > this.workLimit)
+      this.fail(
+        `${what}: the file's tables reference more than ${WORK_FACTOR}x its size in data (malformed or hostile file)`,
+        offset,
+      );
   }
 
   u8(off: number, what: string): number {
@@ -128,7 +141,11 @@ export class Table {
     if (slot + 2 > this.vtSize) return 0;
     const fo = this.r.u16(this.vt + slot, `${this.what}.${name} vtable slot`);
     if (fo === 0) return 0;
-    if (fo < 4 || fo + size > this.objSize) this.r.fail(`${this.what}.${name}: field offset ${fo} (+${size} bytes) lies outside the ${this.objSize}-byte table`, this.vt + slot);
+    if (fo < 4 || fo + size > this.objSize)
+      this.r.fail(
+        `${this.what}.${name}: field offset ${fo} (+${size} bytes) lies outside the ${this.objSize}-byte table`,
+        this.vt + slot,
+      );
     return this.pos + fo;
   }
 

@@ -7,7 +7,14 @@
  */
 import { basename, extname } from 'node:path';
 import { GraphBuilder, validateGraph, type OpSpec, type OutputSpec } from '../../../planner/builder.js';
-import { DTYPE_BYTES, describeShape, type Activation, type DType, type Padding, type Quantization } from '../../../planner/ir.js';
+import {
+  DTYPE_BYTES,
+  describeShape,
+  type Activation,
+  type DType,
+  type Padding,
+  type Quantization,
+} from '../../../planner/ir.js';
 import { samePadding, ShapeError, VALID } from '../../../planner/shapes.js';
 import type { ConstData, InputNormalization, LoadedModel } from '../../model.js';
 import { TfliteFormatError, TfliteUnsupportedError } from './errors.js';
@@ -15,7 +22,17 @@ import { readTfliteFile, type TfliteFile, type TfliteOperator, type TfliteTensor
 import type { Table } from './flatbuf.js';
 import { findDetectionPostProcess, gridOf, type PostProcessSite } from './detection_postprocess.js';
 import { dequantizeTensor } from '../dequantize.js';
-import { ACTIVATION_NAMES, ActivationFunctionType, describeBuiltin, F, Op, OPTIONS, Padding as TflPadding, TensorType, tensorTypeName } from './schema.js';
+import {
+  ACTIVATION_NAMES,
+  ActivationFunctionType,
+  describeBuiltin,
+  F,
+  Op,
+  OPTIONS,
+  Padding as TflPadding,
+  TensorType,
+  tensorTypeName,
+} from './schema.js';
 
 /** Imports refuse graphs beyond these sizes (MobileNetV2-family models have < 200 ops). */
 export const MAX_OPERATORS = 16384;
@@ -82,18 +99,34 @@ class Importer {
 
   private dtype(t: TfliteTensor): DType {
     const d = DTYPES[t.type];
-    if (!d) throw new TfliteUnsupportedError(`tensor ${t.index} '${t.name}' has type ${tensorTypeName(t.type)}, which lowwater does not support (FLOAT32, INT32, UINT8, INT64, INT8)`, this.source);
+    if (!d)
+      throw new TfliteUnsupportedError(
+        `tensor ${t.index} '${t.name}' has type ${tensorTypeName(t.type)}, which lowwater does not support (FLOAT32, INT32, UINT8, INT64, INT8)`,
+        this.source,
+      );
     return d;
   }
 
   private checkShape(t: TfliteTensor): number[] {
-    if (t.shape.length > MAX_RANK) throw new TfliteUnsupportedError(`tensor ${t.index} '${t.name}' has rank ${t.shape.length} (at most ${MAX_RANK} supported)`, this.source);
+    if (t.shape.length > MAX_RANK)
+      throw new TfliteUnsupportedError(
+        `tensor ${t.index} '${t.name}' has rank ${t.shape.length} (at most ${MAX_RANK} supported)`,
+        this.source,
+      );
     let n = 1;
     for (const d of t.shape) {
-      if (!(d >= 1)) this.format(`tensor ${t.index} '${t.name}' has shape ${describeShape(t.shape)}: every dimension must be ≥ 1`, t.offset);
+      if (!(d >= 1))
+        this.format(
+          `tensor ${t.index} '${t.name}' has shape ${describeShape(t.shape)}: every dimension must be ≥ 1`,
+          t.offset,
+        );
       n *= d;
     }
-    if (n > MAX_ELEMENTS) throw new TfliteUnsupportedError(`tensor ${t.index} '${t.name}' has ${n} elements (shape ${describeShape(t.shape)}), more than lowwater supports`, this.source);
+    if (n > MAX_ELEMENTS)
+      throw new TfliteUnsupportedError(
+        `tensor ${t.index} '${t.name}' has ${n} elements (shape ${describeShape(t.shape)}), more than lowwater supports`,
+        this.source,
+      );
     return t.shape.slice();
   }
 
@@ -101,23 +134,48 @@ class Importer {
   private quant(t: TfliteTensor, dtype: DType, activation: boolean): Quantization | undefined {
     const q = t.quant;
     if (!q) {
-      if (activation && (dtype === 'u8' || dtype === 'i8')) this.format(`activation tensor ${t.index} '${t.name}' is ${tensorTypeName(t.type)} but has no quantization parameters`, t.offset);
+      if (activation && (dtype === 'u8' || dtype === 'i8'))
+        this.format(
+          `activation tensor ${t.index} '${t.name}' is ${tensorTypeName(t.type)} but has no quantization parameters`,
+          t.offset,
+        );
       return undefined;
     }
-    if (q.hasDetails) throw new TfliteUnsupportedError(`tensor ${t.index} '${t.name}' uses custom quantization (QuantizationParameters.details), which lowwater does not support`, this.source);
-    if (q.scale.length !== q.zeroPoint.length) this.format(`tensor ${t.index} '${t.name}': ${q.scale.length} scales but ${q.zeroPoint.length} zero points`, q.offset);
+    if (q.hasDetails)
+      throw new TfliteUnsupportedError(
+        `tensor ${t.index} '${t.name}' uses custom quantization (QuantizationParameters.details), which lowwater does not support`,
+        this.source,
+      );
+    if (q.scale.length !== q.zeroPoint.length)
+      this.format(
+        `tensor ${t.index} '${t.name}': ${q.scale.length} scales but ${q.zeroPoint.length} zero points`,
+        q.offset,
+      );
     if (q.scale.length === 0) return undefined;
     if (dtype === 'f32') return undefined; // float tensors carry min/max or stray scales; they are not quantized.
-    for (const s of q.scale) if (!(Number.isFinite(s) && s > 0)) this.format(`tensor ${t.index} '${t.name}': quantization scale ${s} is not a positive finite number`, q.offset);
+    for (const s of q.scale)
+      if (!(Number.isFinite(s) && s > 0))
+        this.format(`tensor ${t.index} '${t.name}': quantization scale ${s} is not a positive finite number`, q.offset);
     const range = ZERO_POINT_RANGE[dtype];
     for (const z of q.zeroPoint) {
-      if (!Number.isInteger(z) || (range && (z < range[0] || z > range[1]))) this.format(`tensor ${t.index} '${t.name}': zero point ${z} is outside the ${tensorTypeName(t.type)} range`, q.offset);
+      if (!Number.isInteger(z) || (range && (z < range[0] || z > range[1])))
+        this.format(
+          `tensor ${t.index} '${t.name}': zero point ${z} is outside the ${tensorTypeName(t.type)} range`,
+          q.offset,
+        );
     }
     let axis = 0;
     if (q.scale.length > 1) {
-      if (activation) throw new TfliteUnsupportedError(`activation tensor ${t.index} '${t.name}' is quantized per channel, which lowwater does not support`, this.source);
+      if (activation)
+        throw new TfliteUnsupportedError(
+          `activation tensor ${t.index} '${t.name}' is quantized per channel, which lowwater does not support`,
+          this.source,
+        );
       if (!(q.axis >= 0 && q.axis < t.shape.length) || t.shape[q.axis] !== q.scale.length) {
-        this.format(`tensor ${t.index} '${t.name}': ${q.scale.length} per-channel scales along quantized_dimension ${q.axis} do not fit shape ${describeShape(t.shape)}`, q.offset);
+        this.format(
+          `tensor ${t.index} '${t.name}': ${q.scale.length} per-channel scales along quantized_dimension ${q.axis} do not fit shape ${describeShape(t.shape)}`,
+          q.offset,
+        );
       }
       axis = q.axis;
     }
@@ -133,7 +191,11 @@ class Importer {
     const ref = this.f.buffer(t.buffer, `tensor ${t.index} '${t.name}'`);
     const n = t.shape.reduce((a, b) => a * b, 1);
     const size = DTYPE_BYTES[dtype];
-    if (ref.length !== n * size) this.format(`constant tensor ${t.index} '${t.name}' ${describeShape(t.shape)} ${tensorTypeName(t.type)} needs ${n * size} bytes but its buffer ${t.buffer} holds ${ref.length}`, t.offset);
+    if (ref.length !== n * size)
+      this.format(
+        `constant tensor ${t.index} '${t.name}' ${describeShape(t.shape)} ${tensorTypeName(t.type)} needs ${n * size} bytes but its buffer ${t.buffer} holds ${ref.length}`,
+        t.offset,
+      );
     const at = this.bytes.byteOffset + ref.start;
     const view = at % size === 0;
     const raw = view ? null : this.bytes.slice(ref.start, ref.start + ref.length).buffer;
@@ -157,7 +219,10 @@ class Importer {
     const t = this.tensor(i, what, ctx);
     const id = this.ids.get(i);
     if (id !== undefined && !this.g.tensor(id).constant) return id;
-    if (this.isConstant(t)) ctx.unsupported(`${what} is the constant tensor ${i} '${t.name}'; lowwater takes constants only as weights and biases`);
+    if (this.isConstant(t))
+      ctx.unsupported(
+        `${what} is the constant tensor ${i} '${t.name}'; lowwater takes constants only as weights and biases`,
+      );
     return ctx.format(`${what} reads tensor ${i} '${t.name}' before any operator writes it`);
   }
 
@@ -166,17 +231,29 @@ class Importer {
     const t = this.tensor(i, what, ctx);
     const known = this.ids.get(i);
     if (known !== undefined) {
-      if (!this.g.tensor(known).constant) ctx.unsupported(`${what} is the activation tensor ${i} '${t.name}'; lowwater needs it to be a constant`);
+      if (!this.g.tensor(known).constant)
+        ctx.unsupported(`${what} is the activation tensor ${i} '${t.name}'; lowwater needs it to be a constant`);
       return known;
     }
-    if (!this.isConstant(t)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs constant weights`);
-    if (t.sparse) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is stored sparse (Tensor.sparsity), which lowwater does not support`);
+    if (!this.isConstant(t))
+      ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs constant weights`);
+    if (t.sparse)
+      ctx.unsupported(
+        `${what} (tensor ${i} '${t.name}') is stored sparse (Tensor.sparsity), which lowwater does not support`,
+      );
     const dtype = this.dtype(t);
-    if (!allowed.includes(dtype)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`);
+    if (!allowed.includes(dtype))
+      ctx.unsupported(
+        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`,
+      );
     const shape = this.checkShape(t);
     const data = this.data(t, dtype);
     const quant = this.quant(t, dtype, false);
-    if (!quant && (dtype === 'u8' || dtype === 'i8')) ctx.format(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)} without quantization parameters`, t.offset);
+    if (!quant && (dtype === 'u8' || dtype === 'i8'))
+      ctx.format(
+        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)} without quantization parameters`,
+        t.offset,
+      );
     const id = this.g.constant(t.name, shape, dtype, quant);
     this.constants.set(id, data);
     this.ids.set(i, id);
@@ -186,22 +263,28 @@ class Importer {
   /** Float values of a constant tensor (float32, or uint8/int8 dequantized), not added to the graph. */
   constantValues(i: number, ctx: OpContext, what: string): Float32Array {
     const t = this.tensor(i, what, ctx);
-    if (!this.isConstant(t)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs it constant`);
+    if (!this.isConstant(t))
+      ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs it constant`);
     const dtype = this.dtype(t);
     const shape = this.checkShape(t);
     const data = this.data(t, dtype);
     if (data instanceof Float32Array) return data;
     const quant = this.quant(t, dtype, false);
-    if ((dtype !== 'u8' && dtype !== 'i8') || !quant) return ctx.unsupported(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected FLOAT32 or quantized UINT8/INT8`);
+    if ((dtype !== 'u8' && dtype !== 'i8') || !quant)
+      return ctx.unsupported(
+        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected FLOAT32 or quantized UINT8/INT8`,
+      );
     return dequantizeTensor(shape, data as Uint8Array | Int8Array, quant);
   }
 
   /** Integer values of a small parameter tensor (shape, axes, size), which must be constant INT32/INT64. */
   params(i: number, ctx: OpContext, what: string): number[] {
     const t = this.tensor(i, what, ctx);
-    if (!this.isConstant(t)) ctx.unsupported(`${what} (tensor ${i} '${t.name}') is computed at run time; lowwater needs it constant`);
+    if (!this.isConstant(t))
+      ctx.unsupported(`${what} (tensor ${i} '${t.name}') is computed at run time; lowwater needs it constant`);
     const dtype = this.dtype(t);
-    if (dtype !== 'i32' && dtype !== 'i64') ctx.format(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}, expected INT32 or INT64`, t.offset);
+    if (dtype !== 'i32' && dtype !== 'i64')
+      ctx.format(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}, expected INT32 or INT64`, t.offset);
     this.checkShape(t);
     const d = this.data(t, dtype);
     return Array.from(d as ArrayLike<number | bigint>, (v) => Number(v));
@@ -218,7 +301,8 @@ class Importer {
   /** Name, dtype, declared shape and quantization of TFLite tensor `out` as an op output. */
   outputSpec(out: number, ctx: OpContext): OutputSpec {
     const t = this.tensor(out, 'output', ctx);
-    if (this.ids.has(out)) ctx.format(`writes tensor ${out} '${t.name}', which is already a graph input or written by an earlier operator`);
+    if (this.ids.has(out))
+      ctx.format(`writes tensor ${out} '${t.name}', which is already a graph input or written by an earlier operator`);
     if (this.isConstant(t)) ctx.format(`writes tensor ${out} '${t.name}', which has constant data`);
     const dtype = this.dtype(t);
     const spec: OutputSpec = { name: t.name, dtype, shape: this.checkShape(t) };
@@ -246,7 +330,8 @@ class Importer {
   /** An INT32 bias is in units of s_in·s_w (TFLite): the input and the weights must be quantized. */
   checkBias(bias: number, x: number, w: number, ctx: OpContext): void {
     if (bias < 0 || this.g.tensor(bias).dtype !== 'i32') return;
-    if (!this.g.tensor(x).quant || !this.g.tensor(w).quant) ctx.format('has an INT32 bias but its input or weights are not quantized');
+    if (!this.g.tensor(x).quant || !this.g.tensor(w).quant)
+      ctx.format('has an INT32 bias but its input or weights are not quantized');
   }
 
   tensorShape(id: number): number[] {
@@ -256,7 +341,8 @@ class Importer {
   output(i: number): void {
     const t = this.tensor(i, 'subgraph output');
     const id = this.ids.get(i);
-    if (id === undefined || this.g.tensor(id).constant) this.format(`subgraph output ${i} '${t.name}' is never written by an operator`, this.f.subgraphOffset);
+    if (id === undefined || this.g.tensor(id).constant)
+      this.format(`subgraph output ${i} '${t.name}' is never written by an operator`, this.f.subgraphOffset);
     this.g.output(id);
   }
 
@@ -289,7 +375,15 @@ function options(ctx: OpContext, tag: number, name: string, required: boolean): 
   return table;
 }
 
-function padding(code: number, ctx: OpContext, inH: number, inW: number, kernel: [number, number], stride: [number, number], dilation: [number, number]): Padding {
+function padding(
+  code: number,
+  ctx: OpContext,
+  inH: number,
+  inW: number,
+  kernel: [number, number],
+  stride: [number, number],
+  dilation: [number, number],
+): Padding {
   if (code === TflPadding.SAME) return samePadding(inH, inW, kernel, stride, dilation);
   if (code === TflPadding.VALID) return { ...VALID };
   return ctx.format(`padding ${code} is neither SAME (0) nor VALID (1)`);
@@ -303,7 +397,8 @@ function positive(v: number, what: string, ctx: OpContext): number {
 /** An NHWC activation: rank 4 is a format requirement of these ops, batch 1 a lowwater limit. */
 function nhwc(shape: number[], ctx: OpContext, what = 'input'): void {
   if (shape.length !== 4) ctx.format(`${what} has shape ${describeShape(shape)}, expected NHWC`);
-  if (shape[0] !== 1) ctx.unsupported(`${what} has batch ${shape[0]} (shape ${describeShape(shape)}); lowwater runs batch 1`);
+  if (shape[0] !== 1)
+    ctx.unsupported(`${what} has batch ${shape[0]} (shape ${describeShape(shape)}); lowwater runs batch 1`);
 }
 
 /** A negative axis counts from the end (TFLite); the IR stores it non-negative. */
@@ -335,7 +430,12 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       need(ctx, 2, 3);
       const dw = ctx.code === Op.DEPTHWISE_CONV_2D;
       const o = dw ? F.DepthwiseConv2DOptions : F.Conv2DOptions;
-      const opt = options(ctx, dw ? OPTIONS.DepthwiseConv2DOptions : OPTIONS.Conv2DOptions, dw ? 'DepthwiseConv2DOptions' : 'Conv2DOptions', true)!;
+      const opt = options(
+        ctx,
+        dw ? OPTIONS.DepthwiseConv2DOptions : OPTIONS.Conv2DOptions,
+        dw ? 'DepthwiseConv2DOptions' : 'Conv2DOptions',
+        true,
+      )!;
       const x = imp.activation(ins[0]!, ctx, 'input');
       const w = imp.constant(ins[1]!, ctx, 'weights', ['u8', 'i8', 'f32']);
       const bias = ins.length > 2 && ins[2]! >= 0 ? imp.constant(ins[2]!, ctx, 'bias', ['i32', 'f32']) : -1;
@@ -344,9 +444,13 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const xs = imp.tensorShape(x);
       if (ws.length !== 4) ctx.format(`weights have shape ${describeShape(ws)}, expected 4-D`);
       nhwc(xs, ctx);
-      if (!dw && xs[3] !== ws[3] && xs[3]! % ws[3]! === 0) ctx.unsupported(`grouped convolution (${xs[3]} input channels, weights ${describeShape(ws)}) is not supported`);
+      if (!dw && xs[3] !== ws[3] && xs[3]! % ws[3]! === 0)
+        ctx.unsupported(`grouped convolution (${xs[3]} input channels, weights ${describeShape(ws)}) is not supported`);
       const kernel: [number, number] = [ws[1]!, ws[2]!];
-      const stride: [number, number] = [positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx), positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx)];
+      const stride: [number, number] = [
+        positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx),
+        positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx),
+      ];
       const dilation: [number, number] = [
         positive(opt.int32(o.dilation_h_factor, 1, 'dilation_h_factor'), 'dilation_h_factor', ctx),
         positive(opt.int32(o.dilation_w_factor, 1, 'dilation_w_factor'), 'dilation_w_factor', ctx),
@@ -358,18 +462,39 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       } else {
         // depth_multiplier in the options is redundant (newer TFLite kernels ignore it): the weights' channel count decides.
         const m = ws[3]! / xs[3]!;
-        if (!Number.isInteger(m) || m < 1) ctx.format(`depthwise weights ${describeShape(ws)} do not have a multiple of the input's ${xs[3]} channels`);
-        imp.emit({ kind: 'dwconv2d', name, inputs: [x], kernel, stride, dilation, pad, act, depthMultiplier: m, weights: w, bias }, out, ctx);
+        if (!Number.isInteger(m) || m < 1)
+          ctx.format(`depthwise weights ${describeShape(ws)} do not have a multiple of the input's ${xs[3]} channels`);
+        imp.emit(
+          {
+            kind: 'dwconv2d',
+            name,
+            inputs: [x],
+            kernel,
+            stride,
+            dilation,
+            pad,
+            act,
+            depthMultiplier: m,
+            weights: w,
+            bias,
+          },
+          out,
+          ctx,
+        );
       }
       return;
     }
     case Op.ADD: {
       need(ctx, 2, 2);
       const opt = options(ctx, OPTIONS.AddOptions, 'AddOptions', false);
-      const act = activation(opt ? opt.int8(F.AddOptions.fused_activation_function, 0, 'fused_activation_function') : 0, ctx);
+      const act = activation(
+        opt ? opt.int8(F.AddOptions.fused_activation_function, 0, 'fused_activation_function') : 0,
+        ctx,
+      );
       const [a, b] = [imp.activation(ins[0]!, ctx, 'input 0'), imp.activation(ins[1]!, ctx, 'input 1')];
       const [as, bs] = [imp.tensorShape(a), imp.tensorShape(b)];
-      if (describeShape(as) !== describeShape(bs)) ctx.unsupported(`broadcasting ADD of ${describeShape(as)} and ${describeShape(bs)} is not supported`);
+      if (describeShape(as) !== describeShape(bs))
+        ctx.unsupported(`broadcasting ADD of ${describeShape(as)} and ${describeShape(bs)} is not supported`);
       imp.emit({ kind: 'add', name, inputs: [a, b], act }, out, ctx);
       return;
     }
@@ -380,12 +505,23 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const x = imp.activation(ins[0]!, ctx, 'input');
       const xs = imp.tensorShape(x);
       nhwc(xs, ctx);
-      const kernel: [number, number] = [positive(opt.int32(o.filter_height, 0, 'filter_height'), 'filter_height', ctx), positive(opt.int32(o.filter_width, 0, 'filter_width'), 'filter_width', ctx)];
-      const stride: [number, number] = [positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx), positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx)];
+      const kernel: [number, number] = [
+        positive(opt.int32(o.filter_height, 0, 'filter_height'), 'filter_height', ctx),
+        positive(opt.int32(o.filter_width, 0, 'filter_width'), 'filter_width', ctx),
+      ];
+      const stride: [number, number] = [
+        positive(opt.int32(o.stride_h, 0, 'stride_h'), 'stride_h', ctx),
+        positive(opt.int32(o.stride_w, 0, 'stride_w'), 'stride_w', ctx),
+      ];
       const pad = padding(opt.int8(o.padding, 0, 'padding'), ctx, xs[1]!, xs[2]!, kernel, stride, [1, 1]);
       const act = activation(opt.int8(o.fused_activation_function, 0, 'fused_activation_function'), ctx);
-      const covers = (n: number, k: number, s: number, before: number, after: number) => Math.floor((n + before + after - k) / s) + 1 === 1 && k - before >= n;
-      if (act === 'none' && covers(xs[1]!, kernel[0], stride[0], pad.top, pad.bottom) && covers(xs[2]!, kernel[1], stride[1], pad.left, pad.right)) {
+      const covers = (n: number, k: number, s: number, before: number, after: number) =>
+        Math.floor((n + before + after - k) / s) + 1 === 1 && k - before >= n;
+      if (
+        act === 'none' &&
+        covers(xs[1]!, kernel[0], stride[0], pad.top, pad.bottom) &&
+        covers(xs[2]!, kernel[1], stride[1], pad.left, pad.right)
+      ) {
         // One window over the whole plane; padded pixels are not counted by TFLite, so it is the plain mean.
         imp.emit({ kind: 'global_avgpool', name, inputs: [x], keepDims: true }, out, ctx);
       } else {
@@ -402,7 +538,10 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const axes = imp.params(ins[1]!, ctx, 'axes');
       const set = new Set(axes.map((a) => (a < 0 ? a + xs.length : a)));
       if (xs.length === 4) nhwc(xs, ctx);
-      if (xs.length !== 4 || set.size !== 2 || !set.has(1) || !set.has(2)) ctx.unsupported(`MEAN over axes [${axes}] of ${describeShape(xs)}; lowwater supports the mean over H and W of an NHWC tensor`);
+      if (xs.length !== 4 || set.size !== 2 || !set.has(1) || !set.has(2))
+        ctx.unsupported(
+          `MEAN over axes [${axes}] of ${describeShape(xs)}; lowwater supports the mean over H and W of an NHWC tensor`,
+        );
       imp.emit({ kind: 'global_avgpool', name, inputs: [x], keepDims }, out, ctx);
       return;
     }
@@ -426,14 +565,18 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const o = F.FullyConnectedOptions;
       const opt = options(ctx, OPTIONS.FullyConnectedOptions, 'FullyConnectedOptions', false);
       const act = activation(opt ? opt.int8(o.fused_activation_function, 0, 'fused_activation_function') : 0, ctx);
-      if (opt && opt.int8(o.weights_format, 0, 'weights_format') !== 0) ctx.unsupported('shuffled FULLY_CONNECTED weights (weights_format ≠ DEFAULT) are not supported');
+      if (opt && opt.int8(o.weights_format, 0, 'weights_format') !== 0)
+        ctx.unsupported('shuffled FULLY_CONNECTED weights (weights_format ≠ DEFAULT) are not supported');
       const x = imp.activation(ins[0]!, ctx, 'input');
       const w = imp.constant(ins[1]!, ctx, 'weights', ['u8', 'i8', 'f32']);
       const bias = ins.length > 2 && ins[2]! >= 0 ? imp.constant(ins[2]!, ctx, 'bias', ['i32', 'f32']) : -1;
       imp.checkBias(bias, x, w, ctx);
       const [xs, ws] = [imp.tensorShape(x), imp.tensorShape(w)];
       const k = xs.reduce((p, d) => p * d, 1);
-      if (ws.length === 2 && xs.at(-1) === ws[1] && k !== ws[1]) ctx.unsupported(`batched FULLY_CONNECTED (input ${describeShape(xs)}, weights ${describeShape(ws)}) is not supported`);
+      if (ws.length === 2 && xs.at(-1) === ws[1] && k !== ws[1])
+        ctx.unsupported(
+          `batched FULLY_CONNECTED (input ${describeShape(xs)}, weights ${describeShape(ws)}) is not supported`,
+        );
       const n = ws[0];
       const os = f.tensors[out]?.shape ?? [];
       const spec: OpSpec = { kind: 'fully_connected', name, inputs: [x], act, weights: w, bias };
@@ -484,7 +627,11 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
       const x = imp.activation(ins[0]!, ctx, 'input');
       const axis = imp.params(ins[1]!, ctx, 'axis');
       if (axis.length !== 1) ctx.format(`axis has ${axis.length} values, expected 1`);
-      imp.emit({ kind: 'argmax', name, inputs: [x], axis: normalizeAxis(axis[0]!, imp.tensorShape(x).length, ctx) }, out, ctx);
+      imp.emit(
+        { kind: 'argmax', name, inputs: [x], axis: normalizeAxis(axis[0]!, imp.tensorShape(x).length, ctx) },
+        out,
+        ctx,
+      );
       return;
     }
     default:
@@ -505,7 +652,11 @@ function inputNormalization(q: Quantization | undefined): InputNormalization {
  */
 export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
   const f = readTfliteFile(bytes, source);
-  if (f.operators.length > MAX_OPERATORS) throw new TfliteUnsupportedError(`the model has ${f.operators.length} operators; lowwater imports at most ${MAX_OPERATORS}`, source);
+  if (f.operators.length > MAX_OPERATORS)
+    throw new TfliteUnsupportedError(
+      `the model has ${f.operators.length} operators; lowwater imports at most ${MAX_OPERATORS}`,
+      source,
+    );
   const name = basename(source, extname(source)) || 'tflite';
   const imp = new Importer(f, bytes, source, name);
   if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', f.subgraphOffset, source);
@@ -515,10 +666,16 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
   const lifted = new Set(post ? [post.op, post.logistic].filter((o) => o !== null).map((o) => o.index) : []);
   for (const op of f.operators) {
     const code = f.opcodes[op.opcodeIndex];
-    if (!code) throw new TfliteFormatError(`operator ${op.index}: opcode_index ${op.opcodeIndex} is out of range (${f.opcodes.length} operator codes)`, op.offset, source);
+    if (!code)
+      throw new TfliteFormatError(
+        `operator ${op.index}: opcode_index ${op.opcodeIndex} is out of range (${f.opcodes.length} operator codes)`,
+        op.offset,
+        source,
+      );
     if (lifted.has(op.index)) continue;
     const ctx = new OpContext(op, code.builtin, source);
-    if (code.builtin === 32 /* CUSTOM */) ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
+    if (code.builtin === 32 /* CUSTOM */)
+      ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
     mapOperator(imp, f, ctx);
   }
   if (f.outputs.length === 0) throw new TfliteFormatError('the main subgraph has no outputs', f.subgraphOffset, source);
@@ -527,7 +684,8 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
     // The graph ends at the op's box encodings and class scores (outputs 0 and 1), then any other subgraph output.
     imp.output(post.boxesTensor);
     imp.output(post.scoresTensor);
-    for (const o of f.outputs) if (!post.op.outputs.includes(o) && o !== post.boxesTensor && o !== post.scoresTensor) imp.output(o);
+    for (const o of f.outputs)
+      if (!post.op.outputs.includes(o) && o !== post.boxesTensor && o !== post.scoresTensor) imp.output(o);
     const anchors = imp.constantValues(post.anchorsTensor, new OpContext(post.op, 32, source), 'anchors');
     const boxesGrid = gridOf(f.tensors[post.boxesTensor]!);
     const scoresGrid = gridOf(f.tensors[post.op.inputs[1]!]!);
@@ -551,13 +709,22 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
     throw e;
   }
   const input = graph.tensors[graph.inputs[0]!]!;
-  if (input.shape.length !== 4 || input.shape[0] !== 1) throw new TfliteUnsupportedError(`input '${input.name}' has shape ${describeShape(input.shape)}; lowwater needs an NHWC image input with batch 1`, source);
+  if (input.shape.length !== 4 || input.shape[0] !== 1)
+    throw new TfliteUnsupportedError(
+      `input '${input.name}' has shape ${describeShape(input.shape)}; lowwater needs an NHWC image input with batch 1`,
+      source,
+    );
   return {
     source,
     format: 'tflite',
     graph,
     constants: imp.constants,
-    input: { height: input.shape[1]!, width: input.shape[2]!, channels: input.shape[3]!, normalization: inputNormalization(input.quant) },
+    input: {
+      height: input.shape[1]!,
+      width: input.shape[2]!,
+      channels: input.shape[3]!,
+      normalization: inputNormalization(input.quant),
+    },
     ...(detectionPostProcess ? { detectionPostProcess } : {}),
   };
 }

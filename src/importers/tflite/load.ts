@@ -21,7 +21,11 @@ export async function loadTfliteFile(path: string): Promise<LoadedModel> {
     throw new Error(`cannot read TFLite model '${path}': ${why}`);
   }
   if (!hasTfliteIdentifier(bytes)) {
-    throw new TfliteFormatError(`not a TFLite model (bytes 4..7 are not the '${FILE_IDENTIFIER}' file identifier)`, 4, path);
+    throw new TfliteFormatError(
+      `not a TFLite model (bytes 4..7 are not the '${FILE_IDENTIFIER}' file identifier)`,
+      4,
+      path,
+    );
   }
   return importTflite(bytes, path);
 }

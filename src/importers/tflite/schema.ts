@@ -13,11 +13,41 @@ export const F = {
   SubGraph: { tensors: 0, inputs: 1, outputs: 2, operators: 3, name: 4 },
   Buffer: { data: 0, offset: 1, size: 2 },
   Tensor: { shape: 0, type: 1, buffer: 2, name: 3, quantization: 4, is_variable: 5, sparsity: 6, shape_signature: 7 },
-  QuantizationParameters: { min: 0, max: 1, scale: 2, zero_point: 3, details_type: 4, details: 5, quantized_dimension: 6 },
+  QuantizationParameters: {
+    min: 0,
+    max: 1,
+    scale: 2,
+    zero_point: 3,
+    details_type: 4,
+    details: 5,
+    quantized_dimension: 6,
+  },
   Operator: { opcode_index: 0, inputs: 1, outputs: 2, builtin_options_type: 3, builtin_options: 4, custom_options: 5 },
-  Conv2DOptions: { padding: 0, stride_w: 1, stride_h: 2, fused_activation_function: 3, dilation_w_factor: 4, dilation_h_factor: 5 },
-  DepthwiseConv2DOptions: { padding: 0, stride_w: 1, stride_h: 2, depth_multiplier: 3, fused_activation_function: 4, dilation_w_factor: 5, dilation_h_factor: 6 },
-  Pool2DOptions: { padding: 0, stride_w: 1, stride_h: 2, filter_width: 3, filter_height: 4, fused_activation_function: 5 },
+  Conv2DOptions: {
+    padding: 0,
+    stride_w: 1,
+    stride_h: 2,
+    fused_activation_function: 3,
+    dilation_w_factor: 4,
+    dilation_h_factor: 5,
+  },
+  DepthwiseConv2DOptions: {
+    padding: 0,
+    stride_w: 1,
+    stride_h: 2,
+    depth_multiplier: 3,
+    fused_activation_function: 4,
+    dilation_w_factor: 5,
+    dilation_h_factor: 6,
+  },
+  Pool2DOptions: {
+    padding: 0,
+    stride_w: 1,
+    stride_h: 2,
+    filter_width: 3,
+    filter_height: 4,
+    fused_activation_function: 5,
+  },
   FullyConnectedOptions: { fused_activation_function: 0, weights_format: 1, keep_num_dims: 2 },
   SoftmaxOptions: { beta: 0 },
   ConcatenationOptions: { axis: 0, fused_activation_function: 1 },
@@ -59,7 +89,26 @@ export const TensorType = {
   FLOAT64: 10,
 } as const;
 
-const TENSOR_TYPE_NAMES = ['FLOAT32', 'FLOAT16', 'INT32', 'UINT8', 'INT64', 'STRING', 'BOOL', 'INT16', 'COMPLEX64', 'INT8', 'FLOAT64', 'COMPLEX128', 'UINT64', 'RESOURCE', 'VARIANT', 'UINT32', 'UINT16', 'INT4'];
+const TENSOR_TYPE_NAMES = [
+  'FLOAT32',
+  'FLOAT16',
+  'INT32',
+  'UINT8',
+  'INT64',
+  'STRING',
+  'BOOL',
+  'INT16',
+  'COMPLEX64',
+  'INT8',
+  'FLOAT64',
+  'COMPLEX128',
+  'UINT64',
+  'RESOURCE',
+  'VARIANT',
+  'UINT32',
+  'UINT16',
+  'INT4',
+];
 
 export function tensorTypeName(t: number): string {
   return TENSOR_TYPE_NAMES[t] ?? `type ${t}`;
