@@ -40,9 +40,11 @@
   return n <= 0 ? f32x4.splat(0) : loadPartial(p, n);
 }
 
+
 @inline export function loadPartial8hi(p: usize, n: i32): v128 {
   return n <= 4 ? f32x4.splat(0) : loadPartial(p + 16, n - 4);
 }
+
 
 @inline export function storePartial8(p: usize, v0: v128, v1: v128, n: i32): void {
   if (n >= 8) {
