@@ -1,6 +1,9 @@
 /**
  * Locating the shared fixtures (LOWWATER_FIXTURES, default ../shared/fixtures
- * from the repository root) and skipping cleanly when they are absent.
+ * from the repository root), and what a test does when something it needs
+ * (fixtures, a peer engine, a browser) is missing: outside CI it skips with
+ * the reason; under CI (CI=true) it fails, since a skipped check is not a
+ * passing one.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,9 +21,18 @@ export function fixturePath(...parts: string[]): string {
   return join(FIXTURES, ...parts);
 }
 
-/** tap `skip` option: false when the fixture exists, else the message saying how to get it. */
+/**
+ * tap `skip` option of a test that needs something: `missing` is false when it is there, else the reason
+ * (how to get it). Under CI the reason is thrown instead, which fails the test file.
+ */
+export function skipWithout(missing: false | string): false | string {
+  if (missing && process.env.CI) throw new Error(`under CI nothing may be skipped, and this test needs: ${missing}`);
+  return missing;
+}
+
+/** tap `skip` option: false when the fixture exists, else the message saying how to get it (thrown under CI). */
 export function skipUnless(...parts: string[]): false | string {
-  return existsSync(fixturePath(...parts)) ? false : HOW_TO_GET_FIXTURES;
+  return skipWithout(existsSync(fixturePath(...parts)) ? false : HOW_TO_GET_FIXTURES);
 }
 
 export function readReference<T = any>(name: string): T {

@@ -8,6 +8,7 @@ import { importTfjsLayersModel } from '../../src/importers/tfjs/importer.js';
 import { JsLiteralError, parseJsLiteral, readUmdExport } from '../../src/importers/tfjs/jsliteral.js';
 import { decodeWeights, parseWeightsManifest, TfjsModelError } from '../../src/importers/tfjs/weights.js';
 import { interpret } from '../../src/reference/interpreter.js';
+import { skipWithout } from '../helpers/fixtures.js';
 import {
   loadTfjs,
   maxAbsDiff,
@@ -451,7 +452,7 @@ function buildOdds(tf: Tf, softmax = true): Tf {
 }
 
 const tf = await loadTfjs();
-const skipTf = tf ? false : NO_TFJS;
+const skipTf = skipWithout(tf ? false : NO_TFJS);
 
 t.test(
   'live: models serialized by tfjs import and agree with TensorFlow.js (all weight storages)',

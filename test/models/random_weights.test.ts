@@ -7,6 +7,7 @@ import { buildDeepLabV3 } from '../../models/generators/deeplab.js';
 import { buildSSDLite } from '../../models/generators/ssdlite.js';
 import { mulberry32 } from '../../models/generators/rng.js';
 import { randomConstants, RANDOM_BIAS_RANGE } from '../../models/random_weights.js';
+import { interpret } from '../../src/reference/interpreter.js';
 
 const byName = (g: Graph, values: Map<number, Float32Array>, name: string) => {
   const tensor = g.tensors.find((x) => x.name === name);
@@ -128,47 +129,36 @@ t.test('rejects graphs that are not float32', async (t) => {
   t.throws(() => randomConstants(buildMobileNetV2({ alpha: 0.35, resolution: 96 }), 1.5), /seed 1.5/);
 });
 
-// The reference interpreter lives in src/reference on the main line; this test is skipped until it is merged here.
-const interpreterPath = '../../src/reference/interpreter.js';
-const reference = (await import(interpreterPath).catch(() => null)) as null | {
-  interpret: (g: Graph, c: Map<number, Float32Array>, x: Float32Array) => Map<number, Float32Array | Int32Array>;
-};
-
-t.test(
-  'activations stay in a sane range through deep networks (reference interpreter)',
-  { skip: reference ? false : 'src/reference/interpreter.ts is not on this branch; this test runs once it is merged' },
-  async (t) => {
-    const mod = reference!;
-    const graphs = [
-      buildMobileNetV2({ alpha: 1, resolution: 128, softmax: false }),
-      buildMobileNetV2({ alpha: 0.35, resolution: 96, softmax: false }),
-      buildRandWire({ nodes: 96, seed: 1, channels: 16, resolution: 64, stages: 3 }),
-      buildDartsStack({ cells: 8, seed: 1, channels: 16, resolution: 32 }),
-    ];
-    for (const g of graphs) {
-      const rng = mulberry32(5);
-      const shape = g.tensors[g.inputs[0]!]!.shape;
-      const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => 2 * rng() - 1);
-      const values = mod.interpret(g, randomConstants(g, 7), x);
-      let maxAbs = 0;
-      let minRms = Infinity;
-      let maxRms = 0;
-      for (const op of g.ops) {
-        const y = values.get(op.outputs[0]!)!;
-        let s2 = 0;
-        for (const a of y) {
-          if (!Number.isFinite(a)) t.fail(`${g.name} ${op.name}: non-finite value`);
-          maxAbs = Math.max(maxAbs, Math.abs(a));
-          s2 += a * a;
-        }
-        const rms = Math.sqrt(s2 / y.length);
-        minRms = Math.min(minRms, rms);
-        maxRms = Math.max(maxRms, rms);
+t.test('activations stay in a sane range through deep networks (reference interpreter)', async (t) => {
+  const graphs = [
+    buildMobileNetV2({ alpha: 1, resolution: 128, softmax: false }),
+    buildMobileNetV2({ alpha: 0.35, resolution: 96, softmax: false }),
+    buildRandWire({ nodes: 96, seed: 1, channels: 16, resolution: 64, stages: 3 }),
+    buildDartsStack({ cells: 8, seed: 1, channels: 16, resolution: 32 }),
+  ];
+  for (const g of graphs) {
+    const rng = mulberry32(5);
+    const shape = g.tensors[g.inputs[0]!]!.shape;
+    const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => 2 * rng() - 1);
+    const values = interpret(g, randomConstants(g, 7), x);
+    let maxAbs = 0;
+    let minRms = Infinity;
+    let maxRms = 0;
+    for (const op of g.ops) {
+      const y = values.get(op.outputs[0]!)!;
+      let s2 = 0;
+      for (const a of y) {
+        if (!Number.isFinite(a)) t.fail(`${g.name} ${op.name}: non-finite value`);
+        maxAbs = Math.max(maxAbs, Math.abs(a));
+        s2 += a * a;
       }
-      t.ok(
-        maxAbs < 50 && minRms > 0.05 && maxRms < 20,
-        `${g.name}: |x| ≤ ${maxAbs.toFixed(2)}, RMS per op ${minRms.toFixed(3)}..${maxRms.toFixed(3)}`,
-      );
+      const rms = Math.sqrt(s2 / y.length);
+      minRms = Math.min(minRms, rms);
+      maxRms = Math.max(maxRms, rms);
     }
-  },
-);
+    t.ok(
+      maxAbs < 50 && minRms > 0.05 && maxRms < 20,
+      `${g.name}: |x| ≤ ${maxAbs.toFixed(2)}, RMS per op ${minRms.toFixed(3)}..${maxRms.toFixed(3)}`,
+    );
+  }
+});

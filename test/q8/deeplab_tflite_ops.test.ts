@@ -14,9 +14,9 @@ import { interpretQ8 } from '../../src/reference/q8_interpreter.js';
 import { refQArgMax } from '../../src/reference/q8_ops.js';
 import { HOW_TO_INSTALL, tfliteInstallDir } from '../../bench/tflite/runner.mjs';
 import { tfliteTensor } from '../helpers/tflite_outputs.js';
-import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
+import { fixturePath, readReference, skipUnless, skipWithout } from '../helpers/fixtures.js';
 
-const notInstalled = tfliteInstallDir() ? false : HOW_TO_INSTALL;
+const notInstalled = skipWithout(tfliteInstallDir() ? false : HOW_TO_INSTALL);
 
 for (const name of ['deeplabv3_mnv2_pascal_quant', 'deeplabv3_mnv2_dm05_pascal_quant']) {
   const skip = notInstalled || skipUnless('models', `${name}.tflite`) || skipUnless('reference', `${name}.json`);

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from '../../bench/tflite/runner.mjs';
 import { refQArgMax, refQConvert, refQResizeBilinear, type QDType } from '../../src/reference/q8_ops.js';
 import { bytesOf, rng, writeTflite, type TinyModel } from '../importers/tflite-writer.js';
+import { skipWithout } from '../helpers/fixtures.js';
 
-const notInstalled = tfliteInstallDir() ? false : HOW_TO_INSTALL;
+const notInstalled = skipWithout(tfliteInstallDir() ? false : HOW_TO_INSTALL);
 const UINT8 = 3,
   INT8 = 9,
   INT32 = 2;
