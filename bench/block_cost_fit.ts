@@ -29,7 +29,8 @@ import {
 } from '../planner/block_cost.js';
 import { chunkChannelsFor, detectBlocks, type InvertedResidualBlock } from '../planner/blocks.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Graph } from '../planner/ir.js';
-import { instantiateKernels, loadKernels, type Kernels } from '../src/kernels/loader.js';
+import { instantiateKernels, type Kernels } from '../src/kernels/loader.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 import { Bump } from './bump.js';
 import { packFusedBlock } from '../src/kernels/pack.js';
 

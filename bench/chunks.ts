@@ -16,12 +16,13 @@ import { existsSync } from 'node:fs';
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import { randomConstants } from '../models/random_weights.js';
 import { planGraphReport } from '../planner/plan_graph.js';
-import { loadModel } from '../src/load_model.js';
+import { resolveModel } from '../src/load_model.js';
 import type { LoadedModel } from '../src/model.js';
 import { loadModelInput } from '../src/preprocess/image.js';
 import { prepareRun, type RunSetup } from '../src/run_setup.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 import { appendResults, median, runSuite } from './results.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -39,7 +40,7 @@ const label = (c: number | string) =>
 
 async function modelAndInput(spec: string): Promise<{ model: LoadedModel; input: Float32Array; what: string }> {
   if (spec === '1.0/224') {
-    const model = (await loadModel('nsfw_mobilenet_v2')).model;
+    const model = (await resolveModel('nsfw_mobilenet_v2')).model;
     const image = fixturePath('images', 'cat.png');
     if (existsSync(image)) {
       const { bytes } = await loadModelInput(image, 224, 224);
@@ -107,7 +108,7 @@ for (const spec of models) {
   const setups = new Map<string, RunSetup>();
   const estimated = new Map<string, number>();
   for (const c of CHUNKS) {
-    const s = await prepareRun(model, { chunks: c });
+    const s = await prepareRun(model, { kernels: await loadKernels(), chunks: c });
     setups.set(String(c), s);
     estimated.set(String(c), planGraphReport(s.model.graph, { chunks: c }).estimatedBlocksMs);
   }

@@ -8,12 +8,13 @@
  *   npx tsx bench/classify_f32.ts [--chunks auto|none|N] [--no-write]
  */
 import { existsSync } from 'node:fs';
-import { loadModel } from '../src/load_model.js';
+import { resolveModel } from '../src/load_model.js';
 import { loadModelInput } from '../src/preprocess/image.js';
 import { prepareRun } from '../src/run_setup.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 import { onnxruntimeWebRunner, tfjsWasmRunner } from './peers.js';
 import { appendResults, median, runSuite } from './results.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
 const chunksArg = argv.includes('--chunks') ? argv[argv.indexOf('--chunks') + 1]! : 'auto';
@@ -29,8 +30,8 @@ if (!existsSync(onnx) || !existsSync(image)) {
 const { bytes } = await loadModelInput(image, 224, 224);
 const input = Float32Array.from(bytes, (p) => p / 255);
 
-const resolved = await loadModel('nsfw_mobilenet_v2');
-const setup = await prepareRun(resolved.model, { chunks: chunksArg });
+const resolved = await resolveModel('nsfw_mobilenet_v2');
+const setup = await prepareRun(resolved.model, { kernels: await loadKernels(), chunks: chunksArg });
 const lw = setup.executor;
 const tfjs = await tfjsWasmRunner();
 const ort = await onnxruntimeWebRunner(onnx);

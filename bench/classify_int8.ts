@@ -15,13 +15,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { tensorBytes } from '../planner/ir.js';
-import { loadModel } from '../src/load_model.js';
+import { resolveModel } from '../src/load_model.js';
 import { loadModelInput } from '../src/preprocess/image.js';
 import { prepareRun, quantizeLike } from '../src/run_setup.js';
 import { lowwaterPath } from './lowwater_path.js';
 import { fixturePath, readReference } from '../test/helpers/fixtures.js';
 import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from './tflite/runner.mjs';
 import { appendResults, median, runSuite } from './results.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string, dflt: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? dflt) : dflt);
@@ -65,8 +66,8 @@ const tfliteHeap = tflite.heap();
 if (tfliteOut.some((q, i) => q !== refCat.output_uint8[i]))
   throw new Error('TFLite-WASM output differs from the reference output_uint8; not timing');
 
-const resolved = await loadModel(modelFile);
-const setup = await prepareRun(resolved.model, { chunks: chunksArg });
+const resolved = await resolveModel(modelFile);
+const setup = await prepareRun(resolved.model, { kernels: await loadKernels(), chunks: chunksArg });
 const lw = setup.executor;
 const lwOut: ArrayBufferView = lw.runPixels(bytes).output;
 

@@ -13,7 +13,8 @@
  */
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import type { Graph, Op } from '../planner/ir.js';
-import { instantiateKernels, loadKernels, type Kernels } from '../src/kernels/loader.js';
+import { instantiateKernels, type Kernels } from '../src/kernels/loader.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 import { Bump } from './bump.js';
 import { packConv, packConv3x3, packDepthwise3x3, packFullyConnected, packGemm1x1 } from '../src/kernels/pack.js';
 

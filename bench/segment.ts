@@ -37,6 +37,7 @@ import { loadModelInput } from '../src/preprocess/image.js';
 import { classMapFromOutput, classMapSha256, type ClassMap } from '../src/segment/index.js';
 import { fixturePath, readReference } from '../test/helpers/fixtures.js';
 import { appendResults, median, runSuite } from './results.js';
+import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
 const rounds = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : 4;
@@ -61,7 +62,7 @@ async function configs(model: LoadedModel, input: Uint8Array): Promise<Config[]>
   if (fused.graph === model.graph) throw new Error(`${model.source}: no resize → arg-max head to fuse`);
   const add = async (name: string, m: LoadedModel, options: PlanOptions) => {
     const plan = planGraph(m.graph, options);
-    const executor = await Executor.create(m, plan);
+    const executor = await Executor.create(m, plan, { kernels: await loadKernels() });
     const shape = m.graph.tensors[m.graph.outputs[0]!]!.shape;
     out.push({ name, executor, plan, run: () => classMapFromOutput(executor.runPixels(input).outputs[0]!, shape) });
   };
@@ -113,7 +114,7 @@ async function headAlone(
   // the dequantized integer logits, the same distribution).
   const q = await loadTfliteFile(file);
   const qFused = { ...q, graph: fuseResizeArgmax(q.graph).graph };
-  const ex = await Executor.create(qFused, planGraph(qFused.graph));
+  const ex = await Executor.create(qFused, planGraph(qFused.graph), { kernels: await loadKernels() });
   const head = qFused.graph.ops.find((o) => o.kind === 'resize_argmax')!;
   let logits: Uint8Array | Int8Array = new Uint8Array(0);
   ex.runQuantized(input, {
@@ -137,7 +138,7 @@ async function headAlone(
       constants: new Map(),
       input: { height: h!, width: w!, channels: c!, normalization: { kind: 'affine', scale: 1, offset: 0 } },
     };
-    const e = await Executor.create(m, planGraph(graph));
+    const e = await Executor.create(m, planGraph(graph), { kernels: await loadKernels() });
     const shape = graph.tensors[graph.outputs[0]!]!.shape;
     const real = Float32Array.from(logits, (v) => lq.scale[0]! * (v - lq.zeroPoint[0]!));
     out.push({
@@ -159,11 +160,11 @@ for (const name of names) {
     const cs = await configs(model, bytes);
     const heads = await headAlone(file, model, bytes, integer);
     // Same class map from every plan, or the timings mean nothing.
-    const shas = cs.map((c) => classMapSha256(c.run()));
+    const shas = await Promise.all(cs.map((c) => classMapSha256(c.run())));
     if (new Set(shas).size !== 1) throw new Error(`${name}: plans disagree on the class map: ${shas.join(' ')}`);
     if (integer && shas[0] !== reference.argmax_sha256_uint8)
       throw new Error(`${name}: integer class map ${shas[0]} is not TFLite's ${reference.argmax_sha256_uint8}`);
-    const headShas = heads.map((h) => classMapSha256(h.run()));
+    const headShas = await Promise.all(heads.map((h) => classMapSha256(h.run())));
     if (new Set(headShas).size !== 1) throw new Error(`${name}: fused and unfused heads disagree`);
     const path = integer ? 'integer path, uint8' : 'float path, dequantized';
     console.error(`${name} (${path}): every plan gives class map ${shas[0]}`);

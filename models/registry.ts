@@ -1,7 +1,8 @@
 /**
  * Model registry: names a user can pass to `--model`, where each file comes
- * from, and the sha256 it must have. Files are looked up in LOWWATER_MODELS,
- * then in the user cache, then downloaded (src/registry/fetch.ts).
+ * from, and the sha256 it must have. The default model ships inside the
+ * package; the others are looked up in LOWWATER_MODELS, then in the user
+ * cache, then downloaded (src/registry/fetch.ts).
  */
 
 export interface RemoteFile {
@@ -22,16 +23,22 @@ export interface TfliteEntry {
   labelOffset: number;
 }
 
-/** A model read from an installed npm package (works offline). */
-export interface PackageEntry {
+/**
+ * A model shipped inside the lowwater package (build/models/<dir>, written by
+ * `npm run build:model`): works offline, nothing to download.
+ */
+export interface BundledEntry {
   name: string;
-  kind: 'nsfwjs';
+  kind: 'bundled';
   task: 'classify';
   description: string;
-  packageName: string;
+  /** Folder under build/models holding model.json and weights.bin (TensorFlow.js layers format). */
+  dir: string;
+  /** Where the weights come from and under which licence. */
+  origin: string;
 }
 
-export type RegistryEntry = TfliteEntry | PackageEntry;
+export type RegistryEntry = TfliteEntry | BundledEntry;
 
 // Coral's public test_data repository publishes these files (Apache-2.0 models).
 const CORAL = 'https://github.com/google-coral/test_data/raw/master/';
@@ -45,10 +52,11 @@ const imagenetLabels: RemoteFile = {
 export const REGISTRY: readonly RegistryEntry[] = [
   {
     name: 'nsfw_mobilenet_v2',
-    kind: 'nsfwjs',
+    kind: 'bundled',
     task: 'classify',
-    description: 'Keras MobileNetV2 1.0/224 shipped in the npm package nsfwjs (5 classes), float32',
-    packageName: 'nsfwjs',
+    description: 'Keras MobileNetV2 1.0/224 of the npm package nsfwjs (5 classes), float32; ships with lowwater',
+    dir: 'nsfw_mobilenet_v2',
+    origin: 'nsfwjs 4.x (MIT), bundled in the lowwater package',
   },
   {
     name: 'mobilenet_v2_1.0_224',

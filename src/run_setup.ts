@@ -4,15 +4,17 @@
  */
 import type { Plan } from '../planner/plan.js';
 import type { Quantization } from '../planner/ir.js';
-import { planGraph } from '../planner/plan_graph.js';
+import { planGraphReport, type PlanReport } from '../planner/plan_graph.js';
 import { fuseResizeArgmax } from '../planner/fuse_resize_argmax.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
 import { Executor } from './executor/executor.js';
 import { isIntegerGraph, q8UnsupportedOps } from './executor/lower_q8.js';
-import { UsageError } from './cli/io.js';
+import { UsageError } from './errors.js';
 
 export interface RunOptions {
+  /** The compiled kernel module (see ExecutorOptions.kernels). */
+  kernels: WebAssembly.Module;
   /** 'auto' | 'none' | a chunk count, as text from the CLI or a number. */
   chunks?: string | number;
   budgetBytes?: number;
@@ -37,6 +39,8 @@ export interface RunSetup {
   /** Why a quantized model runs on the float path although integer was not refused by the caller. */
   note?: string;
   plan: Plan;
+  /** The planner's report of that plan (what `lowwater plan --json` prints, through planJson). */
+  report: PlanReport;
   executor: Executor;
   /** Chunk count per fused block, by the block's expand op name. */
   chunks: Record<string, number>;
@@ -76,7 +80,7 @@ export function parseChunks(v: string | number | undefined): 'auto' | 'none' | n
   return n;
 }
 
-export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Promise<RunSetup> {
+export async function prepareRun(loaded: LoadedModel, opts: RunOptions): Promise<RunSetup> {
   let note: string | undefined;
   let integer = !opts.float && isIntegerGraph(loaded.graph);
   if (integer) {
@@ -94,12 +98,13 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
     if (fused.length) model = { ...model, graph };
   }
   const t0 = performance.now();
-  const plan = planGraph(model.graph, {
+  const report = planGraphReport(model.graph, {
     chunks: parseChunks(opts.chunks),
     ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
   });
   const planningMs = performance.now() - t0;
-  const executor = await Executor.create(model, plan, { debug: opts.debug ?? false });
+  const plan = report.plan;
+  const executor = await Executor.create(model, plan, { kernels: opts.kernels, debug: opts.debug ?? false });
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
   const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;
@@ -111,6 +116,7 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions = {}): Pr
     model,
     path: integer ? 'integer' : 'float32',
     plan,
+    report,
     executor,
     chunks,
     planningMs,

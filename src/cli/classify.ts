@@ -2,9 +2,7 @@
  * `lowwater classify IMAGE... [--model NAME|FILE] [--labels FILE] [--top K] [--float] [--json] [--raw]`
  */
 import { parseArgs } from 'node:util';
-import { loadModelInput } from '../preprocess/image.js';
 import { DEFAULT_MODEL, FALLBACK_MODEL } from '../load_model.js';
-import { quantizeLike, type RunSetup } from '../run_setup.js';
 import { UsageError, type CliIO } from './io.js';
 import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
@@ -23,9 +21,10 @@ arithmetic, and activations take one byte each. --float runs the dequantized
 float32 model instead.
 
 Options:
-  --model NAME|FILE   a registry name or a .tflite file (default: ${DEFAULT_MODEL},
-                      the Keras MobileNetV2 inside the npm package nsfwjs; when
-                      nsfwjs is not installed: ${FALLBACK_MODEL})
+  --model NAME|FILE   a registry name, a .tflite file or a TensorFlow.js model.json
+                      (default: ${DEFAULT_MODEL}, the Keras MobileNetV2 of the npm
+                      package nsfwjs, 5 classes, which ships with lowwater; if that
+                      copy is missing: ${FALLBACK_MODEL})
                       Registry models are looked up in $LOWWATER_MODELS, then in the
                       cache (~/.cache/lowwater), then downloaded with a sha256 check.
                       Run 'lowwater models' to list them.
@@ -41,26 +40,6 @@ Examples:
   lowwater classify cat.png dog.jpg --model mobilenet_v2_1.0_224 --top 3
   lowwater classify cat.png --model ./my_model.tflite --labels labels.txt --json
 `;
-
-export interface TopEntry {
-  index: number;
-  label: string;
-  score: number;
-}
-
-/** The k largest scores, descending; ties go to the lower index (as the references do). */
-export function topK(scores: ArrayLike<number>, k: number, labels?: string[]): TopEntry[] {
-  const idx = Array.from({ length: scores.length }, (_, i) => i);
-  idx.sort((a, b) => scores[b]! - scores[a]! || a - b);
-  return idx.slice(0, k).map((i) => ({ index: i, label: labels?.[i] ?? `class ${i}`, score: scores[i]! }));
-}
-
-/** Type and grid of the integer path's raw output bytes. */
-function outputQuantization(setup: RunSetup): { dtype: string; scale: number; zeroPoint: number } {
-  const g = setup.model.graph;
-  const t = g.tensors[g.outputs[0]!]!;
-  return { dtype: t.dtype, scale: t.quant?.scale[0] ?? 1, zeroPoint: t.quant?.zeroPoint[0] ?? 0 };
-}
 
 export async function classifyCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -78,49 +57,29 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   if (values.raw && !values.json) throw new UsageError('--raw only applies with --json');
 
   const prepared = await loadAndPrepare(values, io, { task: 'classify' });
-  const { resolved, setup } = prepared;
-  const inp = setup.model.input;
+  const { model } = prepared;
   const results = [];
   for (const image of positionals) {
-    const input = await loadModelInput(image, inp.width, inp.height);
-    const run = setup.executor.runPixels(input.bytes);
-    const { latencyMs } = run;
-    // Integer path: scores are the output's real values scale·(q − zero point); --raw gives q.
-    let scores: Float32Array;
-    if (run.output instanceof Float32Array)
-      scores = setup.outputGrid ? quantizeLike(run.output, setup.outputGrid.quant, setup.outputGrid.dtype) : run.output;
-    else {
-      const q = outputQuantization(setup);
-      scores = Float32Array.from(run.output, (v) => q.scale * (v - q.zeroPoint));
-    }
-    const top = topK(scores, k, resolved.labels);
+    const c = await model.classify(image, { top: k });
     results.push({
       image,
-      inputSha256: input.sha256,
-      top,
-      latencyMs,
-      ...(values.raw ? { output: Array.from(run.output instanceof Float32Array ? scores : run.output) } : {}),
+      inputSha256: c.inputSha256,
+      top: c.top,
+      latencyMs: c.latencyMs,
+      ...(values.raw ? { output: Array.from(c.output) } : {}),
     });
     if (!values.json) {
-      io.stdout(`${image}  (${latencyMs.toFixed(1)} ms)`);
-      for (const t of top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
+      io.stdout(`${image}  (${c.latencyMs.toFixed(1)} ms)`);
+      for (const t of c.top) io.stdout(`  ${t.score.toFixed(4)}  ${t.index.toString().padStart(4)}  ${t.label}`);
     }
   }
   if (values.json) {
-    io.stdout(
-      JSON.stringify(
-        runJson(prepared, results, {
-          ...(setup.path === 'integer' ? { outputQuantization: outputQuantization(setup) } : {}),
-          ...(setup.outputGrid
-            ? {
-                outputGrid: `scores rounded to the model's ${setup.outputGrid.dtype} output tensor (scale ${setup.outputGrid.quant.scale[0]}, zero point ${setup.outputGrid.quant.zeroPoint[0]})`,
-              }
-            : {}),
-        }),
-        null,
-        2,
-      ),
-    );
+    const { outputQuantization, outputGrid } = model.info;
+    const extra = {
+      ...(model.info.path === 'integer' && outputQuantization ? { outputQuantization } : {}),
+      ...(outputGrid ? { outputGrid: `scores rounded to the model's ${outputGrid}` } : {}),
+    };
+    io.stdout(JSON.stringify(runJson(prepared, results, extra), null, 2));
   } else io.stdout(runSummary(prepared));
   return 0;
 }

@@ -3,8 +3,8 @@
  */
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
-import { detectionsOf, drawDetections, toPixels, type PixelBox } from '../detect/index.js';
+import { decodeImage } from '../preprocess/image.js';
+import { drawDetections, type PixelBox } from '../detect/draw.js';
 import { UsageError, type CliIO } from './io.js';
 import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
@@ -79,28 +79,17 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
     throw new UsageError(`--out '${values.out}' needs {name} when several images are given`);
 
   const prepared = await loadAndPrepare(values, io, { task: 'detect' });
-  const { resolved, setup } = prepared;
-  const spec = resolved.model.detectionPostProcess;
-  if (!spec)
+  const { model } = prepared;
+  const post = model.info.postprocess;
+  if (!post)
     throw new Error(
-      `${resolved.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`,
+      `${model.info.description}: the model has no TFLite_Detection_PostProcess op; lowwater detect needs an SSD exported with it (TF object detection export_tflite_ssd_graph.py)`,
     );
-  const inp = setup.model.input;
   const results: DetectResult[] = [];
   for (const image of positionals) {
     const img = await decodeImage(image);
-    const bytes = resizeForModel(img, inp.width, inp.height);
-    const run = setup.executor.runPixels(bytes);
-    const t0 = performance.now();
-    const found = detectionsOf(setup.model, run.outputs).filter((d) => d.score >= threshold);
-    const postprocessMs = performance.now() - t0;
-    const detections = found.map((d) => ({
-      classId: d.classId,
-      label: resolved.labels?.[d.classId] || `class ${d.classId}`,
-      score: d.score,
-      box: { ymin: d.ymin, xmin: d.xmin, ymax: d.ymax, xmax: d.xmax },
-      pixels: toPixels(d, img.width, img.height),
-    }));
+    const found = await model.detect({ ...img, channels: 3 }, { threshold });
+    const { detections, postprocessMs } = found;
     const out = values.out?.replaceAll('{name}', basename(image, extname(image)));
     if (out)
       await drawDetections(
@@ -110,16 +99,16 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
       );
     results.push({
       image,
-      inputSha256: sha256Hex(bytes),
+      inputSha256: found.inputSha256,
       sourceSize: [img.width, img.height],
       detections,
-      latencyMs: run.latencyMs,
+      latencyMs: found.latencyMs,
       postprocessMs,
       ...(out ? { out } : {}),
     });
     if (!values.json) {
       io.stdout(
-        `${image}  (${run.latencyMs.toFixed(1)} ms + post-process ${postprocessMs.toFixed(1)} ms): ${detections.length} detection${detections.length === 1 ? '' : 's'}`,
+        `${image}  (${found.latencyMs.toFixed(1)} ms + post-process ${postprocessMs.toFixed(1)} ms): ${detections.length} detection${detections.length === 1 ? '' : 's'}`,
       );
       for (const d of detections) {
         const p = d.pixels;
@@ -131,15 +120,7 @@ export async function detectCommand(argv: string[], io: CliIO): Promise<number> 
     }
   }
   if (values.json) {
-    io.stdout(
-      JSON.stringify(
-        runJson(prepared, results, {
-          postprocess: { ...spec.options, anchors: spec.anchors.length / 4, scoreSigmoid: spec.scoreSigmoid },
-        }),
-        null,
-        2,
-      ),
-    );
+    io.stdout(JSON.stringify(runJson(prepared, results, { postprocess: post }), null, 2));
   } else io.stdout(runSummary(prepared));
   return 0;
 }

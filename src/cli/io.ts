@@ -10,9 +10,4 @@ export const processIO: CliIO = {
 };
 
 /** A usage error: the message is printed with a pointer to --help, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '../errors.js';

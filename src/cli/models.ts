@@ -16,7 +16,7 @@ export async function modelsCommand(argv: string[], io: CliIO): Promise<number> 
   ];
   io.stdout(`Model files are looked for in: ${dirs.join(', ')}\n`);
   for (const e of REGISTRY) {
-    const src = e.kind === 'nsfwjs' ? `npm package ${e.packageName}` : `${e.model.file} <- ${e.model.url}`;
+    const src = e.kind === 'bundled' ? e.origin : `${e.model.file} <- ${e.model.url}`;
     io.stdout(`${e.name.padEnd(30)} ${e.task.padEnd(9)} ${e.description}\n${''.padEnd(41)}${src}`);
   }
   return 0;

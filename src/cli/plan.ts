@@ -1,9 +1,8 @@
 /**
  * `lowwater plan`: plan a network's memory and report it, without running it.
  *
- * The lead wires planCommand into the main CLI and supplies `loadGraph`
- * (the TFLite importer). Everything else here is argument handling; the
- * planning and the reports are pure functions in planner/.
+ * Argument handling only: the caller supplies `loadGraph` (the TFLite
+ * importer); the planning and the reports are pure functions in planner/.
  */
 import { parseArgs } from 'node:util';
 import { buildMobileNetV2 } from '../../models/mobilenet_v2.js';
@@ -16,6 +15,7 @@ import { planGraphReport, PlanRefusedError, type PlanOptions } from '../../plann
 import { planHtml } from '../../planner/report/html.js';
 import { planJson } from '../../planner/report/json.js';
 import { planTable } from '../../planner/report/table.js';
+import { UsageError } from '../errors.js';
 
 export interface PlanCommandIo {
   stdout: (s: string) => void;
@@ -78,8 +78,6 @@ Examples
   lowwater plan --arch mobilenet_v2 --budget 2MiB --json plan.json --html plan.html
   lowwater plan --model mobilenet_v2_1.0_224_quant.tflite --summary
 `;
-
-class UsageError extends Error {}
 
 function parseNumber(flag: string, text: string, check: (n: number) => boolean, want: string): number {
   const n = Number(text);

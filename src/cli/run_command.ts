@@ -4,9 +4,8 @@
  */
 import { humanBytes, parseByteSize } from '../../planner/bytes.js';
 import { findRegistryEntry } from '../../models/registry.js';
-import { loadModel, type ResolvedModel } from '../load_model.js';
-import { prepareRun, type RunSetup } from '../run_setup.js';
-import { describeNumericPath, type PathInfo } from '../segment/numeric_path.js';
+import { loadModel, type Model, type NodeImage } from '../index.js';
+import { parseChunks } from '../run_setup.js';
 import { UsageError, type CliIO } from './io.js';
 
 /** node:util parseArgs specs of the shared options. */
@@ -44,19 +43,21 @@ export interface SharedRunValues {
 }
 
 export interface PreparedCommand {
-  resolved: ResolvedModel;
-  setup: RunSetup;
-  path: PathInfo;
+  model: Model<NodeImage>;
   log: (line: string) => void;
 }
 
+/** --budget as bytes (undefined when not given); the message names the flag and the text. */
 export function parseBudget(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
+  let n: number;
   try {
-    return parseByteSize(text);
+    n = parseByteSize(text);
   } catch (e) {
     throw new UsageError(`--budget: ${(e as Error).message}`);
   }
+  if (!(n > 0)) throw new UsageError(`--budget must be more than 0 bytes, got '${text}'`);
+  return n;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function loadAndPrepare(
   io: CliIO,
   opts: { task: 'classify' | 'segment' | 'detect'; defaultModel?: string; fuseResizeArgmax?: boolean },
 ): Promise<PreparedCommand> {
-  const budgetBytes = parseBudget(values.budget);
+  const budget = parseBudget(values.budget);
   const log = (s: string) => io.stderr(`lowwater: ${s}`);
   const spec = values.model ?? opts.defaultModel;
   const entry = spec === undefined ? undefined : findRegistryEntry(spec);
@@ -77,19 +78,16 @@ export async function loadAndPrepare(
     throw new UsageError(
       `'${entry.name}' is a ${entry.task} model; ${opts.task} needs a ${kind} model (run 'lowwater models')`,
     );
-  const resolved = await loadModel(spec, {
-    ...(values.labels ? { labelsFile: values.labels } : {}),
+  const model = await loadModel(spec, {
+    chunks: parseChunks(values.chunks),
+    float: values.float,
     offline: values.offline,
     log,
+    ...(values.labels ? { labels: values.labels } : {}),
+    ...(budget !== undefined ? { budget } : {}),
+    ...(opts.fuseResizeArgmax !== undefined ? { streamHead: opts.fuseResizeArgmax } : {}),
   });
-  const setup = await prepareRun(resolved.model, {
-    chunks: values.chunks,
-    float: values.float,
-    ...(budgetBytes !== undefined ? { budgetBytes } : {}),
-    ...(opts.fuseResizeArgmax !== undefined ? { fuseResizeArgmax: opts.fuseResizeArgmax } : {}),
-  });
-  if (setup.note) log(setup.note);
-  return { resolved, setup, path: describeNumericPath(resolved.model, setup.model), log };
+  return { model, log };
 }
 
 /** The JSON fields every run command ends with: model, numeric path, memory, plan. */
@@ -98,29 +96,29 @@ export function runJson(
   results: unknown[],
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const { setup } = p;
+  const { info, plan } = p.model;
   return {
-    model: p.resolved.description,
-    path: p.path.path,
-    dequantized: p.path.dequantized,
-    pathDescription: p.path.description,
-    ...(setup.note ? { note: setup.note } : {}),
+    model: info.description,
+    path: info.path,
+    dequantized: info.dequantized,
+    pathDescription: info.pathDescription,
+    ...(info.note ? { note: info.note } : {}),
     ...extra,
     results,
-    memory: { ...setup.executor.memoryReport(), chunks: setup.chunks },
+    memory: { ...p.model.memory(), chunks: info.chunks },
     plan: {
-      orderAlgorithm: setup.plan.orderAlgorithm,
-      placementAlgorithm: setup.plan.placementAlgorithm,
-      planningMs: setup.planningMs,
+      orderAlgorithm: plan.plan.orderAlgorithm,
+      placementAlgorithm: plan.plan.placementAlgorithm,
+      planningMs: info.planningMs,
     },
   };
 }
 
 /** The closing lines of the human output: model, path, memory. */
 export function runSummary(p: PreparedCommand): string {
-  const m = p.setup.executor.memoryReport();
+  const m = p.model.memory();
   return (
-    `model ${p.resolved.description}\npath ${p.path.description}\n` +
+    `model ${p.model.info.description}\npath ${p.model.info.pathDescription}\n` +
     `memory: arena ${humanBytes(m.arenaBytes)} (planned peak ${humanBytes(m.plannedPeakBytes)}, measured ${humanBytes(m.measuredPeakBytes)}), ` +
     `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}`
   );

@@ -3,17 +3,9 @@
  */
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeImage, resizeForModel, sha256Hex } from '../preprocess/image.js';
+import { decodeImage } from '../preprocess/image.js';
 import { describeShape } from '../../planner/ir.js';
-import {
-  classCounts,
-  classMapFromOutput,
-  classMapSha256,
-  resizeNearest,
-  writeMaskPng,
-  writeOverlay,
-  type ClassMap,
-} from '../segment/index.js';
+import { resizeNearest, writeMaskPng, writeOverlay, type ClassMap } from '../segment/index.js';
 import { UsageError, type CliIO } from './io.js';
 import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
@@ -130,38 +122,25 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     defaultModel: DEFAULT_SEGMENT_MODEL,
     fuseResizeArgmax: streamHead === 'on',
   });
-  const { resolved, setup } = prepared;
-  const outT = resolved.model.graph.tensors[resolved.model.graph.outputs[0]!]!;
-  if (!((outT.shape.length === 3 || outT.shape.length === 4) && outT.shape[0] === 1)) {
-    throw new Error(
-      `${resolved.description}: output '${outT.name}' has shape ${describeShape(outT.shape)}; a segmentation model ends with class ids [1,H,W] or class scores [1,H,W,C]`,
-    );
-  }
-  const fused = setup.model.graph.ops.find((op) => op.kind === 'resize_argmax');
-  const { executor } = setup;
-  const inp = setup.model.input;
+  const { model } = prepared;
+  const head = model.info.fusedHead;
   const results: SegmentResult[] = [];
   for (const image of positionals) {
     const img = await decodeImage(image);
-    const bytes = resizeForModel(img, inp.width, inp.height);
-    const run = executor.runPixels(bytes);
-    const map: ClassMap = classMapFromOutput(
-      run.outputs[0]!,
-      setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.shape,
-      `${resolved.description} output`,
-    );
+    const seg = await model.segment({ ...img, channels: 3 });
+    const map: ClassMap = { width: seg.width, height: seg.height, ids: seg.classMap };
     const out = outputPath(values.out, image, several, '--out');
     const overlay = outputPath(values.overlay, image, several, '--overlay');
     if (out) await writeMaskPng(out, resizeNearest(map, img.width, img.height));
     if (overlay) await writeOverlay(overlay, img, map, { alpha });
     const r: SegmentResult = {
       image,
-      inputSha256: sha256Hex(bytes),
+      inputSha256: seg.inputSha256,
       sourceSize: [img.width, img.height],
       maskSize: [map.width, map.height],
-      classCounts: classCounts(map, resolved.labels),
-      maskSha256: classMapSha256(map),
-      latencyMs: run.latencyMs,
+      classCounts: seg.classCounts,
+      maskSha256: seg.maskSha256,
+      latencyMs: seg.latencyMs,
       ...(out ? { out } : {}),
       ...(overlay ? { overlay } : {}),
     };
@@ -179,12 +158,12 @@ export async function segmentCommand(argv: string[], io: CliIO): Promise<number>
     }
   }
   if (values.json) {
-    io.stdout(JSON.stringify(runJson(prepared, results, { head: fused ? 'fused' : 'graph' }), null, 2));
+    io.stdout(JSON.stringify(runJson(prepared, results, { head: head ? 'fused' : 'graph' }), null, 2));
   } else {
     io.stdout(
       runSummary(prepared) +
-        (fused
-          ? `\nhead: resize + arg-max fused ('${fused.name}'): class ids computed from the ${describeShape(setup.model.graph.tensors[fused.inputs[0]!]!.shape)} scores inside the arena`
+        (head
+          ? `\nhead: resize + arg-max fused ('${head.op}'): class ids computed from the ${describeShape(head.scoresShape)} scores inside the arena`
           : ''),
     );
   }

@@ -2,7 +2,6 @@
  * Drawing detections over an image: one SVG layer (a rectangle and a label per
  * box) composited with sharp.
  */
-import sharp from 'sharp';
 import type { RgbImage } from '../preprocess/image.js';
 
 export interface PixelBox {
@@ -14,22 +13,6 @@ export interface PixelBox {
   top: number;
   right: number;
   bottom: number;
-}
-
-/** Normalized (ymin, xmin, ymax, xmax) to pixel edges of a width×height image, clamped to it. */
-export function toPixels(
-  box: { ymin: number; xmin: number; ymax: number; xmax: number },
-  width: number,
-  height: number,
-): { left: number; top: number; right: number; bottom: number } {
-  const cx = (v: number) => Math.min(width, Math.max(0, v * width));
-  const cy = (v: number) => Math.min(height, Math.max(0, v * height));
-  return {
-    left: cx(Math.min(box.xmin, box.xmax)),
-    top: cy(Math.min(box.ymin, box.ymax)),
-    right: cx(Math.max(box.xmin, box.xmax)),
-    bottom: cy(Math.max(box.ymin, box.ymax)),
-  };
 }
 
 /** A colour per class id, spread around the hue circle by the golden angle. */
@@ -63,6 +46,7 @@ export function detectionsSvg(width: number, height: number, boxes: readonly Pix
 export async function drawDetections(file: string, image: RgbImage, boxes: readonly PixelBox[]): Promise<void> {
   const { width, height } = image;
   const svg = Buffer.from(detectionsSvg(width, height, boxes));
+  const { default: sharp } = await import('sharp');
   await sharp(image.data, { raw: { width, height, channels: 3 } })
     .composite([{ input: svg, top: 0, left: 0 }])
     .toFile(file);

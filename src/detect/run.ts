@@ -51,3 +51,19 @@ export function detectionsOf(model: LoadedModel, outputs: readonly ArrayLike<num
     spec.options,
   );
 }
+
+/** Normalized (ymin, xmin, ymax, xmax) to pixel edges of a width×height image, clamped to it. */
+export function toPixels(
+  box: { ymin: number; xmin: number; ymax: number; xmax: number },
+  width: number,
+  height: number,
+): { left: number; top: number; right: number; bottom: number } {
+  const cx = (v: number) => Math.min(width, Math.max(0, v * width));
+  const cy = (v: number) => Math.min(height, Math.max(0, v * height));
+  return {
+    left: cx(Math.min(box.xmin, box.xmax)),
+    top: cy(Math.min(box.ymin, box.ymax)),
+    right: cx(Math.max(box.xmin, box.xmax)),
+    bottom: cy(Math.max(box.ymin, box.ymax)),
+  };
+}

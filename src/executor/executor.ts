@@ -7,13 +7,7 @@ import { describeShape, tensorBytes, tensorElements } from '../../planner/ir.js'
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
-import {
-  instantiateKernels,
-  KERNEL_RESERVED_BYTES,
-  loadKernels,
-  withRangeChecks,
-  type Kernels,
-} from '../kernels/index.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, withRangeChecks, type Kernels } from '../kernels/index.js';
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
@@ -21,6 +15,8 @@ import { lowerPlan, type Call } from './lower.js';
 import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
+  /** The compiled kernel module (Node: kernels/node_loader.ts loadKernels; elsewhere compileKernels). */
+  kernels: WebAssembly.Module;
   /**
    * Debug mode: the debug WASM build (kernel assertions on), and every kernel
    * call checked against the buffers its plan step owns before it runs.
@@ -96,7 +92,7 @@ export class Executor {
     readonly integer: boolean,
   ) {}
 
-  static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions = {}): Promise<Executor> {
+  static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions): Promise<Executor> {
     const integer = isIntegerGraph(model.graph);
     checkPlanFits(model, plan, integer);
     verifyPlan(model.graph, plan);
@@ -104,7 +100,7 @@ export class Executor {
     const program = integer ? lowerPlanQ8(model, plan) : lowerPlan(model, plan);
     const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
-    let kernels: Kernels = instantiateKernels(await loadKernels({ debug }), memory);
+    let kernels: Kernels = instantiateKernels(options.kernels, memory);
     program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
     let self: Executor | undefined;
     if (debug) {

@@ -1,15 +1,12 @@
 /**
- * Loads the AssemblyScript kernel module (build/lowwater.wasm, or the debug build with
- * assertions) and instantiates it on a caller-owned WebAssembly.Memory.
+ * Instantiates the AssemblyScript kernel module (build/lowwater.wasm, or the debug build
+ * with assertions) on a caller-owned WebAssembly.Memory. Runtime-neutral: reading the
+ * module from disk is node_loader.ts's job.
  *
  * Every pointer argument is a byte offset into that memory. A pointer of 0 means
  * "absent" for optional operands (bias, residual), which is why the bottom
  * KERNEL_RESERVED_BYTES of memory are never a tensor's home.
  */
-import { readFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Q8Kernels } from './q8_kernels.js';
 
 /**
@@ -17,7 +14,7 @@ import type { Q8Kernels } from './q8_kernels.js';
  * up to AS `__heap_base` (the stub runtime keeps no stack in linear memory). Release:
  * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp and
  * the q8 kernels' constants, to 3328; debug: the same plus assertion strings, to 4176
- * (measured when the fused block and resize_argmax kernels landed). The constant is the larger
+ *. The constant is the larger
  * of the two rounded up to a KiB; test/kernels/loader.test.ts measures both builds (heap
  * base and data segments) and fails when this is too small or more than 1 KiB too big.
  * instantiateKernels refuses a module whose heap base exceeds it. Active data segments
@@ -229,45 +226,28 @@ export interface Kernels extends Q8Kernels {
   ): void;
 }
 
-const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();
+/**
+ * Where the compiled kernel module can come from: an already compiled module,
+ * a fetch Response (or a promise of one), the .wasm bytes, or a URL to fetch.
+ * Browsers and Deno fetch a URL; edge workers (workerd) cannot compile bytes at
+ * run time and pass the module they imported statically.
+ */
+export type KernelSource = WebAssembly.Module | Response | PromiseLike<Response> | BufferSource | URL;
 
-/** Directory of the lowwater package (found upward from this file, so src/ and dist/src/ both work). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'lowwater') return dir;
-      } catch {
-        /* not ours; keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  throw new Error(`lowwater kernels: cannot find the package root above ${fileURLToPath(import.meta.url)}`);
-}
-
-export function kernelWasmPath(debug = false): string {
-  return join(packageRoot(), 'build', debug ? 'lowwater.debug.wasm' : 'lowwater.wasm');
-}
-
-/** Compile (once per flavour) the kernel module. */
-export function loadKernels(opts: { debug?: boolean } = {}): Promise<WebAssembly.Module> {
-  const debug = opts.debug ?? false;
-  let p = moduleCache.get(debug);
-  if (!p) {
-    const path = kernelWasmPath(debug);
-    p = readFile(path).then(
-      (bytes) => WebAssembly.compile(bytes),
-      (e: NodeJS.ErrnoException) => {
-        throw new Error(`lowwater kernels: cannot read ${path} (${e.code ?? e.message}); run \`npm run build:wasm\``);
-      },
-    );
-    p.catch(() => moduleCache.delete(debug));
-    moduleCache.set(debug, p);
-  }
-  return p;
+/** Compiles (or passes through) the kernel module from any KernelSource. */
+export async function compileKernels(source: KernelSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof URL) return compileKernels(fetch(source));
+  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  const res = await source;
+  if (!res.ok) throw new Error(`lowwater kernels: fetching ${res.url || 'the kernel module'} gave HTTP ${res.status}`);
+  // compileStreaming needs the application/wasm type; other servers' bytes are compiled whole.
+  if (
+    typeof WebAssembly.compileStreaming === 'function' &&
+    res.headers.get('content-type')?.startsWith('application/wasm')
+  )
+    return WebAssembly.compileStreaming(res);
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
 /** Read an AssemblyScript string (UTF-16, byte length stored at ptr-4). */

@@ -1,45 +1,48 @@
 /**
- * Image decoding (sharp) and model-input preparation.
+ * Image decoding in Node (sharp, loaded on first use) and model-input
+ * preparation.
  */
 import { createHash } from 'node:crypto';
-import { access } from 'node:fs/promises';
-import sharp, { type OutputInfo } from 'sharp';
+import { stat } from 'node:fs/promises';
+import type { OutputInfo } from 'sharp';
 import { resizeBilinearHalfPixel } from './resize.js';
+import { ImageError, type RgbImage } from './pixels.js';
 
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** Interleaved RGB, row-major, 3 bytes per pixel. */
-  data: Uint8Array;
-}
+export { ImageError, type RgbImage };
 
-export class ImageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageError';
-  }
+/** The first line of a decoder's message (libvips adds lines of detail that repeat it). */
+function firstLine(message: string): string {
+  return message.split('\n').find((l) => l.trim() !== '') ?? message;
 }
 
 /**
- * Decodes JPEG/PNG/WebP/… to RGB uint8 at the source size, the way the
- * reference engines did: `sharp(file).removeAlpha().raw()`, no EXIF rotation,
- * no colour conversion. Grey images are expanded to RGB.
+ * Decodes JPEG/PNG/WebP/GIF/TIFF/AVIF — a file path or the encoded bytes — to
+ * RGB uint8 at the source size, the way the reference engines did:
+ * `sharp(input).removeAlpha().raw()`, no EXIF rotation, no colour conversion.
+ * Grey images are expanded to RGB. `name` names the image in errors.
  */
-export async function decodeImage(file: string): Promise<RgbImage> {
-  try {
-    await access(file);
-  } catch {
-    throw new ImageError(`cannot read image '${file}': no such file`);
+export async function decodeImage(
+  input: string | Uint8Array,
+  name = typeof input === 'string' ? input : 'image bytes',
+): Promise<RgbImage> {
+  if (typeof input === 'string') {
+    const kind = await stat(input).then(
+      (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'a directory' : 'not a regular file'),
+      () => 'missing',
+    );
+    if (kind === 'missing') throw new ImageError(`cannot read image '${name}': no such file`);
+    if (kind !== 'file') throw new ImageError(`cannot read image '${name}': it is ${kind}`);
   }
+  const { default: sharp } = await import('sharp');
   let out: { data: Buffer; info: OutputInfo };
   try {
-    out = await sharp(file, { failOn: 'error' })
+    out = await sharp(input, { failOn: 'error' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new ImageError(
-      `cannot decode image '${file}': ${(e as Error).message} (lowwater reads JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp)`,
+      `cannot decode image '${name}': ${firstLine((e as Error).message)} (lowwater reads JPEG, PNG, WebP, GIF, TIFF and AVIF through sharp)`,
     );
   }
   const { width, height, channels } = out.info;
@@ -50,7 +53,7 @@ export async function decodeImage(file: string): Promise<RgbImage> {
     for (let i = 0; i < width * height; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = src[i]!;
     return { width, height, data: rgb };
   }
-  throw new ImageError(`image '${file}' decodes to ${channels} channels; lowwater needs RGB or grey`);
+  throw new ImageError(`image '${name}' decodes to ${channels} channels; lowwater needs RGB or grey`);
 }
 
 /** Resizes the whole image (no crop, aspect not kept) to width×height with TF's half-pixel bilinear rule. */

@@ -3,7 +3,7 @@
  * segmentation model's output, counted, hashed, resampled and compared with
  * ground truth.
  */
-import { sha256Hex } from '../preprocess/image.js';
+import { sha256Hex } from '../preprocess/pixels.js';
 import { describeShape } from '../../planner/ir.js';
 
 export interface ClassMap {
@@ -82,7 +82,7 @@ export function classCounts(map: ClassMap, labels?: readonly string[]): Record<s
 }
 
 /** sha256 of the ids, one byte per pixel, row-major (the references' `argmax_sha256_uint8`). */
-export function classMapSha256(map: ClassMap): string {
+export function classMapSha256(map: ClassMap): Promise<string> {
   return sha256Hex(map.ids);
 }
 

@@ -3,7 +3,7 @@
  * masks read back, and the overlay of a class map over the original image.
  */
 import { writeFile } from 'node:fs/promises';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import { ImageError, type RgbImage } from '../preprocess/image.js';
 import { resizeNearest, type ClassMap } from './class_map.js';
 import { encodeIndexedPng } from './indexed_png.js';
@@ -24,6 +24,7 @@ export async function writeMaskPng(file: string, map: ClassMap): Promise<void> {
 export async function readClassMask(file: string): Promise<ClassMap> {
   let out: { data: Buffer; info: OutputInfo };
   try {
+    const { default: sharp } = await import('sharp');
     out = await sharp(file, { failOn: 'error' })
       .removeAlpha()
       .raw({ depth: 'uchar' })
@@ -90,6 +91,7 @@ export async function writeOverlay(
 ): Promise<void> {
   const { width, height } = image;
   const layer = overlayLayer(map, width, height, options.alpha ?? 0.5);
+  const { default: sharp } = await import('sharp');
   await sharp(image.data, { raw: { width, height, channels: 3 } })
     .composite([
       { input: Buffer.from(layer.buffer, layer.byteOffset, layer.byteLength), raw: { width, height, channels: 4 } },

@@ -4,6 +4,7 @@ import { loadTfliteFile } from '../../src/importers/tflite/index.js';
 import { prepareRun } from '../../src/run_setup.js';
 import { lowwaterPath } from '../../bench/lowwater_path.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const MODEL = ['models', 'mobilenet_v2_1.0_224_quant.tflite'] as const;
 
@@ -12,7 +13,7 @@ t.test(
   { skip: skipUnless(...MODEL) },
   async (t) => {
     const loaded = await loadTfliteFile(fixturePath(...MODEL));
-    const setup = await prepareRun(loaded);
+    const setup = await prepareRun(loaded, { kernels: await loadKernels() });
     const out = setup.executor.runPixels(new Uint8Array(224 * 224 * 3).fill(128)).output as ArrayBufferView;
     const execDtype = setup.model.graph.tensors[setup.model.graph.outputs[0]!]!.dtype;
     // Whichever path this build has, the label follows the executed model.

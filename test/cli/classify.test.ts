@@ -4,7 +4,7 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/main.js';
-import { loadModel } from '../../src/load_model.js';
+import { resolveModel } from '../../src/load_model.js';
 import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -163,19 +163,19 @@ t.test(
     symlinkSync(fixturePath('labels', 'imagenet_labels.txt'), join(models, 'imagenet_labels.txt'));
     const empty = mkdtempSync(join(tmpdir(), 'lowwater-nowhere-'));
     const notes: string[] = [];
-    const r = await loadModel(undefined, {
+    const r = await resolveModel(undefined, {
       modelsDir: models,
       cacheDir: empty,
       offline: true,
-      nsfwjsResolveFrom: join(empty, 'x.js'),
+      bundledModelsDir: empty,
       log: (s) => notes.push(s),
     });
     t.match(r.description, /mobilenet_v2_1\.0_224/);
     t.equal(r.labels?.length, 1001);
-    t.match(notes.join('\n'), /nsfw_mobilenet_v2 is not available.*nsfwjs.*using mobilenet_v2_1\.0_224/s);
+    t.match(notes.join('\n'), /nsfw_mobilenet_v2 is not available.*bundled model.*using mobilenet_v2_1\.0_224/s);
     // And with neither: the message says where to put the file.
     await t.rejects(
-      loadModel('mobilenet_v2_1.0_224', { modelsDir: empty, cacheDir: empty, offline: true }),
+      resolveModel('mobilenet_v2_1.0_224', { modelsDir: empty, cacheDir: empty, offline: true }),
       /mobilenet_v2_1\.0_224_quant\.tflite.*sha256 7aad0c74.*LOWWATER_MODELS/s,
     );
   },

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { quantizeLike } from '../../src/run_setup.js';
-import { topK } from '../../src/cli/classify.js';
+import { topK } from '../../src/api/model.js';
 
 t.test('quantizeLike rounds to the uint8 output grid, half to even, clamped', async (t) => {
   const q = { scale: [1 / 256], zeroPoint: [0], axis: 0 };

@@ -8,6 +8,7 @@ import { Executor } from '../../src/executor/executor.js';
 import { interpret } from '../../src/reference/interpreter.js';
 import type { DetectionPostProcessSpec, LoadedModel } from '../../src/model.js';
 import { detectionsOf, ssdAnchors } from '../../src/detect/index.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const F = 4;
 
@@ -71,7 +72,7 @@ t.test(
     );
     const ref = interpret(g, constants, x);
     for (const chunks of ['none', 'auto'] as const) {
-      const ex = await Executor.create(model, planGraph(g, { chunks }));
+      const ex = await Executor.create(model, planGraph(g, { chunks }), { kernels: await loadKernels() });
       const run = ex.runFloat(x);
       g.outputs.forEach((id, i) => {
         const want = ref.get(id)! as Float32Array;

@@ -12,6 +12,7 @@ import { interpret } from '../../src/reference/interpreter.js';
 import { ArenaTooSmallError, Executor } from '../../src/executor/executor.js';
 import { rangeChecker, RangeViolationError } from '../../src/executor/range_guard.js';
 import { PlanVerificationError } from '../../planner/verify.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 function modelOf(graph: Graph, seed: number): LoadedModel {
   const s = graph.tensors[graph.inputs[0]!]!.shape;
@@ -51,7 +52,7 @@ const model = modelOf(graph, 11);
 const x = input(96 * 96 * 3, 5);
 
 t.test('per-layer plan matches the float64 reference interpreter', async (t) => {
-  const ex = await Executor.create(model, planGraph(graph, { chunks: 'none' }));
+  const ex = await Executor.create(model, planGraph(graph, { chunks: 'none' }), { kernels: await loadKernels() });
   const want = interpret(graph, model.constants, x).get(graph.outputs[0]!)!;
   const got = ex.runFloat(x).output;
   t.ok(relDiff(got, want) < 1e-5, `relative difference ${relDiff(got, want).toExponential(2)}`);
@@ -62,13 +63,15 @@ const maxExpanded = Math.max(
 );
 for (const chunks of [1, 2, 3, 4, 6, 8, 16, maxExpanded, 'auto'] as const) {
   t.test(`chunks ${chunks}: output equals t = 1, measured memory within the plan`, async (t) => {
-    const base = (await Executor.create(model, planGraph(graph, { chunks: 1 }))).runFloat(x).output;
+    const base = (
+      await Executor.create(model, planGraph(graph, { chunks: 1 }), { kernels: await loadKernels() })
+    ).runFloat(x).output;
     const plan = planGraph(graph, { chunks });
     t.ok(
       plan.steps.some((s) => s.kind === 'block'),
       'plan has fused blocks',
     );
-    const ex = await Executor.create(model, plan);
+    const ex = await Executor.create(model, plan, { kernels: await loadKernels() });
     const a = ex.runFloat(x).output;
     const b = ex.runFloat(x).output; // the second run paints a different canary byte
     t.ok(relDiff(a, base) < 1e-5, `relative difference vs t=1 ${relDiff(a, base).toExponential(2)}`);
@@ -94,8 +97,10 @@ for (const chunks of [1, 2, 3, 4, 6, 8, 16, maxExpanded, 'auto'] as const) {
 t.test('debug build with range checks runs every chunk count and agrees with release', async (t) => {
   for (const chunks of ['none', 1, 3, 'auto'] as const) {
     const plan = planGraph(graph, { chunks });
-    const rel = (await Executor.create(model, plan)).runFloat(x).output;
-    const dbg = (await Executor.create(model, plan, { debug: true })).runFloat(x).output;
+    const rel = (await Executor.create(model, plan, { kernels: await loadKernels() })).runFloat(x).output;
+    const dbg = (
+      await Executor.create(model, plan, { kernels: await loadKernels({ debug: true }), debug: true })
+    ).runFloat(x).output;
     t.same(Array.from(dbg), Array.from(rel), `chunks ${chunks}: debug = release bit for bit`);
   }
 });
@@ -120,7 +125,11 @@ t.test('a corrupted plan (two live tensors at one offset) is refused before runn
   )!;
   victim.offset = other.offset;
   bad.tensorOffsets.set(victim.tensor, other.offset);
-  await t.rejects(Executor.create(model, bad), PlanVerificationError, 'overlapping buffers refused');
+  await t.rejects(
+    Executor.create(model, bad, { kernels: await loadKernels() }),
+    PlanVerificationError,
+    'overlapping buffers refused',
+  );
 });
 
 t.test("the debug range guard rejects kernel ranges outside the step's buffers", async (t) => {
@@ -161,9 +170,12 @@ t.test("the debug range guard rejects kernel ranges outside the step's buffers",
 t.test('an arena one tensor too small is refused before running', async (t) => {
   const plan = planGraph(graph, { chunks: 6 });
   const largest = Math.max(...plan.buffers.map((b) => b.bytes));
-  await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }), ArenaTooSmallError);
   await t.rejects(
-    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 4 }),
+    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }, { kernels: await loadKernels() }),
+    ArenaTooSmallError,
+  );
+  await t.rejects(
+    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 4 }, { kernels: await loadKernels() }),
     ArenaTooSmallError,
     'even 4 bytes short',
   );

@@ -15,10 +15,11 @@ import type { LoadedModel } from '../../src/model.js';
 import { interpret } from '../../src/reference/interpreter.js';
 import { Executor } from '../../src/executor/executor.js';
 import { lowerPlan } from '../../src/executor/lower.js';
-import { loadModel } from '../../src/load_model.js';
+import { resolveModel } from '../../src/load_model.js';
 import { loadModelInput } from '../../src/preprocess/image.js';
 import { prepareRun } from '../../src/run_setup.js';
-import { fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { fixturePath, skipUnless, skipWithout } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 function modelOf(graph: Graph, seed: number): LoadedModel {
   const s = graph.tensors[graph.inputs[0]!]!.shape;
@@ -75,11 +76,13 @@ t.test(
     const model = modelOf(graph, 3);
     const x = input(49 * 49 * 3, 9);
     const want = interpret(graph, model.constants, x).get(graph.outputs[0]!)!;
-    const perLayer = (await Executor.create(model, planGraph(graph, { chunks: 'none' }))).runFloat(x).output;
+    const perLayer = (
+      await Executor.create(model, planGraph(graph, { chunks: 'none' }), { kernels: await loadKernels() })
+    ).runFloat(x).output;
     t.ok(relDiff(perLayer, want) < 1e-5, `per-layer vs reference ${relDiff(perLayer, want).toExponential(2)}`);
     for (const chunks of [1, 2, 3, 4, 6, 8, 16, allChannels(graph), 'auto'] as const) {
       const plan = planGraph(graph, { chunks });
-      const ex = await Executor.create(model, plan);
+      const ex = await Executor.create(model, plan, { kernels: await loadKernels() });
       const got = ex.runFloat(x).output;
       t.ok(relDiff(got, perLayer) < 1e-5, `chunks ${chunks}: vs per-layer ${relDiff(got, perLayer).toExponential(2)}`);
       const m = ex.memoryReport();
@@ -99,8 +102,8 @@ t.test(
     const x = input(96 * 96 * 3, 4);
     for (const chunks of [1, 2, 3, 4, 6, 8, 16, allChannels(graph), 'auto'] as const) {
       const plan = planGraph(graph, { chunks });
-      const rel = (await Executor.create(model, plan)).runFloat(x).output;
-      const dbgEx = await Executor.create(model, plan, { debug: true });
+      const rel = (await Executor.create(model, plan, { kernels: await loadKernels() })).runFloat(x).output;
+      const dbgEx = await Executor.create(model, plan, { kernels: await loadKernels({ debug: true }), debug: true });
       const dbg = dbgEx.runFloat(x).output;
       t.same(Array.from(dbg), Array.from(rel), `chunks ${chunks}`);
     }
@@ -123,29 +126,25 @@ t.test("lowering refuses chunk buffers smaller than the fused kernel's schedule"
   }
 });
 
-const nsfw = await loadModel('nsfw_mobilenet_v2').catch(() => undefined);
+const nsfw = await resolveModel('nsfw_mobilenet_v2');
 
-t.test(
-  'MobileNetV2 1.0/224: measured peak within the Section 5.1 figures',
-  { skip: nsfw ? false : 'nsfwjs is not installed (npm ci installs it)' },
-  async (t) => {
-    const x = input(224 * 224 * 3, 17);
-    for (const [chunks, limit] of [
-      [6, 2_107_392],
-      ['auto', 2_007_040],
-    ] as const) {
-      const s = await prepareRun(nsfw!.model, { chunks });
-      s.executor.runFloat(x);
-      const m = s.executor.memoryReport();
-      t.ok(m.measuredPeakBytes <= limit, `chunks ${chunks}: measured ${m.measuredPeakBytes} ≤ ${limit}`);
-      t.ok(m.measuredPeakBytes <= m.plannedPeakBytes, `chunks ${chunks}: measured ≤ planned ${m.plannedPeakBytes}`);
-      t.equal(m.arenaBytes, s.plan.arenaBytes);
-      // weights + arena + 64 KiB (module data and alignment), rounded up to whole pages.
-      const allowed = Math.ceil((m.weightsBytes + m.arenaBytes + 65536) / 65536) * 65536;
-      t.ok(m.wasmMemoryBytes <= allowed, `chunks ${chunks}: WebAssembly memory ${m.wasmMemoryBytes} ≤ ${allowed}`);
-    }
-  },
-);
+t.test('MobileNetV2 1.0/224: measured peak within the Section 5.1 figures', async (t) => {
+  const x = input(224 * 224 * 3, 17);
+  for (const [chunks, limit] of [
+    [6, 2_107_392],
+    ['auto', 2_007_040],
+  ] as const) {
+    const s = await prepareRun(nsfw.model, { kernels: await loadKernels(), chunks });
+    s.executor.runFloat(x);
+    const m = s.executor.memoryReport();
+    t.ok(m.measuredPeakBytes <= limit, `chunks ${chunks}: measured ${m.measuredPeakBytes} ≤ ${limit}`);
+    t.ok(m.measuredPeakBytes <= m.plannedPeakBytes, `chunks ${chunks}: measured ≤ planned ${m.plannedPeakBytes}`);
+    t.equal(m.arenaBytes, s.plan.arenaBytes);
+    // weights + arena + 64 KiB (module data and alignment), rounded up to whole pages.
+    const allowed = Math.ceil((m.weightsBytes + m.arenaBytes + 65536) / 65536) * 65536;
+    t.ok(m.wasmMemoryBytes <= allowed, `chunks ${chunks}: WebAssembly memory ${m.wasmMemoryBytes} ≤ ${allowed}`);
+  }
+});
 
 const images = (() => {
   try {
@@ -160,14 +159,12 @@ const images = (() => {
 t.test(
   'nsfwjs MobileNetV2 on every fixture image: each t, auto and per-layer give the t = 1 output (1e-5) and top-1',
   {
-    skip: !nsfw
-      ? 'nsfwjs is not installed (npm ci installs it)'
-      : skipUnless('images') || (images.length ? false : 'no fixture images'),
+    skip: skipUnless('images') || skipWithout(images.length ? false : 'no fixture images'),
   },
   async (t) => {
     const runs = new Map<string, Executor>();
     for (const chunks of [1, 2, 3, 4, 6, 8, 16, 1280, 'auto', 'none'] as const)
-      runs.set(String(chunks), (await prepareRun(nsfw!.model, { chunks })).executor);
+      runs.set(String(chunks), (await prepareRun(nsfw.model, { kernels: await loadKernels(), chunks })).executor);
     for (const image of images) {
       const { bytes } = await loadModelInput(fixturePath('images', image), 224, 224);
       const base = runs.get('1')!.runPixels(bytes).output;

@@ -7,6 +7,7 @@ import { loadNsfwjsMobileNetV2 } from '../../src/importers/tfjs/index.js';
 import { loadModelInput } from '../../src/preprocess/image.js';
 import { prepareRun } from '../../src/run_setup.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const skip = skipUnless('images');
 
@@ -22,7 +23,7 @@ t.test('every chunk count gives the t = 1 output and top-1 on every fixture imag
     ),
   );
   const runAll = async (chunks: string | number) => {
-    const s = await prepareRun(model, { chunks });
+    const s = await prepareRun(model, { kernels: await loadKernels(), chunks });
     return { setup: s, outs: inputs.map((x) => s.executor.runFloat(x).output) };
   };
   const argmax = (a: Float32Array) => a.indexOf(Math.max(...a));
@@ -49,18 +50,18 @@ t.test('every chunk count gives the t = 1 output and top-1 on every fixture imag
 t.test('MobileNetV2 1.0/224 float32 keeps the Section 5.1 memory promise, measured', async (t) => {
   const model = await loadNsfwjsMobileNetV2();
   const x = new Float32Array(224 * 224 * 3).map((_, i) => ((i * 7919) % 256) / 255);
-  const six = await prepareRun(model, { chunks: 6 });
+  const six = await prepareRun(model, { kernels: await loadKernels(), chunks: 6 });
   six.executor.runFloat(x);
   const m6 = six.executor.memoryReport();
   t.ok(m6.measuredPeakBytes <= 2_107_392, `t = 6 everywhere: measured ${m6.measuredPeakBytes} ≤ 2,107,392`);
-  const dflt = await prepareRun(model);
+  const dflt = await prepareRun(model, { kernels: await loadKernels() });
   dflt.executor.runFloat(x);
   const md = dflt.executor.memoryReport();
   t.ok(
     md.measuredPeakBytes <= 2_007_040,
     `default plan: measured ${md.measuredPeakBytes} ≤ 2,007,040 (a third of per-layer 6,021,120)`,
   );
-  const perLayer = await prepareRun(model, { chunks: 'none' });
+  const perLayer = await prepareRun(model, { kernels: await loadKernels(), chunks: 'none' });
   perLayer.executor.runFloat(x);
   t.equal(perLayer.executor.memoryReport().arenaBytes, 6_021_120, 'per-layer arena is 6,021,120 B');
   for (const m of [m6, md]) {

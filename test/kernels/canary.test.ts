@@ -6,7 +6,8 @@
 //     the WebAssembly memory, so touching one byte past it traps; the result must equal
 //     the result of the normal layout.
 import t from 'tap';
-import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 import { KERNEL_MANIFEST, KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
 import {
   packConv,

@@ -8,7 +8,8 @@
  * which covers the canary gaps between buffers, the inputs, and the unwritten part of
  * any strided output.
  */
-import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 import { KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
 
 export const BUILDS = [

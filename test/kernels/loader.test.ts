@@ -3,7 +3,8 @@
 // and the debug build's assertions.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { instantiateKernels, kernelWasmPath, loadKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/loader.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/loader.js';
+import { kernelWasmPath, loadKernels } from '../../src/kernels/node_loader.js';
 import { KERNEL_MANIFEST, withRangeChecks, type KernelName } from '../../src/kernels/manifest.js';
 import { BUILDS } from './harness.js';
 

@@ -7,7 +7,8 @@
 // q8_block runs inside an executor step; test/q8/executor.test.ts (strayWrites) checks its
 // writes byte by byte against the step's buffers.
 import t from 'tap';
-import { instantiateKernels, loadKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 import { KERNEL_MANIFEST, KERNEL_MANIFEST_BY_NAME, rangeEnd, type KernelName } from '../../src/kernels/manifest.js';
 import {
   foldQ8Bias,

@@ -20,6 +20,7 @@ import {
 import { buildQNet, type QNetSpec } from './qnet.js';
 import { byteMismatch, qArray, randInts } from './helpers.js';
 import { strayWrites } from './step_writes.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const specs: QNetSpec[] = [
   {
@@ -84,7 +85,7 @@ for (const spec of specs) {
     t.ok(detectBlocks(g).length === spec.blocks.length + 1, 'every block is fused');
     for (const chunks of ['none', 1, 2, 3, 4, 6, 8, 16, maxExpanded, 'auto'] as const) {
       const plan = planGraph(g, { chunks });
-      const ex = await Executor.create(model, plan);
+      const ex = await Executor.create(model, plan, { kernels: await loadKernels() });
       t.ok(ex.integer, 'runs on the integer path');
       const a = ex.runQuantized(input);
       const b = ex.runQuantized(input); // second run: another canary byte
@@ -133,7 +134,7 @@ for (const spec of specs) {
       { chunks: 'auto' as const, budgetBytes: minimum + 256 },
     ]) {
       const plan = planGraph(g, opts);
-      const ex = await Executor.create(model, plan, { debug: true });
+      const ex = await Executor.create(model, plan, { kernels: await loadKernels({ debug: true }), debug: true });
       t.equal(
         byteMismatch(ex.runQuantized(input).output, want),
         null,
@@ -146,14 +147,17 @@ for (const spec of specs) {
 t.test('runFloat is refused on the integer path; wrong input sizes and short arenas are refused', async (t) => {
   const model = buildQNet(specs[0]!);
   const plan = planGraph(model.graph, { chunks: 6 });
-  const ex = await Executor.create(model, plan);
+  const ex = await Executor.create(model, plan, { kernels: await loadKernels() });
   t.throws(() => ex.runFloat(new Float32Array(29 * 27 * 3)), /integer path/);
   t.throws(() => ex.runQuantized(new Uint8Array(5)), /needs 2349/);
   // Integer tensors are sized by their own dtype: one byte short of the largest buffer is refused before running.
   const largest = Math.max(...plan.buffers.map((b) => b.bytes));
-  await t.rejects(Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }), ArenaTooSmallError);
   await t.rejects(
-    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 1 }),
+    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - largest }, { kernels: await loadKernels() }),
+    ArenaTooSmallError,
+  );
+  await t.rejects(
+    Executor.create(model, { ...plan, arenaBytes: plan.arenaBytes - 1 }, { kernels: await loadKernels() }),
     ArenaTooSmallError,
     'even 1 byte short',
   );

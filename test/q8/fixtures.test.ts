@@ -15,6 +15,7 @@ import { loadModelInput } from '../../src/preprocess/image.js';
 import { prepareRun } from '../../src/run_setup.js';
 import { detectBlocks } from '../../planner/blocks.js';
 import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -78,7 +79,7 @@ t.test(
   async (t) => {
     const layers = readReference('mobilenet_v2_1.0_224_quant.layers.json');
     const model = await loadTfliteFile(fixturePath(layers.model));
-    const setup = await prepareRun(model, { chunks: 'none' });
+    const setup = await prepareRun(model, { kernels: await loadKernels(), chunks: 'none' });
     const g = setup.model.graph;
     t.equal(setup.path, 'integer');
     for (const img of layers.images as { image: string; input_sha256: string; layers: Layer[] }[]) {
@@ -120,7 +121,7 @@ t.test(
     const images = (ref.results as RefResult[]).filter((r) => /cat\.png|grace_hopper|parrot/.test(r.image));
     const inputs = await Promise.all(images.map((r) => loadModelInput(fixturePath(r.image), 224, 224)));
     for (const chunks of [1, 2, 3, 4, 6, 8, 16, all, 'auto'] as const) {
-      const setup = await prepareRun(model, { chunks });
+      const setup = await prepareRun(model, { kernels: await loadKernels(), chunks });
       images.forEach((r, i) => {
         const raw = setup.executor.runPixels(inputs[i]!.bytes).output;
         t.same(Array.from(raw), r.output_uint8, `chunks ${chunks === all ? `${all} (all)` : chunks}: ${r.image}`);
@@ -136,8 +137,8 @@ t.test(
     const input = await loadModelInput(fixturePath('images', 'cat.png'), 224, 224);
     for (const name of MODELS) {
       const m = await loadTfliteFile(fixturePath('models', `${name}.tflite`));
-      const q = await prepareRun(m);
-      const f = await prepareRun(m, { float: true });
+      const q = await prepareRun(m, { kernels: await loadKernels() });
+      const f = await prepareRun(m, { kernels: await loadKernels(), float: true });
       t.equal(q.path, 'integer');
       t.equal(f.path, 'float32');
       q.executor.runPixels(input.bytes);
@@ -156,7 +157,7 @@ t.test(
       t.ok(stemFused, `${name}: the stem conv runs fused with block 0`);
     }
     const model = await loadTfliteFile(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
-    const t6 = await prepareRun(model, { chunks: 6 });
+    const t6 = await prepareRun(model, { kernels: await loadKernels(), chunks: 6 });
     t6.executor.runPixels(input.bytes);
     const m6 = t6.executor.memoryReport();
     t.ok(m6.measuredPeakBytes <= 526_848 + 1024, `t = 6: measured ${m6.measuredPeakBytes} ≤ 526,848 + 1,024`);

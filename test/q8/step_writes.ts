@@ -9,7 +9,8 @@ import type { LoadedModel } from '../../src/model.js';
 import { lowerPlanQ8 } from '../../src/executor/lower_q8.js';
 import { layoutMemory } from '../../src/executor/layout.js';
 import { stepRegions } from '../../src/executor/range_guard.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, loadKernels } from '../../src/kernels/index.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/index.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Array | Int8Array): Promise<string[]> {
   const program = lowerPlanQ8(model, plan);

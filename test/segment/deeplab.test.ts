@@ -20,6 +20,7 @@ import { detectBlocks } from '../../planner/blocks.js';
 import type { DepthwiseConv2DOp } from '../../planner/ir.js';
 import { classMapSha256, compareWithTruth, readClassMask } from '../../src/segment/index.js';
 import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -120,7 +121,7 @@ for (const name of MODELS) {
     const truth = await readClassMask(fixturePath(ref.mask.file));
     const written = await readClassMask(mask);
     t.same([written.width, written.height], r.sourceSize, 'mask PNG at the image size');
-    t.equal(classMapSha256(written), r.maskSha256, 'the mask PNG holds the class map (the image is 513x513)');
+    t.equal(await classMapSha256(written), r.maskSha256, 'the mask PNG holds the class map (the image is 513x513)');
     const a = compareWithTruth(written, truth).pixelAgreement;
     t.ok(
       Math.abs(a - ref.mask.pixel_agreement) <= 0.005,
@@ -190,7 +191,7 @@ for (const name of MODELS) {
       const measured = new Map<string, number>();
       let firstLogits: string | undefined;
       for (const chunks of ['none', 2, 3, 4, 8, 16, all, 'auto'] as const) {
-        const setup = await prepareRun(loaded, { chunks });
+        const setup = await prepareRun(loaded, { kernels: await loadKernels(), chunks });
         t.equal(setup.path, 'integer');
         const g = setup.model.graph;
         const head = g.ops.find((o) => o.kind === 'resize_argmax')!;
@@ -219,11 +220,11 @@ for (const name of MODELS) {
         setup.executor.runQuantized(input.bytes);
         measured.set(String(chunks), setup.executor.memoryReport().measuredPeakBytes);
       }
-      const def = await prepareRun(loaded);
+      const def = await prepareRun(loaded, { kernels: await loadKernels() });
       def.executor.runPixels(input.bytes);
       const m = def.executor.memoryReport();
       const perLayer = measured.get('none')!;
-      const fl = await prepareRun(loaded, { float: true });
+      const fl = await prepareRun(loaded, { kernels: await loadKernels(), float: true });
       fl.executor.runPixels(input.bytes);
       const fm = fl.executor.memoryReport();
       t.comment(

@@ -19,6 +19,7 @@ import { classMapFromOutput, classMapSha256 } from '../../src/segment/index.js';
 import { buildQNet, type QNetSpec } from '../q8/qnet.js';
 import { qArray } from '../q8/helpers.js';
 import { strayWrites } from '../q8/step_writes.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const specs: QNetSpec[] = [
   {
@@ -73,7 +74,10 @@ for (const spec of specs) {
         ] as const) {
           for (const chunks of ['none', 2, 'auto'] as const) {
             const plan = planGraph(m.graph, { chunks });
-            const ex = await Executor.create(m, plan, { debug: chunks === 2 });
+            const ex = await Executor.create(m, plan, {
+              kernels: await loadKernels({ debug: chunks === 2 }),
+              debug: chunks === 2,
+            });
             const out = ex.runQuantized(input).output;
             t.same(
               Array.from(out),
@@ -116,8 +120,8 @@ t.test(
         normalization: { kind: 'affine', scale: 1 / 127.5, offset: -1 },
       },
     };
-    const fused = await prepareRun(model);
-    const plain = await prepareRun(model, { fuseResizeArgmax: false });
+    const fused = await prepareRun(model, { kernels: await loadKernels() });
+    const plain = await prepareRun(model, { kernels: await loadKernels(), fuseResizeArgmax: false });
     t.ok(
       fused.model.graph.ops.some((o) => o.kind === 'resize_argmax'),
       'prepareRun fuses by default',
@@ -131,7 +135,7 @@ t.test(
       );
       const a = classMapFromOutput(plain.executor.runFloat(x).outputs[0]!, [1, 129, 129]);
       const b = classMapFromOutput(fused.executor.runFloat(x).outputs[0]!, [1, 129, 129]);
-      t.equal(classMapSha256(b), classMapSha256(a), `input ${k}: identical class maps`);
+      t.equal(await classMapSha256(b), await classMapSha256(a), `input ${k}: identical class maps`);
       t.ok(new Set(a.ids).size > 1, `input ${k}: ${new Set(a.ids).size} classes present`);
     }
     const fm = fused.executor.memoryReport(),

@@ -10,6 +10,7 @@ import { fuseResizeArgmax } from '../../planner/fuse_resize_argmax.js';
 import { Executor } from '../../src/executor/executor.js';
 import type { LoadedModel } from '../../src/model.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { loadKernels } from '../../src/kernels/node_loader.js';
 
 const F = 4; // float32 bytes
 
@@ -85,7 +86,10 @@ t.test('the planned DeepLab runs: chunked and per-layer plans give the same clas
   );
   const maps = [];
   for (const chunks of ['none', 'auto', 4] as const) {
-    const ex = await Executor.create(model, planGraph(g, { chunks }), { debug: chunks === 'auto' });
+    const ex = await Executor.create(model, planGraph(g, { chunks }), {
+      kernels: await loadKernels({ debug: chunks === 'auto' }),
+      debug: chunks === 'auto',
+    });
     maps.push(Array.from(ex.runFloat(x).outputs[0]!));
   }
   const differ = (a: number[], b: number[]) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);

@@ -168,7 +168,7 @@ t.test('class counts, labels and the mask sha256', async (t) => {
   t.same(Object.keys(classCounts(m, labels)), ['background', 'bird', 'class 15'], 'class-id order');
   t.same(classCounts(m), { 'class 0': 2, 'class 3': 3, 'class 15': 1 });
   t.equal(
-    classMapSha256(m),
+    await classMapSha256(m),
     createHash('sha256')
       .update(Uint8Array.of(0, 3, 3, 15, 0, 3))
       .digest('hex'),

@@ -5,7 +5,6 @@
  * typed arrays. Weights stay in their stored dtype here; dequantize.ts makes
  * the float path.
  */
-import { basename, extname } from 'node:path';
 import { GraphBuilder, validateGraph, type OpSpec, type OutputSpec } from '../../../planner/builder.js';
 import {
   DTYPE_BYTES,
@@ -639,6 +638,13 @@ function mapOperator(imp: Importer, f: TfliteFile, ctx: OpContext): void {
   }
 }
 
+/** The file's base name without its extension (a path, a URL or a plain name), as the graph's name. */
+function graphName(source: string): string {
+  const base = source.split(/[\\/]/).pop() ?? '';
+  const dot = base.lastIndexOf('.');
+  return (dot > 0 ? base.slice(0, dot) : base) || 'tflite';
+}
+
 function inputNormalization(q: Quantization | undefined): InputNormalization {
   if (q) return { kind: 'quantized', scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! };
   // A float input carries no normalization in the file; TF MobileNetV2 float models take [-1, 1].
@@ -657,7 +663,7 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
       `the model has ${f.operators.length} operators; lowwater imports at most ${MAX_OPERATORS}`,
       source,
     );
-  const name = basename(source, extname(source)) || 'tflite';
+  const name = graphName(source);
   const imp = new Importer(f, bytes, source, name);
   if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', f.subgraphOffset, source);
   for (const i of f.inputs) imp.input(i);

@@ -1,0 +1,35 @@
+/** From the public ModelOptions to what prepareRun takes: checked, with errors that name the option and the value. */
+import { parseByteSize } from '../../planner/bytes.js';
+import { UsageError } from '../errors.js';
+import type { RunOptions } from '../run_setup.js';
+import type { ModelOptions } from './types.js';
+
+/** A budget as bytes: a positive whole number, or text like '2MiB'. */
+export function budgetBytes(budget: number | string): number {
+  let n: number;
+  if (typeof budget === 'number') n = budget;
+  else {
+    try {
+      n = parseByteSize(budget);
+    } catch (e) {
+      throw new UsageError(`budget: ${(e as Error).message}`);
+    }
+  }
+  if (!(Number.isInteger(n) && n > 0))
+    throw new UsageError(`budget must be a whole number of bytes > 0, got ${budget}`);
+  return n;
+}
+
+export function runOptions(options: ModelOptions, kernels: WebAssembly.Module): RunOptions {
+  const { chunks, budget, float, streamHead, debug } = options;
+  if (chunks !== undefined && chunks !== 'auto' && chunks !== 'none' && !(Number.isInteger(chunks) && chunks >= 1))
+    throw new UsageError(`chunks must be 'auto', 'none' or a whole number ≥ 1, got ${JSON.stringify(chunks)}`);
+  return {
+    kernels,
+    ...(chunks !== undefined ? { chunks } : {}),
+    ...(budget !== undefined ? { budgetBytes: budgetBytes(budget) } : {}),
+    ...(float !== undefined ? { float } : {}),
+    ...(streamHead !== undefined ? { fuseResizeArgmax: streamHead } : {}),
+    ...(debug !== undefined ? { debug } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * lowwater for Node: load a MobileNetV2-family model, plan its memory, run it.
+ *
+ * ```ts
+ * import { loadModel } from 'lowwater';
+ * const model = await loadModel();                       // the bundled default (nsfwjs MobileNetV2)
+ * const { top } = await model.classify('photo.jpg');
+ * const q8 = await loadModel('mobilenet_v2_1.0_224_quant.tflite', { budget: '512KiB' });
+ * ```
+ *
+ * Images are file paths, encoded bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF; decoded
+ * by sharp, loaded on first use), or pixels `{ data, width, height, channels }`.
+ */
+import { Model } from './api/model.js';
+import { runOptions } from './api/options.js';
+import type { ImageDataLike, ModelOptions, Pixels } from './api/types.js';
+import { loadKernels } from './kernels/node_loader.js';
+import { resolveModel } from './load_model.js';
+import { decodeImage } from './preprocess/image.js';
+import { isPixels, pixelsToRgb, type RgbImage } from './preprocess/pixels.js';
+import { prepareRun } from './run_setup.js';
+
+export { Model, topK } from './api/model.js';
+export type * from './api/types.js';
+export { ImageError } from './preprocess/pixels.js';
+export { PlanRefusedError } from '../planner/plan_graph.js';
+export { UsageError } from './errors.js';
+export { ModelNotAvailableError } from './model.js';
+export { TfliteFormatError, TfliteUnsupportedError } from './importers/tflite/errors.js';
+export { REGISTRY } from '../models/registry.js';
+export { DEFAULT_MODEL } from './load_model.js';
+
+/** An image in Node: a file path, encoded bytes, or raw pixels. */
+export type NodeImage = string | Uint8Array | ArrayBuffer | Pixels | ImageDataLike;
+
+export interface LoadOptions extends ModelOptions {
+  /** Output labels: a labels file (one per line) or the labels themselves. Registry models bring theirs. */
+  labels?: string | string[];
+  /** Never download a registry model (they are looked up in $LOWWATER_MODELS and the cache first). */
+  offline?: boolean;
+  /** Progress and notices (downloads, fallbacks). */
+  log?: (line: string) => void;
+}
+
+async function decodeNodeImage(image: NodeImage): Promise<RgbImage> {
+  if (typeof image === 'string') return decodeImage(image);
+  if (image instanceof Uint8Array) return decodeImage(image);
+  if (image instanceof ArrayBuffer) return decodeImage(new Uint8Array(image));
+  if (isPixels(image)) return pixelsToRgb(image);
+  throw new TypeError(
+    'image must be a file path, encoded bytes (Uint8Array/ArrayBuffer) or pixels { data, width, height, channels }',
+  );
+}
+
+/**
+ * Loads a model — a registry name (see REGISTRY), a .tflite file, a
+ * TensorFlow.js model.json, or a .tflite file's bytes; the bundled default
+ * when omitted — plans it (order, Section 5.1 chunks, arena offsets) and
+ * creates its memory.
+ */
+export async function loadModel(
+  source?: string | Uint8Array | ArrayBuffer,
+  options: LoadOptions = {},
+): Promise<Model<NodeImage>> {
+  const { labels, offline, log, ...model } = options;
+  const resolved = await resolveModel(source, {
+    ...(typeof labels === 'string' ? { labelsFile: labels } : {}),
+    ...(offline !== undefined ? { offline } : {}),
+    ...(log ? { log } : {}),
+  });
+  const kernels = await loadKernels({ debug: model.debug ?? false });
+  const setup = await prepareRun(resolved.model, runOptions(model, kernels));
+  if (setup.note) log?.(setup.note);
+  const names = Array.isArray(labels) ? labels : resolved.labels;
+  return new Model<NodeImage>(setup, resolved.model, resolved.description, names, decodeNodeImage);
+}
