@@ -69,7 +69,15 @@ export async function loadModel(
     ...(log ? { log } : {}),
   });
   const kernels = await loadKernels({ debug: model.debug ?? false });
-  const setup = await prepareRun(resolved.model, runOptions(model, kernels));
+  let setup;
+  try {
+    setup = await prepareRun(resolved.model, runOptions(model, kernels));
+  } finally {
+    // The weights are in the WebAssembly memory now (or loading failed): drop what was read from the model
+    // (the executed model's derived constants, then the file handle or bytes).
+    setup?.model.constants.release?.();
+    resolved.model.constants.release?.();
+  }
   if (setup.note) log?.(setup.note);
   const names = Array.isArray(labels) ? labels : resolved.labels;
   return new Model<NodeImage>(setup, resolved.model, resolved.description, names, decodeNodeImage);

@@ -21,6 +21,8 @@ export interface RunOptions {
   debug?: boolean;
   /** Run a quantized model on the dequantized float32 path instead of the integer path. */
   float?: boolean;
+  /** Called when the plan is complete, before any weight is read (the two-phase load's boundary). */
+  onPlanned?: (plan: Plan) => void;
   /**
    * Fuse a final RESIZE_BILINEAR → ARG_MAX into one resize_argmax op (planner/fuse_resize_argmax.ts;
    * default true): the resized scores are never materialized. false runs the graph as imported.
@@ -104,6 +106,7 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions): Promise
   });
   const planningMs = performance.now() - t0;
   const plan = report.plan;
+  opts.onPlanned?.(plan);
   const executor = await Executor.create(model, plan, { kernels: opts.kernels, debug: opts.debug ?? false });
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;

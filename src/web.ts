@@ -85,7 +85,15 @@ export async function loadModel(source: WebModelSource, options: WebLoadOptions 
     throw new TfliteFormatError("not a TFLite model (bytes 4..7 are not the 'TFL3' file identifier)", 4, name);
   const loaded = importTflite(bytes, name);
   const module = await compileKernels(kernels ?? new URL('../../build/lowwater.wasm', import.meta.url));
-  const setup = await prepareRun(loaded, runOptions(model, module));
+  let setup;
+  try {
+    setup = await prepareRun(loaded, runOptions(model, module));
+  } finally {
+    // The weights are in the WebAssembly memory now (or loading failed): drop what was read from the model
+    // (the executed model's derived constants, then the file handle or bytes).
+    setup?.model.constants.release?.();
+    loaded.constants.release?.();
+  }
   let names: string[] | undefined;
   if (Array.isArray(labels)) names = labels;
   else if (labels !== undefined) {

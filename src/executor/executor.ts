@@ -7,11 +7,17 @@ import { describeShape, tensorBytes, tensorElements } from '../../planner/ir.js'
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, withRangeChecks, type Kernels } from '../kernels/index.js';
+import {
+  instantiateKernels,
+  kernelModuleBytes,
+  KERNEL_RESERVED_BYTES,
+  withRangeChecks,
+  type Kernels,
+} from '../kernels/index.js';
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
-import { lowerPlan, type Call } from './lower.js';
+import { lowerPlan, WeightsImage, type Call } from './lower.js';
 import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
@@ -24,6 +30,18 @@ export interface ExecutorOptions {
   debug?: boolean;
   /** Paint the arena before each run and measure the highest byte written (cheap; on by default). */
   measure?: boolean;
+}
+
+/** Everything a loaded model holds, not only its arena. */
+export interface Footprint {
+  /** The WebAssembly memory: module data, packed weights, arena. */
+  wasmMemoryBytes: number;
+  /** Packed weights inside it. */
+  weightsBytes: number;
+  /** ArrayBuffers the runtime keeps outside it (the model's bytes or constants when not released). */
+  jsRetainedBytes: number;
+  /** Size of the kernel module's .wasm file (-1 when it was given already compiled). */
+  kernelModuleBytes: number;
 }
 
 export interface MemoryReport {
@@ -39,6 +57,7 @@ export interface MemoryReport {
   wasmMemoryBytes: number;
   /** Bytes at the bottom of memory used by the WASM module itself. */
   reservedBytes: number;
+  footprint: Footprint;
 }
 
 /** A graph output as the arena holds it: float32, int32 (arg-max class ids), or quantized bytes. */
@@ -90,6 +109,7 @@ export class Executor {
     private readonly debug: boolean,
     /** The graph runs on the q8 kernels (quantized tensors as imported). */
     readonly integer: boolean,
+    private readonly kernelModuleBytes: number,
   ) {}
 
   static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions): Promise<Executor> {
@@ -97,11 +117,18 @@ export class Executor {
     checkPlanFits(model, plan, integer);
     verifyPlan(model.graph, plan);
     const debug = options.debug ?? false;
-    const program = integer ? lowerPlanQ8(model, plan) : lowerPlan(model, plan);
-    const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
+    const lower = (weights?: WeightsImage) =>
+      integer ? lowerPlanQ8(model, plan, weights) : lowerPlan(model, plan, weights);
+    // Phase 1: the weights' packed size, from a lowering that keeps nothing; the memory gets its final size.
+    const weightsBytes = lower().weights.bytes;
+    const layout = layoutMemory(KERNEL_RESERVED_BYTES, weightsBytes, plan.arenaBytes);
     const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
     let kernels: Kernels = instantiateKernels(options.kernels, memory);
-    program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
+    // Phase 2: each constant is read from the model, packed and copied into place, one at a time.
+    const target = { mem: new Uint8Array(memory.buffer), base: layout.weightsBase, limit: layout.weightsBytes };
+    const program = lower(new WeightsImage(target));
+    if (program.weights.bytes !== weightsBytes)
+      throw new Error(`lowering packed ${program.weights.bytes} bytes of weights, then ${weightsBytes}`);
     let self: Executor | undefined;
     if (debug) {
       const regions = stepRegions(model.graph, plan, layout.arenaBase, [
@@ -135,7 +162,17 @@ export class Executor {
         return layout.arenaBase + b.offset;
       },
     });
-    self = new Executor(model, plan, memory, layout, calls, options.measure ?? true, debug, integer);
+    self = new Executor(
+      model,
+      plan,
+      memory,
+      layout,
+      calls,
+      options.measure ?? true,
+      debug,
+      integer,
+      kernelModuleBytes(options.kernels) ?? -1,
+    );
     return self;
   }
 
@@ -279,6 +316,12 @@ export class Executor {
       measuredPeakBytes: this.measuredPeak,
       wasmMemoryBytes: this.memory.buffer.byteLength,
       reservedBytes: this.layout.reservedBytes,
+      footprint: {
+        wasmMemoryBytes: this.memory.buffer.byteLength,
+        weightsBytes: this.layout.weightsBytes,
+        jsRetainedBytes: this.model.constants.retainedBytes?.() ?? 0,
+        kernelModuleBytes: this.kernelModuleBytes,
+      },
     };
   }
 }

@@ -47,21 +47,36 @@ export interface BindContext {
 export type Call = () => void;
 type Binder = (ctx: BindContext) => Call;
 
-/** Packed weights, laid end to end (16-byte aligned) for the weights region. */
+/** Where a lowering writes its packed weights: the weights region of the executor's memory. */
+export interface WeightsTarget {
+  mem: Uint8Array;
+  base: number;
+  /** Bytes of the region: a blob that would not fit is refused. */
+  limit: number;
+}
+
+/**
+ * Packed weights, laid end to end (16-byte aligned) in the weights region.
+ * The executor lowers a plan twice: first without a target, which only
+ * counts bytes (the memory's final size); then with the memory as target,
+ * where each packed blob is copied in as it is made and not kept. So the
+ * weights are never held whole in JavaScript, packed or unpacked.
+ */
 export class WeightsImage {
-  readonly blobs: { offset: number; data: Float32Array | Int32Array | Uint8Array | Int8Array }[] = [];
   bytes = 0;
+
+  constructor(private readonly target?: WeightsTarget) {}
 
   add(data: Float32Array | Int32Array | Uint8Array | Int8Array): number {
     const offset = this.bytes;
-    this.blobs.push({ offset, data });
     this.bytes = alignUp(offset + data.byteLength);
+    const t = this.target;
+    if (t) {
+      if (offset + data.byteLength > t.limit)
+        throw new Error(`weights: a ${data.byteLength}-byte blob at ${offset} does not fit the ${t.limit}-byte region`);
+      t.mem.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), t.base + offset);
+    }
     return offset;
-  }
-
-  writeTo(mem: Uint8Array, base: number): void {
-    for (const b of this.blobs)
-      mem.set(new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength), base + b.offset);
   }
 }
 
@@ -558,8 +573,7 @@ function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step:
   };
 }
 
-export function lowerPlan(model: LoadedModel, plan: Plan): LoweredProgram {
-  const weights = new WeightsImage();
+export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsImage()): LoweredProgram {
   const binders: Binder[] = plan.steps.map((step: PlanStep) =>
     step.kind === 'block'
       ? lowerBlock(model, plan, weights, step)

@@ -827,8 +827,7 @@ export interface Q8LoweredProgram extends LoweredProgram {
 }
 
 /** Lowers every step of `plan` for the integer graph of `model` (quantized tensors as imported). */
-export function lowerPlanQ8(model: LoadedModel, plan: Plan): Q8LoweredProgram {
-  const W = new WeightsImage();
+export function lowerPlanQ8(model: LoadedModel, plan: Plan, W = new WeightsImage()): Q8LoweredProgram {
   const blocks: Q8BlockLowering[] = [];
   // Blocks keep below the float schedule's high-water (plus a little for the partial sums of
   // the last pixels) when they can: the integer path then touches a quarter of the float path's memory.

@@ -8,7 +8,7 @@
  */
 import { GraphBuilder, validateGraph, type OpSpec, type OutputSpec } from '../../planner/builder.js';
 import { describeShape, type Graph, type Op, type Quantization, type Tensor } from '../../planner/ir.js';
-import type { ConstData, LoadedModel } from '../model.js';
+import { LazyConstants, type ConstData, type LoadedModel } from '../model.js';
 
 /**
  * w[i] = scale[c] · (q[i] − zeroPoint[c]), c = i's index along `quant.axis`
@@ -53,7 +53,8 @@ function asNumbers(d: ConstData, what: string): ArrayLike<number> {
 export function dequantizeModel(model: LoadedModel): LoadedModel {
   const src = model.graph;
   const g = new GraphBuilder(src.name);
-  const constants = new Map<number, ConstData>();
+  /** How each float constant is computed from the model's own, when the executor asks for it. */
+  const reads = new Map<number, () => ConstData>();
   /** old tensor id → new tensor id */
   const map = new Map<number, number>();
   const constMemo = new Map<string, number>();
@@ -69,17 +70,18 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
     const hit = constMemo.get(key);
     if (hit !== undefined) return hit;
     const t = tensor(id);
-    const data = model.constants.get(id);
-    if (!data) throw new Error(`dequantize: weights '${t.name}' of op '${op.name}' have no data`);
-    let f: Float32Array;
-    if (data instanceof Float32Array) f = data;
-    else if (t.quant) f = dequantizeTensor(t.shape, asNumbers(data, `weights '${t.name}'`), t.quant);
-    else
+    if (t.dtype !== 'f32' && !t.quant)
       throw new Error(
         `dequantize: weights '${t.name}' of op '${op.name}' are ${t.dtype} without quantization parameters`,
       );
+    const read = (): ConstData => {
+      const data = model.constants.get(id);
+      if (!data) throw new Error(`dequantize: weights '${t.name}' of op '${op.name}' have no data`);
+      if (data instanceof Float32Array) return data;
+      return dequantizeTensor(t.shape, asNumbers(data, `weights '${t.name}'`), t.quant!);
+    };
     const nid = g.constant(t.name, t.shape, 'f32');
-    constants.set(nid, f);
+    reads.set(nid, read);
     constMemo.set(key, nid);
     return nid;
   };
@@ -87,23 +89,24 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
   const bias = (id: number, op: Op & { weights: number }): number => {
     if (id < 0) return -1;
     const t = tensor(id);
-    const data = model.constants.get(id);
-    if (!data) throw new Error(`dequantize: bias '${t.name}' of op '${op.name}' has no data`);
     const inQ = tensor(op.inputs[0]!).quant;
     const wQ = tensor(op.weights).quant;
     const key = `b${id}:${inQ?.scale[0] ?? ''}:${op.weights}`;
     const hit = constMemo.get(key);
     if (hit !== undefined) return hit;
-    let f: Float32Array;
-    if (data instanceof Float32Array) f = data;
-    else if (data instanceof Int32Array && inQ && wQ) f = dequantizeBias(data, inQ.scale[0]!, wQ.scale);
-    else if (t.quant) f = dequantizeTensor(t.shape, asNumbers(data, `bias '${t.name}'`), t.quant);
-    else
+    if (t.dtype !== 'f32' && !(t.dtype === 'i32' && inQ && wQ) && !t.quant)
       throw new Error(
         `dequantize: bias '${t.name}' of op '${op.name}' is ${t.dtype} and neither it nor its op's input and weights carry quantization`,
       );
+    const read = (): ConstData => {
+      const data = model.constants.get(id);
+      if (!data) throw new Error(`dequantize: bias '${t.name}' of op '${op.name}' has no data`);
+      if (data instanceof Float32Array) return data;
+      if (data instanceof Int32Array && inQ && wQ) return dequantizeBias(data, inQ.scale[0]!, wQ.scale);
+      return dequantizeTensor(t.shape, asNumbers(data, `bias '${t.name}'`), t.quant!);
+    };
     const nid = g.constant(t.name, t.shape, 'f32');
-    constants.set(nid, f);
+    reads.set(nid, read);
     constMemo.set(key, nid);
     return nid;
   };
@@ -138,5 +141,12 @@ export function dequantizeModel(model: LoadedModel): LoadedModel {
   for (const id of src.outputs) g.output(mapped(id));
   const graph: Graph = g.finish();
   validateGraph(graph);
+  const source = model.constants;
+  const constants = new LazyConstants(
+    reads,
+    `${model.source} (dequantized)`,
+    () => source.release?.(),
+    () => source.retainedBytes?.() ?? 0,
+  );
   return { ...model, graph, constants };
 }

@@ -234,20 +234,29 @@ export interface Kernels extends Q8Kernels {
  */
 export type KernelSource = WebAssembly.Module | Response | PromiseLike<Response> | BufferSource | URL;
 
+/** Byte size of kernel modules compiled here (a module given already compiled has no known size). */
+const moduleBytes = new WeakMap<WebAssembly.Module, number>();
+
+/** Size in bytes of the kernel module's file, when lowwater compiled it (else undefined). */
+export function kernelModuleBytes(module: WebAssembly.Module): number | undefined {
+  return moduleBytes.get(module);
+}
+
+/** Compiles bytes into the kernel module, remembering their size for the footprint report. */
+export async function compileKernelBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  const module = await WebAssembly.compile(bytes);
+  moduleBytes.set(module, bytes.byteLength);
+  return module;
+}
+
 /** Compiles (or passes through) the kernel module from any KernelSource. */
 export async function compileKernels(source: KernelSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof URL) return compileKernels(fetch(source));
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return compileKernelBytes(source);
   const res = await source;
   if (!res.ok) throw new Error(`lowwater kernels: fetching ${res.url || 'the kernel module'} gave HTTP ${res.status}`);
-  // compileStreaming needs the application/wasm type; other servers' bytes are compiled whole.
-  if (
-    typeof WebAssembly.compileStreaming === 'function' &&
-    res.headers.get('content-type')?.startsWith('application/wasm')
-  )
-    return WebAssembly.compileStreaming(res);
-  return WebAssembly.compile(await res.arrayBuffer());
+  return compileKernelBytes(await res.arrayBuffer());
 }
 
 /** Read an AssemblyScript string (UTF-16, byte length stored at ptr-4). */

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../package_root.js';
+import { compileKernelBytes } from './loader.js';
 
 const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();
 
@@ -19,7 +20,7 @@ export function loadKernels(opts: { debug?: boolean } = {}): Promise<WebAssembly
   if (!p) {
     const path = kernelWasmPath(debug);
     p = readFile(path).then(
-      (bytes) => WebAssembly.compile(bytes),
+      (bytes) => compileKernelBytes(bytes),
       (e: NodeJS.ErrnoException) => {
         throw new Error(`lowwater kernels: cannot read ${path} (${e.code ?? e.message}); run \`npm run build:wasm\``);
       },

@@ -4,7 +4,7 @@
  * importers are checked against.
  */
 import type { Graph, Op } from '../../planner/ir.js';
-import type { ConstData } from '../model.js';
+import type { ConstData, ConstantStore } from '../model.js';
 import * as ref from './ops.js';
 
 function asImage(shape: number[], data: Float32Array): ref.Image {
@@ -21,7 +21,7 @@ function f32(c: ConstData | undefined, what: string): Float32Array {
 /** Runs `graph` on `input` (the first graph input) and returns every tensor's value by id. */
 export function interpret(
   graph: Graph,
-  constants: Map<number, ConstData>,
+  constants: ConstantStore,
   input: Float32Array,
 ): Map<number, Float32Array | Int32Array> {
   const values = new Map<number, Float32Array | Int32Array>();

@@ -5,7 +5,7 @@
  * the TFLite fingerprints are checked against.
  */
 import { describeShape, type Graph, type Op, type Tensor } from '../../planner/ir.js';
-import type { ConstData } from '../model.js';
+import type { ConstData, ConstantStore } from '../model.js';
 import * as q from './q8_ops.js';
 
 export type QValue = Uint8Array | Int8Array;
@@ -62,7 +62,7 @@ function biasConst(c: ConstData | undefined, what: string): Int32Array {
  */
 export function interpretQ8(
   graph: Graph,
-  constants: Map<number, ConstData>,
+  constants: ConstantStore,
   input: QValue | ReadonlyMap<number, QValue>,
   ops: readonly Op[] = graph.ops,
 ): Map<number, QValue | Int32Array> {

@@ -20,6 +20,7 @@ import {
 } from '../../src/importers/tflite/index.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
 import { rng, tinyHeadModel, tinyQuantModel, writeTflite } from './tflite-writer.js';
+import { constantEntries } from '../helpers/constants.js';
 
 type Outcome = 'imported' | 'format' | 'unsupported';
 
@@ -27,7 +28,7 @@ function attempt(bytes: Uint8Array, label: string): Outcome {
   try {
     const m = importTflite(bytes, label);
     validateGraph(m.graph);
-    for (const [id, data] of m.constants) {
+    for (const [id, data] of constantEntries(m)) {
       const c = m.graph.tensors[id]!;
       if (data.length !== tensorElements(c) || data.BYTES_PER_ELEMENT !== DTYPE_BYTES[c.dtype])
         throw new Error(`constant '${c.name}' data does not fit ${c.shape} ${c.dtype}`);

@@ -13,6 +13,7 @@ import {
 } from '../../src/importers/tflite/index.js';
 import { fixturePath, readReference, skipUnless } from '../helpers/fixtures.js';
 import { bytesOf, tinyQuantModel, writeTflite, type TinyModel } from './tflite-writer.js';
+import { constantEntries } from '../helpers/constants.js';
 
 const MODELS = [
   'mobilenet_v2_1.0_224_quant',
@@ -84,7 +85,7 @@ for (const name of MODELS) {
         normalization: { kind: 'quantized', scale: q.scale[0], zeroPoint: q.zero_point[0] },
       });
       // Every constant has exactly the bytes its shape and dtype need.
-      for (const [id, data] of m.constants) {
+      for (const [id, data] of constantEntries(m)) {
         const c = g.tensors[id]!;
         t.ok(c.constant, `constant ${c.name}`);
         if (data.length !== tensorElements(c) || data.BYTES_PER_ELEMENT !== DTYPE_BYTES[c.dtype])
@@ -220,7 +221,7 @@ t.test('a tiny model written with the flatbuffers Builder imports op by op', asy
     axis: 3,
   });
   t.same(g.tensors[g.outputs[0]!]!.shape, [1, 3]);
-  t.equal(m.constants.size, 6, 'weights and biases only; the reshape shape tensor is not a graph constant');
+  t.equal(constantEntries(m).length, 6, 'weights and biases only; the reshape shape tensor is not a graph constant');
 });
 
 t.test('constants are views when aligned and copies when not', async (t) => {
@@ -229,7 +230,7 @@ t.test('constants are views when aligned and copies when not', async (t) => {
   const shifted = new Uint8Array(bytes.length + 1);
   shifted.set(bytes, 1);
   const odd = importTflite(shifted.subarray(1), 'b.tflite');
-  for (const [id, a] of aligned.constants) {
+  for (const [id, a] of constantEntries(aligned)) {
     const b = odd.constants.get(id)!;
     t.same(
       Array.from(b as ArrayLike<number>),

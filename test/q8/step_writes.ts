@@ -7,17 +7,18 @@
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../../src/model.js';
 import { lowerPlanQ8 } from '../../src/executor/lower_q8.js';
+import { WeightsImage } from '../../src/executor/lower.js';
 import { layoutMemory } from '../../src/executor/layout.js';
 import { stepRegions } from '../../src/executor/range_guard.js';
 import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/index.js';
 import { loadKernels } from '../../src/kernels/node_loader.js';
 
 export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Array | Int8Array): Promise<string[]> {
-  const program = lowerPlanQ8(model, plan);
-  const layout = layoutMemory(KERNEL_RESERVED_BYTES, program.weights.bytes, plan.arenaBytes);
+  const layout = layoutMemory(KERNEL_RESERVED_BYTES, lowerPlanQ8(model, plan).weights.bytes, plan.arenaBytes);
   const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
   const k = instantiateKernels(await loadKernels({}), memory);
-  program.weights.writeTo(new Uint8Array(memory.buffer), layout.weightsBase);
+  const target = { mem: new Uint8Array(memory.buffer), base: layout.weightsBase, limit: layout.weightsBytes };
+  const program = lowerPlanQ8(model, plan, new WeightsImage(target));
   const calls = program.bind({
     k,
     weight: (rel) => layout.weightsBase + rel,

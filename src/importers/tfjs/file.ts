@@ -7,9 +7,10 @@
  * `userDefinedMetadata.lowwater` object when present (the bundled default model
  * carries them there): `{ normalization: InputNormalization, labels: string[] }`.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { InputNormalization, LoadedModel } from '../../model.js';
+import { LazyConstants, type ConstData, type InputNormalization, type LoadedModel } from '../../model.js';
 import { importTfjsLayersModel, type TfjsImportOptions } from './importer.js';
 import { parseWeightsManifest, TfjsModelError } from './weights.js';
 
@@ -44,7 +45,13 @@ export function lowwaterMetadata(modelJson: Record<string, unknown>, source: str
   return out;
 }
 
-/** Reads `model.json` and its shards (named by the manifest, beside it) and imports the model. */
+/**
+ * Imports `model.json` in two phases: the graph now, from the topology and the
+ * manifest's shapes (no weight file is opened); the weights when the executor
+ * first asks for a constant (after planning): the shards named by the
+ * manifest, beside model.json, are read and imported again with their data,
+ * and the store then holds the folded float32 constants until it is released.
+ */
 export async function loadTfjsLayersFile(modelJsonPath: string): Promise<LoadedModel> {
   let modelJson: unknown;
   try {
@@ -56,27 +63,40 @@ export async function loadTfjsLayersFile(modelJsonPath: string): Promise<LoadedM
   }
   if (!isRecord(modelJson)) throw new TfjsModelError(modelJsonPath, 'model.json is not an object');
   const groups = parseWeightsManifest(modelJson.weightsManifest, modelJsonPath);
-  const shards: Uint8Array[] = [];
-  for (const g of groups) {
-    for (const p of g.paths) {
+  const files = groups.flatMap((g) =>
+    g.paths.map((p) => {
       if (!/^[\w.-]+$/.test(p) || p.startsWith('..'))
         throw new TfjsModelError(modelJsonPath, `weight path '${p}' is not a plain file name`);
-      const file = join(dirname(modelJsonPath), p);
+      return join(dirname(modelJsonPath), p);
+    }),
+  );
+  const options = lowwaterMetadata(modelJson, modelJsonPath);
+  const model = importTfjsLayersModel(modelJson, null, modelJsonPath, options);
+
+  let full: LoadedModel | null = null;
+  const withWeights = (): LoadedModel => {
+    if (full) return full;
+    const shards = files.map((file) => {
       try {
-        shards.push(new Uint8Array(await readFile(file)));
+        return readFileSync(file);
       } catch (e) {
         throw new TfjsModelError(
           modelJsonPath,
           `cannot read weight shard ${file}: ${(e as NodeJS.ErrnoException).code}`,
         );
       }
-    }
-  }
-  const weights = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0));
-  let off = 0;
-  for (const s of shards) {
-    weights.set(s, off);
-    off += s.byteLength;
-  }
-  return importTfjsLayersModel(modelJson, weights, modelJsonPath, lowwaterMetadata(modelJson, modelJsonPath));
+    });
+    const loaded = importTfjsLayersModel(modelJson, new Uint8Array(Buffer.concat(shards)), modelJsonPath, options);
+    const a = model.graph.tensors,
+      b = loaded.graph.tensors;
+    if (a.length !== b.length || a.some((t, i) => t.name !== b[i]!.name))
+      throw new Error(`${modelJsonPath}: the graph imported with the weights differs from the planned one`);
+    return (full = loaded);
+  };
+  const reads = new Map<number, () => ConstData>();
+  for (const t of model.graph.tensors) if (t.constant) reads.set(t.id, () => withWeights().constants.get(t.id)!);
+  const sum = () =>
+    model.graph.tensors.reduce((n, t) => n + (t.constant && full ? (full.constants.get(t.id)?.byteLength ?? 0) : 0), 0);
+  model.constants = new LazyConstants(reads, modelJsonPath, () => (full = null), sum);
+  return model;
 }

@@ -11,7 +11,7 @@ import type { ConstData, InputNormalization, LoadedModel } from '../../model.js'
 import { foldLayerOps } from './fold.js';
 import { lowerLayer, WeightLookup, type Lop } from './layers.js';
 import { describeLayer, flattenModel } from './topology.js';
-import { decodeWeights, parseWeightsManifest, TfjsModelError } from './weights.js';
+import { decodeWeights, parseWeightsManifest, TfjsModelError, zeroWeights } from './weights.js';
 
 export interface TfjsImportOptions {
   /** How pixels become the model's input (default: the raw values, affine scale 1 offset 0). */
@@ -25,11 +25,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Imports a tfjs layers model. `weightData` is every shard of every weight
- * group, concatenated in manifest order. `source` names the model in errors.
+ * group, concatenated in manifest order; null imports the graph alone (every
+ * weight zero, of the manifest's shape), which is what planning needs.
+ * `source` names the model in errors.
  */
 export function importTfjsLayersModel(
   modelJson: object,
-  weightData: Uint8Array | ArrayBuffer,
+  weightData: Uint8Array | ArrayBuffer | null,
   source: string,
   options: TfjsImportOptions = {},
 ): LoadedModel {
@@ -40,8 +42,11 @@ export function importTfjsLayersModel(
       "this is a tfjs graph model ('format: graph-model'); lowwater reads layers models",
     );
   const groups = parseWeightsManifest(modelJson.weightsManifest, source);
-  const data = weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData);
-  const weights = new WeightLookup(decodeWeights(groups, data, source), source);
+  const decoded =
+    weightData === null
+      ? zeroWeights(groups)
+      : decodeWeights(groups, weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData), source);
+  const weights = new WeightLookup(decoded, source);
   const flat = flattenModel(modelJson.modelTopology, source);
 
   const lops: Lop[] = flat.nodes.flatMap((n) => lowerLayer(n, weights, source));

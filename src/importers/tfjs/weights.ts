@@ -165,3 +165,14 @@ export function decodeWeights(groups: WeightGroup[], data: Uint8Array, source: s
   }
   return out;
 }
+
+/** Every weight of the manifest as zeros of its shape: the graph without the weight data. */
+export function zeroWeights(groups: WeightGroup[]): Map<string, DecodedWeight> {
+  const out = new Map<string, DecodedWeight>();
+  for (const g of groups)
+    for (const w of g.weights) {
+      const n = w.shape.reduce((a, b) => a * b, 1);
+      out.set(w.name, { name: w.name, shape: w.shape.slice(), data: new Float32Array(n), byteOffset: 0 });
+    }
+  return out;
+}

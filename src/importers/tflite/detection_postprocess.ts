@@ -38,7 +38,8 @@ export interface PostProcessSite {
  * inputs and four outputs, outputs read by no other op, shapes as the op
  * needs them. Returns null when the model has none.
  */
-export function findDetectionPostProcess(f: TfliteFile, bytes: Uint8Array, source: string): PostProcessSite | null {
+export function findDetectionPostProcess(f: TfliteFile, source: string): PostProcessSite | null {
+  const bytes = f.reader.bytes;
   const isPost = (o: TfliteOperator) => {
     const c = f.opcodes[o.opcodeIndex];
     return c !== undefined && c.builtin === CUSTOM && c.custom === DETECTION_POSTPROCESS;
@@ -83,6 +84,7 @@ export function findDetectionPostProcess(f: TfliteFile, bytes: Uint8Array, sourc
     fail('has no custom_options (its settings: max_detections, nms thresholds, num_classes, scales)');
   let options: DetectionPostProcessOptions;
   try {
+    f.reader.load(op.customOptions!.start, op.customOptions!.length, `operator ${op.index} custom_options`);
     const raw = bytes.subarray(op.customOptions!.start, op.customOptions!.start + op.customOptions!.length);
     options = parseDetectionPostProcessOptions(readFlexMap(raw), label(op));
   } catch (e) {

@@ -4,6 +4,7 @@
  * bounds-checked (flatbuf.ts); nothing here interprets op semantics.
  */
 import { FlatReader, type Table } from './flatbuf.js';
+import { MemorySource, type ByteSource } from '../byte_source.js';
 import { F, FILE_IDENTIFIER } from './schema.js';
 
 export interface TfliteQuant {
@@ -114,9 +115,12 @@ function readTensor(t: Table, index: number): TfliteTensor {
  * Parses the structure of a TFLite model. Throws TfliteFormatError (with the
  * byte offset) for anything that is not a well-formed TFLite flatbuffer.
  */
-export function readTfliteFile(bytes: Uint8Array, source?: string): TfliteFile {
-  const r: FlatReader = new FlatReader(bytes, source);
+export function readTfliteFile(input: Uint8Array | ByteSource, source?: string): TfliteFile {
+  const src = input instanceof Uint8Array ? new MemorySource(input, source ?? 'model bytes') : input;
+  const { bytes, ensure } = src.tables;
+  const r: FlatReader = new FlatReader(bytes, source, ensure);
   if (bytes.length < 8) r.fail(`file is ${bytes.length} bytes, too short for a FlatBuffer header`, 0);
+  r.load(0, 8, 'file header');
   if (!hasTfliteIdentifier(bytes)) {
     const id = Array.from(bytes.subarray(4, 8), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '?')).join('');
     r.fail(`file identifier is '${id}', expected '${FILE_IDENTIFIER}' (not a TFLite model)`, 4);

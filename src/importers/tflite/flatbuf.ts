@@ -31,6 +31,11 @@ export class FlatReader {
   constructor(
     readonly bytes: Uint8Array,
     readonly source?: string,
+    /**
+     * Makes bytes [offset, offset + length) of `bytes` hold the file's bytes (a file source reads them then;
+     * a model in memory has them all). Called before every read, so the tables are read and the weights are not.
+     */
+    private readonly ensure: (offset: number, length: number) => void = () => {},
   ) {
     this.bb = new ByteBuffer(bytes);
     this.size = bytes.length;
@@ -57,6 +62,12 @@ export class FlatReader {
     }
   }
 
+  /** need() and makes the bytes readable: for data read as a whole (strings, vectors, custom options). */
+  load(offset: number, len: number, what: string): void {
+    this.need(offset, len, what);
+    this.ensure(offset, len);
+  }
+
   charge(bytes: number, offset: number, what: string): void {
     this.work += bytes;
     if (this.work > this.workLimit)
@@ -67,35 +78,35 @@ export class FlatReader {
   }
 
   u8(off: number, what: string): number {
-    this.need(off, 1, what);
+    this.load(off, 1, what);
     return this.bb.readUint8(off);
   }
   i8(off: number, what: string): number {
-    this.need(off, 1, what);
+    this.load(off, 1, what);
     return this.bb.readInt8(off);
   }
   u16(off: number, what: string): number {
-    this.need(off, 2, what);
+    this.load(off, 2, what);
     return this.bb.readUint16(off);
   }
   i32(off: number, what: string): number {
-    this.need(off, 4, what);
+    this.load(off, 4, what);
     return this.bb.readInt32(off);
   }
   u32(off: number, what: string): number {
-    this.need(off, 4, what);
+    this.load(off, 4, what);
     return this.bb.readUint32(off);
   }
   i64(off: number, what: string): bigint {
-    this.need(off, 8, what);
+    this.load(off, 8, what);
     return this.bb.readInt64(off);
   }
   u64(off: number, what: string): bigint {
-    this.need(off, 8, what);
+    this.load(off, 8, what);
     return this.bb.readUint64(off);
   }
   f32(off: number, what: string): number {
-    this.need(off, 4, what);
+    this.load(off, 4, what);
     return this.bb.readFloat32(off);
   }
 
@@ -212,6 +223,7 @@ export class Table {
   int32Vector(id: number, name: string): number[] | null {
     const v = this.vector(id, 4, name);
     if (!v) return null;
+    this.r.load(v.start, 4 * v.length, `${this.what}.${name}`);
     const out = new Array<number>(v.length);
     for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readInt32(v.start + 4 * i);
     return out;
@@ -220,6 +232,7 @@ export class Table {
   float32Vector(id: number, name: string): number[] | null {
     const v = this.vector(id, 4, name);
     if (!v) return null;
+    this.r.load(v.start, 4 * v.length, `${this.what}.${name}`);
     const out = new Array<number>(v.length);
     for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readFloat32(v.start + 4 * i);
     return out;
@@ -228,6 +241,7 @@ export class Table {
   int64Vector(id: number, name: string): bigint[] | null {
     const v = this.vector(id, 8, name);
     if (!v) return null;
+    this.r.load(v.start, 8 * v.length, `${this.what}.${name}`);
     const out = new Array<bigint>(v.length);
     for (let i = 0; i < v.length; i++) out[i] = this.r.bb.readInt64(v.start + 8 * i);
     return out;
@@ -236,6 +250,7 @@ export class Table {
   string(id: number, name: string): string | null {
     const v = this.vector(id, 1, name);
     if (!v) return null;
+    this.r.load(v.start, v.length, `${this.what}.${name}`);
     return UTF8.decode(this.r.bytes.subarray(v.start, v.start + v.length));
   }
 

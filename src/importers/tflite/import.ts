@@ -15,7 +15,8 @@ import {
   type Quantization,
 } from '../../../planner/ir.js';
 import { samePadding, ShapeError, VALID } from '../../../planner/shapes.js';
-import type { ConstData, InputNormalization, LoadedModel } from '../../model.js';
+import { LazyConstants, type ConstData, type InputNormalization, type LoadedModel } from '../../model.js';
+import { MemorySource, type ByteSource } from '../byte_source.js';
 import { TfliteFormatError, TfliteUnsupportedError } from './errors.js';
 import { readTfliteFile, type TfliteFile, type TfliteOperator, type TfliteTensor } from './file.js';
 import type { Table } from './flatbuf.js';
@@ -67,15 +68,35 @@ class OpContext {
   }
 }
 
+/** A typed array over constant bytes: a view when aligned to the element size, else an aligned copy. */
+function typedData(bytes: Uint8Array, dtype: DType, n: number): ConstData {
+  const size = DTYPE_BYTES[dtype];
+  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const [buf, off] = [aligned.buffer, aligned.byteOffset];
+  switch (dtype) {
+    case 'f32':
+      return new Float32Array(buf, off, n);
+    case 'i32':
+      return new Int32Array(buf, off, n);
+    case 'u8':
+      return new Uint8Array(buf, off, n);
+    case 'i8':
+      return new Int8Array(buf, off, n);
+    case 'i64':
+      return new BigInt64Array(buf, off, n);
+  }
+}
+
 class Importer {
   private readonly g: GraphBuilder;
   /** TFLite tensor index → IR tensor id, for activations already written and constants already added. */
   private readonly ids = new Map<number, number>();
-  readonly constants = new Map<number, ConstData>();
+  /** How to read each weight or bias constant, by IR tensor id: after planning, not during the import. */
+  readonly constantReads = new Map<number, () => ConstData>();
 
   constructor(
     private readonly f: TfliteFile,
-    private readonly bytes: Uint8Array,
+    private readonly src: ByteSource,
     private readonly source: string,
     name: string,
   ) {
@@ -185,8 +206,8 @@ class Importer {
     return t.buffer !== 0 && this.f.buffer(t.buffer, `tensor ${t.index} '${t.name}'`).length > 0;
   }
 
-  /** The data of a constant tensor as a typed array (a view when aligned, else a copy). */
-  private data(t: TfliteTensor, dtype: DType): ConstData {
+  /** Where the data of a constant tensor lies in the file, checked against its shape and type (nothing is read). */
+  private dataRef(t: TfliteTensor, dtype: DType): { start: number; length: number; n: number } {
     const ref = this.f.buffer(t.buffer, `tensor ${t.index} '${t.name}'`);
     const n = t.shape.reduce((a, b) => a * b, 1);
     const size = DTYPE_BYTES[dtype];
@@ -195,22 +216,13 @@ class Importer {
         `constant tensor ${t.index} '${t.name}' ${describeShape(t.shape)} ${tensorTypeName(t.type)} needs ${n * size} bytes but its buffer ${t.buffer} holds ${ref.length}`,
         t.offset,
       );
-    const at = this.bytes.byteOffset + ref.start;
-    const view = at % size === 0;
-    const raw = view ? null : this.bytes.slice(ref.start, ref.start + ref.length).buffer;
-    const [buf, off] = raw ? [raw, 0] : [this.bytes.buffer, at];
-    switch (dtype) {
-      case 'f32':
-        return new Float32Array(buf, off, n);
-      case 'i32':
-        return new Int32Array(buf, off, n);
-      case 'u8':
-        return new Uint8Array(buf, off, n);
-      case 'i8':
-        return new Int8Array(buf, off, n);
-      case 'i64':
-        return new BigInt64Array(buf, off, n);
-    }
+    return { start: ref.start, length: ref.length, n };
+  }
+
+  /** The data of a constant tensor, read now (small parameter tensors: shapes, axes, sizes). */
+  private data(t: TfliteTensor, dtype: DType): ConstData {
+    const ref = this.dataRef(t, dtype);
+    return typedData(this.src.read(ref.start, ref.length), dtype, ref.n);
   }
 
   /** IR id of an activation input: it must be a graph input or written by an earlier operator. */
@@ -246,7 +258,7 @@ class Importer {
         `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`,
       );
     const shape = this.checkShape(t);
-    const data = this.data(t, dtype);
+    const ref = this.dataRef(t, dtype);
     const quant = this.quant(t, dtype, false);
     if (!quant && (dtype === 'u8' || dtype === 'i8'))
       ctx.format(
@@ -254,7 +266,8 @@ class Importer {
         t.offset,
       );
     const id = this.g.constant(t.name, shape, dtype, quant);
-    this.constants.set(id, data);
+    const src = this.src;
+    this.constantReads.set(id, () => typedData(src.read(ref.start, ref.length), dtype, ref.n));
     this.ids.set(i, id);
     return id;
   }
@@ -652,23 +665,26 @@ function inputNormalization(q: Quantization | undefined): InputNormalization {
 }
 
 /**
- * Imports a .tflite model (its first subgraph). Throws TfliteFormatError for a
+ * Imports a .tflite model (its first subgraph): the graph, read from the file's
+ * tables; the weights stay in the file until the executor asks for them (each
+ * constant is read when packed, after planning). Throws TfliteFormatError for a
  * malformed file (naming the byte offset) and TfliteUnsupportedError for ops,
  * types or options lowwater does not run (naming the op and operator index).
  */
-export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
-  const f = readTfliteFile(bytes, source);
+export function importTflite(model: Uint8Array | ByteSource, source: string): LoadedModel {
+  const src = model instanceof Uint8Array ? new MemorySource(model, source) : model;
+  const f = readTfliteFile(src, source);
   if (f.operators.length > MAX_OPERATORS)
     throw new TfliteUnsupportedError(
       `the model has ${f.operators.length} operators; lowwater imports at most ${MAX_OPERATORS}`,
       source,
     );
   const name = graphName(source);
-  const imp = new Importer(f, bytes, source, name);
+  const imp = new Importer(f, src, source, name);
   if (f.inputs.length === 0) throw new TfliteFormatError('the main subgraph has no inputs', f.subgraphOffset, source);
   for (const i of f.inputs) imp.input(i);
   // TFLite_Detection_PostProcess (and the LOGISTIC before it) run after the graph: see detection_postprocess.ts.
-  const post: PostProcessSite | null = findDetectionPostProcess(f, bytes, source);
+  const post: PostProcessSite | null = findDetectionPostProcess(f, source);
   const lifted = new Set(post ? [post.op, post.logistic].filter((o) => o !== null).map((o) => o.index) : []);
   for (const op of f.operators) {
     const code = f.opcodes[op.opcodeIndex];
@@ -724,7 +740,12 @@ export function importTflite(bytes: Uint8Array, source: string): LoadedModel {
     source,
     format: 'tflite',
     graph,
-    constants: imp.constants,
+    constants: new LazyConstants(
+      imp.constantReads,
+      source,
+      () => src.release(),
+      () => src.retainedBytes(),
+    ),
     input: {
       height: input.shape[1]!,
       width: input.shape[2]!,

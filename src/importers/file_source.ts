@@ -1,0 +1,102 @@
+/**
+ * A model file read through a file handle (Node only): the tables are read
+ * range by range as the importer reaches them, the weights one constant at a
+ * time after planning, and nothing is kept: the file's bytes never sit whole
+ * in memory.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { ByteSource } from './byte_source.js';
+
+export class FileSource implements ByteSource {
+  private fd: number | null;
+  readonly size: number;
+  readonly tables: ByteSource['tables'];
+  /** Sorted, disjoint [start, end) ranges of `tables.bytes` already read from the file. */
+  private readonly loaded: [number, number][] = [];
+
+  constructor(readonly name: string) {
+    this.fd = openSync(name, 'r');
+    try {
+      this.size = fstatSync(this.fd).size;
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+    // A zero-filled array the size of the file: the pages never written cost no memory.
+    const bytes = new Uint8Array(this.size);
+    this.tables = { bytes, ensure: (offset, length) => this.ensure(bytes, offset, length) };
+  }
+
+  private readInto(target: Uint8Array, at: number, length: number, position: number): void {
+    if (this.fd === null) throw new Error(`${this.name}: the file was closed after loading`);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, target, at + done, length - done, position + done);
+      if (n === 0)
+        throw new Error(`${this.name}: the file ended at byte ${position + done} (it changed while loading?)`);
+      done += n;
+    }
+  }
+
+  /** Index of the first loaded range whose end is past `at` (binary search). */
+  private firstEndingAfter(at: number): number {
+    let lo = 0,
+      hi = this.loaded.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.loaded[mid]![1] <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private ensure(bytes: Uint8Array, offset: number, length: number): void {
+    const end = Math.min(offset + length, this.size);
+    let at = Math.max(0, offset);
+    if (at >= end) return;
+    const first = this.firstEndingAfter(at);
+    const hit = this.loaded[first];
+    if (hit && hit[0] <= at && hit[1] >= end) return;
+    for (const [s, e] of this.loaded.slice(first)) {
+      if (e <= at) continue;
+      if (s >= end) break;
+      if (s > at) this.readInto(bytes, at, s - at, at);
+      at = Math.max(at, e);
+      if (at >= end) break;
+    }
+    if (at < end) this.readInto(bytes, at, end - at, at);
+    this.mark(Math.max(0, offset), end);
+  }
+
+  /** Adds [start, end) to the loaded ranges, merging neighbours. */
+  private mark(start: number, end: number): void {
+    if (end <= start) return;
+    const r = this.loaded;
+    let i = this.firstEndingAfter(start - 1);
+    let s = start,
+      e = end,
+      j = i;
+    while (j < r.length && r[j]![0] <= e) {
+      s = Math.min(s, r[j]![0]);
+      e = Math.max(e, r[j]![1]);
+      j++;
+    }
+    r.splice(i, j - i, [s, e]);
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(out, 0, length, offset);
+    return out;
+  }
+
+  release(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    (this as { tables: ByteSource['tables'] | null }).tables = null;
+  }
+
+  retainedBytes(): number {
+    return 0;
+  }
+}
