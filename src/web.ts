@@ -84,7 +84,7 @@ export async function loadModel(source: WebModelSource, options: WebLoadOptions 
   if (!hasTfliteIdentifier(bytes))
     throw new TfliteFormatError("not a TFLite model (bytes 4..7 are not the 'TFL3' file identifier)", 4, name);
   const loaded = importTflite(bytes, name);
-  const module = await compileKernels(kernels ?? new URL('../../build/lowwater.wasm', import.meta.url));
+  const module = await compileKernels(kernels ?? new URL('../build/lowwater.wasm', import.meta.url));
   let setup;
   try {
     setup = await prepareRun(loaded, runOptions(model, module));

@@ -11,7 +11,7 @@ import { REPO_ROOT, skipWithout } from '../helpers/fixtures.js';
 
 const run = promisify(execFile);
 const bin = join(REPO_ROOT, 'bin', 'lowwater.js');
-const built = existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'));
+const built = existsSync(join(REPO_ROOT, 'dist', 'main.js'));
 
 t.test(
   'bin/lowwater.js classifies a photo with the default model, offline',
