@@ -51,6 +51,8 @@ export interface Padding {
 interface OpBase {
   id: number;
   name: string;
+  /** Where the op comes from in the model file, for errors: the TFLite operator's index and type. */
+  origin?: { index: number; type: string };
   /** Activation tensor ids read by the op (never constants). */
   inputs: number[];
   /** Tensor ids written by the op. */

@@ -17,7 +17,8 @@ import {
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
-import { lowerPlan, WeightsImage, type Call } from './lower.js';
+import { describeStep, lowerPlan, WeightsImage, type Call } from './lower.js';
+import { ModelError } from '../errors.js';
 import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
@@ -210,15 +211,27 @@ export class Executor {
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
     const t0 = performance.now();
     writeInput();
-    if (this.debug || afterStep) {
-      for (let i = 0; i < this.calls.length; i++) {
-        this.step = i;
-        this.calls[i]!();
-        afterStep?.(i);
+    let i = 0;
+    try {
+      if (this.debug || afterStep) {
+        for (; i < this.calls.length; i++) {
+          this.step = i;
+          this.calls[i]!();
+          afterStep?.(i);
+        }
+        this.step = -1;
+      } else {
+        for (; i < this.calls.length; i++) this.calls[i]!();
       }
+    } catch (e) {
       this.step = -1;
-    } else {
-      for (let i = 0; i < this.calls.length; i++) this.calls[i]!();
+      const step = this.plan.steps[i];
+      if (!step || e instanceof ModelError) throw e;
+      throw new ModelError(
+        this.model.source,
+        `step ${i}, ${describeStep(this.model.graph, step)}`,
+        (e as Error).message,
+      );
     }
     const outputs = this.model.graph.outputs.map((id) => this.readTensor(id));
     const latencyMs = performance.now() - t0;

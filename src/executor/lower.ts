@@ -14,6 +14,7 @@ import {
 } from '../../planner/ir.js';
 import type { BlockStep, Plan, PlanStep } from '../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../model.js';
+import { describeOp, ModelError, readableName } from '../errors.js';
 import {
   packConv,
   packConv3x3,
@@ -27,9 +28,34 @@ import { blockStepSchedule } from '../../planner/block_schedule.js';
 import { alignUp } from './layout.js';
 
 export class UnsupportedOpError extends Error {
-  constructor(op: Op, why: string) {
-    super(`op '${op.name}' (${op.kind}): ${why}`);
+  constructor(
+    readonly op: Op,
+    readonly why: string,
+  ) {
+    super(`${describeOp(op)}: ${why}`);
     this.name = 'UnsupportedOpError';
+  }
+}
+
+/** A plan step as messages name it: its op, or a block's expansion .. projection ops. */
+export function describeStep(g: Graph, step: PlanStep): string {
+  if (step.kind === 'op') return describeOp(g.ops[step.op]!);
+  const [e, p] = [g.ops[step.expand]!, g.ops[step.project]!];
+  const range = e.origin && p.origin ? `operators ${e.origin.index}..${p.origin.index}` : 'ops';
+  return `inverted residual block (${range}) '${readableName(e.name)}'`;
+}
+
+/**
+ * Lowers one step; an error becomes a ModelError on one line naming the model's
+ * file and the step's operator, whatever deep helper threw it.
+ */
+export function lowerStep<T>(model: LoadedModel, step: PlanStep, lower: () => T): T {
+  try {
+    return lower();
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    if (e instanceof UnsupportedOpError) throw new ModelError(model.source, describeOp(e.op), e.why);
+    throw new ModelError(model.source, describeStep(model.graph, step), (e as Error).message);
   }
 }
 
@@ -575,9 +601,11 @@ function lowerBlock(model: LoadedModel, plan: Plan, weights: WeightsImage, step:
 
 export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsImage()): LoweredProgram {
   const binders: Binder[] = plan.steps.map((step: PlanStep) =>
-    step.kind === 'block'
-      ? lowerBlock(model, plan, weights, step)
-      : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
+    lowerStep(model, step, () =>
+      step.kind === 'block'
+        ? lowerBlock(model, plan, weights, step)
+        : lowerOp(model, plan, weights, model.graph.ops[step.op]!),
+    ),
   );
   return { weights, bind: (ctx) => binders.map((b) => b(ctx)) };
 }

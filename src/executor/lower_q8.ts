@@ -25,6 +25,7 @@ import type { ConstData, LoadedModel } from '../model.js';
 import {
   classIdOutput,
   UnsupportedOpError,
+  lowerStep,
   WeightsImage,
   type BindContext,
   type Call,
@@ -833,9 +834,11 @@ export function lowerPlanQ8(model: LoadedModel, plan: Plan, W = new WeightsImage
   // the last pixels) when they can: the integer path then touches a quarter of the float path's memory.
   const highWater = floatHighWater(model.graph, plan) + HIGH_WATER_SLACK_BYTES;
   const binders: Binder[] = plan.steps.map((step: PlanStep, i) =>
-    step.kind === 'block'
-      ? lowerBlock(model, plan, W, step, i, blocks, highWater)
-      : lowerOp(model, W, model.graph.ops[step.op]!),
+    lowerStep(model, step, () =>
+      step.kind === 'block'
+        ? lowerBlock(model, plan, W, step, i, blocks, highWater)
+        : lowerOp(model, W, model.graph.ops[step.op]!),
+    ),
   );
   return { weights: W, blocks, bind: (ctx) => binders.map((b) => b(ctx)) };
 }

@@ -5,6 +5,7 @@
  */
 import { FlatReader, type Table } from './flatbuf.js';
 import { MemorySource, type ByteSource } from '../byte_source.js';
+import { readableName } from '../../errors.js';
 import { F, FILE_IDENTIFIER } from './schema.js';
 
 export interface TfliteQuant {
@@ -83,7 +84,7 @@ export function hasTfliteIdentifier(bytes: Uint8Array): boolean {
   return true;
 }
 
-function readQuant(t: Table | null): TfliteQuant | null {
+function readQuant(t: Table | null, tensor: string): TfliteQuant | null {
   if (!t) return null;
   const Q = F.QuantizationParameters;
   const scale = t.float32Vector(Q.scale, 'scale') ?? [];
@@ -91,20 +92,25 @@ function readQuant(t: Table | null): TfliteQuant | null {
   const hasDetails = t.uint8(Q.details_type, 0, 'details_type') !== 0;
   const axis = t.int32(Q.quantized_dimension, 0, 'quantized_dimension');
   if (scale.length === 0 && zp.length === 0 && !hasDetails) return null;
-  const zeroPoint = zp.map((z) => (z >= -(1n << 53n) && z <= 1n << 53n ? Number(z) : Number.NaN));
+  // Zero points are small integers (uint8/int8 ranges); one beyond a double's exact range is refused here,
+  // where its int64 value can still be shown.
+  const big = zp.find((z) => z < -(1n << 53n) || z > 1n << 53n);
+  if (big !== undefined) t.r.fail(`${tensor}: zero point ${big} is not a usable quantization zero point`, t.pos);
+  const zeroPoint = zp.map((z) => Number(z));
   return { scale, zeroPoint, axis, hasDetails, offset: t.pos };
 }
 
 function readTensor(t: Table, index: number): TfliteTensor {
   const T = F.Tensor;
   const shape = t.int32Vector(T.shape, 'shape') ?? [];
+  const name = t.string(T.name, 'name') ?? `tensor_${index}`;
   return {
     index,
-    name: t.string(T.name, 'name') ?? `tensor_${index}`,
+    name,
     shape,
     type: t.int8(T.type, 0, 'type'),
     buffer: t.uint32(T.buffer, 0, 'buffer'),
-    quant: readQuant(t.table(T.quantization, 'quantization')),
+    quant: readQuant(t.table(T.quantization, 'quantization'), `tensor ${index} '${readableName(name)}'`),
     isVariable: t.bool(T.is_variable, false, 'is_variable'),
     sparse: t.has(T.sparsity),
     offset: t.pos,

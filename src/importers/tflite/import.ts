@@ -18,6 +18,7 @@ import { samePadding, ShapeError, VALID } from '../../../planner/shapes.js';
 import { LazyConstants, type ConstData, type InputNormalization, type LoadedModel } from '../../model.js';
 import { MemorySource, type ByteSource } from '../byte_source.js';
 import { TfliteFormatError, TfliteUnsupportedError } from './errors.js';
+import { readableName } from '../../errors.js';
 import { readTfliteFile, type TfliteFile, type TfliteOperator, type TfliteTensor } from './file.js';
 import type { Table } from './flatbuf.js';
 import { findDetectionPostProcess, gridOf, type PostProcessSite } from './detection_postprocess.js';
@@ -25,6 +26,7 @@ import { dequantizeTensor } from '../dequantize.js';
 import {
   ACTIVATION_NAMES,
   ActivationFunctionType,
+  builtinName,
   describeBuiltin,
   F,
   Op,
@@ -121,7 +123,7 @@ class Importer {
     const d = DTYPES[t.type];
     if (!d)
       throw new TfliteUnsupportedError(
-        `tensor ${t.index} '${t.name}' has type ${tensorTypeName(t.type)}, which lowwater does not support (FLOAT32, INT32, UINT8, INT64, INT8)`,
+        `tensor ${t.index} '${readableName(t.name)}' has type ${tensorTypeName(t.type)}, which lowwater does not support (FLOAT32, INT32, UINT8, INT64, INT8)`,
         this.source,
       );
     return d;
@@ -130,21 +132,21 @@ class Importer {
   private checkShape(t: TfliteTensor): number[] {
     if (t.shape.length > MAX_RANK)
       throw new TfliteUnsupportedError(
-        `tensor ${t.index} '${t.name}' has rank ${t.shape.length} (at most ${MAX_RANK} supported)`,
+        `tensor ${t.index} '${readableName(t.name)}' has rank ${t.shape.length} (at most ${MAX_RANK} supported)`,
         this.source,
       );
     let n = 1;
     for (const d of t.shape) {
       if (!(d >= 1))
         this.format(
-          `tensor ${t.index} '${t.name}' has shape ${describeShape(t.shape)}: every dimension must be ≥ 1`,
+          `tensor ${t.index} '${readableName(t.name)}' has shape ${describeShape(t.shape)}: every dimension must be ≥ 1`,
           t.offset,
         );
       n *= d;
     }
     if (n > MAX_ELEMENTS)
       throw new TfliteUnsupportedError(
-        `tensor ${t.index} '${t.name}' has ${n} elements (shape ${describeShape(t.shape)}), more than lowwater supports`,
+        `tensor ${t.index} '${readableName(t.name)}' has ${n} elements (shape ${describeShape(t.shape)}), more than lowwater supports`,
         this.source,
       );
     return t.shape.slice();
@@ -156,31 +158,34 @@ class Importer {
     if (!q) {
       if (activation && (dtype === 'u8' || dtype === 'i8'))
         this.format(
-          `activation tensor ${t.index} '${t.name}' is ${tensorTypeName(t.type)} but has no quantization parameters`,
+          `activation tensor ${t.index} '${readableName(t.name)}' is ${tensorTypeName(t.type)} but has no quantization parameters`,
           t.offset,
         );
       return undefined;
     }
     if (q.hasDetails)
       throw new TfliteUnsupportedError(
-        `tensor ${t.index} '${t.name}' uses custom quantization (QuantizationParameters.details), which lowwater does not support`,
+        `tensor ${t.index} '${readableName(t.name)}' uses custom quantization (QuantizationParameters.details), which lowwater does not support`,
         this.source,
       );
     if (q.scale.length !== q.zeroPoint.length)
       this.format(
-        `tensor ${t.index} '${t.name}': ${q.scale.length} scales but ${q.zeroPoint.length} zero points`,
+        `tensor ${t.index} '${readableName(t.name)}': ${q.scale.length} scales but ${q.zeroPoint.length} zero points`,
         q.offset,
       );
     if (q.scale.length === 0) return undefined;
     if (dtype === 'f32') return undefined; // float tensors carry min/max or stray scales; they are not quantized.
     for (const s of q.scale)
       if (!(Number.isFinite(s) && s > 0))
-        this.format(`tensor ${t.index} '${t.name}': quantization scale ${s} is not a positive finite number`, q.offset);
+        this.format(
+          `tensor ${t.index} '${readableName(t.name)}': quantization scale ${s} is not a positive finite number`,
+          q.offset,
+        );
     const range = ZERO_POINT_RANGE[dtype];
     for (const z of q.zeroPoint) {
       if (!Number.isInteger(z) || (range && (z < range[0] || z > range[1])))
         this.format(
-          `tensor ${t.index} '${t.name}': zero point ${z} is outside the ${tensorTypeName(t.type)} range`,
+          `tensor ${t.index} '${readableName(t.name)}': zero point ${z} is outside the ${tensorTypeName(t.type)} range`,
           q.offset,
         );
     }
@@ -188,12 +193,12 @@ class Importer {
     if (q.scale.length > 1) {
       if (activation)
         throw new TfliteUnsupportedError(
-          `activation tensor ${t.index} '${t.name}' is quantized per channel, which lowwater does not support`,
+          `activation tensor ${t.index} '${readableName(t.name)}' is quantized per channel, which lowwater does not support`,
           this.source,
         );
       if (!(q.axis >= 0 && q.axis < t.shape.length) || t.shape[q.axis] !== q.scale.length) {
         this.format(
-          `tensor ${t.index} '${t.name}': ${q.scale.length} per-channel scales along quantized_dimension ${q.axis} do not fit shape ${describeShape(t.shape)}`,
+          `tensor ${t.index} '${readableName(t.name)}': ${q.scale.length} per-channel scales along quantized_dimension ${q.axis} do not fit shape ${describeShape(t.shape)}`,
           q.offset,
         );
       }
@@ -203,17 +208,17 @@ class Importer {
   }
 
   private isConstant(t: TfliteTensor): boolean {
-    return t.buffer !== 0 && this.f.buffer(t.buffer, `tensor ${t.index} '${t.name}'`).length > 0;
+    return t.buffer !== 0 && this.f.buffer(t.buffer, `tensor ${t.index} '${readableName(t.name)}'`).length > 0;
   }
 
   /** Where the data of a constant tensor lies in the file, checked against its shape and type (nothing is read). */
   private dataRef(t: TfliteTensor, dtype: DType): { start: number; length: number; n: number } {
-    const ref = this.f.buffer(t.buffer, `tensor ${t.index} '${t.name}'`);
+    const ref = this.f.buffer(t.buffer, `tensor ${t.index} '${readableName(t.name)}'`);
     const n = t.shape.reduce((a, b) => a * b, 1);
     const size = DTYPE_BYTES[dtype];
     if (ref.length !== n * size)
       this.format(
-        `constant tensor ${t.index} '${t.name}' ${describeShape(t.shape)} ${tensorTypeName(t.type)} needs ${n * size} bytes but its buffer ${t.buffer} holds ${ref.length}`,
+        `constant tensor ${t.index} '${readableName(t.name)}' ${describeShape(t.shape)} ${tensorTypeName(t.type)} needs ${n * size} bytes but its buffer ${t.buffer} holds ${ref.length}`,
         t.offset,
       );
     return { start: ref.start, length: ref.length, n };
@@ -232,9 +237,9 @@ class Importer {
     if (id !== undefined && !this.g.tensor(id).constant) return id;
     if (this.isConstant(t))
       ctx.unsupported(
-        `${what} is the constant tensor ${i} '${t.name}'; lowwater takes constants only as weights and biases`,
+        `${what} is the constant tensor ${i} '${readableName(t.name)}'; lowwater takes constants only as weights and biases`,
       );
-    return ctx.format(`${what} reads tensor ${i} '${t.name}' before any operator writes it`);
+    return ctx.format(`${what} reads tensor ${i} '${readableName(t.name)}' before any operator writes it`);
   }
 
   /** IR id of a weight/bias constant (added once, shared by every op that uses it). */
@@ -243,26 +248,30 @@ class Importer {
     const known = this.ids.get(i);
     if (known !== undefined) {
       if (!this.g.tensor(known).constant)
-        ctx.unsupported(`${what} is the activation tensor ${i} '${t.name}'; lowwater needs it to be a constant`);
+        ctx.unsupported(
+          `${what} is the activation tensor ${i} '${readableName(t.name)}'; lowwater needs it to be a constant`,
+        );
       return known;
     }
     if (!this.isConstant(t))
-      ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs constant weights`);
+      ctx.unsupported(
+        `${what} (tensor ${i} '${readableName(t.name)}') has no constant data; lowwater needs constant weights`,
+      );
     if (t.sparse)
       ctx.unsupported(
-        `${what} (tensor ${i} '${t.name}') is stored sparse (Tensor.sparsity), which lowwater does not support`,
+        `${what} (tensor ${i} '${readableName(t.name)}') is stored sparse (Tensor.sparsity), which lowwater does not support`,
       );
     const dtype = this.dtype(t);
     if (!allowed.includes(dtype))
       ctx.unsupported(
-        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`,
+        `${what} (tensor ${i} '${readableName(t.name)}') is ${tensorTypeName(t.type)}; expected ${allowed.join(' or ')}`,
       );
     const shape = this.checkShape(t);
     const ref = this.dataRef(t, dtype);
     const quant = this.quant(t, dtype, false);
     if (!quant && (dtype === 'u8' || dtype === 'i8'))
       ctx.format(
-        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)} without quantization parameters`,
+        `${what} (tensor ${i} '${readableName(t.name)}') is ${tensorTypeName(t.type)} without quantization parameters`,
         t.offset,
       );
     const id = this.g.constant(t.name, shape, dtype, quant);
@@ -276,7 +285,9 @@ class Importer {
   constantValues(i: number, ctx: OpContext, what: string): Float32Array {
     const t = this.tensor(i, what, ctx);
     if (!this.isConstant(t))
-      ctx.unsupported(`${what} (tensor ${i} '${t.name}') has no constant data; lowwater needs it constant`);
+      ctx.unsupported(
+        `${what} (tensor ${i} '${readableName(t.name)}') has no constant data; lowwater needs it constant`,
+      );
     const dtype = this.dtype(t);
     const shape = this.checkShape(t);
     const data = this.data(t, dtype);
@@ -284,7 +295,7 @@ class Importer {
     const quant = this.quant(t, dtype, false);
     if ((dtype !== 'u8' && dtype !== 'i8') || !quant)
       return ctx.unsupported(
-        `${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}; expected FLOAT32 or quantized UINT8/INT8`,
+        `${what} (tensor ${i} '${readableName(t.name)}') is ${tensorTypeName(t.type)}; expected FLOAT32 or quantized UINT8/INT8`,
       );
     return dequantizeTensor(shape, data as Uint8Array | Int8Array, quant);
   }
@@ -293,10 +304,15 @@ class Importer {
   params(i: number, ctx: OpContext, what: string): number[] {
     const t = this.tensor(i, what, ctx);
     if (!this.isConstant(t))
-      ctx.unsupported(`${what} (tensor ${i} '${t.name}') is computed at run time; lowwater needs it constant`);
+      ctx.unsupported(
+        `${what} (tensor ${i} '${readableName(t.name)}') is computed at run time; lowwater needs it constant`,
+      );
     const dtype = this.dtype(t);
     if (dtype !== 'i32' && dtype !== 'i64')
-      ctx.format(`${what} (tensor ${i} '${t.name}') is ${tensorTypeName(t.type)}, expected INT32 or INT64`, t.offset);
+      ctx.format(
+        `${what} (tensor ${i} '${readableName(t.name)}') is ${tensorTypeName(t.type)}, expected INT32 or INT64`,
+        t.offset,
+      );
     this.checkShape(t);
     const d = this.data(t, dtype);
     return Array.from(d as ArrayLike<number | bigint>, (v) => Number(v));
@@ -304,8 +320,9 @@ class Importer {
 
   input(i: number): void {
     const t = this.tensor(i, `subgraph input`);
-    if (this.ids.has(i)) this.format(`tensor ${i} '${t.name}' is listed twice as a subgraph input`, t.offset);
-    if (this.isConstant(t)) this.format(`subgraph input ${i} '${t.name}' has constant data`, t.offset);
+    if (this.ids.has(i))
+      this.format(`tensor ${i} '${readableName(t.name)}' is listed twice as a subgraph input`, t.offset);
+    if (this.isConstant(t)) this.format(`subgraph input ${i} '${readableName(t.name)}' has constant data`, t.offset);
     const dtype = this.dtype(t);
     this.ids.set(i, this.g.input(t.name, this.checkShape(t), dtype, this.quant(t, dtype, true)));
   }
@@ -314,8 +331,10 @@ class Importer {
   outputSpec(out: number, ctx: OpContext): OutputSpec {
     const t = this.tensor(out, 'output', ctx);
     if (this.ids.has(out))
-      ctx.format(`writes tensor ${out} '${t.name}', which is already a graph input or written by an earlier operator`);
-    if (this.isConstant(t)) ctx.format(`writes tensor ${out} '${t.name}', which has constant data`);
+      ctx.format(
+        `writes tensor ${out} '${readableName(t.name)}', which is already a graph input or written by an earlier operator`,
+      );
+    if (this.isConstant(t)) ctx.format(`writes tensor ${out} '${readableName(t.name)}', which has constant data`);
     const dtype = this.dtype(t);
     const spec: OutputSpec = { name: t.name, dtype, shape: this.checkShape(t) };
     const q = this.quant(t, dtype, true);
@@ -332,7 +351,7 @@ class Importer {
 
   add(spec: OpSpec, out: OutputSpec, ctx: OpContext): number {
     try {
-      return this.g.op(spec, out);
+      return this.g.op({ ...spec, origin: { index: ctx.op.index, type: builtinName(ctx.code) } }, out);
     } catch (e) {
       if (e instanceof ShapeError) ctx.format(e.message);
       throw e;
@@ -354,7 +373,10 @@ class Importer {
     const t = this.tensor(i, 'subgraph output');
     const id = this.ids.get(i);
     if (id === undefined || this.g.tensor(id).constant)
-      this.format(`subgraph output ${i} '${t.name}' is never written by an operator`, this.f.subgraphOffset);
+      this.format(
+        `subgraph output ${i} '${readableName(t.name)}' is never written by an operator`,
+        this.f.subgraphOffset,
+      );
     this.g.output(id);
   }
 
