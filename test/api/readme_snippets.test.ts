@@ -1,0 +1,32 @@
+// The README's Node snippet, run as it is printed: beside a photo.jpg and the int8 model, importing the
+// package by its name (this checkout's build, through the package's self-reference).
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { readmeSnippet } from '../helpers/readme.js';
+
+const exec = promisify(execFile);
+
+t.test(
+  'README Node snippet runs and prints what it says',
+  { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
+  async (t) => {
+    mkdirSync(join(REPO_ROOT, '.tap'), { recursive: true });
+    const dir = mkdtempSync(join(REPO_ROOT, '.tap', 'snippet-'));
+    symlinkSync(fixturePath('images', 'cat_720p.jpg'), join(dir, 'photo.jpg'));
+    symlinkSync(
+      fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'),
+      join(dir, 'mobilenet_v2_1.0_224_quant.tflite'),
+    );
+    const code = readmeSnippet('node');
+    writeFileSync(join(dir, 'snippet.mjs'), code);
+    const { stdout } = await exec(process.execPath, ['snippet.mjs'], { cwd: dir });
+    t.match(stdout, /\[ '(Drawing|Hentai|Neutral|Porn|Sexy) \d\.\d{3}'/, 'the default model’s top classes');
+    t.match(stdout, /\d+\.\d ms/);
+    t.match(stdout, /index: \d+/, 'the int8 model’s top-1');
+    t.match(stdout, /wasmMemoryBytes: \d+/, 'and its footprint');
+  },
+);
