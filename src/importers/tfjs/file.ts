@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LazyConstants, type ConstData, type InputNormalization, type LoadedModel } from '../../model.js';
+import type { InputNormalization, LoadedModel } from '../../model.js';
 import { importTfjsLayersModel, type TfjsImportOptions } from './importer.js';
 import { parseWeightsManifest, TfjsModelError } from './weights.js';
 
@@ -46,11 +46,10 @@ export function lowwaterMetadata(modelJson: Record<string, unknown>, source: str
 }
 
 /**
- * Imports `model.json` in two phases: the graph now, from the topology and the
- * manifest's shapes (no weight file is opened); the weights when the executor
- * first asks for a constant (after planning): the shards named by the
- * manifest, beside model.json, are read and imported again with their data,
- * and the store then holds the folded float32 constants until it is released.
+ * Imports `model.json`: the graph now, from the topology and the manifest's
+ * shapes; the shards the manifest names (beside model.json) are read when the
+ * executor first asks for a constant, after planning, and each constant is
+ * computed then, one at a time.
  */
 export async function loadTfjsLayersFile(modelJsonPath: string): Promise<LoadedModel> {
   let modelJson: unknown;
@@ -70,13 +69,8 @@ export async function loadTfjsLayersFile(modelJsonPath: string): Promise<LoadedM
       return join(dirname(modelJsonPath), p);
     }),
   );
-  const options = lowwaterMetadata(modelJson, modelJsonPath);
-  const model = importTfjsLayersModel(modelJson, null, modelJsonPath, options);
-
-  let full: LoadedModel | null = null;
-  const withWeights = (): LoadedModel => {
-    if (full) return full;
-    const shards = files.map((file) => {
+  const shards = (): Uint8Array => {
+    const parts = files.map((file) => {
       try {
         return readFileSync(file);
       } catch (e) {
@@ -86,17 +80,7 @@ export async function loadTfjsLayersFile(modelJsonPath: string): Promise<LoadedM
         );
       }
     });
-    const loaded = importTfjsLayersModel(modelJson, new Uint8Array(Buffer.concat(shards)), modelJsonPath, options);
-    const a = model.graph.tensors,
-      b = loaded.graph.tensors;
-    if (a.length !== b.length || a.some((t, i) => t.name !== b[i]!.name))
-      throw new Error(`${modelJsonPath}: the graph imported with the weights differs from the planned one`);
-    return (full = loaded);
+    return parts.length === 1 ? new Uint8Array(parts[0]!) : new Uint8Array(Buffer.concat(parts));
   };
-  const reads = new Map<number, () => ConstData>();
-  for (const t of model.graph.tensors) if (t.constant) reads.set(t.id, () => withWeights().constants.get(t.id)!);
-  const sum = () =>
-    model.graph.tensors.reduce((n, t) => n + (t.constant && full ? (full.constants.get(t.id)?.byteLength ?? 0) : 0), 0);
-  model.constants = new LazyConstants(reads, modelJsonPath, () => (full = null), sum);
-  return model;
+  return importTfjsLayersModel(modelJson, shards, modelJsonPath, lowwaterMetadata(modelJson, modelJsonPath));
 }

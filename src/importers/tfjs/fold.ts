@@ -6,32 +6,47 @@
  * 3. ReLU / ReLU6 → the fused activation of the conv, dense or add before it.
  */
 import type { Padding } from '../../../planner/ir.js';
-import type { ConvLop, Lop } from './layers.js';
+import type { ConvLop, Lop, Values } from './layers.js';
 import { describeLayer } from './topology.js';
 import { TfjsModelError } from './weights.js';
 
 /**
  * Folds BatchNormalization (per output channel c) into conv weights and bias, in float64:
- * s = γ/√(σ²+ε), w' = w·s, b' = (b − μ)·s + β.
+ * s = γ/√(σ²+ε), w' = w·s, b' = (b − μ)·s + β. Computed when the executor asks for the
+ * weights (after planning): each of w' and b' reads only what it needs.
  */
 export function foldBatchNorm(
   conv: Pick<ConvLop, 'w' | 'wShape' | 'bias' | 'depthwise'>,
-  bn: { gamma: Float64Array; beta: Float64Array; mean: Float64Array; variance: Float64Array; epsilon: number },
-): { w: Float64Array; bias: Float64Array } {
+  bn: { gamma: Values; beta: Values; mean: Values; variance: Values; epsilon: number },
+): { w: Values; bias: Values } {
   const outC = conv.depthwise ? conv.wShape[3] : conv.wShape[0];
-  const s = new Float64Array(outC);
-  for (let c = 0; c < outC; c++) s[c] = bn.gamma[c]! / Math.sqrt(bn.variance[c]! + bn.epsilon);
-  const w = new Float64Array(conv.w.length);
-  if (conv.depthwise) {
-    // [1, kh, kw, C·m]: the channel is the fastest index.
-    for (let i = 0; i < w.length; i++) w[i] = conv.w[i]! * s[i % outC]!;
-  } else {
-    // OHWI: each output channel is a contiguous run.
-    const per = conv.w.length / outC;
-    for (let i = 0; i < w.length; i++) w[i] = conv.w[i]! * s[Math.floor(i / per)]!;
-  }
-  const bias = new Float64Array(outC);
-  for (let c = 0; c < outC; c++) bias[c] = ((conv.bias ? conv.bias[c]! : 0) - bn.mean[c]!) * s[c]! + bn.beta[c]!;
+  // The conv's own values as they are now: the caller replaces conv.w and conv.bias with the folded ones.
+  const [w0f, b0f] = [conv.w, conv.bias];
+  const scale = (): Float64Array => {
+    const [gamma, variance] = [bn.gamma(), bn.variance()];
+    const s = new Float64Array(outC);
+    for (let c = 0; c < outC; c++) s[c] = gamma[c]! / Math.sqrt(variance[c]! + bn.epsilon);
+    return s;
+  };
+  const w = (): Float64Array => {
+    const [s, w0] = [scale(), w0f()];
+    const out = new Float64Array(w0.length);
+    if (conv.depthwise) {
+      // [1, kh, kw, C·m]: the channel is the fastest index.
+      for (let i = 0; i < out.length; i++) out[i] = w0[i]! * s[i % outC]!;
+    } else {
+      // OHWI: each output channel is a contiguous run.
+      const per = w0.length / outC;
+      for (let i = 0; i < out.length; i++) out[i] = w0[i]! * s[Math.floor(i / per)]!;
+    }
+    return out;
+  };
+  const bias = (): Float64Array => {
+    const [s, b0, mean, beta] = [scale(), b0f?.() ?? null, bn.mean(), bn.beta()];
+    const out = new Float64Array(outC);
+    for (let c = 0; c < outC; c++) out[c] = ((b0 ? b0[c]! : 0) - mean[c]!) * s[c]! + beta[c]!;
+    return out;
+  };
   return { w, bias };
 }
 
@@ -92,10 +107,10 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
     if (b.kind !== 'batchnorm') return [b];
     const p = prod.get(b.ins[0]!);
     if (p && p.kind === 'conv' && p.act === 'none' && (readers.get(p.out)?.length ?? 0) === 1 && !outputs.has(p.out)) {
-      if (b.gamma.length !== (p.depthwise ? p.wShape[3] : p.wShape[0]))
+      if (b.channels !== (p.depthwise ? p.wShape[3] : p.wShape[0]))
         fail(
           b,
-          `has ${b.gamma.length} channels but ${describeLayer(p.layer)} has ${p.depthwise ? p.wShape[3] : p.wShape[0]}`,
+          `has ${b.channels} channels but ${describeLayer(p.layer)} has ${p.depthwise ? p.wShape[3] : p.wShape[0]}`,
         );
       const f = foldBatchNorm(p, b);
       p.w = f.w;
@@ -106,7 +121,7 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
       return [];
     }
     // Nothing to fold into: y = x·s + (β − μ·s) as a 1x1 depthwise conv.
-    const c = b.gamma.length;
+    const c = b.channels;
     const one: ConvLop = {
       kind: 'conv',
       layer: b.layer,
@@ -117,7 +132,7 @@ export function foldLayerOps(lops: Lop[], graphOutputs: string[], source: string
       stride: [1, 1],
       dilation: [1, 1],
       padding: { top: 0, bottom: 0, left: 0, right: 0 },
-      w: new Float64Array(c).fill(1),
+      w: () => new Float64Array(c).fill(1),
       wShape: [1, 1, 1, c],
       bias: null,
       depthMultiplier: 1,

@@ -7,11 +7,11 @@
 import { GraphBuilder, validateGraph } from '../../../planner/builder.js';
 import { describeShape, type Padding } from '../../../planner/ir.js';
 import { convOutSize, samePadding } from '../../../planner/shapes.js';
-import type { ConstData, InputNormalization, LoadedModel } from '../../model.js';
+import { LazyConstants, type ConstData, type InputNormalization, type LoadedModel } from '../../model.js';
 import { foldLayerOps } from './fold.js';
-import { lowerLayer, WeightLookup, type Lop } from './layers.js';
+import { lowerLayer, WeightLookup, type Lop, type Values } from './layers.js';
 import { describeLayer, flattenModel } from './topology.js';
-import { decodeWeights, parseWeightsManifest, TfjsModelError, zeroWeights } from './weights.js';
+import { indexWeights, parseWeightsManifest, TfjsModelError } from './weights.js';
 
 export interface TfjsImportOptions {
   /** How pixels become the model's input (default: the raw values, affine scale 1 offset 0). */
@@ -24,14 +24,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Imports a tfjs layers model. `weightData` is every shard of every weight
- * group, concatenated in manifest order; null imports the graph alone (every
- * weight zero, of the manifest's shape), which is what planning needs.
- * `source` names the model in errors.
+ * Imports a tfjs layers model: the graph from the topology and the manifest's
+ * shapes; each constant is computed (decoded, transposed, BatchNorm folded)
+ * only when the executor asks for it, after planning. `weightData` is every
+ * shard of every weight group, concatenated in manifest order, or a function
+ * that reads them when first needed. `source` names the model in errors.
  */
 export function importTfjsLayersModel(
   modelJson: object,
-  weightData: Uint8Array | ArrayBuffer | null,
+  weightData: Uint8Array | ArrayBuffer | (() => Uint8Array),
   source: string,
   options: TfjsImportOptions = {},
 ): LoadedModel {
@@ -42,11 +43,14 @@ export function importTfjsLayersModel(
       "this is a tfjs graph model ('format: graph-model'); lowwater reads layers models",
     );
   const groups = parseWeightsManifest(modelJson.weightsManifest, source);
-  const decoded =
-    weightData === null
-      ? zeroWeights(groups)
-      : decodeWeights(groups, weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData), source);
-  const weights = new WeightLookup(decoded, source);
+  let data: Uint8Array | null =
+    typeof weightData === 'function'
+      ? null
+      : weightData instanceof Uint8Array
+        ? weightData
+        : new Uint8Array(weightData);
+  const bytes = (): Uint8Array => (data ??= (weightData as () => Uint8Array)());
+  const weights = new WeightLookup(indexWeights(groups, bytes, source), source);
   const flat = flattenModel(modelJson.modelTopology, source);
 
   const lops: Lop[] = flat.nodes.flatMap((n) => lowerLayer(n, weights, source));
@@ -63,12 +67,13 @@ export function importTfjsLayersModel(
   }
 
   const g = new GraphBuilder(flat.name);
-  const constants = new Map<number, ConstData>();
+  /** How each constant is computed (read, transposed, folded) when the executor asks for it. */
+  const reads = new Map<number, () => ConstData>();
   const tensorOf = new Map<string, number>();
   tensorOf.set(input.key, g.input(input.key, [1, ...(input.shape as number[])], 'f32'));
-  const constant = (name: string, shape: number[], values: Float64Array): number => {
+  const constant = (name: string, shape: number[], values: Values): number => {
     const id = g.constant(name, shape, 'f32');
-    constants.set(id, Float32Array.from(values)); // float64 → nearest float32
+    reads.set(id, () => Float32Array.from(values())); // float64 → nearest float32
     return id;
   };
 
@@ -95,7 +100,7 @@ export function importTfjsLayersModel(
           op.padding === 'same' ? samePadding(x.shape[1]!, x.shape[2]!, op.kernel, op.stride, op.dilation) : op.padding;
         const w = constant(`${name}/weights`, op.wShape, op.w);
         const outC = op.depthwise ? op.wShape[3] : op.wShape[0];
-        const b = constant(`${name}/bias`, [outC], op.bias ?? new Float64Array(outC));
+        const b = constant(`${name}/bias`, [outC], op.bias ?? (() => new Float64Array(outC)));
         const common = {
           name,
           inputs: [ins[0]!],
@@ -224,7 +229,18 @@ export function importTfjsLayersModel(
     source,
     format: 'tfjs',
     graph,
-    constants,
+    constants: new LazyConstants(
+      reads,
+      source,
+      () => {
+        // The weights are in the executor's memory: drop the shards' bytes (or the reader that would read them).
+        data = null;
+        weightData = () => {
+          throw new TfjsModelError(source, 'the weights were released after loading; load the model again');
+        };
+      },
+      () => data?.byteLength ?? 0,
+    ),
     input: { height, width, channels, normalization: options.normalization ?? { kind: 'affine', scale: 1, offset: 0 } },
   };
   if (options.labels) model.labels = options.labels.slice();

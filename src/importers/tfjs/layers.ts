@@ -6,7 +6,7 @@
  */
 import type { Activation, Padding } from '../../../planner/ir.js';
 import { describeLayer, type KerasLayer, type LayerNode } from './topology.js';
-import { TfjsModelError, type DecodedWeight } from './weights.js';
+import { TfjsModelError, type LazyWeight } from './weights.js';
 
 interface LopBase {
   /** The Keras layer this op comes from (the first one, when layers were folded into it). */
@@ -26,9 +26,9 @@ export interface ConvLop extends LopBase {
   /** 'same' is resolved with the TF rule at emission; explicit otherwise ('valid' = zeros, or a folded ZeroPadding2D). */
   padding: 'same' | Padding;
   /** Conv: OHWI [O,kh,kw,I]; depthwise: [1,kh,kw,C·m]. */
-  w: Float64Array;
+  w: Values;
   wShape: [number, number, number, number];
-  bias: Float64Array | null;
+  bias: Values | null;
   depthMultiplier: number;
   act: Activation;
   /** Names of layers folded into this op (BatchNormalization, ZeroPadding2D, ReLU), for messages. */
@@ -37,10 +37,11 @@ export interface ConvLop extends LopBase {
 
 export interface BatchNormLop extends LopBase {
   kind: 'batchnorm';
-  gamma: Float64Array;
-  beta: Float64Array;
-  mean: Float64Array;
-  variance: Float64Array;
+  channels: number;
+  gamma: Values;
+  beta: Values;
+  mean: Values;
+  variance: Values;
   epsilon: number;
 }
 
@@ -84,10 +85,10 @@ export interface ReshapeLop extends LopBase {
 export interface DenseLop extends LopBase {
   kind: 'dense';
   /** [N, K] (transposed from Keras's [K, N]). */
-  w: Float64Array;
+  w: Values;
   units: number;
   inFeatures: number;
-  bias: Float64Array | null;
+  bias: Values | null;
   act: Activation;
 }
 
@@ -120,15 +121,18 @@ export const SUPPORTED_LAYERS = [
   'Dense',
 ] as const;
 
+/** Weight values computed when asked for (after planning), in float64. */
+export type Values = () => Float64Array;
+
 export class WeightLookup {
   private readonly used = new Set<string>();
   constructor(
-    private readonly weights: Map<string, DecodedWeight>,
+    private readonly weights: Map<string, LazyWeight>,
     private readonly source: string,
   ) {}
 
   /** The weight `<layer>/<param>` (or a unique `…/<layer>/<param>`, as nested models may store it). */
-  find(layer: KerasLayer, param: string): DecodedWeight | undefined {
+  find(layer: KerasLayer, param: string): LazyWeight | undefined {
     const name = `${layer.name}/${param}`;
     const w = this.weights.get(name);
     if (w) return w;
@@ -141,8 +145,8 @@ export class WeightLookup {
     return cands[0];
   }
 
-  /** The weight's values in float64, checked against the shape the layer config implies. */
-  get(layer: KerasLayer, param: string, shape: number[]): Float64Array {
+  /** The weight's values in float64, read when called; its shape is checked now against the layer config's. */
+  get(layer: KerasLayer, param: string, shape: number[]): Values {
     const name = `${layer.name}/${param}`;
     const w = this.find(layer, param);
     if (!w)
@@ -154,7 +158,7 @@ export class WeightLookup {
       );
     }
     this.used.add(w.name);
-    return Float64Array.from(w.data);
+    return () => Float64Array.from(w.read());
   }
 
   unused(): string[] {
@@ -244,7 +248,7 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const act = activationOf(cfg.activation, fail);
       const useBias = cfg.use_bias !== false;
       const [kh, kw] = kernel;
-      let w: Float64Array;
+      let w: Values;
       let wShape: [number, number, number, number];
       let depthMultiplier = 1;
       let outC: number;
@@ -265,12 +269,16 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
         const inC = found?.[2] ?? fail("weight 'kernel' is not in the weights manifest");
         const hwio = weights.get(layer, 'kernel', [kh, kw, inC, filters]);
         // Keras HWIO [kh, kw, I, O] → OHWI [O, kh, kw, I].
-        w = new Float64Array(hwio.length);
-        for (let y = 0; y < kh; y++)
-          for (let xx = 0; xx < kw; xx++)
-            for (let i = 0; i < inC; i++)
-              for (let o = 0; o < filters; o++)
-                w[((o * kh + y) * kw + xx) * inC + i] = hwio[((y * kw + xx) * inC + i) * filters + o]!;
+        w = () => {
+          const src = hwio();
+          const out = new Float64Array(src.length);
+          for (let y = 0; y < kh; y++)
+            for (let xx = 0; xx < kw; xx++)
+              for (let i = 0; i < inC; i++)
+                for (let o = 0; o < filters; o++)
+                  out[((o * kh + y) * kw + xx) * inC + i] = src[((y * kw + xx) * inC + i) * filters + o]!;
+          return out;
+        };
         outC = filters;
         wShape = [filters, kh, kw, inC];
       }
@@ -309,9 +317,9 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
         findShape(weights, layer, 'moving_mean')?.[0] ?? fail("weight 'moving_mean' is not in the weights manifest");
       const mean = weights.get(layer, 'moving_mean', [c]);
       const variance = weights.get(layer, 'moving_variance', [c]);
-      const gamma = cfg.scale === false ? new Float64Array(c).fill(1) : weights.get(layer, 'gamma', [c]);
-      const beta = cfg.center === false ? new Float64Array(c) : weights.get(layer, 'beta', [c]);
-      return [{ kind: 'batchnorm', layer, ins: [x], out: output, gamma, beta, mean, variance, epsilon }];
+      const gamma = cfg.scale === false ? () => new Float64Array(c).fill(1) : weights.get(layer, 'gamma', [c]);
+      const beta = cfg.center === false ? () => new Float64Array(c) : weights.get(layer, 'beta', [c]);
+      return [{ kind: 'batchnorm', layer, ins: [x], out: output, channels: c, gamma, beta, mean, variance, epsilon }];
     }
     case 'ReLU': {
       const x = one();
@@ -369,8 +377,12 @@ export function lowerLayer(node: LayerNode, weights: WeightLookup, source: strin
       const k = findShape(weights, layer, 'kernel')?.[0] ?? fail("weight 'kernel' is not in the weights manifest");
       const kn = weights.get(layer, 'kernel', [k, units]);
       // Keras [K, N] → lowwater [N, K].
-      const w = new Float64Array(kn.length);
-      for (let i = 0; i < k; i++) for (let n = 0; n < units; n++) w[n * k + i] = kn[i * units + n]!;
+      const w = (): Float64Array => {
+        const src = kn();
+        const out = new Float64Array(src.length);
+        for (let i = 0; i < k; i++) for (let n = 0; n < units; n++) out[n * k + i] = src[i * units + n]!;
+        return out;
+      };
       const bias = cfg.use_bias !== false ? weights.get(layer, 'bias', [units]) : null;
       return withActivation(
         (out) => ({ kind: 'dense', layer, ins: [x], out, w, units, inFeatures: k, bias, act: 'none' }),

@@ -125,54 +125,86 @@ export function manifestByteLength(groups: WeightGroup[]): number {
   return n;
 }
 
+/** A weight of the manifest: its shape now, its values decoded when `read` is called. */
+export interface LazyWeight {
+  name: string;
+  shape: number[];
+  /** Where the weight's bytes start in the concatenated shards. */
+  byteOffset: number;
+  quantization?: WeightQuantization;
+  /** The values as tfjs holds them after loading (float32 for float weights), decoded now. */
+  read(): Float32Array | Int32Array;
+}
+
 /**
- * Decodes every weight of the manifest from `data`, the concatenation of all
- * shards in manifest order. The byte count must match exactly.
+ * Indexes every weight of the manifest in `data`, the concatenation of all
+ * shards in manifest order, without decoding any: `data` is asked for only
+ * when a weight is read (after planning), and its byte count is checked then.
  */
-export function decodeWeights(groups: WeightGroup[], data: Uint8Array, source: string): Map<string, DecodedWeight> {
+export function indexWeights(groups: WeightGroup[], data: () => Uint8Array, source: string): Map<string, LazyWeight> {
   const want = manifestByteLength(groups);
-  if (data.byteLength !== want) {
-    throw new TfjsModelError(
-      source,
-      `weight data is ${data.byteLength} bytes but the manifest describes ${want} bytes`,
-    );
-  }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Map<string, DecodedWeight>();
+  const bytes = (): Uint8Array => {
+    const d = data();
+    if (d.byteLength !== want)
+      throw new TfjsModelError(source, `weight data is ${d.byteLength} bytes but the manifest describes ${want} bytes`);
+    return d;
+  };
+  const out = new Map<string, LazyWeight>();
   let off = 0;
   for (const g of groups) {
     for (const w of g.weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (out.has(w.name)) throw new TfjsModelError(source, `weight '${w.name}' appears twice in the manifest`);
-      const values = w.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-      const q = w.quantization;
-      const round = w.dtype === 'int32' ? Math.round : (v: number) => v;
-      if (!q) {
-        for (let k = 0; k < n; k++)
-          values[k] = w.dtype === 'int32' ? view.getInt32(off + 4 * k, true) : view.getFloat32(off + 4 * k, true);
-      } else if (q.dtype === 'float16') {
-        for (let k = 0; k < n; k++) values[k] = float16ToNumber(view.getUint16(off + 2 * k, true));
-      } else if (q.dtype === 'uint8') {
-        for (let k = 0; k < n; k++) values[k] = round(view.getUint8(off + k) * q.scale! + q.min!);
-      } else {
-        for (let k = 0; k < n; k++) values[k] = round(view.getUint16(off + 2 * k, true) * q.scale! + q.min!);
-      }
-      const dw: DecodedWeight = { name: w.name, shape: w.shape.slice(), data: values, byteOffset: off };
-      if (q) dw.quantization = q;
-      out.set(w.name, dw);
+      const at = off;
+      const lw: LazyWeight = {
+        name: w.name,
+        shape: w.shape.slice(),
+        byteOffset: at,
+        read: () => decodeOne(w, n, bytes(), at),
+      };
+      if (w.quantization) lw.quantization = w.quantization;
+      out.set(w.name, lw);
       off += n * bytesPerValue(w);
     }
   }
   return out;
 }
 
-/** Every weight of the manifest as zeros of its shape: the graph without the weight data. */
-export function zeroWeights(groups: WeightGroup[]): Map<string, DecodedWeight> {
+function decodeOne(w: WeightSpec, n: number, data: Uint8Array, off: number): Float32Array | Int32Array {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const values = w.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  const q = w.quantization;
+  const round = w.dtype === 'int32' ? Math.round : (v: number) => v;
+  if (!q) {
+    for (let k = 0; k < n; k++)
+      values[k] = w.dtype === 'int32' ? view.getInt32(off + 4 * k, true) : view.getFloat32(off + 4 * k, true);
+  } else if (q.dtype === 'float16') {
+    for (let k = 0; k < n; k++) values[k] = float16ToNumber(view.getUint16(off + 2 * k, true));
+  } else if (q.dtype === 'uint8') {
+    for (let k = 0; k < n; k++) values[k] = round(view.getUint8(off + k) * q.scale! + q.min!);
+  } else {
+    for (let k = 0; k < n; k++) values[k] = round(view.getUint16(off + 2 * k, true) * q.scale! + q.min!);
+  }
+  return values;
+}
+
+/**
+ * Decodes every weight of the manifest from `data`, the concatenation of all
+ * shards in manifest order. The byte count must match exactly.
+ */
+export function decodeWeights(groups: WeightGroup[], data: Uint8Array, source: string): Map<string, DecodedWeight> {
+  const want = manifestByteLength(groups);
+  if (data.byteLength !== want)
+    throw new TfjsModelError(
+      source,
+      `weight data is ${data.byteLength} bytes but the manifest describes ${want} bytes`,
+    );
+  const index = indexWeights(groups, () => data, source);
   const out = new Map<string, DecodedWeight>();
-  for (const g of groups)
-    for (const w of g.weights) {
-      const n = w.shape.reduce((a, b) => a * b, 1);
-      out.set(w.name, { name: w.name, shape: w.shape.slice(), data: new Float32Array(n), byteOffset: 0 });
-    }
+  for (const w of index.values()) {
+    const dw: DecodedWeight = { name: w.name, shape: w.shape, data: w.read(), byteOffset: w.byteOffset };
+    if (w.quantization) dw.quantization = w.quantization;
+    out.set(w.name, dw);
+  }
   return out;
 }
