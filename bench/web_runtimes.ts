@@ -16,8 +16,8 @@
  *
  * Rounds are interleaved: each round runs a batch of samples in every realm, in a rotated
  * order, so load from other processes and frequency drift reach every realm alike; each
- * realm's ratio to the first realm is also taken per round (the two batches minutes apart
- * at most) and its median reported. Before the rounds each realm runs `--warmup` samples,
+ * realm's ratio to the first realm is also taken per round (the two batches seconds apart)
+ * and its median reported. Before the rounds each realm runs `--warmup` samples,
  * reported as the tier-up curve (Liftoff code until V8's TurboFan code is ready). For each
  * realm the thread that did the work is found from /proc (the one whose CPU time grew most
  * during a batch) and its nice value reported: Chromium lowers the main thread of a
@@ -28,11 +28,11 @@
  *       [--workloads net,kernel,simd-i16,...] [--realms node,chromium,...] [--no-write]
  *
  * --load N runs N busy-looping processes (nice 0) during the measurement, standing in for
- * the other work of a shared machine (startLoad says where they run). Needs Chromium (apt-get install -y chromium) and the
- * fixtures (LOWWATER_FIXTURES).
+ * the other work of a shared machine (startLoad says where they run). Needs Chromium
+ * (apt-get install -y chromium) and the fixtures (LOWWATER_FIXTURES).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -293,8 +293,13 @@ const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 async function main(): Promise<void> {
+  // Exit code 2: a browser or fixture it needs is missing (npm run bench reports, not fails).
   const skip = chromiumSkip();
-  if (skip) throw new Error(skip);
+  const modelFile = fixturePath('models', `${MODEL}.tflite`);
+  if (skip || !existsSync(modelFile) || !existsSync(fixturePath(IMAGE))) {
+    console.error(`bench/web_runtimes.ts: ${skip || `fixtures missing (${modelFile}); set LOWWATER_FIXTURES`}`);
+    process.exit(2);
+  }
   const { bytes: pixels } = await loadModelInput(fixturePath(IMAGE), 224, 224);
 
   // One folder, served to Chromium and fetched by the Node children alike.
@@ -303,7 +308,7 @@ async function main(): Promise<void> {
   writeFileSync(bundleFile, await buildWebBundle());
   writeFileSync(join(dir, 'simd_loop.wasm'), await buildSimdLoop());
   writeFileSync(join(dir, 'lowwater.wasm'), readFileSync(kernelWasmPath(false)));
-  writeFileSync(join(dir, 'model.tflite'), readFileSync(fixturePath('models', `${MODEL}.tflite`)));
+  writeFileSync(join(dir, 'model.tflite'), readFileSync(modelFile));
   writeFileSync(join(dir, 'pixels.bin'), pixels);
 
   const isolated = await servePage(dir);

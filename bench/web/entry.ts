@@ -88,7 +88,7 @@ async function setupNet(opts: SetupOptions): Promise<SetupInfo> {
   };
 }
 
-/** q8_gemm on a 28×28×192 → 64 uint8 1x1 conv (MobileNetV2's block-6 projection size), 20 calls a sample. */
+/** q8_gemm as a uint8 1x1 conv of MobileNetV2 size (28×28 pixels, 192 → 64 channels), 20 calls a sample. */
 async function setupKernel(opts: SetupOptions): Promise<SetupInfo> {
   const [M, K, N] = [784, 192, 64];
   const CALLS = 20;
