@@ -8,7 +8,7 @@
  *   try {
  *     await withChromium(async (browser) => {
  *       const page = await browser.open(site.url('/'));
- *       const n = await page.evaluate((u) => fetch(u).then((r) => r.arrayBuffer()).then((b) => b.byteLength), '/input.bin');
+ *       const n = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, '/input.bin');
  *       const w = await page.worker();
  *       await w.evaluate(() => crossOriginIsolated, undefined);
  *       t.same(page.errors, []);
