@@ -15,6 +15,7 @@ const suites = [
   'segment.ts',
   'planner_orders.ts',
   'planner_gap.ts',
+  'web_runtimes.ts',
 ];
 let failed = 0;
 for (const s of suites) {
