@@ -37,7 +37,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModelInput } from '../src/preprocess/image.js';
-import { kernelWasmPath } from '../src/kernels/loader.js';
+import { kernelWasmPath } from '../src/kernels/node_loader.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 import {
   chromiumArgs,

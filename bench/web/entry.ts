@@ -18,9 +18,8 @@
  */
 import { importTflite } from '../../src/importers/tflite/import.js';
 import { prepareRun, type RunSetup } from '../../src/run_setup.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
+import { compileKernels, instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
 import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8OutputParams } from '../../src/kernels/q8_pack.js';
-import { provideFile } from './shims/fs_promises.js';
 
 export type WorkloadName = 'net' | 'kernel' | 'simd-i16' | 'simd-f32' | 'calls' | 'timer';
 
@@ -66,10 +65,10 @@ function lcgBytes(n: number, seed: number): Uint8Array {
 
 /** The int8 MobileNetV2 inference, as `lowwater classify` runs it. */
 async function setupNet(opts: SetupOptions): Promise<SetupInfo> {
-  provideFile('build/lowwater.wasm', await bytesOf(opts.base, '/lowwater.wasm'));
   const model = importTflite(await bytesOf(opts.base, '/model.tflite'), 'mobilenet_v2_1.0_224_quant.tflite');
   const pixels = await bytesOf(opts.base, '/pixels.bin');
-  const setup: RunSetup = await prepareRun(model);
+  const kernels = await compileKernels(await bytesOf(opts.base, '/lowwater.wasm'));
+  const setup: RunSetup = await prepareRun(model, { kernels });
   if (setup.path !== 'integer') throw new Error(`expected the integer path, ran ${setup.path}`);
   let last: Uint8Array | undefined;
   runOne = () => {

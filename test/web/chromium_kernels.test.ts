@@ -4,7 +4,8 @@
 // with the same call in Node through the project's loader.
 import t from 'tap';
 import { basename, join } from 'node:path';
-import { instantiateKernels, kernelWasmPath, loadKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/loader.js';
+import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/loader.js';
+import { kernelWasmPath, loadKernels } from '../../src/kernels/node_loader.js';
 import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8OutputParams } from '../../src/kernels/q8_pack.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { DTYPES, qArray, randInts, spreadScales } from '../q8/helpers.js';
