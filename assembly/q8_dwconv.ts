@@ -5,10 +5,12 @@
 // (one i8x16.shuffle), widened to int16 pairs, and one i32x4.dot_i16x8_s per 4 channels
 // adds both products: 16 channels per step, 5 dots per 4 channels per pixel.
 //
-// Packed weights (src/kernels/q8_pack.ts, packQ8Depthwise): w' = w − zw as int16,
-// [5 pairs][Cw channels][2 taps] (pair 4's second tap is zero), `ws` = 4·Cw bytes between
-// pairs, so any channel range is a plain offset. b' folds −zx·Σ_taps w', and taps outside
-// the image read the zero point (TF SAME pads with it).
+// Packed weights (src/kernels/q8_pack.ts, packQ8Depthwise): one byte per weight,
+// [5 pairs][Cw channels][2 taps] (pair 4's second tap is zero), `ws` = 2·Cw bytes between
+// pairs, so any channel range is a plain offset; 8 bytes (4 channels × 2 taps) widen to
+// int16 w' = w − zw (wload) against the interleaved activation pairs, as XNNPACK's qs8/qu8
+// WASM SIMD depthwise kernels widen their 8-byte weight loads. b' folds −zx·Σ_taps w', and
+// taps outside the image read the zero point (TF SAME pads with it).
 //
 // Input window: the kernel reads x as a window of the logical input: pixel (iy, ix) of
 // the [H][W] image lives at x + ((iy − xr0)·xCols + (ix − xc0))·C. The whole tensor is the
@@ -17,7 +19,19 @@
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
 // overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
-import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
+import {
+  ext8lo,
+  ext8hi,
+  loadBytes,
+  requant8,
+  rqMz,
+  rqLo,
+  rqHi,
+  rqZw,
+  wload,
+  narrowBytes,
+  storeBytes,
+} from './q8_common';
 
 // @ts-ignore: decorator
 @inline function lo16(a: v128, b: v128): v128 {
@@ -42,6 +56,7 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   vmz: v128,
   flo: v128,
   fhi: v128,
+  vzw: v128,
 ): void {
   let a0 = v128.load(b),
     a1 = v128.load(b, 16),
@@ -56,20 +71,20 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   xb = v128.load(r + cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
   wp += ws;
   // pair 1: (0,2) (1,0)
   xa = v128.load(r + 2 * cs);
   xb = v128.load(r + rs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
   wp += ws;
   r += rs;
   // pair 2: (1,1) (1,2)
@@ -77,10 +92,10 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   xb = v128.load(r + 2 * cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
   wp += ws;
   r += rs;
   // pair 3: (2,0) (2,1)
@@ -88,19 +103,19 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   xb = v128.load(r + cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
   wp += ws;
   // pair 4: (2,2) with a zero-weight partner (its own bytes again)
   xa = v128.load(r + 2 * cs);
   l = lo16(xa, xa);
   h = hi16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
   const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
   const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
   if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
@@ -121,6 +136,7 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   vmz: v128,
   flo: v128,
   fhi: v128,
+  vzw: v128,
 ): void {
   let a0 = v128.load(b),
     a1 = v128.load(b, 16);
@@ -132,37 +148,37 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   xa = v128.load64_zero(r);
   xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   // pair 1: (0,2) (1,0)
   xa = v128.load64_zero(r + 2 * cs);
   xb = v128.load64_zero(r + rs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   r += rs;
   // pair 2: (1,1) (1,2)
   xa = v128.load64_zero(r + cs);
   xb = v128.load64_zero(r + 2 * cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   r += rs;
   // pair 3: (2,0) (2,1)
   xa = v128.load64_zero(r);
   xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   // pair 4: (2,2) with a zero-weight partner (its own bytes again)
   xa = v128.load64_zero(r + 2 * cs);
   l = lo16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
   v128.store64_lane(yp, narrowBytes<T>(v0), 0);
 }
@@ -197,6 +213,7 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   vmz: v128,
   flo: v128,
   fhi: v128,
+  vzw: v128,
 ): void {
   let a0 = v128.load(b),
     a1 = v128.load(b, 16),
@@ -207,12 +224,12 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
     const xa = tapBytes(p, cs, rs, valid, t, n, vpad);
     const xb = t < 8 ? tapBytes(p, cs, rs, valid, t + 1, n, vpad) : xa;
     const l = lo16(xa, xb);
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
     if (n > 8) {
       const h = hi16(xa, xb);
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
     }
     wp += ws;
   }
@@ -258,7 +275,8 @@ export function dwconv3x3<T>(
 ): void {
   const vmz = rqMz(rq),
     flo = rqLo(rq),
-    fhi = rqHi(rq);
+    fhi = rqHi(rq),
+    vzw = rqZw<T>(rq);
   const vpad = i8x16.splat(<i8>zx);
   const Cu = <usize>C;
   const cs = <usize>dw * Cu;
@@ -285,20 +303,20 @@ export function dwconv3x3<T>(
       const yp = yrow + <usize>(ox - ox0) * Cu;
       if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
         if (C < 16) {
-          px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi);
+          px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
           if (C > 8) {
             const cb = <usize>(C - 8);
-            px8<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+            px8<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
           }
           continue;
         }
         for (let c = 0; c < c16; c += 16) {
           const cb = <usize>c;
-          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+          px16<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
         }
         if (c16 < C) {
           const cb = <usize>(C - 16);
-          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+          px16<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
         }
         continue;
       }
@@ -309,7 +327,7 @@ export function dwconv3x3<T>(
       }
       const valid = rowMask & colMask;
       if (C < 16) {
-        pxChecked<T>(p, cs, rs, valid, w, ws, b, s, yp, C, vpad, vmz, flo, fhi);
+        pxChecked<T>(p, cs, rs, valid, w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
         continue;
       }
       for (let c = 0; c < C; c += 16) {
@@ -319,7 +337,7 @@ export function dwconv3x3<T>(
           cs,
           rs,
           valid,
-          w + (cb << 2),
+          w + (cb << 1),
           ws,
           b + (cb << 2),
           s + (cb << 2),
@@ -329,6 +347,7 @@ export function dwconv3x3<T>(
           vmz,
           flo,
           fhi,
+          vzw,
         );
       }
     }
