@@ -2,7 +2,7 @@
 // that is not 1x1: acc[o] = b'[o] + Σ_taps Σ_c x·w'[o][tap][c], requantized per channel.
 //
 // Packed weights (src/kernels/q8_pack.ts, packQ8Conv): the GEMM panel layout (q8_gemm.ts:
-// one byte per weight, k-pairs) over reduction segments padded to
+// one byte per weight, blocks of 8 inputs, then pairs) over reduction segments padded to
 // an even length with a zero weight: with dilation 1 in x a segment is a whole kernel row
 // (kw·C bytes, contiguous in the input: the stem's 3x3x3 is 3 segments of 9), otherwise one
 // tap (C bytes), so a pair never straddles two segments. An odd segment's last byte loads
@@ -33,8 +33,8 @@ import {
 /**
  * 4 horizontally adjacent output pixels × 8 channels, every tap inside the image. The
  * reduction runs over kh·nseg contiguous segments of L input bytes (a whole kernel row
- * when dilation is 1, else one tap): 8 bytes widen at once and shuffles broadcast their
- * pairs, then pairs, then a last single byte against (w, 0).
+ * when dilation is 1, else one tap): 8 bytes widen at once and shuffles rotate their
+ * pairs (q8_gemm.ts), then pairs, then a last single byte against (w, 0).
  */
 // @ts-ignore: decorator
 @inline function block4<T>(
@@ -83,64 +83,64 @@ import {
         {
           const w0 = wload<T>(wp, vzw),
             w1 = wload<T>(wp + 8, vzw);
-          let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+          let v = x0;
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+          v = x1;
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+          v = x2;
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+          v = x3;
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = wload<T>(wp + 16, vzw),
             w1 = wload<T>(wp + 24, vzw);
-          let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+          let v = i32x4.shuffle(x0, x0, 1, 2, 3, 0);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+          v = i32x4.shuffle(x1, x1, 1, 2, 3, 0);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+          v = i32x4.shuffle(x2, x2, 1, 2, 3, 0);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+          v = i32x4.shuffle(x3, x3, 1, 2, 3, 0);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = wload<T>(wp + 32, vzw),
             w1 = wload<T>(wp + 40, vzw);
-          let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+          let v = i32x4.shuffle(x0, x0, 2, 3, 0, 1);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+          v = i32x4.shuffle(x1, x1, 2, 3, 0, 1);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+          v = i32x4.shuffle(x2, x2, 2, 3, 0, 1);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+          v = i32x4.shuffle(x3, x3, 2, 3, 0, 1);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = wload<T>(wp + 48, vzw),
             w1 = wload<T>(wp + 56, vzw);
-          let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+          let v = i32x4.shuffle(x0, x0, 3, 0, 1, 2);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+          v = i32x4.shuffle(x1, x1, 3, 0, 1, 2);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+          v = i32x4.shuffle(x2, x2, 3, 0, 1, 2);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+          v = i32x4.shuffle(x3, x3, 3, 0, 1, 2);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
@@ -249,10 +249,27 @@ import {
 ): void {
   let c0 = v128.load(b),
     c1 = v128.load(b, 16);
+  const L8 = L & ~7;
   for (let ky = 0; ky < kh; ky++) {
     const iy = iy0 + ky * dh;
     for (let sg = 0; sg < nseg; sg++) {
-      for (let e = 0; e < L; e += 2) {
+      let e = 0;
+      for (; e < L8; e += 8) {
+        // The block's 4 pairs as i32 lanes, then the same 4 rotations as block4.
+        let v = i32x4.splat(0);
+        for (let q = 0; q < 4; q++) {
+          const lo = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 2 * q, zx);
+          const hi = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 2 * q + 1, zx);
+          v = i32x4.shuffle(v, i32x4.splat((lo & 0xffff) | (hi << 16)), 1, 2, 3, 4);
+        }
+        for (let r = 0; r < 4; r++) {
+          c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v, wload<T>(wp, vzw)));
+          c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v, wload<T>(wp + 8, vzw)));
+          v = i32x4.shuffle(v, v, 1, 2, 3, 0);
+          wp += 16;
+        }
+      }
+      for (; e < L; e += 2) {
         const lo = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e, zx);
         const hi = e + 1 < L ? elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 1, zx) : 0;
         const v = i32x4.splat((lo & 0xffff) | (hi << 16));

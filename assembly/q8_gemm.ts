@@ -4,12 +4,15 @@
 // raw activation bytes: Σ (x − zx)(w − zw) = Σ x·w' − zx·Σ w'.
 //
 // Packed weights (src/kernels/q8_pack.ts, packQ8Gemm): panels of 8 output channels; a panel
-// holds ceil(K/2) k-pairs of 16 bytes: [w[n0][k], w[n0][k+1], w[n1][k], w[n1][k+1], …,
-// w[n7][k+1]], one byte each, padding past K and past N. Each half (4 channels) widens to
-// int16 with one i16x8.load8x8, and one i32x4.dot_i16x8_s of that against the activation
-// pair (x[k], x[k+1]) splatted to every lane gives 4 channels × 2 products, as in
-// XNNPACK's qs8/qu8 "c2" WASM SIMD GEMMs. b' and the per-channel multipliers s are padded
-// to a multiple of 8 channels.
+// holds ceil(K/2) k-pairs of 16 bytes, one byte per weight, padding past K and past N. Each
+// 8 bytes (4 channels × 2 inputs) widen to int16 with one i16x8.load8x8, and one
+// i32x4.dot_i16x8_s of that against 4 activation pairs gives 4 channels × 2 products, as
+// in XNNPACK's qs8/qu8 WASM SIMD "c2" GEMMs. Blocks of 8 inputs are "c2s4" (XNNPACK's
+// name): a row's 8 bytes widen once to its 4 pairs, and 4 steps rotate them by one pair
+// (i32x4.shuffle) against 4 weight steps in which channel j holds pair (j + r) mod 4; the
+// pairs left after the blocks are broadcast to every lane against [w[n0][k], w[n0][k+1],
+// w[n1][k], …, w[n7][k+1]]. b' and the per-channel multipliers s are padded to a multiple
+// of 8 channels.
 //
 // int8 weights are packed as w' (their zero point is 0 in TFLite files). uint8 weights are
 // packed as in the file, with one zero point zw (rq word 11), and the kernels take it out
@@ -166,8 +169,8 @@ export function gemmRq<T>(
           a3 = xr3;
         let wp = wp0;
         let k = 0;
-        // 8 inputs per step: each row's 8 bytes widen once (one load8x8); i32x4 shuffles
-        // broadcast its 4 pairs.
+        // 8 inputs per step: each row's 8 bytes widen once (one load8x8) and its 4 pairs
+        // rotate (i32x4 shuffles) against the 4 rotated weight steps (q8_pack.ts runOffset).
         for (; k < K8; k += 8) {
           const x0 = load8x8<T>(a0),
             x1 = load8x8<T>(a1),
@@ -176,64 +179,64 @@ export function gemmRq<T>(
           {
             const w0 = load8x8<T>(wp),
               w1 = load8x8<T>(wp + 8);
-            let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+            let v = x0;
             c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
             c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+            v = x1;
             c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
             c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+            v = x2;
             c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
             c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+            v = x3;
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
             c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
             const w0 = load8x8<T>(wp + 16),
               w1 = load8x8<T>(wp + 24);
-            let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+            let v = i32x4.shuffle(x0, x0, 1, 2, 3, 0);
             c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
             c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+            v = i32x4.shuffle(x1, x1, 1, 2, 3, 0);
             c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
             c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+            v = i32x4.shuffle(x2, x2, 1, 2, 3, 0);
             c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
             c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+            v = i32x4.shuffle(x3, x3, 1, 2, 3, 0);
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
             c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
             const w0 = load8x8<T>(wp + 32),
               w1 = load8x8<T>(wp + 40);
-            let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+            let v = i32x4.shuffle(x0, x0, 2, 3, 0, 1);
             c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
             c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+            v = i32x4.shuffle(x1, x1, 2, 3, 0, 1);
             c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
             c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+            v = i32x4.shuffle(x2, x2, 2, 3, 0, 1);
             c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
             c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+            v = i32x4.shuffle(x3, x3, 2, 3, 0, 1);
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
             c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
           {
             const w0 = load8x8<T>(wp + 48),
               w1 = load8x8<T>(wp + 56);
-            let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+            let v = i32x4.shuffle(x0, x0, 3, 0, 1, 2);
             c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
             c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+            v = i32x4.shuffle(x1, x1, 3, 0, 1, 2);
             c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
             c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+            v = i32x4.shuffle(x2, x2, 3, 0, 1, 2);
             c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
             c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-            v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+            v = i32x4.shuffle(x3, x3, 3, 0, 1, 2);
             c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
             c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
           }
@@ -438,8 +441,8 @@ let rowAcc1: v128 = i32x4.splat(0);
 }
 
 /**
- * One row × one panel of 8 channels: rowAcc = (i0, i1) + Σ_k x[k]·w[·][k].
- * Consecutive k-pairs go to two accumulator pairs (summed at the end) so that the single
+ * One row × one panel of 8 channels: rowAcc = (i0, i1) + Σ_k x[k]·w[·][k]. The four
+ * rotations of a block go to two accumulator pairs (summed at the end) so that the single
  * row is not bound by the add latency.
  */
 // @ts-ignore: decorator
@@ -449,23 +452,28 @@ let rowAcc1: v128 = i32x4.splat(0);
   let e0 = i32x4.splat(0),
     e1 = e0;
   let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const v = pair<T>(xp),
-      u = pair<T>(xp + 2);
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, load8x8<T>(wp)));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 8)));
-    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(u, load8x8<T>(wp + 16)));
-    e1 = i32x4.add(e1, i32x4.dot_i16x8_s(u, load8x8<T>(wp + 24)));
-    xp += 4;
-    wp += 32;
+  for (; k + 8 <= K; k += 8) {
+    const x = load8x8<T>(xp);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, load8x8<T>(wp)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, load8x8<T>(wp + 8)));
+    let v = i32x4.shuffle(x, x, 1, 2, 3, 0);
+    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 16)));
+    e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 24)));
+    v = i32x4.shuffle(x, x, 2, 3, 0, 1);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 32)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 40)));
+    v = i32x4.shuffle(x, x, 3, 0, 1, 2);
+    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 48)));
+    e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 56)));
+    xp += 8;
+    wp += 64;
   }
-  if (k + 2 <= K) {
+  for (; k + 2 <= K; k += 2) {
     const v = pair<T>(xp);
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v, load8x8<T>(wp)));
     a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v, load8x8<T>(wp + 8)));
     xp += 2;
     wp += 16;
-    k += 2;
   }
   if (k < K) {
     const v = single<T>(xp);
@@ -576,64 +584,64 @@ export function gemmAcc<T>(
         {
           const w0 = load8x8<T>(wp),
             w1 = load8x8<T>(wp + 8);
-          let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+          let v = x0;
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+          v = x1;
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+          v = x2;
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+          v = x3;
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = load8x8<T>(wp + 16),
             w1 = load8x8<T>(wp + 24);
-          let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+          let v = i32x4.shuffle(x0, x0, 1, 2, 3, 0);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+          v = i32x4.shuffle(x1, x1, 1, 2, 3, 0);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+          v = i32x4.shuffle(x2, x2, 1, 2, 3, 0);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+          v = i32x4.shuffle(x3, x3, 1, 2, 3, 0);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = load8x8<T>(wp + 32),
             w1 = load8x8<T>(wp + 40);
-          let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+          let v = i32x4.shuffle(x0, x0, 2, 3, 0, 1);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+          v = i32x4.shuffle(x1, x1, 2, 3, 0, 1);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+          v = i32x4.shuffle(x2, x2, 2, 3, 0, 1);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+          v = i32x4.shuffle(x3, x3, 2, 3, 0, 1);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
           const w0 = load8x8<T>(wp + 48),
             w1 = load8x8<T>(wp + 56);
-          let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+          let v = i32x4.shuffle(x0, x0, 3, 0, 1, 2);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+          v = i32x4.shuffle(x1, x1, 3, 0, 1, 2);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+          v = i32x4.shuffle(x2, x2, 3, 0, 1, 2);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+          v = i32x4.shuffle(x3, x3, 3, 0, 1, 2);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }

@@ -77,9 +77,34 @@ export function packQ8GemmLength(nCount: number, kCount: number): number {
 }
 
 /**
+ * Byte offset of weight (j, k) inside one panel's run of L reduction inputs (the whole row
+ * of a GEMM, one segment of a conv), 8 channels j, 16 bytes per k-pair:
+ *  - the first L8 = L & ~7 inputs go in blocks of 8 (4 pairs, 64 bytes): 4 steps of 16
+ *    bytes, channels 0..3 then 4..7, 2 bytes each; at step r channel j holds pair
+ *    (j + r) mod 4 of the block. The kernels widen a row's 8 bytes once and rotate its four
+ *    pairs by r (i32x4.shuffle) for step r, as XNNPACK's "c2s4" GEMMs do, instead of
+ *    broadcasting each pair (4 shuffles per row for 4 pairs become 3);
+ *  - then the remaining pairs, 16 bytes each: [j][h] (the pair broadcast to every channel);
+ *    an odd last input pairs with a zero weight.
+ */
+function runOffset(j: number, k: number, L: number): number {
+  const L8 = L & ~7;
+  if (k < L8) {
+    const q = (k & 7) >> 1,
+      jj = j & 3,
+      r = (q - jj) & 3;
+    return (k >> 3) * 64 + r * 16 + (j >> 2) * 8 + jj * 2 + (k & 1);
+  }
+  return L8 * 8 + ((k - L8) >> 1) * 16 + j * 2 + (k & 1);
+}
+
+/**
  * Rows nStart..nStart+nCount, columns kStart..kStart+kCount of w ([N][K], K contiguous) as
- * panels of 8 channels × k-pairs of 16 bytes: out[p][kp][j][h] = w[n][k] (int8: − zw[n])
- * with n = nStart+8p+j, k = kStart+2kp+h; padding past nCount or kCount.
+ * panels of 8 channels, each ceil(kCount/2) k-pairs of 16 bytes in the order of runOffset:
+ * weight w[n][k] (int8: − zw[n]) of n = nStart+8p+j, k = kStart+k' at byte
+ * p·ceil(kCount/2)·16 + runOffset(j, k', kCount); padding past nCount or kCount. The k-range
+ * [k0, k0+c) of a panel with k0 % 8 = 0 and c % 8 = 0 (or k0 + c = kCount) is the packed
+ * matrix of those columns alone, starting at byte 8·k0 of the panel.
  */
 export function packQ8Gemm(
   w: QWeights,
@@ -94,14 +119,14 @@ export function packQ8Gemm(
   if (w.length !== N * K) throw new Error(`packQ8Gemm: weights have ${w.length} values, expected N·K = ${N}·${K}`);
   checkRange('packQ8Gemm (output channels)', nStart, nCount, N);
   checkRange('packQ8Gemm (input channels)', kStart, kCount, K);
-  const KP = Math.ceil(kCount / 2);
+  const panelBytes = Math.ceil(kCount / 2) * 16;
   const wr = byteWriter(w, zw, nStart, 'packQ8Gemm', false);
   const out = wr.alloc(packQ8GemmLength(nCount, kCount));
   for (let n = 0; n < nCount; n++) {
-    const p = Math.floor(n / Q8_NR),
+    const base = Math.floor(n / Q8_NR) * panelBytes,
       j = n % Q8_NR;
     for (let k = 0; k < kCount; k++)
-      out[((p * KP + (k >> 1)) * Q8_NR + j) * 2 + (k & 1)] = wr.value(n, w[(nStart + n) * K + kStart + k]!);
+      out[base + runOffset(j, k, kCount)] = wr.value(n, w[(nStart + n) * K + kStart + k]!);
   }
   return out;
 }
@@ -126,9 +151,9 @@ export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: num
 }
 
 /**
- * Conv weights OHWI [OC][kh][kw][C], output channels ocStart..ocStart+ocCount: the GEMM
- * panel layout over the reduction segments (q8ConvSegments), each padded with a zero
- * weight to an even length so that no k-pair straddles two segments.
+ * Conv weights OHWI [OC][kh][kw][C], output channels ocStart..ocStart+ocCount: panels of 8
+ * channels, each segment (q8ConvSegments) a run of its own in the GEMM order (runOffset),
+ * padded with a zero weight to an even length so that no k-pair straddles two segments.
  */
 export function packQ8Conv(
   w: QWeights,
@@ -145,23 +170,20 @@ export function packQ8Conv(
     throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
   checkRange('packQ8Conv (output channels)', ocStart, ocCount, OC);
   const seg = q8ConvSegments(kh, kw, C, dilationW);
-  const KP = Math.ceil(seg.length / 2) * seg.count; // k-pairs of a channel's row
+  const segBytes = Math.ceil(seg.length / 2) * 16;
   const wr = byteWriter(w, zw, ocStart, 'packQ8Conv', true);
   const out = wr.alloc(packQ8ConvLength(ocCount, kh, kw, C, dilationW));
   for (let o = 0; o < ocCount; o++) {
-    const p = Math.floor(o / Q8_NR),
+    const base = Math.floor(o / Q8_NR) * seg.count * segBytes,
       j = o % Q8_NR;
-    // Segments are consecutive runs of the OHWI row (kh·kw·C values in order); a segment's
-    // pairs start at kp = sg·ceil(length/2).
-    for (let sg = 0; sg < seg.count; sg++) {
-      for (let e = 0; e < seg.length; e++) {
-        const kp = sg * Math.ceil(seg.length / 2) + (e >> 1);
-        out[((p * KP + kp) * Q8_NR + j) * 2 + (e & 1)] = wr.value(
+    // Segments are consecutive runs of the OHWI row (kh·kw·C values in order), each laid
+    // out as a run of its own (runOffset).
+    for (let sg = 0; sg < seg.count; sg++)
+      for (let e = 0; e < seg.length; e++)
+        out[base + sg * segBytes + runOffset(j, e, seg.length)] = wr.value(
           o,
           w[(ocStart + o) * kh * kw * C + sg * seg.length + e]!,
         );
-      }
-    }
   }
   return out;
 }

@@ -199,16 +199,17 @@ for (const build of BUILDS) {
           const xs = new Uint8Array(M * kc);
           for (let m = 0; m < M; m++) xs.set(new Uint8Array(d.x.buffer, m * K + k0, kc), m * kc);
           const xp = putBytes(a, `x${k0}`, xs);
-          // slices start on a k-pair (slice is even) or, with slice 1, use their own K = 1 matrix
+          // slices of a multiple of 8 inputs are k-ranges of the whole packed matrix (8·k0 bytes
+          // into each panel, as the chunked block's projection reads them); others pack their own
           const wp =
-            slice % 2 === 0 ? wFull + 8 * k0 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
+            slice % 8 === 0 ? wFull + 8 * k0 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
           a.call('q8_gemm_acc', [
             xp,
             M,
             kc,
             kc,
             wp,
-            slice % 2 === 0 ? ps : packQ8GemmLength(8, kc),
+            slice % 8 === 0 ? ps : packQ8GemmLength(8, kc),
             N,
             bp,
             accp,
