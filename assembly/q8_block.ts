@@ -74,7 +74,7 @@ export const D_SIGNED = 0,
 import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
-import { loadq } from './q8_common';
+import { loadq, wloadq } from './q8_common';
 
 // @ts-ignore: decorator
 @inline function f(desc: usize, i: i32): i32 {
@@ -174,13 +174,29 @@ function expandWindow<T>(
 }
 
 /**
+ * Byte of weight (channel j of its panel, input k) in a packed GEMM panel of K inputs
+ * (src/kernels/q8_pack.ts runOffset): blocks of 8 inputs with rotated pairs, then pairs.
+ */
+// @ts-ignore: decorator
+@inline function runOffset(j: i32, k: i32, K: i32): usize {
+  const K8 = K & ~7;
+  if (k < K8) {
+    const r = (((k & 7) >> 1) - (j & 3)) & 3;
+    return <usize>((k >> 3) * 64 + r * 16 + (j >> 2) * 8 + (j & 3) * 2 + (k & 1));
+  }
+  return <usize>(K8 * 8 + ((k - K8) >> 1) * 16 + j * 2 + (k & 1));
+}
+
+/**
  * Projection of output channels [n0, n0+N) when n0 is not on an 8-channel panel (the last
  * resort of the tiling: an accumulator of fewer than 8 channels): scalar int32 dot products
- * reading the packed weights lane by lane. acc: M rows of N int32.
+ * reading the packed weight bytes one by one (the projection has K = Cexp inputs; zw: the
+ * uint8 weights' zero point). acc: M rows of N int32.
  */
 function projScalar<T>(
   d: usize,
   M: i32,
+  K: i32,
   gc: i32,
   g0: i32,
   u: i32,
@@ -192,17 +208,18 @@ function projScalar<T>(
   bProj: usize,
   acc: usize,
   first: i32,
+  zw: i32,
 ): void {
   for (let m = 0; m < M; m++) {
     for (let i = 0; i < N; i++) {
       const n = n0 + i;
-      const wn = wProj + <usize>(n >> 3) * ps + ((<usize>(n & 7)) << 2);
+      const wn = wProj + <usize>(n >> 3) * ps;
       const ap = acc + ((<usize>(m * N + i)) << 2);
       let a = first ? load<i32>(bProj + ((<usize>n) << 2)) : load<i32>(ap);
       for (let j = 0; j < gc; j++) {
         const kk = g0 + j;
-        const wk = u == 8 ? wn + ((<usize>(kk >> 1)) << 5) + ((<usize>(kk & 1)) << 1) : wn + <usize>kk * uProj;
-        a += loadq<T>(d + <usize>(m * gc + j)) * <i32>load<i16>(wk);
+        const wk = u == 8 ? wn + runOffset(n & 7, kk, K) : wn + <usize>kk * uProj + ((<usize>(n & 7)) << 1);
+        a += loadq<T>(d + <usize>(m * gc + j)) * wloadq<T>(wk, zw);
       }
       store<i32>(ap, a);
     }
@@ -235,6 +252,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
     rqProj = wb + <usize>f(desc, D_RQPROJ);
   const zE = f(desc, D_ZE);
   const hasRes = load<i32>(rqProj, 12) != 0;
+  const zwProj = load<i32>(rqProj, 44);
   const nt = f(desc, D_NTILES);
   const yRow = <usize>wd * <usize>cout;
   for (let t = 0; t < nt; t++) {
@@ -283,7 +301,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
         dw,
         pt,
         pl,
-        wDw + ((<usize>g0) << 2),
+        wDw + ((<usize>g0) << 1),
         wsDw,
         bDw + ((<usize>g0) << 2),
         sDw + ((<usize>g0) << 2),
@@ -332,7 +350,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       }
       const first = g0 == 0 ? 1 : 0;
       if (n0 & 7) {
-        projScalar<T>(d, M, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first);
+        projScalar<T>(d, M, cexp, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first, zwProj);
       } else if (u == 8) {
         gemmAcc<T>(
           d,
@@ -346,6 +364,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
           acc,
           as,
           first,
+          zwProj,
         );
       } else {
         for (let j = 0; j < gc; j++) {
@@ -361,6 +380,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
             acc,
             as,
             first & (j == 0 ? 1 : 0),
+            zwProj,
           );
         }
       }

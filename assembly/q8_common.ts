@@ -15,6 +15,14 @@
 //     residual block and the stored y is ADD(P, res) with XNNPACK's fixed-point add:
 //   4 zRes  5 mP  6 mRes  7 shift  8 zY  9 loY  10 hiY
 //     y = clamp(((mP·(P − z) + mRes·(res − zRes) + 2^(shift−1)) >> shift) + zY, loY, hiY)
+//   11 zw: the zero point of uint8 weights; int8 weights are packed with theirs
+//     subtracted (0 in TFLite files) and the kernels ignore this word.
+//
+// Packed weights are one byte each (src/kernels/q8_pack.ts): 8 bytes widen to an int16
+// vector in registers (i16x8.load8x8), the operand of i32x4.dot_i16x8_s, as in XNNPACK's
+// qs8/qu8 WASM SIMD kernels. The weight zero point of uint8 weights is taken out of the
+// sums after the widening: the conv and depthwise kernels subtract it from each widened
+// vector (wload), the GEMM takes zw·Σx out of each row's sum (q8_gemm.ts).
 
 /** i16x8 from the low 8 bytes of v, extended by T's signedness. */
 // @ts-ignore: decorator
@@ -34,6 +42,30 @@
 @inline export function load8x8<T>(p: usize): v128 {
   if (isSigned<T>()) return v128.load8x8_s(p);
   return v128.load8x8_u(p);
+}
+
+/** The uint8 weight zero point of an `rq` block as an i16x8 splat (unused for int8). */
+// @ts-ignore: decorator
+@inline export function rqZw<T>(rq: usize): v128 {
+  if (isSigned<T>()) return i16x8.splat(0);
+  return i16x8.splat(<i16>load<i32>(rq, 44));
+}
+
+/**
+ * 8 packed weight bytes at p as int16 w − zw: int8 bytes are stored with the zero point
+ * subtracted and only widen; uint8 bytes widen and subtract vzw (rqZw).
+ */
+// @ts-ignore: decorator
+@inline export function wload<T>(p: usize, vzw: v128): v128 {
+  if (isSigned<T>()) return v128.load8x8_s(p);
+  return i16x8.sub(v128.load8x8_u(p), vzw);
+}
+
+/** One packed weight byte at p as w − zw (scalar wload). */
+// @ts-ignore: decorator
+@inline export function wloadq<T>(p: usize, zw: i32): i32 {
+  if (isSigned<T>()) return <i32>load<i8>(p);
+  return <i32>load<u8>(p) - zw;
 }
 
 /** One byte at p as a signed or unsigned integer. */

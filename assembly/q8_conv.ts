@@ -1,11 +1,13 @@
 // q8 dense convolution (any kernel, stride, dilation), for the 3x3/2 stem and any conv
 // that is not 1x1: acc[o] = b'[o] + Σ_taps Σ_c x·w'[o][tap][c], requantized per channel.
 //
-// Packed weights (src/kernels/q8_pack.ts, packQ8Conv): the GEMM panel layout (q8_gemm.ts)
-// over reduction segments padded to an even length with a zero weight: with dilation 1 in
-// x a segment is a whole kernel row (kw·C bytes, contiguous in the input: the stem's
-// 3x3x3 is 3 segments of 9), otherwise one tap (C bytes), so a pair never straddles two
-// segments. An odd segment's last byte loads alone (`single`) against (w, 0).
+// Packed weights (src/kernels/q8_pack.ts, packQ8Conv): the GEMM panel layout (q8_gemm.ts:
+// one byte per weight, blocks of 8 inputs, then pairs) over reduction segments padded to
+// an even length with a zero weight: with dilation 1 in x a segment is a whole kernel row
+// (kw·C bytes, contiguous in the input: the stem's 3x3x3 is 3 segments of 9), otherwise one
+// tap (C bytes), so a pair never straddles two segments. An odd segment's last byte loads
+// alone (`single`) against (w, 0). uint8 weights widen with their zero point subtracted
+// (wload): padding holds zw.
 //
 // Padding: b' folds −zx·Σw', so a tap outside the image must contribute zx·w' (TF SAME
 // pads with the input zero point): border pixels use the splatted zero point there.
@@ -13,13 +15,26 @@
 // Output: a window [oy0, oy1) × [ox0, ox1) of the OC channels, stored contiguously
 // (pixel stride OC bytes): the whole tensor for an op, or the expanded-chunk window of a
 // fused block whose expansion is the stem conv.
-import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
+import {
+  pair,
+  single,
+  load8x8,
+  loadq,
+  requant8,
+  rqMz,
+  rqLo,
+  rqHi,
+  rqZw,
+  wload,
+  narrowBytes,
+  storeBytes,
+} from './q8_common';
 
 /**
  * 4 horizontally adjacent output pixels × 8 channels, every tap inside the image. The
  * reduction runs over kh·nseg contiguous segments of L input bytes (a whole kernel row
- * when dilation is 1, else one tap): 8 bytes widen at once and shuffles broadcast their
- * pairs, then pairs, then a last single byte against (w, 0).
+ * when dilation is 1, else one tap): 8 bytes widen at once and shuffles rotate their
+ * pairs (q8_gemm.ts), then pairs, then a last single byte against (w, 0).
  */
 // @ts-ignore: decorator
 @inline function block4<T>(
@@ -39,6 +54,7 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
   vz: v128,
   vlo: v128,
   vhi: v128,
+  vzw: v128,
 ): void {
   let c00 = v128.load(b),
     c01 = v128.load(b, 16);
@@ -65,66 +81,66 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
           x2 = load8x8<T>(a2),
           x3 = load8x8<T>(a3);
         {
-          const w0 = v128.load(wp, 0),
-            w1 = v128.load(wp, 16);
-          let v = i32x4.shuffle(x0, x0, 0, 0, 0, 0);
+          const w0 = wload<T>(wp, vzw),
+            w1 = wload<T>(wp + 8, vzw);
+          let v = x0;
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 0, 0, 0, 0);
+          v = x1;
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+          v = x2;
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 0, 0, 0, 0);
+          v = x3;
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 32),
-            w1 = v128.load(wp, 48);
-          let v = i32x4.shuffle(x0, x0, 1, 1, 1, 1);
+          const w0 = wload<T>(wp + 16, vzw),
+            w1 = wload<T>(wp + 24, vzw);
+          let v = i32x4.shuffle(x0, x0, 1, 2, 3, 0);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 1, 1, 1, 1);
+          v = i32x4.shuffle(x1, x1, 1, 2, 3, 0);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+          v = i32x4.shuffle(x2, x2, 1, 2, 3, 0);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 1, 1, 1, 1);
+          v = i32x4.shuffle(x3, x3, 1, 2, 3, 0);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 64),
-            w1 = v128.load(wp, 80);
-          let v = i32x4.shuffle(x0, x0, 2, 2, 2, 2);
+          const w0 = wload<T>(wp + 32, vzw),
+            w1 = wload<T>(wp + 40, vzw);
+          let v = i32x4.shuffle(x0, x0, 2, 3, 0, 1);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 2, 2, 2, 2);
+          v = i32x4.shuffle(x1, x1, 2, 3, 0, 1);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 2, 2, 2, 2);
+          v = i32x4.shuffle(x2, x2, 2, 3, 0, 1);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 2, 2, 2, 2);
+          v = i32x4.shuffle(x3, x3, 2, 3, 0, 1);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
         {
-          const w0 = v128.load(wp, 96),
-            w1 = v128.load(wp, 112);
-          let v = i32x4.shuffle(x0, x0, 3, 3, 3, 3);
+          const w0 = wload<T>(wp + 48, vzw),
+            w1 = wload<T>(wp + 56, vzw);
+          let v = i32x4.shuffle(x0, x0, 3, 0, 1, 2);
           c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
           c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x1, x1, 3, 3, 3, 3);
+          v = i32x4.shuffle(x1, x1, 3, 0, 1, 2);
           c10 = i32x4.add(c10, i32x4.dot_i16x8_s(v, w0));
           c11 = i32x4.add(c11, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x2, x2, 3, 3, 3, 3);
+          v = i32x4.shuffle(x2, x2, 3, 0, 1, 2);
           c20 = i32x4.add(c20, i32x4.dot_i16x8_s(v, w0));
           c21 = i32x4.add(c21, i32x4.dot_i16x8_s(v, w1));
-          v = i32x4.shuffle(x3, x3, 3, 3, 3, 3);
+          v = i32x4.shuffle(x3, x3, 3, 0, 1, 2);
           c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
           c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
         }
@@ -132,11 +148,11 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
         a1 += 8;
         a2 += 8;
         a3 += 8;
-        wp += 128;
+        wp += 64;
       }
       for (; k < L2; k += 2) {
-        const w0 = v128.load(wp),
-          w1 = v128.load(wp, 16);
+        const w0 = wload<T>(wp, vzw),
+          w1 = wload<T>(wp + 8, vzw);
         let v = pair<T>(a0);
         c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
         c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
@@ -153,11 +169,11 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
         a1 += 2;
         a2 += 2;
         a3 += 2;
-        wp += 32;
+        wp += 16;
       }
       if (odd) {
-        const w0 = v128.load(wp),
-          w1 = v128.load(wp, 16);
+        const w0 = wload<T>(wp, vzw),
+          w1 = wload<T>(wp + 8, vzw);
         let v = single<T>(a0);
         c00 = i32x4.add(c00, i32x4.dot_i16x8_s(v, w0));
         c01 = i32x4.add(c01, i32x4.dot_i16x8_s(v, w1));
@@ -170,7 +186,7 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
         v = single<T>(a3);
         c30 = i32x4.add(c30, i32x4.dot_i16x8_s(v, w0));
         c31 = i32x4.add(c31, i32x4.dot_i16x8_s(v, w1));
-        wp += 32;
+        wp += 16;
       }
       tp += segS;
     }
@@ -229,19 +245,37 @@ import { pair, single, load8x8, loadq, requant8, rqMz, rqLo, rqHi, narrowBytes, 
   vz: v128,
   vlo: v128,
   vhi: v128,
+  vzw: v128,
 ): void {
   let c0 = v128.load(b),
     c1 = v128.load(b, 16);
+  const L8 = L & ~7;
   for (let ky = 0; ky < kh; ky++) {
     const iy = iy0 + ky * dh;
     for (let sg = 0; sg < nseg; sg++) {
-      for (let e = 0; e < L; e += 2) {
+      let e = 0;
+      for (; e < L8; e += 8) {
+        // The block's 4 pairs as i32 lanes, then the same 4 rotations as block4.
+        let v = i32x4.splat(0);
+        for (let q = 0; q < 4; q++) {
+          const lo = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 2 * q, zx);
+          const hi = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 2 * q + 1, zx);
+          v = i32x4.shuffle(v, i32x4.splat((lo & 0xffff) | (hi << 16)), 1, 2, 3, 4);
+        }
+        for (let r = 0; r < 4; r++) {
+          c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v, wload<T>(wp, vzw)));
+          c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v, wload<T>(wp + 8, vzw)));
+          v = i32x4.shuffle(v, v, 1, 2, 3, 0);
+          wp += 16;
+        }
+      }
+      for (; e < L; e += 2) {
         const lo = elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e, zx);
         const hi = e + 1 < L ? elem<T>(x, H, W, C, iy, ix0, dw, rowLayout, sg, e + 1, zx) : 0;
         const v = i32x4.splat((lo & 0xffff) | (hi << 16));
-        c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v, v128.load(wp)));
-        c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v, v128.load(wp, 16)));
-        wp += 32;
+        c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v, wload<T>(wp, vzw)));
+        c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v, wload<T>(wp + 8, vzw)));
+        wp += 16;
       }
     }
   }
@@ -281,12 +315,13 @@ export function conv2d<T>(
 ): void {
   const vz = rqMz(rq),
     vlo = rqLo(rq),
-    vhi = rqHi(rq);
+    vhi = rqHi(rq),
+    vzw = rqZw<T>(rq);
   // Reduction segments: a whole kernel row (kw·C contiguous bytes) when dilation is 1, else one tap.
   const rowLayout = dw == 1;
   const nseg = rowLayout ? 1 : kw;
   const L = rowLayout ? kw * C : C;
-  const panelBytes = (<usize>(kh * nseg * ((L + 1) >> 1))) << 5;
+  const panelBytes = (<usize>(kh * nseg * ((L + 1) >> 1))) << 4;
   const Cu = <usize>C;
   const rowS = <usize>dh * <usize>W * Cu;
   const segS = <usize>dw * Cu;
@@ -311,7 +346,7 @@ export function conv2d<T>(
         const yp = yrow + <usize>((ox - ox0) * ops + n0);
         if (ox >= fastLo && ox + 4 <= fastHi) {
           const p0 = x + (<usize>iy0 * <usize>W + <usize>(ox * sw - pl)) * Cu;
-          block4<T>(p0, pixS, kh, nseg, L, rowS, segS, wp, bp, sp, yp, <usize>ops, nr, vz, vlo, vhi);
+          block4<T>(p0, pixS, kh, nseg, L, rowS, segS, wp, bp, sp, yp, <usize>ops, nr, vz, vlo, vhi, vzw);
           ox += 4;
         } else {
           pixelChecked<T>(
@@ -336,6 +371,7 @@ export function conv2d<T>(
             vz,
             vlo,
             vhi,
+            vzw,
           );
           ox++;
         }

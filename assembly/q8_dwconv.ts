@@ -5,10 +5,15 @@
 // (one i8x16.shuffle), widened to int16 pairs, and one i32x4.dot_i16x8_s per 4 channels
 // adds both products: 16 channels per step, 5 dots per 4 channels per pixel.
 //
-// Packed weights (src/kernels/q8_pack.ts, packQ8Depthwise): w' = w − zw as int16,
-// [5 pairs][Cw channels][2 taps] (pair 4's second tap is zero), `ws` = 4·Cw bytes between
-// pairs, so any channel range is a plain offset. b' folds −zx·Σ_taps w', and taps outside
-// the image read the zero point (TF SAME pads with it).
+// Packed weights (src/kernels/q8_pack.ts, packQ8Depthwise): one byte per weight,
+// [5 pairs][Cw channels][2 taps] (pair 4's second tap is zero), `ws` = 2·Cw bytes between
+// pairs, so any channel range is a plain offset; 8 bytes (4 channels × 2 taps) widen to
+// int16 w' = w − zw (wload) against the interleaved activation pairs, as XNNPACK's qs8/qu8
+// WASM SIMD depthwise kernels widen their 8-byte weight loads. With C ≥ 16 the 20 widened
+// vectors of a 16-channel group are made once per output row and serve all its pixels
+// (widening and subtracting the uint8 zero point at every pixel cost ~8% of a uint8
+// MobileNetV2 run). b' folds
+// −zx·Σ_taps w', and taps outside the image read the zero point (TF SAME pads with it).
 //
 // Input window: the kernel reads x as a window of the logical input: pixel (iy, ix) of
 // the [H][W] image lives at x + ((iy − xr0)·xCols + (ix − xc0))·C. The whole tensor is the
@@ -17,7 +22,19 @@
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
 // overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
-import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, storeBytes } from './q8_common';
+import {
+  ext8lo,
+  ext8hi,
+  loadBytes,
+  requant8,
+  rqMz,
+  rqLo,
+  rqHi,
+  rqZw,
+  wload,
+  narrowBytes,
+  storeBytes,
+} from './q8_common';
 
 // @ts-ignore: decorator
 @inline function lo16(a: v128, b: v128): v128 {
@@ -28,14 +45,35 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
-/** 16 channels of one pixel, all 9 taps inside the image. p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
+/**
+ * px16 with the weights already widened (WeightRow16): 16 channels of one pixel, all 9
+ * taps inside the image. kPQ: pair P (taps 2P, 2P+1), channels 4Q..4Q+3 of the group.
+ */
 // @ts-ignore: decorator
-@inline function px16<T>(
+@inline function px16w<T>(
   p: usize,
   cs: usize,
   rs: usize,
-  w: usize,
-  ws: usize,
+  k00: v128,
+  k01: v128,
+  k02: v128,
+  k03: v128,
+  k10: v128,
+  k11: v128,
+  k12: v128,
+  k13: v128,
+  k20: v128,
+  k21: v128,
+  k22: v128,
+  k23: v128,
+  k30: v128,
+  k31: v128,
+  k32: v128,
+  k33: v128,
+  k40: v128,
+  k41: v128,
+  k42: v128,
+  k43: v128,
   b: usize,
   s: usize,
   yp: usize,
@@ -47,60 +85,146 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
     a1 = v128.load(b, 16),
     a2 = v128.load(b, 32),
     a3 = v128.load(b, 48);
-  let wp = w;
   let r = p;
-  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
   let xa: v128, xb: v128, l: v128, h: v128;
   // pair 0: (0,0) (0,1)
   xa = v128.load(r);
   xb = v128.load(r + cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
-  wp += ws;
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
   // pair 1: (0,2) (1,0)
   xa = v128.load(r + 2 * cs);
   xb = v128.load(r + rs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
-  wp += ws;
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
   r += rs;
   // pair 2: (1,1) (1,2)
   xa = v128.load(r + cs);
   xb = v128.load(r + 2 * cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
-  wp += ws;
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
   r += rs;
   // pair 3: (2,0) (2,1)
   xa = v128.load(r);
   xb = v128.load(r + cs);
   l = lo16(xa, xb);
   h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
-  wp += ws;
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
   // pair 4: (2,2) with a zero-weight partner (its own bytes again)
   xa = v128.load(r + 2 * cs);
-  l = lo16(xa, xa);
-  h = hi16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+  xb = xa;
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
+  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
+  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
+  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
+  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
+}
+
+/** px16w for a pixel with taps outside the image: tap t is read when bit t of `valid` is set, else the zero point. */
+// @ts-ignore: decorator
+@inline function px16wChecked<T>(
+  p: usize,
+  cs: usize,
+  rs: usize,
+  valid: i32,
+  k00: v128,
+  k01: v128,
+  k02: v128,
+  k03: v128,
+  k10: v128,
+  k11: v128,
+  k12: v128,
+  k13: v128,
+  k20: v128,
+  k21: v128,
+  k22: v128,
+  k23: v128,
+  k30: v128,
+  k31: v128,
+  k32: v128,
+  k33: v128,
+  k40: v128,
+  k41: v128,
+  k42: v128,
+  k43: v128,
+  b: usize,
+  s: usize,
+  yp: usize,
+  vpad: v128,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+): void {
+  let a0 = v128.load(b),
+    a1 = v128.load(b, 16),
+    a2 = v128.load(b, 32),
+    a3 = v128.load(b, 48);
+  let xa: v128, xb: v128, l: v128, h: v128;
+  // pair 0
+  xa = tapBytes(p, cs, rs, valid, 0, 16, vpad);
+  xb = tapBytes(p, cs, rs, valid, 1, 16, vpad);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
+  // pair 1
+  xa = tapBytes(p, cs, rs, valid, 2, 16, vpad);
+  xb = tapBytes(p, cs, rs, valid, 3, 16, vpad);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
+  // pair 2
+  xa = tapBytes(p, cs, rs, valid, 4, 16, vpad);
+  xb = tapBytes(p, cs, rs, valid, 5, 16, vpad);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
+  // pair 3
+  xa = tapBytes(p, cs, rs, valid, 6, 16, vpad);
+  xb = tapBytes(p, cs, rs, valid, 7, 16, vpad);
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
+  // pair 4
+  xa = tapBytes(p, cs, rs, valid, 8, 16, vpad);
+  xb = xa;
+  l = lo16(xa, xb);
+  h = hi16(xa, xb);
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
+  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
+  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
   const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
   const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
   if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
@@ -121,6 +245,7 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   vmz: v128,
   flo: v128,
   fhi: v128,
+  vzw: v128,
 ): void {
   let a0 = v128.load(b),
     a1 = v128.load(b, 16);
@@ -132,37 +257,37 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   xa = v128.load64_zero(r);
   xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   // pair 1: (0,2) (1,0)
   xa = v128.load64_zero(r + 2 * cs);
   xb = v128.load64_zero(r + rs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   r += rs;
   // pair 2: (1,1) (1,2)
   xa = v128.load64_zero(r + cs);
   xb = v128.load64_zero(r + 2 * cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   r += rs;
   // pair 3: (2,0) (2,1)
   xa = v128.load64_zero(r);
   xb = v128.load64_zero(r + cs);
   l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   wp += ws;
   // pair 4: (2,2) with a zero-weight partner (its own bytes again)
   xa = v128.load64_zero(r + 2 * cs);
   l = lo16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
   const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
   v128.store64_lane(yp, narrowBytes<T>(v0), 0);
 }
@@ -197,6 +322,7 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
   vmz: v128,
   flo: v128,
   fhi: v128,
+  vzw: v128,
 ): void {
   let a0 = v128.load(b),
     a1 = v128.load(b, 16),
@@ -207,12 +333,12 @@ import { ext8lo, ext8hi, loadBytes, requant8, rqMz, rqLo, rqHi, narrowBytes, sto
     const xa = tapBytes(p, cs, rs, valid, t, n, vpad);
     const xb = t < 8 ? tapBytes(p, cs, rs, valid, t + 1, n, vpad) : xa;
     const l = lo16(xa, xb);
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), v128.load(wp)));
-    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), v128.load(wp, 16)));
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
     if (n > 8) {
       const h = hi16(xa, xb);
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), v128.load(wp, 32)));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), v128.load(wp, 48)));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), wload<T>(wp + 16, vzw)));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), wload<T>(wp + 24, vzw)));
     }
     wp += ws;
   }
@@ -258,7 +384,8 @@ export function dwconv3x3<T>(
 ): void {
   const vmz = rqMz(rq),
     flo = rqLo(rq),
-    fhi = rqHi(rq);
+    fhi = rqHi(rq),
+    vzw = rqZw<T>(rq);
   const vpad = i8x16.splat(<i8>zx);
   const Cu = <usize>C;
   const cs = <usize>dw * Cu;
@@ -267,7 +394,6 @@ export function dwconv3x3<T>(
   // Columns whose three taps are inside [0, W).
   const ixLo = (pl + sw - 1) / sw;
   const ixHi = W - 1 - 2 * dw + pl >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
-  const c16 = C & ~15;
   for (let oy = oy0; oy < oy1; oy++) {
     const iy0 = oy * sh - pt;
     let rowMask = 0;
@@ -279,26 +405,124 @@ export function dwconv3x3<T>(
     const yrow = y + <usize>((oy - oy0) * OW) * Cu;
     // Row of tap row 0 in the window (unread when that row is padding; wrapping arithmetic).
     const xrow = x + <usize>(iy0 - xr0) * <usize>xCols * Cu;
+    if (C >= 16) {
+      // Groups of 16 channels (the last one overlapping when C % 16 ≠ 0, same values):
+      // the group's 20 weight vectors widen once per output row.
+      for (let c = 0; c < C; c += 16) {
+        const cb = <usize>min(c, C - 16);
+        const wp = w + (cb << 1);
+        const k00 = wload<T>(wp, vzw),
+          k01 = wload<T>(wp + 8, vzw),
+          k02 = wload<T>(wp + 16, vzw),
+          k03 = wload<T>(wp + 24, vzw),
+          k10 = wload<T>(wp + 1 * ws, vzw),
+          k11 = wload<T>(wp + 1 * ws + 8, vzw),
+          k12 = wload<T>(wp + 1 * ws + 16, vzw),
+          k13 = wload<T>(wp + 1 * ws + 24, vzw),
+          k20 = wload<T>(wp + 2 * ws, vzw),
+          k21 = wload<T>(wp + 2 * ws + 8, vzw),
+          k22 = wload<T>(wp + 2 * ws + 16, vzw),
+          k23 = wload<T>(wp + 2 * ws + 24, vzw),
+          k30 = wload<T>(wp + 3 * ws, vzw),
+          k31 = wload<T>(wp + 3 * ws + 8, vzw),
+          k32 = wload<T>(wp + 3 * ws + 16, vzw),
+          k33 = wload<T>(wp + 3 * ws + 24, vzw),
+          k40 = wload<T>(wp + 4 * ws, vzw),
+          k41 = wload<T>(wp + 4 * ws + 8, vzw),
+          k42 = wload<T>(wp + 4 * ws + 16, vzw),
+          k43 = wload<T>(wp + 4 * ws + 24, vzw);
+        const bp = b + (cb << 2),
+          sp = s + (cb << 2);
+        for (let ox = ox0; ox < ox1; ox++) {
+          const ix0 = ox * sw - pl;
+          const p = xrow + <usize>(ix0 - xc0) * Cu + cb;
+          const yp = yrow + <usize>(ox - ox0) * Cu + cb;
+          if (fullRows && ox >= ixLo && ox < ixHi) {
+            px16w<T>(
+              p,
+              cs,
+              rs,
+              k00,
+              k01,
+              k02,
+              k03,
+              k10,
+              k11,
+              k12,
+              k13,
+              k20,
+              k21,
+              k22,
+              k23,
+              k30,
+              k31,
+              k32,
+              k33,
+              k40,
+              k41,
+              k42,
+              k43,
+              bp,
+              sp,
+              yp,
+              vmz,
+              flo,
+              fhi,
+            );
+            continue;
+          }
+          let colMask = 0;
+          for (let kx = 0; kx < 3; kx++) {
+            const ix = ix0 + kx * dw;
+            if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
+          }
+          px16wChecked<T>(
+            p,
+            cs,
+            rs,
+            rowMask & colMask,
+            k00,
+            k01,
+            k02,
+            k03,
+            k10,
+            k11,
+            k12,
+            k13,
+            k20,
+            k21,
+            k22,
+            k23,
+            k30,
+            k31,
+            k32,
+            k33,
+            k40,
+            k41,
+            k42,
+            k43,
+            bp,
+            sp,
+            yp,
+            vpad,
+            vmz,
+            flo,
+            fhi,
+          );
+        }
+      }
+      continue;
+    }
+    // C < 16: one pixel at a time, weights read with the taps.
     for (let ox = ox0; ox < ox1; ox++) {
       const ix0 = ox * sw - pl;
       const p = xrow + <usize>(ix0 - xc0) * Cu;
       const yp = yrow + <usize>(ox - ox0) * Cu;
       if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
-        if (C < 16) {
-          px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi);
-          if (C > 8) {
-            const cb = <usize>(C - 8);
-            px8<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
-          }
-          continue;
-        }
-        for (let c = 0; c < c16; c += 16) {
-          const cb = <usize>c;
-          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
-        }
-        if (c16 < C) {
-          const cb = <usize>(C - 16);
-          px16<T>(p + cb, cs, rs, w + (cb << 2), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi);
+        px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
+        if (C > 8) {
+          const cb = <usize>(C - 8);
+          px8<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
         }
         continue;
       }
@@ -307,30 +531,7 @@ export function dwconv3x3<T>(
         const ix = ix0 + kx * dw;
         if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
       }
-      const valid = rowMask & colMask;
-      if (C < 16) {
-        pxChecked<T>(p, cs, rs, valid, w, ws, b, s, yp, C, vpad, vmz, flo, fhi);
-        continue;
-      }
-      for (let c = 0; c < C; c += 16) {
-        const cb = <usize>min(c, C - 16);
-        pxChecked<T>(
-          p + cb,
-          cs,
-          rs,
-          valid,
-          w + (cb << 2),
-          ws,
-          b + (cb << 2),
-          s + (cb << 2),
-          yp + cb,
-          16,
-          vpad,
-          vmz,
-          flo,
-          fhi,
-        );
-      }
+      pxChecked<T>(p, cs, rs, rowMask & colMask, w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
     }
   }
 }

@@ -1,7 +1,9 @@
 // Exported q8 kernels (re-exported by index.ts). Every pointer is a byte offset into the
 // imported memory. `sg` picks the byte interpretation of activations: 0 = uint8 (TF1
-// quantized models), 1 = int8 (TF2 models). Weights, folded biases (int32), per-channel
-// multipliers (f32) and the 48-byte `rq` output block come from src/kernels/q8_pack.ts.
+// quantized models), 1 = int8 (TF2 models), for the weights too (TFLite's quantized
+// convolutions take weights of the activations' type). Weights (one byte each), folded
+// biases (int32), per-channel multipliers (f32) and the 48-byte `rq` output block (with the
+// uint8 weights' zero point) come from src/kernels/q8_pack.ts.
 // The debug build checks shapes (assert → env.abort, one shared message: the error names the
 // file and line, i.e. the kernel; static data must stay under KERNEL_RESERVED_BYTES); the
 // release build does not.
@@ -34,7 +36,7 @@ export function q8_gemm(
   else gemmRq<u8>(x, M, K, <usize>xs, w, N, b, s, y, <usize>ys, rq, res, <usize>rs);
 }
 
-/** acc[m][n] (+)= Σ_k x[m][k]·w'[n][k] in int32 (init = 1: from b'); panels `ps` bytes apart. */
+/** acc[m][n] (+)= Σ_k x[m][k]·w'[n][k] in int32 (init = 1: from b'); panels `ps` bytes apart; zw: uint8 weights' zero point. */
 export function q8_gemm_acc(
   x: usize,
   M: i32,
@@ -47,11 +49,12 @@ export function q8_gemm_acc(
   acc: usize,
   as: i32,
   init: i32,
+  zw: i32,
   sg: i32,
 ): void {
-  assert(M >= 0 && K > 0 && N > 0 && xs >= K && as >= N * 4 && ps >= ((K + 1) >> 1) * 32, 'q8 arguments');
-  if (sg) gemmAcc<i8>(x, M, K, <usize>xs, w, <usize>ps, N, b, acc, <usize>as, init);
-  else gemmAcc<u8>(x, M, K, <usize>xs, w, <usize>ps, N, b, acc, <usize>as, init);
+  assert(M >= 0 && K > 0 && N > 0 && xs >= K && as >= N * 4 && ps >= ((K + 1) >> 1) * 16, 'q8 arguments');
+  if (sg) gemmAcc<i8>(x, M, K, <usize>xs, w, <usize>ps, N, b, acc, <usize>as, init, zw);
+  else gemmAcc<u8>(x, M, K, <usize>xs, w, <usize>ps, N, b, acc, <usize>as, init, zw);
 }
 
 /** y[m][n] = requantize(acc[m][n]) (+ residual ADD when rq says so). */
@@ -127,7 +130,7 @@ export function q8_dwconv3x3(
   zx: i32,
   sg: i32,
 ): void {
-  assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && ws >= C * 4, 'q8 arguments');
+  assert(H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && ws >= C * 2, 'q8 arguments');
   assert(sh > 0 && sw > 0 && dh > 0 && dw > 0, 'q8 arguments');
   if (sg)
     dwconv3x3<i8>(x, 0, 0, W, H, W, C, y, 0, OH, 0, OW, sh, sw, dh, dw, padTop, padLeft, w, <usize>ws, b, s, rq, zx);

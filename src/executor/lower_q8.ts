@@ -1,8 +1,8 @@
 /**
  * Lowering of integer (uint8 / int8) graphs: each plan step of the imported TFLite graph,
  * as it is, becomes q8 kernel calls with every argument fixed in advance, and the weights
- * those calls read are packed once (zero points folded into int32 biases, per-channel
- * float32 multipliers, output parameter blocks). The arithmetic is the one of
+ * those calls read are packed once (one byte per weight, zero points folded into int32
+ * biases, per-channel float32 multipliers, output parameter blocks). The arithmetic is the one of
  * src/reference/q8_ops.ts (TFLite with XNNPACK, bit for bit); the multipliers come from
  * the same functions.
  *
@@ -37,11 +37,14 @@ import {
   packQ8Conv,
   packQ8Depthwise,
   packQ8Gemm,
+  packQ8GemmLength,
   padQ8DepthwiseScales,
   padQ8Scales,
   q8DepthwisePairBytes,
+  q8KernelZeroPoint,
   q8OutputParams,
   Q8_NR,
+  type QPacked,
 } from '../kernels/q8_pack.js';
 import { activationRange, addParams, convertMultiplier, dtypeRange, meanScale } from '../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../reference/q8_interpreter.js';
@@ -72,12 +75,29 @@ export function q8UnsupportedOps(graph: Graph): string[] {
   return out;
 }
 
+/**
+ * Why the kernels cannot take an op's quantized weights (src/kernels/q8_pack.ts): uint8
+ * weights need one zero point for all channels (as TFLite's uint8 kernels and XNNPACK's qu8
+ * operators), int8 weights zero point 0 (TFLite's int8 quantization spec; its int8 kernels
+ * and XNNPACK's qs8 operators have no filter zero point).
+ */
+function weightsReason(w: Tensor): string | null {
+  const zp = w.quant?.zeroPoint ?? [];
+  if (w.dtype === 'u8' && zp.some((z) => z !== zp[0])) return 'uint8 weights with per-channel zero points';
+  if (w.dtype === 'i8' && zp.some((z) => z !== 0)) return 'int8 weights with a nonzero zero point';
+  return null;
+}
+
 function unsupportedReason(g: Graph, op: Op): string | null {
   const quantized = (id: number) => {
     const t = g.tensors[id]!;
     return (t.dtype === 'u8' || t.dtype === 'i8') && !!t.quant && t.quant.scale.length === 1;
   };
   const ios = [...op.inputs, ...op.outputs];
+  if (op.kind === 'conv2d' || op.kind === 'fully_connected' || op.kind === 'dwconv2d') {
+    const why = weightsReason(g.tensors[op.weights]!);
+    if (why) return why;
+  }
   switch (op.kind) {
     case 'conv2d':
     case 'fully_connected':
@@ -149,9 +169,6 @@ function unsupportedReason(g: Graph, op: Op): string | null {
   }
 }
 
-const bytesOf = (a: Int16Array | Int32Array | Float32Array): Uint8Array =>
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
 function intConst(model: LoadedModel, id: number, op: Op): Uint8Array | Int8Array {
   const c: ConstData | undefined = model.constants.get(id);
   if (!(c instanceof Uint8Array) && !(c instanceof Int8Array)) {
@@ -208,9 +225,9 @@ function lowerConv(model: LoadedModel, W: WeightsImage, op: Conv2DOp): Binder {
   const K = kh * kw * x.c;
   const pb = W.add(foldQ8Bias(bias, w, y.c, K, zw, xq.z));
   const ps = W.add(padQ8Scales(scale, y.c));
-  const prq = W.add(q8OutputParams(yq.z, lo, hi));
+  const prq = W.add(q8OutputParams(yq.z, lo, hi, undefined, q8KernelZeroPoint(w, zw)));
   if (is1x1(op)) {
-    const pw = W.add(bytesOf(packQ8Gemm(w, y.c, x.c, zw)));
+    const pw = W.add(packQ8Gemm(w, y.c, x.c, zw));
     return (c) => {
       const xs = c.tensor(op.inputs[0]!),
         ys = c.tensor(op.outputs[0]!),
@@ -222,7 +239,7 @@ function lowerConv(model: LoadedModel, W: WeightsImage, op: Conv2DOp): Binder {
       return () => k.q8_gemm(xs, x.h * x.w, x.c, x.c, wa, y.c, ba, sa, ys, y.c, rq, 0, 0, sg);
     };
   }
-  const pw = W.add(bytesOf(packQ8Conv(w, y.c, kh, kw, x.c, zw, 0, y.c, op.dilation[1])));
+  const pw = W.add(packQ8Conv(w, y.c, kh, kw, x.c, zw, 0, y.c, op.dilation[1]));
   return (c) => {
     const xs = c.tensor(op.inputs[0]!),
       ys = c.tensor(op.outputs[0]!),
@@ -269,10 +286,10 @@ function lowerDepthwise(model: LoadedModel, W: WeightsImage, op: DepthwiseConv2D
   const { scale, zw } = weightQuant(g, op, y.c);
   const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
   const w = intConst(model, op.weights, op);
-  const pw = W.add(bytesOf(packQ8Depthwise(w, x.c, zw)));
+  const pw = W.add(packQ8Depthwise(w, x.c, zw));
   const pb = W.add(foldQ8DepthwiseBias(biasConst(model, op.bias, op), w, x.c, zw, xq.z));
   const ps = W.add(padQ8DepthwiseScales(scale, x.c));
-  const prq = W.add(q8OutputParams(yq.z, lo, hi));
+  const prq = W.add(q8OutputParams(yq.z, lo, hi, undefined, q8KernelZeroPoint(w, zw)));
   const ws = q8DepthwisePairBytes(x.c);
   return (c) => {
     const xs = c.tensor(op.inputs[0]!),
@@ -332,10 +349,10 @@ function lowerOp(model: LoadedModel, W: WeightsImage, op: Op): Binder {
       const { scale, zw } = weightQuant(g, op, n);
       const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
       const w = intConst(model, op.weights, op);
-      const pw = W.add(bytesOf(packQ8Gemm(w, n, kk, zw)));
+      const pw = W.add(packQ8Gemm(w, n, kk, zw));
       const pb = W.add(foldQ8Bias(biasConst(model, op.bias, op), w, n, kk, zw, xq.z));
       const ps = W.add(padQ8Scales(scale, n));
-      const prq = W.add(q8OutputParams(yq.z, lo, hi));
+      const prq = W.add(q8OutputParams(yq.z, lo, hi, undefined, q8KernelZeroPoint(w, zw)));
       return (c) => {
         const a = inT()(c),
           o = outT(c),
@@ -671,28 +688,28 @@ function lowerBlock(
   if (u === 8) {
     const packed = packE(0, Cexp);
     uExp = packed.byteLength / Math.ceil(Cexp / Q8_NR);
-    wExp = W.add(bytesOf(packed));
+    wExp = W.add(packed);
     bExp = W.add(foldQ8Bias(biasE, wE, Cexp, KE, qE.zw, eq.x.z));
     sExp = W.add(padQ8Scales(qE.scale, Cexp));
   } else {
     const units = Array.from({ length: Cexp }, (_, j) => packE(j, 1));
     uExp = units[0]!.byteLength;
-    wExp = W.add(bytesOf(concatI16(units)));
+    wExp = W.add(concatBytes(units));
     bExp = W.add(
       concatI32(Array.from({ length: Cexp }, (_, j) => foldQ8Bias(biasE, wE, Cexp, KE, qE.zw, eq.x.z, j, 1))),
     );
     sExp = W.add(concatF32(Array.from({ length: Cexp }, (_, j) => padQ8Scales(qE.scale, Cexp, j, 1))));
   }
-  const rqExp = W.add(q8OutputParams(eq.y.z, loE, hiE));
+  const rqExp = W.add(q8OutputParams(eq.y.z, loE, hiE, undefined, q8KernelZeroPoint(wE, qE.zw)));
 
   // Depthwise: tap-major rows over all inner channels (any group is an offset).
   const wD = intConst(model, dw.weights, dw);
   const qD = weightQuant(g, dw, Cexp);
   const [loD, hiD] = activationRange(dw.act, dq.y.s, dq.y.z, dq.y.dtype);
-  const wDw = W.add(bytesOf(packQ8Depthwise(wD, Cexp, qD.zw)));
+  const wDw = W.add(packQ8Depthwise(wD, Cexp, qD.zw));
   const bDw = W.add(foldQ8DepthwiseBias(biasConst(model, dw.bias, dw), wD, Cexp, qD.zw, dq.x.z));
   const sDw = W.add(padQ8DepthwiseScales(qD.scale, Cexp));
-  const rqDw = W.add(q8OutputParams(dq.y.z, loD, hiD));
+  const rqDw = W.add(q8OutputParams(dq.y.z, loD, hiD, undefined, q8KernelZeroPoint(wD, qD.zw)));
 
   // Projection: one matrix over all inner channels (unit 8: k-pair slices of it), or one
   // K = 1 matrix per inner channel (unit 1).
@@ -700,14 +717,14 @@ function lowerBlock(
   const qP = weightQuant(g, project, y.c);
   let wProj: number, psProj: number, uProj: number;
   if (u === 8) {
-    wProj = W.add(bytesOf(packQ8Gemm(wP, y.c, Cexp, qP.zw)));
-    psProj = Math.ceil(Cexp / 2) * 32;
-    uProj = (Q8_NR / 2) * 32;
+    wProj = W.add(packQ8Gemm(wP, y.c, Cexp, qP.zw));
+    psProj = packQ8GemmLength(Q8_NR, Cexp);
+    uProj = packQ8GemmLength(Q8_NR, Q8_NR);
   } else {
     const units = Array.from({ length: Cexp }, (_, j) => packQ8Gemm(wP, y.c, Cexp, qP.zw, 0, y.c, j, 1));
     uProj = units[0]!.byteLength;
-    psProj = 32;
-    wProj = W.add(bytesOf(concatI16(units)));
+    psProj = packQ8GemmLength(Q8_NR, 1);
+    wProj = W.add(concatBytes(units));
   }
   const bProj = W.add(foldQ8Bias(biasConst(model, project.bias, project), wP, y.c, Cexp, qP.zw, pq.x.z));
   const sProj = W.add(padQ8Scales(qP.scale, y.c));
@@ -720,7 +737,7 @@ function lowerBlock(
     const [loY, hiY] = activationRange(add.kind === 'add' ? add.act : 'none', yq.s, yq.z, yq.dtype);
     residual = { zRes: xq.z, mP: ma, mRes: mb, shift, zY: yq.z, loY, hiY };
   }
-  const rqProj = W.add(q8OutputParams(pq.y.z, pMin, pMax, residual));
+  const rqProj = W.add(q8OutputParams(pq.y.z, pMin, pMax, residual, q8KernelZeroPoint(wP, qP.zw)));
 
   const desc = new Int32Array(D.TILES + tiling.tiles.length * D.TILE_WORDS);
   const set = (i: number, v: number) => (desc[i] = v);
@@ -792,8 +809,11 @@ function lowerBlock(
   };
 }
 
-function concatI16(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((s, p) => s + p.length, 0));
+function concatBytes(parts: QPacked[]): QPacked {
+  const out =
+    parts[0] instanceof Int8Array
+      ? new Int8Array(parts.reduce((s, p) => s + p.length, 0))
+      : new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);

@@ -27,7 +27,7 @@ export interface Q8Kernels {
     rs: number,
     sg: number,
   ): void;
-  /** acc[m][n] (+)= Σ_k x[m][k]·w'[n][k] in int32; init = 1 starts from b'; panels ps bytes apart. */
+  /** acc[m][n] (+)= Σ_k x[m][k]·w'[n][k] in int32; init = 1 starts from b'; panels ps bytes apart; zw: uint8 weights' zero point. */
   q8_gemm_acc(
     x: Ptr,
     M: number,
@@ -40,6 +40,7 @@ export interface Q8Kernels {
     acc: Ptr,
     as: number,
     init: number,
+    zw: number,
     sg: number,
   ): void;
   /** y[m][n] = requantize(acc[m][n]) (+ residual ADD). */
@@ -243,7 +244,7 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
   entry('q8_gemm', ['x', 'M', 'K', 'xs', 'w', 'N', 'b', 's', 'y', 'ys', 'rq', 'res', 'rs', 'sg'], (a) => ({
     reads: [
       rows('x', a.x!, a.K!, a.M!, a.xs!),
-      span('w', a.w!, packQ8GemmLength(a.N!, a.K!) * 2),
+      span('w', a.w!, packQ8GemmLength(a.N!, a.K!)),
       perChannel('b', a.b!, a.N!),
       perChannel('s', a.s!, a.N!),
       span('rq', a.rq!, Q8_RQ_BYTES),
@@ -251,10 +252,10 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     ],
     writes: [rows('y', a.y!, a.N!, a.M!, a.ys!)],
   })),
-  entry('q8_gemm_acc', ['x', 'M', 'K', 'xs', 'w', 'ps', 'N', 'b', 'acc', 'as', 'init', 'sg'], (a) => ({
+  entry('q8_gemm_acc', ['x', 'M', 'K', 'xs', 'w', 'ps', 'N', 'b', 'acc', 'as', 'init', 'zw', 'sg'], (a) => ({
     reads: [
       rows('x', a.x!, a.K!, a.M!, a.xs!),
-      rows('w', a.w!, Math.ceil(a.K! / 2) * 32, Math.ceil(a.N! / Q8_NR), a.ps!),
+      rows('w', a.w!, Math.ceil(a.K! / 2) * 16, Math.ceil(a.N! / Q8_NR), a.ps!),
       ...opt(a.init!, perChannel('b', a.b!, a.N!)),
       ...(a.init ? [] : [rows('acc', a.acc!, a.N! * 4, a.M!, a.as!)]),
     ],
@@ -298,7 +299,7 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     (a) => ({
       reads: [
         span('x', a.x!, a.H! * a.W! * a.C!),
-        span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!, a.dw!) * 2),
+        span('w', a.w!, packQ8ConvLength(a.OC!, a.kh!, a.kw!, a.C!, a.dw!)),
         perChannel('b', a.b!, a.OC!),
         perChannel('s', a.s!, a.OC!),
         span('rq', a.rq!, Q8_RQ_BYTES),
@@ -333,7 +334,7 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
     (a) => ({
       reads: [
         span('x', a.x!, a.H! * a.W! * a.C!),
-        rows('w', a.w!, Math.ceil(a.C! / 16) * 64, 5, a.ws!),
+        rows('w', a.w!, Math.ceil(a.C! / 16) * 32, 5, a.ws!),
         span('b', a.b!, q8DepthwiseStride(a.C!) * 4),
         span('s', a.s!, q8DepthwiseStride(a.C!) * 4),
         span('rq', a.rq!, Q8_RQ_BYTES),

@@ -50,6 +50,9 @@ for (const [sg, q] of [
   [1, i8],
 ] as const) {
   const tag = sg ? 'i8' : 'u8';
+  // Weight zero points as the kernels take them: one nonzero zero point for uint8, 0 for int8.
+  const zw = (z: number) => (sg ? [0] : [z]);
+  const kz = (z: number) => (sg ? 0 : z);
   const w = q(11 * 13, 2);
   CASES.push(
     {
@@ -57,20 +60,26 @@ for (const [sg, q] of [
       label: `${tag} M=7 K=13 N=11 residual, strided`,
       ops: [
         d('x', q(7 * 15, 1)),
-        d('w', packQ8Gemm(w, 11, 13, [3])),
-        d('b', foldQ8Bias(null, w, 11, 13, [3], 5)),
+        d('w', packQ8Gemm(w, 11, 13, zw(3))),
+        d('b', foldQ8Bias(null, w, 11, 13, zw(3), 5)),
         d('s', padQ8Scales(spreadScales(11, 13, 3), 11)),
         d(
           'rq',
-          q8OutputParams(2, -5 + sg * 0, 100, {
-            zRes: 4,
-            mP: res().ma,
-            mRes: res().mb,
-            shift: res().shift,
-            zY: 1,
-            loY: 0,
-            hiY: 90,
-          }),
+          q8OutputParams(
+            2,
+            -5 + sg * 0,
+            100,
+            {
+              zRes: 4,
+              mP: res().ma,
+              mRes: res().mb,
+              shift: res().shift,
+              zY: 1,
+              loY: 0,
+              hiY: 90,
+            },
+            kz(3),
+          ),
         ),
         d('res', q(7 * 12, 4)),
         out('y', 6 * 14 + 11),
@@ -82,11 +91,11 @@ for (const [sg, q] of [
       label: `${tag} M=5 K=9 N=3`,
       ops: [
         d('x', q(45, 5)),
-        d('w', packQ8Gemm(q(27, 6), 3, 9, [0])),
-        d('b', foldQ8Bias(null, q(27, 6), 3, 9, [0], 1)),
+        d('w', packQ8Gemm(q(27, 6), 3, 9, zw(200))),
+        d('b', foldQ8Bias(null, q(27, 6), 3, 9, zw(200), 1)),
         d('acc', new Int32Array(15)),
       ],
-      args: (p) => [p.x!, 5, 9, 9, p.w!, 5 * 32, 3, p.b!, p.acc!, 12, 1, sg],
+      args: (p) => [p.x!, 5, 9, 9, p.w!, 5 * 16, 3, p.b!, p.acc!, 12, 1, kz(200), sg],
     },
     {
       name: 'q8_requant_acc',
@@ -107,10 +116,10 @@ for (const [sg, q] of [
       label: `${tag} 9x7x3→13 SAME s2`,
       ops: [
         d('x', q(9 * 7 * 3, 8)),
-        d('w', packQ8Conv(q(13 * 27, 9), 13, 3, 3, 3, [7])),
-        d('b', foldQ8Bias(null, q(13 * 27, 9), 13, 27, [7], 2)),
+        d('w', packQ8Conv(q(13 * 27, 9), 13, 3, 3, 3, zw(7))),
+        d('b', foldQ8Bias(null, q(13 * 27, 9), 13, 27, zw(7), 2)),
         d('s', padQ8Scales(spreadScales(13, 27, 10), 13)),
-        d('rq', q8OutputParams(0, 0, 100)),
+        d('rq', q8OutputParams(0, 0, 100, undefined, kz(7))),
         out('y', 5 * 4 * 13),
       ],
       args: (p) => [p.x!, 9, 7, 3, p.y!, 5, 4, 13, 3, 3, 2, 2, 1, 1, 1, 1, p.w!, p.b!, p.s!, p.rq!, 2, sg],
@@ -120,10 +129,10 @@ for (const [sg, q] of [
       label: `${tag} 5x6x21 SAME`,
       ops: [
         d('x', q(5 * 6 * 21, 11)),
-        d('w', packQ8Depthwise(q(9 * 21, 12), 21, [1])),
-        d('b', foldQ8DepthwiseBias(null, q(9 * 21, 12), 21, [1], 3)),
+        d('w', packQ8Depthwise(q(9 * 21, 12), 21, zw(1))),
+        d('b', foldQ8DepthwiseBias(null, q(9 * 21, 12), 21, zw(1), 3)),
         d('s', padQ8DepthwiseScales(spreadScales(21, 9, 13), 21)),
-        d('rq', q8OutputParams(0, 0, 90)),
+        d('rq', q8OutputParams(0, 0, 90, undefined, kz(1))),
         out('y', 5 * 6 * 21),
       ],
       args: (p) => [
@@ -154,10 +163,10 @@ for (const [sg, q] of [
       label: `${tag} 7x5x5 s2`,
       ops: [
         d('x', q(7 * 5 * 5, 14)),
-        d('w', packQ8Depthwise(q(45, 15), 5, [1])),
-        d('b', foldQ8DepthwiseBias(null, q(45, 15), 5, [1], 3)),
+        d('w', packQ8Depthwise(q(45, 15), 5, zw(1))),
+        d('b', foldQ8DepthwiseBias(null, q(45, 15), 5, zw(1), 3)),
         d('s', padQ8DepthwiseScales(spreadScales(5, 9, 16), 5)),
-        d('rq', q8OutputParams(0, 0, 90)),
+        d('rq', q8OutputParams(0, 0, 90, undefined, kz(1))),
         out('y', 4 * 3 * 5),
       ],
       args: (p) => [

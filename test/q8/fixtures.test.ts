@@ -5,7 +5,10 @@
 //    layer (mobilenet_v2_1.0_224_quant.layers.json); a failure names the first divergence;
 //  - every chunk count gives the same bytes;
 //  - the measured int8 activation peak is a quarter of the float path's (default plan),
-//    and within the Section 5.1 figure at t = 6.
+//    and within the Section 5.1 figure at t = 6;
+//  - quantized weights stay one byte each: the packed weights are the file's constants plus
+//    padding and per-channel data, and the uint8 MobileNetV2 runs in 4 MiB of WebAssembly
+//    memory.
 import t from 'tap';
 import type { Conv2DOp } from '../../planner/ir.js';
 import { createHash } from 'node:crypto';
@@ -165,5 +168,25 @@ t.test(
       Object.values(t6.chunks).every((c) => c === 6 || c < 6),
       't = 6 in every block (fewer only where a block has fewer channels)',
     );
+  },
+);
+
+t.test(
+  'quantized weights stay one byte: packed weights ≤ 1.05 × the file constants, uint8 MobileNetV2 in 4 MiB',
+  { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
+  async (t) => {
+    for (const name of MODELS) {
+      const m = await loadTfliteFile(fixturePath('models', `${name}.tflite`));
+      let constBytes = 0;
+      for (const c of m.constants.values()) constBytes += c.byteLength;
+      const q = await prepareRun(m);
+      const mem = q.executor.memoryReport();
+      t.ok(
+        mem.weightsBytes <= 1.05 * constBytes,
+        `${name}: packed weights ${mem.weightsBytes} ≤ 1.05 × ${constBytes} bytes of constants in the file`,
+      );
+      if (name === 'mobilenet_v2_1.0_224_quant')
+        t.ok(mem.wasmMemoryBytes <= 4 * 1048576, `${name}: WebAssembly memory ${mem.wasmMemoryBytes} ≤ 4 MiB`);
+    }
   },
 );

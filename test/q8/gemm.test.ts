@@ -1,7 +1,9 @@
 // q8_gemm, q8_gemm_acc + q8_requant_acc and the fully-connected use of q8_gemm against the
 // scalar reference of the README arithmetic (a 1x1 conv over a 1×M image is the GEMM), on
-// both builds, uint8 and int8, with channel counts and row counts around the SIMD widths
-// (8-channel panels, k-pairs, 4-row blocks). Every call is checked against its manifest.
+// both builds, uint8 (one nonzero weight zero point, subtracted in registers) and int8
+// (per-channel weights and zero points), with channel counts, reduction lengths and row
+// counts below, at and above the SIMD widths (8-channel panels, 8-byte weight loads,
+// k-pairs, 4-row blocks). Every call is checked against its manifest.
 import t from 'tap';
 import {
   refQConv2d,
@@ -12,9 +14,16 @@ import {
   type QConvParams,
   type QDType,
 } from '../../src/reference/q8_ops.js';
-import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8OutputParams } from '../../src/kernels/q8_pack.js';
+import {
+  foldQ8Bias,
+  packQ8Gemm,
+  packQ8GemmLength,
+  padQ8Scales,
+  q8KernelZeroPoint,
+  q8OutputParams,
+} from '../../src/kernels/q8_pack.js';
 import { Arena, BUILDS, kernelsFor } from '../kernels/harness.js';
-import { byteMismatch, DTYPES, putBytes, qArray, randInts, readQ, spreadScales } from './helpers.js';
+import { byteMismatch, DTYPES, putBytes, qArray, qWeights, randInts, readQ, spreadScales } from './helpers.js';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33];
 
@@ -24,21 +33,19 @@ interface Case {
   M: number;
   K: number;
   N: number;
-  perChannel: boolean;
   seed: number;
 }
 
 function data(c: Case) {
   const { dtype, M, K, N, seed } = c;
   const x = qArray(dtype, M * K, seed);
-  const w = qArray(dtype, N * K, seed + 1);
+  const { w, zw } = qWeights(dtype, N * K, N, (i) => Math.floor(i / K), seed + 1);
   const [qmin, qmax] = dtypeRange(dtype);
   const zx = randInts(1, qmin, qmax, seed + 2)[0]!;
-  const zw = c.perChannel ? randInts(N, qmin, qmax, seed + 3) : randInts(1, qmin, qmax, seed + 3);
   const bias = Int32Array.from(randInts(N, -20000, 20000, seed + 4));
   const scale = spreadScales(N, K, seed + 5);
   const zOut = randInts(1, qmin + 60, qmax - 60, seed + 6)[0]!;
-  return { x, w, zx, zw, bias, scale, zOut, qmin, qmax };
+  return { x, w, zx, zw, kz: q8KernelZeroPoint(w, zw), bias, scale, zOut, qmin, qmax };
 }
 
 function reference(c: Case, d: ReturnType<typeof data>, lo: number, hi: number) {
@@ -62,9 +69,10 @@ function cases(seed0: number): Case[] {
   let seed = seed0;
   for (const { dtype, sg } of DTYPES) {
     for (const K of SIZES)
-      for (const N of [1, 3, 8, 9, 16, 17])
-        out.push({ dtype, sg, M: 5, K, N, perChannel: dtype === 'i8', seed: seed++ });
-    for (const M of SIZES) out.push({ dtype, sg, M, K: 7, N: 11, perChannel: true, seed: seed++ });
+      for (const N of [1, 3, 7, 8, 9, 15, 16, 17, 24, 33]) out.push({ dtype, sg, M: 5, K, N, seed: seed++ });
+    for (const M of SIZES) out.push({ dtype, sg, M, K: 7, N: 11, seed: seed++ });
+    // Long reductions: many 8-input steps, then pair and odd tails.
+    for (const K of [64, 65, 66, 70, 71, 96, 160]) out.push({ dtype, sg, M: 6, K, N: 12, seed: seed++ });
   }
   return out;
 }
@@ -82,7 +90,7 @@ for (const build of BUILDS) {
       const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
       const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
       const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
-      const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi));
+      const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
       const yp = a.alloc('y', c.M * c.N);
       a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
       const m = byteMismatch(readQ(a, c.dtype, yp, c.M * c.N), reference(c, d, lo, hi));
@@ -103,7 +111,7 @@ for (const build of BUILDS) {
         [6, 24, 17],
         [9, 33, 8],
       ] as const) {
-        const c: Case = { dtype, sg, M, K, N, perChannel: true, seed: M * 31 + K };
+        const c: Case = { dtype, sg, M, K, N, seed: M * 31 + K };
         const d = data(c);
         const res = qArray(dtype, M * N, c.seed + 9);
         const [zRes, zY] = randInts(2, d.qmin + 20, d.qmax - 20, c.seed + 10);
@@ -138,15 +146,21 @@ for (const build of BUILDS) {
         const rq = putBytes(
           a,
           'rq',
-          q8OutputParams(d.zOut, d.qmin, d.qmax, {
-            zRes: zRes!,
-            mP: ma,
-            mRes: mb,
-            shift,
-            zY: zY!,
-            loY: d.qmin + 3,
-            hiY: d.qmax - 3,
-          }),
+          q8OutputParams(
+            d.zOut,
+            d.qmin,
+            d.qmax,
+            {
+              zRes: zRes!,
+              mP: ma,
+              mRes: mb,
+              shift,
+              zY: zY!,
+              loY: d.qmin + 3,
+              hiY: d.qmax - 3,
+            },
+            d.kz,
+          ),
         );
         const rp = putBytes(a, 'res', rb);
         const yp = a.alloc('y', M * ys);
@@ -169,15 +183,15 @@ for (const build of BUILDS) {
         [2, 9, 3, 1],
         [6, 10, 8, 2],
       ] as const) {
-        const c: Case = { dtype, sg, M, K, N, perChannel: dtype === 'i8', seed: 7 * M + K + N };
+        const c: Case = { dtype, sg, M, K, N, seed: 7 * M + K + N };
         const d = data(c);
         const want = reference(c, d, d.qmin, d.qmax);
         a.reset();
         const wFull = putBytes(a, 'w', packQ8Gemm(d.w, N, K, d.zw));
-        const ps = Math.ceil(K / 2) * 32;
+        const ps = packQ8GemmLength(8, K);
         const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, N, K, d.zw, d.zx));
         const sp = putBytes(a, 's', padQ8Scales(d.scale, N));
-        const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, d.qmin, d.qmax));
+        const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, d.qmin, d.qmax, undefined, d.kz));
         // x columns of each slice as their own [M][slice] matrix (the block's depthwise chunk).
         const accp = a.alloc('acc', M * N * 4);
         for (let k0 = 0; k0 < K; k0 += slice) {
@@ -185,21 +199,23 @@ for (const build of BUILDS) {
           const xs = new Uint8Array(M * kc);
           for (let m = 0; m < M; m++) xs.set(new Uint8Array(d.x.buffer, m * K + k0, kc), m * kc);
           const xp = putBytes(a, `x${k0}`, xs);
-          // slices start on a k-pair (slice is even) or, with slice 1, use their own K = 1 matrix
+          // slices of a multiple of 8 inputs are k-ranges of the whole packed matrix (8·k0 bytes
+          // into each panel, as the chunked block's projection reads them); others pack their own
           const wp =
-            slice % 2 === 0 ? wFull + (k0 / 2) * 32 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
+            slice % 8 === 0 ? wFull + 8 * k0 : putBytes(a, `w${k0}`, packQ8Gemm(d.w, N, K, d.zw, 0, N, k0, kc));
           a.call('q8_gemm_acc', [
             xp,
             M,
             kc,
             kc,
             wp,
-            slice % 2 === 0 ? ps : Math.ceil(kc / 2) * 32,
+            slice % 8 === 0 ? ps : packQ8GemmLength(8, kc),
             N,
             bp,
             accp,
             N * 4,
             k0 === 0 ? 1 : 0,
+            d.kz,
             sg,
           ]);
         }

@@ -54,3 +54,30 @@ export function byteMismatch(got: ArrayLike<number>, want: ArrayLike<number>): s
 export function spreadScales(n: number, K: number, seed: number): number[] {
   return randInts(n, 50, 200, seed).map((v) => Math.fround(v / 100 / (Math.sqrt(K) * 128 * 48)));
 }
+
+/**
+ * Quantized weights with their zero points as TFLite files hold them: uint8 with one zero
+ * point (nonzero, anywhere in the byte range: the kernels subtract it after widening); int8
+ * per channel, zero point 0 on even channels (TFLite's int8 files, any byte) and in [−3, 3]
+ * on odd ones, whose weights keep w − zw inside a byte (the packers store w − zw).
+ * `channelOf(i)` is the channel of weight i in the op's layout.
+ */
+export function qWeights(
+  dtype: QDType,
+  n: number,
+  channels: number,
+  channelOf: (i: number) => number,
+  seed: number,
+): { w: Uint8Array | Int8Array; zw: number[] } {
+  if (dtype === 'u8') return { w: Uint8Array.from(randInts(n, 0, 255, seed)), zw: randInts(1, 1, 255, seed + 1) };
+  const zw = randInts(channels, -3, 3, seed + 1).map((z, c) => (c % 2 ? z : 0));
+  const u = randInts(n, 0, 255, seed);
+  const w = Int8Array.from(u, (v, i) => {
+    // w in [max(−128, z − 128), min(127, z + 127)]: w and w − z both fit a byte.
+    const z = zw[channelOf(i)]!;
+    const lo = Math.max(-128, z - 128),
+      hi = Math.min(127, z + 127);
+    return lo + Math.floor((v * (hi - lo + 1)) / 256);
+  });
+  return { w, zw };
+}
