@@ -9,7 +9,7 @@ import { fuseResizeArgmax } from '../planner/fuse_resize_argmax.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
 import { Executor } from './executor/executor.js';
-import { isIntegerGraph, q8UnsupportedOps } from './executor/lower_q8.js';
+import { isIntegerGraph, q8UnsupportedOps } from './executor/lower.js';
 import { UsageError } from './errors.js';
 
 export interface RunOptions {

@@ -17,9 +17,8 @@ import {
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
-import { describeStep, lowerPlan, WeightsImage, type Call } from './lower.js';
+import { describeStep, isIntegerGraph, lowerPlan, lowerPlanQ8, WeightsImage, type Call } from './lower.js';
 import { ModelError } from '../errors.js';
-import { isIntegerGraph, lowerPlanQ8 } from './lower_q8.js';
 
 export interface ExecutorOptions {
   /** The compiled kernel module (Node: kernels/node_loader.ts loadKernels; elsewhere compileKernels). */

@@ -57,7 +57,8 @@ export class FileSource implements ByteSource {
     const first = this.firstEndingAfter(at);
     const hit = this.loaded[first];
     if (hit && hit[0] <= at && hit[1] >= end) return;
-    for (const [s, e] of this.loaded.slice(first)) {
+    for (let i = first; i < this.loaded.length; i++) {
+      const [s, e] = this.loaded[i]!;
       if (e <= at) continue;
       if (s >= end) break;
       if (s > at) this.readInto(bytes, at, s - at, at);

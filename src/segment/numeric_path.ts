@@ -6,7 +6,7 @@
  * integer engine such as TFLite).
  */
 import type { LoadedModel } from '../model.js';
-import { isIntegerGraph, isQuantizedActivation } from '../executor/lower_q8.js';
+import { isIntegerGraph, isQuantizedActivation } from '../executor/lower.js';
 
 export type NumericPath = 'integer' | 'float32';
 

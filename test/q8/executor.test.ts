@@ -7,7 +7,7 @@ import t from 'tap';
 import { planGraph } from '../../planner/plan_graph.js';
 import { detectBlocks } from '../../planner/blocks.js';
 import { ArenaTooSmallError, Executor } from '../../src/executor/executor.js';
-import { lowerPlanQ8 } from '../../src/executor/lower_q8.js';
+import { lowerPlanQ8 } from '../../src/executor/lower.js';
 import { interpretQ8 } from '../../src/reference/q8_interpreter.js';
 import {
   ACC_D,

@@ -14,7 +14,7 @@ import {
   q8OutputParams,
 } from '../../src/kernels/q8_pack.js';
 import { buildQNet } from './qnet.js';
-import { q8UnsupportedOps } from '../../src/executor/lower_q8.js';
+import { q8UnsupportedOps } from '../../src/executor/lower.js';
 
 // w[n][k] = (7n + 3k) mod 251 + 1: distinct enough to name its source, never 0 (padding).
 const gemmW = (N: number, K: number) =>

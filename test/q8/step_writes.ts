@@ -6,7 +6,7 @@
  */
 import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../../src/model.js';
-import { lowerPlanQ8 } from '../../src/executor/lower_q8.js';
+import { lowerPlanQ8 } from '../../src/executor/lower.js';
 import { WeightsImage } from '../../src/executor/lower.js';
 import { layoutMemory } from '../../src/executor/layout.js';
 import { stepRegions } from '../../src/executor/range_guard.js';

@@ -1,0 +1,442 @@
+/**
+ * A Section 5.1 inverted residual block (expansion → 3x3 depthwise → linear
+ * projection, + residual) as one fused kernel call that never materializes
+ * the expanded or depthwise tensors.
+ *
+ * Float: f32_block_fused with the schedule of planner/block_schedule.ts (groups of
+ * expanded channels, a ring of expanded rows, a band of depthwise rows), the weights
+ * packed per group. Integer: q8_block with a descriptor listing the tiles
+ * q8_block_tiles.ts chose to fit the projection's int32 sums inside the block's own
+ * buffers; one byte per weight, zero points folded into int32 biases.
+ */
+import type { Activation, Conv2DOp, DepthwiseConv2DOp, Graph, Op } from '../../../planner/ir.js';
+import type { BlockStep } from '../../../planner/plan.js';
+import { blockStepSchedule } from '../../../planner/block_schedule.js';
+import { packFusedBlock, packFusedBlockLength } from '../../kernels/pack.js';
+import {
+  foldQ8Bias,
+  foldQ8DepthwiseBias,
+  packQ8Conv,
+  packQ8ConvLength,
+  packQ8Depthwise,
+  packQ8Gemm,
+  packQ8GemmLength,
+  padQ8DepthwiseScales,
+  padQ8Scales,
+  q8DepthwisePairBytes,
+  q8DepthwiseStride,
+  q8OutputParams,
+  Q8_NR,
+  type QPacked,
+} from '../../kernels/q8_pack.js';
+import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
+import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
+import { planBlockTiles, type BlockGeometry, type BlockTiling } from '../q8_block_tiles.js';
+import { UnsupportedOpError, type WeightsBlob } from '../weights_image.js';
+import {
+  biasConst,
+  clampOf,
+  f32Const,
+  intConst,
+  ioQuant,
+  is1x1,
+  is3x3s2,
+  kernelZeroPoint,
+  nhwc,
+  type Binder,
+  type LowerContext,
+} from './context.js';
+
+interface BlockOps {
+  expand: Conv2DOp;
+  dw: DepthwiseConv2DOp;
+  project: Conv2DOp;
+  add?: Op;
+  /** The block's output: the ADD's when there is a residual, else the projection's. */
+  yId: number;
+  /** The block input the residual adds (-1: none). */
+  residualId: number;
+}
+
+function blockOps(g: Graph, step: BlockStep): BlockOps {
+  const expand = g.ops[step.expand] as Conv2DOp;
+  const dw = g.ops[step.depthwise] as DepthwiseConv2DOp;
+  const project = g.ops[step.project] as Conv2DOp;
+  const add = step.add >= 0 ? g.ops[step.add]! : undefined;
+  if (
+    expand.kind !== 'conv2d' ||
+    dw.kind !== 'dwconv2d' ||
+    project.kind !== 'conv2d' ||
+    !is1x1(project) ||
+    dw.kernel[0] !== 3 ||
+    dw.kernel[1] !== 3 ||
+    dw.depthMultiplier !== 1
+  )
+    throw new Error(`plan step is not an inverted residual block: '${expand.name}' → '${dw.name}' → '${project.name}'`);
+  const yId = add ? add.outputs[0]! : project.outputs[0]!;
+  const residualId = add ? (add.inputs.find((i) => i !== project.outputs[0]) ?? -1) : -1;
+  return { expand, dw, project, ...(add ? { add } : {}), yId, residualId };
+}
+
+/** The float path: one f32_block_fused call. */
+export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, step: BlockStep): Binder {
+  const { expand, dw, project, add, yId, residualId } = blockOps(g, step);
+  const stem = !is1x1(expand);
+  if (stem && !is3x3s2(expand))
+    throw new UnsupportedOpError(
+      expand,
+      `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`,
+    );
+  if (expand.act !== 'relu6' || dw.act !== 'relu6')
+    throw new UnsupportedOpError(
+      dw,
+      `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`,
+    );
+  const xId = expand.inputs[0]!;
+  const xs = nhwc(g.tensors[xId]!);
+  const es = nhwc(g.tensors[expand.outputs[0]!]!);
+  const ds = nhwc(g.tensors[dw.outputs[0]!]!);
+  const cExp = es.c;
+  const cOut = g.tensors[yId]!.shape[3]!;
+  const [lo, hi] = clampOf(add ? (add as { act: Activation }).act : project.act);
+  const sched = blockStepSchedule(g, step);
+  for (const [what, index, used] of [
+    ['expanded', step.expandBuffer, sched.expandBytesUsed],
+    ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed],
+  ] as const) {
+    const b = plan.buffers[index];
+    if (!b || b.bytes < used)
+      throw new Error(
+        `block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`,
+      );
+  }
+  const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
+  const kExp = stem ? 9 * xs.c : xs.c;
+  const wOff = W.add(4 * packFusedBlockLength(kExp, cExp, cOut, sched.groupChannels), () =>
+    packFusedBlock(
+      {
+        expand: f32Const(model, expand.weights, expand),
+        expandBias: bias(expand),
+        depthwise: f32Const(model, dw.weights, dw),
+        depthwiseBias: bias(dw),
+        project: f32Const(model, project.weights, project),
+        projectBias: bias(project),
+      },
+      xs.c,
+      cExp,
+      cOut,
+      stem,
+      sched.groupChannels,
+    ),
+  );
+  const [sh, sw] = dw.stride;
+  const [dh, dwl] = dw.dilation;
+  const [ePadTop, ePadLeft] = stem ? [expand.pad.top, expand.pad.left] : [0, 0];
+  const { groupChannels: gc, ringRows, bandRows } = sched;
+  return (c) => {
+    const k = c.k;
+    const [x, y, w] = [c.tensor(xId), c.tensor(yId), c.weight(wOff)];
+    const res = residualId >= 0 ? c.tensor(residualId) : 0;
+    const [e, d] = [c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer)];
+    return () =>
+      k.f32_block_fused(
+        x,
+        xs.h,
+        xs.w,
+        xs.c,
+        stem ? 1 : 0,
+        es.h,
+        es.w,
+        ePadTop,
+        ePadLeft,
+        cExp,
+        sh,
+        sw,
+        dh,
+        dwl,
+        dw.pad.top,
+        dw.pad.left,
+        y,
+        ds.h,
+        ds.w,
+        cOut,
+        w,
+        res,
+        lo,
+        hi,
+        e,
+        d,
+        gc,
+        ringRows,
+        bandRows,
+      );
+  };
+}
+
+/** Descriptor word indices (assembly/q8_block.ts). */
+const D = {
+  SIGNED: 0,
+  EXP_KIND: 1,
+  HX: 2,
+  WX: 3,
+  CIN: 4,
+  HE: 5,
+  WE: 6,
+  CEXP: 7,
+  HD: 8,
+  WD: 9,
+  COUT: 10,
+  EKH: 11,
+  EKW: 12,
+  ESH: 13,
+  ESW: 14,
+  EDH: 15,
+  EDW: 16,
+  EPT: 17,
+  EPL: 18,
+  DSH: 19,
+  DSW: 20,
+  DDH: 21,
+  DDW: 22,
+  DPT: 23,
+  DPL: 24,
+  ZX: 25,
+  ZE: 26,
+  WEXP: 27,
+  BEXP: 28,
+  SEXP: 29,
+  RQEXP: 30,
+  WDW: 31,
+  WSDW: 32,
+  BDW: 33,
+  SDW: 34,
+  RQDW: 35,
+  WPROJ: 36,
+  PSPROJ: 37,
+  BPROJ: 38,
+  SPROJ: 39,
+  RQPROJ: 40,
+  UNIT: 41,
+  UEXP: 42,
+  UPROJ: 43,
+  NTILES: 44,
+  TILES: 48,
+  TILE_WORDS: 12,
+} as const;
+
+/** What lowering decided for one fused block (tests and reports read it). */
+export interface Q8BlockLowering {
+  step: number;
+  name: string;
+  tiling: BlockTiling;
+}
+
+const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
+
+/** Blobs laid end to end (per-channel units of the unit-1 tiling). */
+function concat<T extends WeightsBlob>(parts: T[]): T {
+  const out = new (parts[0]!.constructor as new (n: number) => T)(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p as unknown as ArrayLike<number>, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * The integer path: one q8_block call. `highWater`: the arena offset the block's
+ * tiles try to stay under (the float schedule's high-water), so the integer path
+ * touches a quarter of the float path's memory when it can.
+ */
+export function integerBlock(
+  { model, graph: g, plan, weights: W }: LowerContext,
+  step: BlockStep,
+  stepIndex: number,
+  blocks: Q8BlockLowering[],
+  highWater: number,
+): Binder {
+  const { expand, dw, project, add, yId } = blockOps(g, step);
+  const eq = ioQuant(g, expand);
+  const dq = ioQuant(g, dw);
+  const pq = ioQuant(g, project);
+  const sg = eq.sg;
+  const xT = g.tensors[expand.inputs[0]!]!;
+  const x = nhwc(xT);
+  const e = nhwc(g.tensors[expand.outputs[0]!]!);
+  const d = nhwc(g.tensors[dw.outputs[0]!]!);
+  const y = nhwc(g.tensors[yId]!);
+  const Cexp = e.c;
+  const conv = !is1x1(expand);
+  const [ekh, ekw] = expand.kernel;
+
+  const eBuf = plan.buffers[step.expandBuffer]!;
+  const dBuf = plan.buffers[step.depthwiseBuffer]!;
+  const geometry: BlockGeometry = {
+    He: e.h,
+    We: e.w,
+    Cexp,
+    Hd: d.h,
+    Wd: d.w,
+    Cout: y.c,
+    sh: dw.stride[0],
+    sw: dw.stride[1],
+    dh: dw.dilation[0],
+    dw: dw.dilation[1],
+    pt: dw.pad.top,
+    pl: dw.pad.left,
+    expandK: conv ? ekh * ekw * x.c : x.c,
+    eBytes: eBuf.bytes,
+    dBytes: dBuf.bytes,
+    preferred: { eBytes: Math.max(0, highWater - eBuf.offset), dBytes: Math.max(0, highWater - dBuf.offset) },
+  };
+  const tiling = planBlockTiles(geometry);
+  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, tiling });
+  const u = tiling.unit;
+
+  // Expansion: 8-channel panels (unit 8), or one padded panel per channel (unit 1).
+  const wE = () => intConst(model, expand.weights, expand);
+  const qE = weightQuant(g, expand, Cexp);
+  const [loE, hiE] = activationRange(expand.act, eq.y.s, eq.y.z, eq.y.dtype);
+  const KE = ekh * ekw * x.c;
+  const dil = expand.dilation[1];
+  const packE = (w: Uint8Array | Int8Array, n0: number, nc: number): QPacked =>
+    conv ? packQ8Conv(w, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, dil) : packQ8Gemm(w, Cexp, x.c, qE.zw, n0, nc);
+  const packedE = (nc: number) => (conv ? packQ8ConvLength(nc, ekh, ekw, x.c, dil) : packQ8GemmLength(nc, x.c));
+  const biasE = () => biasConst(model, expand.bias, expand);
+  const channels = Array.from({ length: Cexp }, (_, j) => j);
+  let wExp: number, bExp: number, sExp: number, uExp: number;
+  if (u === 8) {
+    uExp = packedE(Cexp) / Math.ceil(Cexp / Q8_NR);
+    wExp = W.add(packedE(Cexp), () => packE(wE(), 0, Cexp));
+    bExp = W.add(4 * roundUp8(Cexp), () => foldQ8Bias(biasE(), wE(), Cexp, KE, qE.zw, eq.x.z));
+    sExp = W.put(padQ8Scales(qE.scale, Cexp));
+  } else {
+    uExp = packedE(1);
+    wExp = W.add(Cexp * uExp, () => {
+      const w = wE();
+      return concat(channels.map((j) => packE(w, j, 1)));
+    });
+    bExp = W.add(Cexp * 4 * Q8_NR, () => {
+      const [b, w] = [biasE(), wE()];
+      return concat(channels.map((j) => foldQ8Bias(b, w, Cexp, KE, qE.zw, eq.x.z, j, 1)));
+    });
+    sExp = W.put(concat(channels.map((j) => padQ8Scales(qE.scale, Cexp, j, 1))));
+  }
+  const rqExp = W.put(q8OutputParams(eq.y.z, loE, hiE, undefined, kernelZeroPoint(g.tensors[expand.weights]!)));
+
+  // Depthwise: tap-major rows over all inner channels (any group is an offset).
+  const wD = () => intConst(model, dw.weights, dw);
+  const qD = weightQuant(g, dw, Cexp);
+  const [loD, hiD] = activationRange(dw.act, dq.y.s, dq.y.z, dq.y.dtype);
+  const wDw = W.add(5 * q8DepthwisePairBytes(Cexp), () => packQ8Depthwise(wD(), Cexp, qD.zw));
+  const bDw = W.add(4 * q8DepthwiseStride(Cexp), () =>
+    foldQ8DepthwiseBias(biasConst(model, dw.bias, dw), wD(), Cexp, qD.zw, dq.x.z),
+  );
+  const sDw = W.put(padQ8DepthwiseScales(qD.scale, Cexp));
+  const rqDw = W.put(q8OutputParams(dq.y.z, loD, hiD, undefined, kernelZeroPoint(g.tensors[dw.weights]!)));
+
+  // Projection: one matrix over all inner channels (unit 8: k-pair slices of it), or one
+  // K = 1 matrix per inner channel (unit 1).
+  const wP = () => intConst(model, project.weights, project);
+  const qP = weightQuant(g, project, y.c);
+  let wProj: number, psProj: number, uProj: number;
+  if (u === 8) {
+    wProj = W.add(packQ8GemmLength(y.c, Cexp), () => packQ8Gemm(wP(), y.c, Cexp, qP.zw));
+    psProj = packQ8GemmLength(Q8_NR, Cexp);
+    uProj = packQ8GemmLength(Q8_NR, Q8_NR);
+  } else {
+    uProj = packQ8GemmLength(y.c, 1);
+    psProj = packQ8GemmLength(Q8_NR, 1);
+    wProj = W.add(Cexp * uProj, () => {
+      const w = wP();
+      return concat(channels.map((j) => packQ8Gemm(w, y.c, Cexp, qP.zw, 0, y.c, j, 1)));
+    });
+  }
+  const bProj = W.add(4 * roundUp8(y.c), () =>
+    foldQ8Bias(biasConst(model, project.bias, project), wP(), y.c, Cexp, qP.zw, pq.x.z),
+  );
+  const sProj = W.put(padQ8Scales(qP.scale, y.c));
+  const [pMin, pMax] = dtypeRange(pq.y.dtype);
+  let residual;
+  if (add) {
+    const yq = activationQuant(g.tensors[yId]!, add);
+    const xq = activationQuant(xT, add);
+    const { ma, mb, shift } = addParams(pq.y.s, xq.s, yq.s);
+    const [loY, hiY] = activationRange(add.kind === 'add' ? add.act : 'none', yq.s, yq.z, yq.dtype);
+    residual = { zRes: xq.z, mP: ma, mRes: mb, shift, zY: yq.z, loY, hiY };
+  }
+  const rqProj = W.put(q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
+
+  const desc = new Int32Array(D.TILES + tiling.tiles.length * D.TILE_WORDS);
+  const words: [number, number][] = [
+    [D.SIGNED, sg],
+    [D.EXP_KIND, conv ? 1 : 0],
+    [D.HX, x.h],
+    [D.WX, x.w],
+    [D.CIN, x.c],
+    [D.HE, e.h],
+    [D.WE, e.w],
+    [D.CEXP, Cexp],
+    [D.HD, d.h],
+    [D.WD, d.w],
+    [D.COUT, y.c],
+    [D.EKH, ekh],
+    [D.EKW, ekw],
+    [D.ESH, expand.stride[0]],
+    [D.ESW, expand.stride[1]],
+    [D.EDH, expand.dilation[0]],
+    [D.EDW, expand.dilation[1]],
+    [D.EPT, expand.pad.top],
+    [D.EPL, expand.pad.left],
+    [D.DSH, dw.stride[0]],
+    [D.DSW, dw.stride[1]],
+    [D.DDH, dw.dilation[0]],
+    [D.DDW, dw.dilation[1]],
+    [D.DPT, dw.pad.top],
+    [D.DPL, dw.pad.left],
+    [D.ZX, eq.x.z],
+    [D.ZE, dq.x.z],
+    [D.UNIT, u],
+    [D.UEXP, uExp],
+    [D.UPROJ, uProj],
+    [D.PSPROJ, psProj],
+    [D.WSDW, q8DepthwisePairBytes(Cexp)],
+    [D.NTILES, tiling.tiles.length],
+    // Weight offsets are relative to the weights base; the kernel adds it.
+    [D.WEXP, wExp],
+    [D.BEXP, bExp],
+    [D.SEXP, sExp],
+    [D.RQEXP, rqExp],
+    [D.WDW, wDw],
+    [D.BDW, bDw],
+    [D.SDW, sDw],
+    [D.RQDW, rqDw],
+    [D.WPROJ, wProj],
+    [D.BPROJ, bProj],
+    [D.SPROJ, sProj],
+    [D.RQPROJ, rqProj],
+  ];
+  for (const [i, v] of words) desc[i] = v;
+  tiling.tiles.forEach((t, i) => {
+    desc.set([t.r0, t.r1, t.q0, t.q1, t.n0, t.n1, t.G, t.acc, t.accOffset], D.TILES + i * D.TILE_WORDS);
+  });
+  const pDesc = W.put(desc);
+  const descBytes = desc.byteLength;
+  const xBytes = x.h * x.w * x.c;
+  const yBytes = y.h * y.w * y.c;
+  const [eBytes, dBytes] = [eBuf.bytes, dBuf.bytes];
+  const xId = expand.inputs[0]!;
+  return (c) => {
+    const k = c.k;
+    const [wb, da] = [c.weight(0), c.weight(pDesc)];
+    const [xa, ya, ea, dd] = [
+      c.tensor(xId),
+      c.tensor(yId),
+      c.buffer(step.expandBuffer),
+      c.buffer(step.depthwiseBuffer),
+    ];
+    const wBytes = W.bytes;
+    return () => k.q8_block(da, descBytes, wb, wBytes, xa, xBytes, ya, yBytes, ea, eBytes, dd, dBytes);
+  };
+}
