@@ -29,7 +29,9 @@ function gemmCase(dtype: 'u8' | 'i8', sg: number, M: number, K: number, N: numbe
   const w = qArray(dtype, N * K, seed + 1);
   const [qmin, qmax] = dtype === 'u8' ? [0, 255] : [-128, 127];
   const zx = randInts(1, qmin, qmax, seed + 2)[0]!;
-  const zw = randInts(N, qmin, qmax, seed + 3);
+  // uint8 weights have one zero point (TFLite's uint8 kernels, XNNPACK's qu8); int8 weights have zero point 0.
+  const zw =
+    dtype === 'u8' ? new Array<number>(N).fill(randInts(1, qmin, qmax, seed + 3)[0]!) : new Array<number>(N).fill(0);
   const bias = Int32Array.from(randInts(N, -20000, 20000, seed + 4));
   const zOut = randInts(1, qmin + 60, qmax - 60, seed + 5)[0]!;
   const parts: [string, ArrayBufferView][] = [
@@ -37,7 +39,7 @@ function gemmCase(dtype: 'u8' | 'i8', sg: number, M: number, K: number, N: numbe
     ['w', packQ8Gemm(w, N, K, zw)],
     ['b', foldQ8Bias(bias, w, N, K, zw, zx)],
     ['s', padQ8Scales(spreadScales(N, K, seed + 6), N)],
-    ['rq', q8OutputParams(zOut, qmin + 10, qmax - 5)],
+    ['rq', q8OutputParams(zOut, qmin + 10, qmax - 5, undefined, dtype === 'u8' ? zw[0]! : 0)],
     ['y', new Uint8Array(M * N).fill(UNWRITTEN)],
   ];
   const at = new Map<string, number>();
