@@ -10,7 +10,7 @@
  * - each block step has two scratch buffers (tensor −1) live at that step only.
  * Offsets are left at 0 for the placer.
  */
-import type { PlannedBuffer, PlanStep } from './plan.js';
+import type { PlannedBuffer, PlanStep, StreamStagePlan } from './plan.js';
 import { chunkScratchBytes, chunksFor } from './blocks.js';
 import { tensorBytes } from './ir.js';
 import type { UnitGraph } from './units.js';
@@ -96,6 +96,55 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
     }
   }
   const scratchOf = new Map<number, [Pending, Pending]>();
+  // A stream's buffers, all live at its step: a ring per stage input (unless the input is
+  // a whole tensor in the arena), each stage's state (expanded ring, pool sums), the work area.
+  let streamBufs: { rings: (Pending | undefined)[]; states: (Pending | undefined)[]; work: Pending } | undefined;
+  order.forEach((u, i) => {
+    const unit = ug.units[u]!;
+    if (unit.kind !== 'stream') return;
+    const sp = ug.stream!;
+    const fp = sp.footprint;
+    const rings = sp.stages.map((st, k): Pending | undefined => {
+      if (k === 0 && !sp.externalInput) return undefined;
+      const rowBytes = st.inW * st.inC * st.elementBytes;
+      const mirrorRows = fp.stageBytes[k]!.mirrorRows;
+      return {
+        name: `${g.tensors[st.input]!.name}/ring`,
+        tensor: st.input,
+        bytes: (fp.ringRows[k]! + mirrorRows) * rowBytes,
+        firstStep: i,
+        lastStep: i,
+        offset: 0,
+        ring: { rows: fp.ringRows[k]!, rowBytes, mirrorRows },
+        order: -3,
+      };
+    });
+    const states = sp.stages.map((st, k): Pending | undefined => {
+      const b = fp.stageBytes[k]!;
+      const bytes = b.expandRing + b.poolSums;
+      if (bytes === 0) return undefined;
+      return {
+        name: `${st.name}/${b.expandRing ? 'expanded_ring' : 'pool_sums'}`,
+        tensor: -1,
+        bytes,
+        firstStep: i,
+        lastStep: i,
+        offset: 0,
+        order: -3,
+      };
+    });
+    const work: Pending = {
+      name: `${sp.name}/work`,
+      tensor: -1,
+      bytes: fp.workBytes,
+      firstStep: i,
+      lastStep: i,
+      offset: 0,
+      order: -3,
+    };
+    pending.push(...(rings.filter(Boolean) as Pending[]), ...(states.filter(Boolean) as Pending[]), work);
+    streamBufs = { rings, states, work };
+  });
   order.forEach((u, i) => {
     const unit = ug.units[u]!;
     if (unit.kind !== 'block') return;
@@ -128,9 +177,50 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
   const indexOf = new Map<Pending, number>();
   pending.forEach((p, i) => indexOf.set(p, i));
 
+  const tensorBuffer = (t: number) => {
+    const k = pending.findIndex((p) => p.tensor === t && p.aliasOf === undefined && !p.ring);
+    if (k >= 0) return k;
+    const a = pending.findIndex((p) => p.tensor === t && !p.ring);
+    if (a < 0) throw new Error(`internal: tensor '${g.tensors[t]!.name}' has no buffer`);
+    return a;
+  };
   const steps: PlanStep[] = order.map((u) => {
     const unit = ug.units[u]!;
     if (unit.kind === 'op') return { kind: 'op', op: unit.op };
+    if (unit.kind === 'stream') {
+      const sp = ug.stream!;
+      const sb = streamBufs!;
+      const stages = sp.stages.map((st, k): StreamStagePlan => {
+        const c = sp.configs[k]!;
+        const bytes = sp.footprint.stageBytes[k]!;
+        const b = st.block;
+        const G = st.kind === 'block' ? (c.expanded === 'ring' ? b!.expandedChannels : c.groupChannels) : st.outC;
+        const ring = sb.rings[k];
+        const state = sb.states[k];
+        return {
+          kind: st.kind,
+          name: st.name,
+          ops: st.ops.slice(),
+          input: st.input,
+          output: st.output,
+          expand: b ? b.expand : -1,
+          depthwise: b ? b.depthwise : -1,
+          project: b ? b.project : -1,
+          add: b ? b.add : -1,
+          bandRows: c.bandRows,
+          expanded: st.kind === 'block' ? c.expanded : 'recompute',
+          groupChannels: G,
+          chunks: b ? Math.ceil(b.expandedChannels / G) : 1,
+          tileCols: c.tileCols,
+          inputBuffer: ring ? indexOf.get(ring)! : tensorBuffer(st.input),
+          stateBuffer: state ? indexOf.get(state)! : -1,
+          expandWork: { offset: 0, bytes: bytes.expandWork },
+          depthwiseWork: { offset: bytes.expandWork, bytes: bytes.depthwiseWork },
+          accOffset: bytes.accOffset,
+        };
+      });
+      return { kind: 'stream', stages, externalInput: sp.externalInput, workBuffer: indexOf.get(sb.work)! };
+    }
     const b = ug.blocks[unit.block]!;
     const c = s.chunkChannels[unit.block]!;
     const [e, d] = scratchOf.get(u)!;

@@ -37,7 +37,68 @@ export interface BlockStep {
   depthwiseBuffer: number;
 }
 
-export type PlanStep = OpStep | BlockStep;
+/** A byte range inside a buffer. */
+export interface Area {
+  offset: number;
+  bytes: number;
+}
+
+/**
+ * One stage of a streamed unit (planner/stream/stages.ts): a block, a pointwise op, or
+ * the head's 1x1 conv + global average pool, run in calls of `bandRows` output rows.
+ */
+export interface StreamStagePlan {
+  kind: 'block' | 'pointwise' | 'conv_pool';
+  name: string;
+  /** IR ops it runs, in graph order. */
+  ops: number[];
+  /** Tensor whose rows it reads, tensor whose rows it writes (conv_pool: the pool's output). */
+  input: number;
+  output: number;
+  /** Block ops (-1 when not a block, or no add). */
+  expand: number;
+  depthwise: number;
+  project: number;
+  add: number;
+  bandRows: number;
+  /** 'ring': the block keeps its expanded rows across calls; 'recompute': every call expands the rows it reads. */
+  expanded: 'ring' | 'recompute';
+  /** Inner channels per group (the Section 5.1 chunk) and the chunks that makes. */
+  groupChannels: number;
+  chunks: number;
+  /** Output columns per tile (integer blocks; pixels per tile of the head). */
+  tileCols: number;
+  /**
+   * Buffer (index into Plan.buffers) holding the input rows: a ring (its `ring` says how
+   * many rows), or the input tensor's own buffer when the tensor is whole in the arena.
+   */
+  inputBuffer: number;
+  /** The expanded ring of a 'ring' block, or the head's pool sums; -1 otherwise. */
+  stateBuffer: number;
+  /** Working areas inside the stream's work buffer: the expanded window (with the partial sums after it) and the depthwise tile. */
+  expandWork: Area;
+  depthwiseWork: Area;
+  /** Offset of the int32 partial sums inside the expanded work area, or -1 (no sums). */
+  accOffset: number;
+}
+
+/**
+ * A streamed-execution unit: consecutive ops run row by row through line buffers
+ * (rings) from its input to its output, in the pull schedule of
+ * planner/stream/schedule.ts. Only rings, the rings of expanded rows, the head's sums
+ * and one shared working area exist while it runs; its internal tensors are never
+ * whole. With `externalInput` the input is the caller's image, outside the arena: the
+ * executor writes its rows into the first ring as the schedule asks for them.
+ */
+export interface StreamStep {
+  kind: 'stream';
+  stages: StreamStagePlan[];
+  externalInput: boolean;
+  /** Index into Plan.buffers of the working area the stages share (one runs at a time). */
+  workBuffer: number;
+}
+
+export type PlanStep = OpStep | BlockStep | StreamStep;
 
 /** One piece of arena memory with its lifetime in steps (inclusive). */
 export interface PlannedBuffer {
@@ -50,6 +111,13 @@ export interface PlannedBuffer {
   offset: number;
   /** When set, this buffer shares the memory of that tensor's buffer (reshape, in-place add). */
   aliasOf?: number;
+  /**
+   * A line buffer of a streamed step: the last `rows` rows of `tensor` written, row r in
+   * slot r mod rows, `rowBytes` each; then `mirrorRows` slots repeating slots 0.. (so a
+   * read of consecutive rows starting in the last slots stays contiguous).
+   * bytes = (rows + mirrorRows) · rowBytes.
+   */
+  ring?: { rows: number; rowBytes: number; mirrorRows: number };
 }
 
 export interface Plan {

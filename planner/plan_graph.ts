@@ -23,9 +23,12 @@
  *   chunk count whose step does not raise that peak. 'none' runs op by op with
  *   no fusion. A number N runs t = min(N, C_exp) chunks in every block.
  * - budgetBytes: with chunks 'auto', choose chunk counts (and order) with the
- *   smallest estimated time whose arena fits the budget; throws
+ *   smallest estimated time whose arena fits the budget; when no whole-tensor plan
+ *   fits, stream a prefix of the network row by row (stream/); throws
  *   PlanRefusedError (with `minimumBytes`) when no plan can. With 'none' or N,
  *   only checks the arena against the budget.
+ * - stream: 'auto' (default), 'on' (always stream: the fastest streamed plan under
+ *   the budget, else the smallest), 'off'.
  * - order: an ORDER_ALGORITHMS name ('exact' default, 'greedy', 'beam', 'given').
  * - placement: a PLACEMENT_ALGORITHMS name ('hill-climb' default, 'greedy-by-size', 'exact').
  * - timeLimitMs: limit of the whole call (default 5000). The order searches
@@ -38,7 +41,13 @@ import { validateGraph } from './builder.js';
 import { detectBlocks, blockFootprintBytes, chunkScratchBytes, type InvertedResidualBlock } from './blocks.js';
 import { DEFAULT_BLOCK_COST_MODEL, estimateBlockNs, type BlockCostModel } from './block_cost.js';
 import { formatBytes } from './bytes.js';
-import { blocksEstimatedNs, cheapestUnderLimit, fixedChunkChannels, minimalChunkChannels } from './chunks.js';
+import {
+  blocksEstimatedNs,
+  cheapestUnderLimit,
+  chunkCandidates,
+  fixedChunkChannels,
+  minimalChunkChannels,
+} from './chunks.js';
 import type { Graph } from './ir.js';
 import { tensorBytes } from './ir.js';
 import { arenaUsePerStep, buildStepsAndBuffers, liveBytesPerStep } from './lifetimes.js';
@@ -46,7 +55,17 @@ import { evaluateOrder } from './memory.js';
 import { DEFAULT_ORDER_OPTIONS, orderAlgorithm, type OrderResult } from './order/index.js';
 import { DEFAULT_PLACEMENT_OPTIONS, placementAlgorithm, type PlacementItem } from './placement/index.js';
 import type { Plan } from './plan.js';
-import { buildUnitGraph, memoryProblem, type UnitGraph } from './units.js';
+import { buildUnitGraph, memoryProblem, type StreamSpec, type UnitGraph } from './units.js';
+import { streamChain, stageRows, type StreamStage } from './stream/stages.js';
+import {
+  chooseStreamConfig,
+  smallestStreamConfig,
+  stageNs,
+  streamFootprint,
+  streamNs,
+  type StageConfig,
+  type StreamPath,
+} from './stream/config.js';
 
 export { verifyPlan, PlanVerificationError } from './verify.js';
 
@@ -62,6 +81,12 @@ export interface PlanOptions {
   costModel?: BlockCostModel;
   /** Seed of randomized placement search (default 1). */
   seed?: number;
+  /**
+   * Row-streamed execution (planner/stream/): 'auto' (default) streams only when a
+   * budget cannot be met otherwise; 'on' always streams (the fastest streamed plan
+   * under the budget, or without one the smallest); 'off' never.
+   */
+  stream?: 'auto' | 'on' | 'off';
 }
 
 /** The planner cannot meet the request (budget below the smallest achievable memory). */
@@ -90,10 +115,50 @@ export interface BlockChoice {
   estimatedMs: number;
 }
 
+/** One stage of the plan's streamed unit, as the reports show it. */
+export interface StreamStageReport {
+  stage: string;
+  kind: 'block' | 'pointwise' | 'conv_pool';
+  ops: string[];
+  /** Blocks: 'ring' keeps expanded rows across calls, 'recompute' makes them again for every call. */
+  expanded: 'ring' | 'recompute' | null;
+  bandRows: number;
+  groupChannels: number;
+  chunks: number;
+  tileCols: number;
+  /** Rows of the input ring (null: the input is a whole tensor in the arena) and its bytes. */
+  inputRingRows: number | null;
+  inputRingBytes: number;
+  /** Expanded ring or pool sums, for the whole stream. */
+  stateBytes: number;
+  /** Working bytes while the stage runs (the stream's work buffer is the largest). */
+  workBytes: number;
+  estimatedMs: number;
+}
+
+export interface StreamReport {
+  /** Plan step of the streamed unit. */
+  step: number;
+  name: string;
+  /** The input is the caller's image, outside the arena; `inputTensorBytes` is its size at the model's resolution. */
+  externalInput: boolean;
+  inputTensorBytes: number;
+  stages: StreamStageReport[];
+  ringBytes: number;
+  stateBytes: number;
+  workBytes: number;
+  /** Everything the stream holds while it runs (rings + states + work). */
+  totalBytes: number;
+  /** Blocks that recompute their expanded rows. */
+  recomputingBlocks: string[];
+  estimatedMs: number;
+}
+
 export interface PlanReport {
   graph: Graph;
   plan: Plan;
   options: {
+    stream: 'auto' | 'on' | 'off';
     chunks: 'auto' | 'none' | number;
     budgetBytes: number | null;
     order: string;
@@ -126,12 +191,15 @@ export interface PlanReport {
   order: { algorithm: string; exact: boolean; lowerBoundBytes: number; note: string | null };
   placement: { algorithm: string; optimal: boolean };
   chunks: BlockChoice[];
-  /** Estimated time of all blocks (block_cost.ts), ms. */
+  /** The streamed unit, when the plan has one. */
+  stream: StreamReport | null;
+  /** Estimated time of all blocks and of the streamed unit (block_cost.ts, stream/config.ts), ms. */
   estimatedBlocksMs: number;
   planningMs: number;
 }
 
 interface Resolved {
+  stream: 'auto' | 'on' | 'off';
   chunks: 'auto' | 'none' | number;
   budget: number | undefined;
   order: string;
@@ -158,7 +226,13 @@ function resolve(options: PlanOptions): Resolved {
   const alignment = options.alignment ?? DEFAULT_PLACEMENT_OPTIONS.alignment;
   if (!(Number.isInteger(alignment) && alignment >= 1))
     throw new Error(`alignment must be a whole number ≥ 1, got ${alignment}`);
+  const stream = options.stream ?? 'auto';
+  if (stream !== 'auto' && stream !== 'on' && stream !== 'off')
+    throw new Error(`stream must be 'auto', 'on' or 'off', got ${String(stream)}`);
+  if (stream === 'on' && chunks === 'none')
+    throw new Error("stream 'on' runs blocks fused (Section 5.1); it cannot be combined with chunks 'none'");
   return {
+    stream,
     chunks,
     budget,
     order,
@@ -200,10 +274,10 @@ function build(ug: UnitGraph, order: number[], cc: number[], orderName: string, 
   phys.forEach((i, k) => (buffers[i]!.offset = placed.offsets[k]!));
   const tensorOffsets = new Map<number, number>();
   const ownerOffset = new Map<number, number>();
-  for (const b of buffers) if (b.aliasOf === undefined && b.tensor >= 0) ownerOffset.set(b.tensor, b.offset);
+  for (const b of buffers) if (b.aliasOf === undefined && b.tensor >= 0 && !b.ring) ownerOffset.set(b.tensor, b.offset);
   for (const b of buffers) {
     if (b.aliasOf !== undefined) b.offset = ownerOffset.get(b.aliasOf)!;
-    if (b.tensor >= 0) tensorOffsets.set(b.tensor, b.offset);
+    if (b.tensor >= 0 && !b.ring) tensorOffsets.set(b.tensor, b.offset);
   }
   const plan: Plan = {
     graphName: ug.graph.name,
@@ -227,11 +301,142 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
   const r = resolve(options);
   if (graph.ops.length === 0) throw new Error(`graph '${graph.name}' has no ops to plan`);
   validateGraph(graph);
-  const blocks: InvertedResidualBlock[] = r.chunks === 'none' ? [] : detectBlocks(graph);
-  const ug = buildUnitGraph(graph, blocks);
-  const orderFn = orderAlgorithm(r.order);
   // One time limit for every order search of this call (budget mode searches several times).
   const deadline = Date.now() + r.timeLimitMs * ORDER_SEARCH_SHARE;
+  let refused: PlanRefusedError | undefined;
+  // 'auto' streams only where the planner chooses chunk counts: with 'none' or N a budget is a check.
+  if (r.stream === 'off' || (r.stream === 'auto' && (r.budget === undefined || r.chunks !== 'auto')))
+    return planCore(graph, r, t0, deadline);
+  if (r.stream === 'auto') {
+    try {
+      return planCore(graph, r, t0, deadline);
+    } catch (e) {
+      if (!(e instanceof PlanRefusedError)) throw e;
+      refused = e;
+    }
+  }
+  const streamed = planStreamed(graph, r, t0, deadline);
+  if (streamed.report) return streamed.report;
+  const minimum = Math.min(refused?.minimumBytes ?? Infinity, streamed.minimumBytes);
+  if (!Number.isFinite(minimum)) {
+    if (refused) throw refused;
+    throw new Error(`'${graph.name}' cannot run streamed: ${streamed.why ?? 'no streamed plan'}`);
+  }
+  throw new PlanRefusedError(
+    `budget ${formatBytes(r.budget!)} is below the smallest plan lowwater can make for '${graph.name}'${
+      streamed.why ? ` (${streamed.why})` : ''
+    }: ${formatBytes(minimum)}; give a budget of at least ${minimum} bytes`,
+    minimum,
+  );
+}
+
+/** Numeric path of a stream from its activations' width. */
+const pathOf = (stages: StreamStage[]): StreamPath => (stages[0]!.elementBytes === 4 ? 'float' : 'integer');
+
+/** Stream prefixes worth planning: each ends at a block or at the head (its output is then whole in the arena). */
+function streamPrefixes(chain: StreamStage[]): StreamStage[][] {
+  const out: StreamStage[][] = [];
+  chain.forEach((s, i) => {
+    if (s.kind !== 'pointwise') out.push(chain.slice(0, i + 1));
+  });
+  return out.reverse();
+}
+
+function streamSpec(graph: Graph, stages: StreamStage[], configs: StageConfig[]): StreamSpec {
+  const rows = stages.map((s) => stageRows(graph, s));
+  return {
+    name: `stream ${stages[0]!.name}..${stages[stages.length - 1]!.name}`,
+    stages,
+    configs,
+    externalInput: true,
+    footprint: streamFootprint(rows, configs, pathOf(stages), true),
+  };
+}
+
+/**
+ * Streamed plans: for each prefix of the network's stream chain, the fastest stage
+ * configuration whose stream fits the budget next to its output tensor, the rest of the
+ * graph planned as usual around it; the plan with the smallest estimated time wins. Without
+ * a budget ('on'): the whole chain in its smallest configuration.
+ */
+function planStreamed(
+  graph: Graph,
+  r: Resolved,
+  t0: number,
+  deadline: number,
+): { report?: PlanReport; minimumBytes: number; why?: string } {
+  const chain = streamChain(graph);
+  if (chain.length === 0)
+    return { minimumBytes: Infinity, why: 'it does not start with blocks that can run row by row' };
+  const path = pathOf(chain);
+  if (r.budget === undefined) {
+    const rows = chain.map((s) => stageRows(graph, s));
+    const configs = smallestStreamConfig(rows, path, true)!;
+    return { report: planCore(graph, r, t0, deadline, streamSpec(graph, chain, configs)), minimumBytes: 0 };
+  }
+  const budget = r.budget;
+  let best: { report: PlanReport; ns: number } | undefined;
+  // Each prefix with the fastest stream configuration that fits next to its output, and a
+  // bound on its time: the stream's estimate + every other block at its fastest. Prefixes are
+  // planned in the order of that bound, until the bound cannot beat the best plan found.
+  const fastest = new Map<number, number>();
+  for (const b of detectBlocks(graph))
+    fastest.set(b.expand, Math.min(...chunkCandidates(graph, b, r.model).map((c) => c.estimatedNs)));
+  const candidates = streamPrefixes(chain).flatMap((stages) => {
+    const rows = stages.map((s) => stageRows(graph, s));
+    const around = tensorBytes(graph.tensors[stages[stages.length - 1]!.output]!);
+    // Placement aligns every buffer: leave it a little room, then take what the arena shows.
+    const limit = budget - around - 16 * (stages.length * 2 + 4);
+    const configs = limit > 0 ? chooseStreamConfig(rows, path, limit, true, r.model) : undefined;
+    if (!configs) return [];
+    const inStream = new Set(stages.flatMap((s) => (s.block ? [s.block.expand] : [])));
+    let bound = streamNs(rows, configs, path, r.model);
+    for (const [e, ns] of fastest) if (!inStream.has(e)) bound += ns;
+    return [{ stages, rows, limit, configs, bound }];
+  });
+  candidates.sort((a, b) => a.bound - b.bound);
+  for (const c of candidates) {
+    if (best && c.bound >= best.ns) break;
+    let { limit, configs } = c;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let report: PlanReport;
+      try {
+        report = planCore(graph, r, t0, deadline, streamSpec(graph, c.stages, configs));
+      } catch (e) {
+        if (!(e instanceof PlanRefusedError)) throw e;
+        break;
+      }
+      if (report.plan.arenaBytes <= budget) {
+        const ns = report.estimatedBlocksMs * 1e6;
+        if (!best || ns < best.ns) best = { report, ns };
+        break;
+      }
+      limit -= report.plan.arenaBytes - budget;
+      const next = limit > 0 ? chooseStreamConfig(c.rows, path, limit, true, r.model) : undefined;
+      if (!next) break;
+      configs = next;
+    }
+  }
+  if (best) return { report: best.report, minimumBytes: best.report.plan.arenaBytes };
+  // Nothing fits: the smallest streamed plan (the whole chain, every stage at its fewest bytes) says how far off.
+  const rows = chain.map((s) => stageRows(graph, s));
+  const smallest = planCore(
+    graph,
+    { ...r, budget: undefined },
+    t0,
+    deadline,
+    streamSpec(graph, chain, smallestStreamConfig(rows, path, true)!),
+  );
+  return { minimumBytes: smallest.plan.arenaBytes, why: 'streamed row by row, every block at its fewest bytes' };
+}
+
+/** Plans the graph (with the streamed unit `stream` as one node, when given). */
+function planCore(graph: Graph, r: Resolved, t0: number, deadline: number, stream?: StreamSpec): PlanReport {
+  const streamBlocks = new Set(stream ? stream.stages.flatMap((s) => (s.block ? [s.block.expand] : [])) : []);
+  const blocks: InvertedResidualBlock[] =
+    r.chunks === 'none' ? [] : detectBlocks(graph).filter((b) => !streamBlocks.has(b.expand));
+  const ug = buildUnitGraph(graph, blocks, stream);
+  const orderFn = orderAlgorithm(r.order);
   const search = (cc: number[]): OrderResult =>
     orderFn(memoryProblem(ug, cc), { ...DEFAULT_ORDER_OPTIONS, timeLimitMs: Math.max(1, deadline - Date.now()) });
   const fmtMin = (res: OrderResult) =>
@@ -360,10 +565,12 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
     });
   });
   const exact = plan.peakBytes <= lowerBound;
+  const streamReport = stream ? reportStream(graph, plan, stream, r) : null;
   return {
     graph,
     plan,
     options: {
+      stream: r.stream,
       chunks: r.chunks,
       budgetBytes: r.budget ?? null,
       order: r.order,
@@ -386,8 +593,51 @@ export function planGraphReport(graph: Graph, options: PlanOptions = {}): PlanRe
     },
     placement: { algorithm: plan.placementAlgorithm, optimal: built.placementOptimal },
     chunks,
-    estimatedBlocksMs: blocksEstimatedNs(ug, cc, r.model) / 1e6,
+    stream: streamReport,
+    estimatedBlocksMs: blocksEstimatedNs(ug, cc, r.model) / 1e6 + (streamReport?.estimatedMs ?? 0),
     planningMs: performance.now() - t0,
+  };
+}
+
+function reportStream(graph: Graph, plan: Plan, spec: StreamSpec, r: Resolved): StreamReport {
+  const step = plan.steps.findIndex((s) => s.kind === 'stream');
+  const st = plan.steps[step];
+  if (!st || st.kind !== 'stream') throw new Error('internal: the streamed unit has no step');
+  const path = pathOf(spec.stages);
+  const fp = spec.footprint;
+  const stages = spec.stages.map((s, k): StreamStageReport => {
+    const p = st.stages[k]!;
+    const sb = fp.stageBytes[k]!;
+    return {
+      stage: s.name,
+      kind: s.kind,
+      ops: s.ops.map((o) => graph.ops[o]!.name),
+      expanded: s.kind === 'block' ? p.expanded : null,
+      bandRows: p.bandRows,
+      groupChannels: p.groupChannels,
+      chunks: p.chunks,
+      tileCols: p.tileCols,
+      inputRingRows: p.inputBuffer >= 0 && plan.buffers[p.inputBuffer]!.ring ? fp.ringRows[k]! : null,
+      inputRingBytes: fp.ringBytes[k]!,
+      stateBytes: sb.expandRing + sb.poolSums,
+      workBytes: sb.expandWork + sb.depthwiseWork,
+      estimatedMs: stageNs(stageRows(graph, s), spec.configs[k]!, path, r.model) / 1e6,
+    };
+  });
+  const ringBytes = fp.ringBytes.reduce((a, b) => a + b, 0);
+  const stateBytes = fp.stageBytes.reduce((a, b) => a + b.expandRing + b.poolSums, 0);
+  return {
+    step,
+    name: spec.name,
+    externalInput: spec.externalInput,
+    inputTensorBytes: tensorBytes(graph.tensors[spec.stages[0]!.input]!),
+    stages,
+    ringBytes,
+    stateBytes,
+    workBytes: fp.workBytes,
+    totalBytes: fp.totalBytes,
+    recomputingBlocks: stages.filter((s) => s.expanded === 'recompute').map((s) => s.stage),
+    estimatedMs: stages.reduce((a, s) => a + s.estimatedMs, 0),
   };
 }
 

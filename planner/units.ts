@@ -7,13 +7,25 @@ import { tensorBytes, type Graph } from './ir.js';
 import { aliasesInput, inPlaceInputs, storageRoot } from './aliasing.js';
 import { chunkScratchBytes, type InvertedResidualBlock } from './blocks.js';
 import type { MemoryProblem } from './memory.js';
+import type { StageConfig, StreamFootprint } from './stream/config.js';
+import type { StreamStage } from './stream/stages.js';
+
+/** A streamed unit to plan as one node: its stages, how each runs, and the memory that takes. */
+export interface StreamSpec {
+  name: string;
+  stages: StreamStage[];
+  configs: StageConfig[];
+  /** The first stage reads the caller's image (outside the arena), not a tensor in it. */
+  externalInput: boolean;
+  footprint: StreamFootprint;
+}
 
 export interface Unit {
   name: string;
-  kind: 'op' | 'block';
-  /** Op id of an 'op' unit; -1 for blocks. */
+  kind: 'op' | 'block' | 'stream';
+  /** Op id of an 'op' unit; -1 for blocks and streams. */
   op: number;
-  /** Index into UnitGraph.blocks of a 'block' unit; -1 for ops. */
+  /** Index into UnitGraph.blocks of a 'block' unit; -1 for ops and streams. */
   block: number;
   /** IR ops it runs, in graph order. */
   ops: number[];
@@ -32,6 +44,8 @@ export interface UnitStorage {
 export interface UnitGraph {
   graph: Graph;
   blocks: InvertedResidualBlock[];
+  /** The streamed unit, when the plan has one (its blocks are not in `blocks`). */
+  stream?: StreamSpec;
   /** Units in the graph's own order (a block sits where its last op is). */
   units: Unit[];
   unitOfOp: Int32Array;
@@ -46,10 +60,24 @@ export interface UnitGraph {
   inPlaceFrom: number[][];
 }
 
-export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): UnitGraph {
+/** Tensors a streamed unit never materializes: everything between its input and its output (and its input when external). */
+export function streamInternalTensors(graph: Graph, spec: Pick<StreamSpec, 'stages' | 'externalInput'>): number[] {
+  const out: number[] = [];
+  const { stages } = spec;
+  if (spec.externalInput) out.push(stages[0]!.input);
+  stages.forEach((s, i) => {
+    if (s.block) out.push(...s.block.internal);
+    if (s.kind === 'conv_pool') out.push(graph.ops[s.ops[0]!]!.outputs[0]!);
+    if (i < stages.length - 1) out.push(s.output);
+  });
+  return out;
+}
+
+export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[], stream?: StreamSpec): UnitGraph {
   const nOps = graph.ops.length;
   const internal = new Set<number>();
   for (const b of blocks) for (const t of b.internal) internal.add(t);
+  if (stream) for (const t of streamInternalTensors(graph, stream)) internal.add(t);
   const blockOfOp = new Int32Array(nOps).fill(-1);
   blocks.forEach((b, i) => {
     for (const op of [b.expand, b.depthwise, b.project, b.add]) if (op >= 0) blockOfOp[op] = i;
@@ -57,7 +85,16 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
 
   // Units in graph order; a block takes the position of its last op, which is
   // always a valid topological position (its inner tensors have no other readers).
+  // So does a stream: each of its tensors has one reader, inside it.
   const keyed: { key: number; unit: Unit }[] = [];
+  if (stream) {
+    const ops = stream.stages.flatMap((s) => s.ops).sort((a, c) => a - c);
+    for (const op of ops) {
+      if (blockOfOp[op] !== -1) throw new Error(`op '${graph.ops[op]!.name}' is in a block and in the stream`);
+      blockOfOp[op] = -2;
+    }
+    keyed.push({ key: ops[ops.length - 1]!, unit: { name: stream.name, kind: 'stream', op: -1, block: -1, ops } });
+  }
   blocks.forEach((b, i) => {
     const ops = [b.expand, b.depthwise, b.project, b.add].filter((o) => o >= 0).sort((a, c) => a - c);
     keyed.push({ key: ops[ops.length - 1]!, unit: { name: b.name, kind: 'block', op: -1, block: i, ops } });
@@ -145,12 +182,25 @@ export function buildUnitGraph(graph: Graph, blocks: InvertedResidualBlock[]): U
     }
   });
   for (const p of preds) p.sort((a, b) => a - b);
-  return { graph, blocks, units, unitOfOp, storageOfTensor, storages, preds, reads, creates, inPlaceFrom };
+  return {
+    graph,
+    blocks,
+    ...(stream ? { stream } : {}),
+    units,
+    unitOfOp,
+    storageOfTensor,
+    storages,
+    preds,
+    reads,
+    creates,
+    inPlaceFrom,
+  };
 }
 
 /** Scratch bytes of every unit given the chunk channels of every block (index = block). */
 export function unitScratchBytes(ug: UnitGraph, chunkChannels: readonly number[]): number[] {
   return ug.units.map((u) => {
+    if (u.kind === 'stream') return ug.stream!.footprint.totalBytes;
     if (u.kind !== 'block') return 0;
     const s = chunkScratchBytes(ug.blocks[u.block]!, chunkChannels[u.block]!);
     return s.expand + s.depthwise;

@@ -22,6 +22,7 @@ import { tensorBytes } from './ir.js';
 import { aliasesInput, mayWriteInPlace } from './aliasing.js';
 import type { Plan, PlannedBuffer } from './plan.js';
 import { liveBytesPerStep } from './lifetimes.js';
+import { verifyStreamStep } from './stream/verify_stream.js';
 
 export class PlanVerificationError extends Error {
   constructor(message: string) {
@@ -41,10 +42,20 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
   const stepOfOp = new Int32Array(graph.ops.length).fill(-1);
   const internal = new Set<number>();
   const scratchUse = new Map<number, { step: number; bytes: number; what: string }>();
+  const ringBuffers = new Set<number>();
   plan.steps.forEach((st, i) => {
     const ops: number[] = [];
     if (st.kind === 'op') {
       ops.push(st.op);
+    } else if (st.kind === 'stream') {
+      const c = verifyStreamStep(graph, plan, st, i, (m) => fail(plan, m));
+      for (const [idx, what] of c.scratch) {
+        if (scratchUse.has(idx)) fail(plan, `buffer ${idx} is the scratch of two steps`);
+        scratchUse.set(idx, { step: i, bytes: plan.buffers[idx]!.bytes, what });
+      }
+      for (const idx of c.rings.keys()) ringBuffers.add(idx);
+      for (const t of c.internal) internal.add(t);
+      ops.push(...c.ops);
     } else {
       const b = blocksByExpand.get(st.expand);
       if (!b || b.depthwise !== st.depthwise || b.project !== st.project || b.add !== st.add) {
@@ -116,6 +127,10 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
     }
     if (b.firstStep < 0 || b.lastStep >= S || b.firstStep > b.lastStep)
       fail(plan, `buffer '${b.name}' has steps ${b.firstStep}..${b.lastStep} (plan has ${S})`);
+    if (b.ring) {
+      if (!ringBuffers.has(i)) fail(plan, `ring '${b.name}' is not the input of any streamed stage`);
+      return;
+    }
     if (b.tensor < 0) {
       const use = scratchUse.get(i);
       if (!use) fail(plan, `buffer '${b.name}' (no tensor) is not the scratch of any block step`);
@@ -153,7 +168,7 @@ export function verifyPlan(graph: Graph, plan: Plan): void {
   // Groups: owners and their aliases.
   const members = new Map<number, number[]>(); // owner tensor → member tensors (owner first)
   plan.buffers.forEach((b) => {
-    if (b.tensor < 0) return;
+    if (b.tensor < 0 || b.ring) return;
     if (b.aliasOf === undefined) {
       if (!members.has(b.tensor)) members.set(b.tensor, []);
       members.get(b.tensor)!.unshift(b.tensor);

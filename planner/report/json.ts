@@ -27,8 +27,17 @@ export interface PlanJson {
     placementAlgorithm: string;
     placementOptimal: boolean;
     chunks: PlanReport['chunks'];
+    /** The streamed unit (rings, which blocks recompute), or null. */
+    stream: PlanReport['stream'];
     order: string[];
-    steps: { step: number; name: string; kind: 'op' | 'block'; ops: string[]; liveBytes: number; arenaBytes: number }[];
+    steps: {
+      step: number;
+      name: string;
+      kind: 'op' | 'block' | 'stream';
+      ops: string[];
+      liveBytes: number;
+      arenaBytes: number;
+    }[];
     buffers: {
       name: string;
       tensor: number;
@@ -37,6 +46,8 @@ export interface PlanJson {
       lastStep: number;
       offset: number;
       aliasOf: number | null;
+      /** Line buffer of a streamed step: rows held (row r in slot r mod rows), bytes per row, mirror rows. */
+      ring: { rows: number; rowBytes: number; mirrorRows: number } | null;
     }[];
     estimatedBlocksMs: number;
   };
@@ -63,6 +74,7 @@ export function planJson(r: PlanReport): PlanJson {
       placementAlgorithm: p.placementAlgorithm,
       placementOptimal: r.placement.optimal,
       chunks: r.chunks,
+      stream: r.stream,
       order: r.stepNames,
       steps: p.steps.map((s, i) => ({
         step: i,
@@ -80,6 +92,7 @@ export function planJson(r: PlanReport): PlanJson {
         lastStep: b.lastStep,
         offset: b.offset,
         aliasOf: b.aliasOf ?? null,
+        ring: b.ring ?? null,
       })),
       estimatedBlocksMs: r.estimatedBlocksMs,
     },

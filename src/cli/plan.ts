@@ -50,6 +50,13 @@ Planning
   --budget BYTES        fastest plan whose arena fits BYTES (2MiB, 100KiB,
                         1.5MB, 2097152). Refused, with the smallest reachable
                         peak, when nothing fits.
+  --stream              run the network row by row through line buffers (rings)
+                        from its input as far as it can (to the global average
+                        pool of a classifier): the fastest streamed plan under
+                        --budget, or without one the smallest. Without --stream,
+                        a budget that no whole-tensor plan meets is streamed
+                        automatically. The input image is then read from the
+                        caller's buffer row by row and is not in the arena.
   --order NAME          order search: ${Object.keys(ORDER_ALGORITHMS).join(', ')} (default exact)
   --placement NAME      arena placement: ${Object.keys(PLACEMENT_ALGORITHMS).join(', ')} (default hill-climb)
   --time-limit MS       limit of planning (the order search gets 85% of it); past
@@ -112,6 +119,7 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
         placement: { type: 'string' },
         'time-limit': { type: 'string' },
         'stream-head': { type: 'string', default: 'on' },
+        stream: { type: 'boolean' },
         json: { type: 'string' },
         html: { type: 'string' },
         summary: { type: 'boolean' },
@@ -138,6 +146,7 @@ export async function planCommand(argv: string[], io: PlanCommandIo): Promise<nu
     if (dtypeFlag !== undefined && dtypeFlag !== 'f32' && dtypeFlag !== 'int8')
       throw new UsageError(`--dtype: '${dtypeFlag}' is not f32 or int8`);
     const dtype: DType | undefined = dtypeFlag === undefined ? undefined : dtypeFlag === 'int8' ? 'i8' : 'f32';
+    if (values.stream) options.stream = 'on';
     const chunks = values.chunks ?? 'auto';
     if (chunks === 'auto' || chunks === 'none') options.chunks = chunks;
     else

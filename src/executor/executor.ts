@@ -139,7 +139,9 @@ export class Executor {
         const s = plan.steps[i]!;
         return s.kind === 'op'
           ? model.graph.ops[s.op]!.name
-          : `block ${model.graph.ops[s.expand]!.name}..${model.graph.ops[s.project]!.name}`;
+          : s.kind === 'stream'
+            ? describeStep(model.graph, s)
+            : `block ${model.graph.ops[s.expand]!.name}..${model.graph.ops[s.project]!.name}`;
       };
       kernels = withRangeChecks(
         kernels,

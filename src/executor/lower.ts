@@ -34,6 +34,12 @@ export interface Q8LoweredProgram extends LoweredProgram {
 /** A plan step as messages name it: its op, or a block's expansion .. projection ops. */
 export function describeStep(g: Graph, step: PlanStep): string {
   if (step.kind === 'op') return describeOp(g.ops[step.op]!);
+  if (step.kind === 'stream') {
+    const [a, z] = [step.stages[0]!, step.stages[step.stages.length - 1]!];
+    const [e, p] = [g.ops[a.ops[0]!]!, g.ops[z.ops[z.ops.length - 1]!]!];
+    const range = e.origin && p.origin ? `operators ${e.origin.index}..${p.origin.index}` : 'ops';
+    return `streamed unit (${range}) '${readableName(e.name)}'..'${readableName(p.name)}'`;
+  }
   const [e, p] = [g.ops[step.expand]!, g.ops[step.project]!];
   const range = e.origin && p.origin ? `operators ${e.origin.index}..${p.origin.index}` : 'ops';
   return `inverted residual block (${range}) '${readableName(e.name)}'`;
@@ -81,6 +87,7 @@ export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsI
   const binders: Binder[] = plan.steps.map((step) =>
     lowerStep(model, step, () => {
       if (step.kind === 'block') return floatBlock(cx, step);
+      if (step.kind === 'stream') throw new Error('the float executor does not run streamed steps yet');
       const op = model.graph.ops[step.op]!;
       const lowering = opLowering(op);
       if (!lowering.float) throw new UnsupportedOpError(op, 'the float path does not run this op');
@@ -111,6 +118,7 @@ export function lowerPlanQ8(model: LoadedModel, plan: Plan, weights = new Weight
         }
         return integerBlock(cx, step, i, blocks, highWater);
       }
+      if (step.kind === 'stream') throw new Error('the integer executor does not run streamed steps yet');
       const op = g.ops[step.op]!;
       const lowering = opLowering(op);
       const why = lowering.integerUnsupported(g, op);

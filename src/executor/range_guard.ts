@@ -38,11 +38,16 @@ export function stepRegions(graph: Graph, plan: Plan, arenaBase: number, weights
     arenaBase + plan.buffers[i]!.offset,
     arenaBase + plan.buffers[i]!.offset + plan.buffers[i]!.bytes,
   ];
-  return plan.steps.map((s) => {
+  return plan.steps.map((s, step) => {
     if (s.kind === 'op') {
       const op = graph.ops[s.op]!;
       const outs = op.outputs.map(tensorRegion);
       return { reads: [weights, ...op.inputs.map(tensorRegion), ...outs], writes: outs };
+    }
+    if (s.kind === 'stream') {
+      // Every buffer live at this step: rings, states, the work area, the whole input and output tensors.
+      const mine = plan.buffers.flatMap((b, i) => (b.firstStep <= step && b.lastStep >= step ? [bufRegion(i)] : []));
+      return { reads: [weights, ...mine], writes: mine };
     }
     const add = s.add >= 0 ? graph.ops[s.add]! : undefined;
     const y = tensorRegion(add ? add.outputs[0]! : graph.ops[s.project]!.outputs[0]!);

@@ -28,9 +28,9 @@ t.test('--budget 2MiB: a plan at or under 2 MiB', async (t) => {
   }
 });
 
-t.test('--budget 100KiB is refused with the smallest feasible peak in the message', async (t) => {
+t.test('--budget 100KiB is refused with the smallest feasible peak in the message (no streaming)', async (t) => {
   const err = t.throws(() =>
-    planGraphReport(g, { budgetBytes: parseByteSize('100KiB') }),
+    planGraphReport(g, { budgetBytes: parseByteSize('100KiB'), stream: 'off' }),
   ) as unknown as PlanRefusedError;
   t.ok(err instanceof PlanRefusedError);
   t.equal(err.minimumBytes, 1_505_280);
@@ -38,11 +38,12 @@ t.test('--budget 100KiB is refused with the smallest feasible peak in the messag
   t.match(err.message, /102,400 B/);
 });
 
-t.test('the refusal minimum is exact: that budget is accepted, one byte less is not', async (t) => {
-  const r = planGraphReport(g, { budgetBytes: 1_505_280 });
+t.test('the refusal minimum is exact: that budget is accepted, one byte less is not (no streaming)', async (t) => {
+  const r = planGraphReport(g, { budgetBytes: 1_505_280, stream: 'off' });
   verifyPlan(g, r.plan);
   t.equal(r.plan.arenaBytes, 1_505_280);
-  t.throws(() => planGraphReport(g, { budgetBytes: 1_505_279 }), PlanRefusedError);
+  t.equal(r.stream, null);
+  t.throws(() => planGraphReport(g, { budgetBytes: 1_505_279, stream: 'off' }), PlanRefusedError);
 });
 
 t.test('estimated time never rises as the budget grows; a huge budget runs every block whole', async (t) => {

@@ -47,7 +47,7 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
       if (writes.some(([s, e]) => a >= s && a < e)) continue;
       const s = plan.steps[i]!;
       problems.push(
-        `step ${i} (${s.kind === 'op' ? model.graph.ops[s.op]!.name : `block ${model.graph.ops[s.expand]!.name}`}) wrote arena byte ${a - lo} outside its buffers`,
+        `step ${i} (${s.kind === 'op' ? model.graph.ops[s.op]!.name : s.kind === 'block' ? `block ${model.graph.ops[s.expand]!.name}` : 'stream'}) wrote arena byte ${a - lo} outside its buffers`,
       );
       break;
     }
