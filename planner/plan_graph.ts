@@ -642,6 +642,29 @@ function reportStream(graph: Graph, plan: Plan, spec: StreamSpec, r: Resolved): 
 }
 
 /**
+ * Plans `graph` with a given streamed unit: the first `stages` stages of its stream chain
+ * (all by default) run with `configs` (one per stage; planner/stream/config.ts
+ * stageOptions lists the valid ones). For tests and benchmarks that need a particular
+ * ring / recompute choice; the rest of the graph is planned as planGraphReport does.
+ */
+export function planGraphWithStream(
+  graph: Graph,
+  stream: { stages?: number; configs: StageConfig[] },
+  options: PlanOptions = {},
+): PlanReport {
+  const t0 = performance.now();
+  const r = resolve({ ...options, stream: 'on' });
+  validateGraph(graph);
+  const chain = streamChain(graph);
+  const n = stream.stages ?? chain.length;
+  if (n < 1 || n > chain.length)
+    throw new Error(`the stream chain of '${graph.name}' has ${chain.length} stages, not ${n}`);
+  if (stream.configs.length !== n) throw new Error(`${stream.configs.length} stage configurations for ${n} stages`);
+  const deadline = Date.now() + r.timeLimitMs * ORDER_SEARCH_SHARE;
+  return planCore(graph, r, t0, deadline, streamSpec(graph, chain.slice(0, n), stream.configs));
+}
+
+/**
  * Plans `graph` for the executor (see the file comment for options). Throws
  * PlanRefusedError when a budget cannot be met, Error for bad options.
  */
