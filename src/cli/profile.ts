@@ -28,9 +28,12 @@ Reading the table
               tensor, so it is timed, and shown, as one row ("block ...").
   TFLite ops  the file's operator indices the row computes (as TFLite numbers
               them), so rows can be compared with TFLite's own profile.
-  ms, share   median time of the step over the timed runs, and that over the
-              median whole run. The heading says how much of the run the rows
-              add up to (near 100% when the timings are sound).
+  ms, share   median time of the step over the timed runs, and its part of
+              the steps' sum. The heading gives the whole run's median wall
+              time and CPU time (far apart on a busy machine: the process
+              waited for a CPU, which the steps' medians mostly leave out) and
+              how much of each run its steps account for (near 100% when every
+              step is timed).
   MMAC        millions of multiply-accumulates of the row's convolutions and
               fully-connected layers, from the graph.
   GMAC/s      MMAC / ms / 1000: billions of multiply-accumulates per second.

@@ -63,8 +63,14 @@ export function profileHtml(p: Profile, machine?: MachineInfo): string {
     ['path', p.pathDescription],
     ['input', p.input.description],
     ['runs', `${p.runs} timed (each followed by an untimed one), after ${p.warmup} warm-up runs`],
-    ['run (median)', `${ms(p.totalMs)} ms; ${ms(p.unprofiledMs)} ms without per-step timing`],
-    ['rows add up to', `${ms(p.stepsMs)} ms (${pct(p.stepsShare)} of the run)`],
+    [
+      'a run',
+      `${ms(p.totalMs)} ms median wall time${p.cpuMs !== null ? `, ${ms(p.cpuMs)} ms of CPU time` : ''}; ${ms(p.unprofiledMs)} ms without per-step timing`,
+    ],
+    [
+      'steps',
+      `account for ${pct(p.coverage)} of each run (median); their medians add up to ${ms(p.stepsMs)} ms (the 100% of share)`,
+    ],
     [
       'multiply-adds',
       `${(p.macs / 1e6).toFixed(1)} M${p.executedMacs > p.macs ? ` (${(p.executedMacs / 1e6).toFixed(1)} M computed)` : ''}: ${p.gmacPerS.toFixed(1)} GMAC/s`,
@@ -75,7 +81,7 @@ export function profileHtml(p: Profile, machine?: MachineInfo): string {
       ['TFLite', t.runtime],
       [
         'TFLite run',
-        `${ms(t.totalMs)} ms median, ${ms(t.meanMs)} ms mean; ${ms(t.unprofiledMs)} ms without its profiler; entries add up to ${ms(t.entriesMs)} ms`,
+        `${ms(t.totalMs)} ms median, ${ms(t.meanMs)} ms mean; ${ms(t.unprofiledMs)} ms without its profiler; entries add up to ${ms(t.entriesMs)} ms (the 100% of its share)`,
       ],
     );
   if (machine) summary.push(['machine', `${machine.cpu}, ${machine.cpus} CPUs, Node ${machine.node}, ${machine.date}`]);

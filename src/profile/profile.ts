@@ -1,8 +1,11 @@
 /**
  * Timing a model's run per plan step. Timed runs (each kernel call between two
  * performance.now() readings, Executor.runPixelsTimed) alternate with ordinary
- * runs, so both see the same machine; each step's figure is its median over the
- * timed runs, and the whole run's is the median of the same runs' latencies.
+ * runs, so both see the same machine. Each step's figure is its median over the
+ * timed runs, which leaves out most waits for a CPU on a busy machine (few steps
+ * are hit by one); the whole run's wall time is the median of the same runs'
+ * latencies, reported with their CPU time, and each run's own steps are compared
+ * with its own latency (`coverage`).
  */
 import type { Graph } from '../../planner/ir.js';
 import type { Plan } from '../../planner/plan.js';
@@ -30,11 +33,19 @@ function checkCount(name: string, v: number | undefined, min: number): void {
     throw new UsageError(`profile: ${name} must be a whole number ≥ ${min}, got ${v}`);
 }
 
+/** Microseconds of user and system CPU time (Node's process.cpuUsage). */
+interface CpuUsage {
+  user: number;
+  system: number;
+}
+
 export interface StepTimes {
   /** stepMs[s][r]: step s in timed run r. */
   stepMs: Float64Array[];
   /** Latency of each timed run. */
   runMs: Float64Array;
+  /** CPU time of the process over each timed run; empty where process.cpuUsage does not exist. */
+  cpuMs: Float64Array;
   /** Latency of each ordinary run. */
   plainMs: Float64Array;
   runs: number;
@@ -57,13 +68,20 @@ export function timeSteps(executor: Executor, pixels: Uint8Array, options: Profi
   const stepMs = Array.from({ length: n }, () => new Float64Array(runs));
   const runMs = new Float64Array(runs);
   const plainMs = new Float64Array(runs);
+  const cpuUsage = (globalThis as { process?: { cpuUsage?: (since?: CpuUsage) => CpuUsage } }).process?.cpuUsage;
+  const cpuMs = new Float64Array(cpuUsage ? runs : 0);
   const one = new Float64Array(n);
   for (let r = 0; r < runs; r++) {
+    const c0 = cpuUsage?.();
     runMs[r] = executor.runPixelsTimed(pixels, one).latencyMs;
+    if (cpuUsage) {
+      const c = cpuUsage(c0);
+      cpuMs[r] = (c.user + c.system) / 1000;
+    }
     for (let s = 0; s < n; s++) stepMs[s]![r] = one[s]!;
     plainMs[r] = executor.runPixels(pixels).latencyMs;
   }
-  return { stepMs, runMs, plainMs, runs, warmup };
+  return { stepMs, runMs, cpuMs, plainMs, runs, warmup };
 }
 
 export interface ProfileSubject {
@@ -90,8 +108,12 @@ export function profileSteps(
   const times = timeSteps(subject.executor, pixels, options);
   const costs = stepCosts(subject.graph, subject.plan, subject.executor.q8Blocks, subject.fileGraph);
   const totalMs = median(times.runMs);
+  const medians = times.stepMs.map((x) => median(x));
+  const stepsMs = medians.reduce((s, x) => s + x, 0);
+  // Per run: the part of its latency that falls inside timed steps.
+  const covered = Float64Array.from(times.runMs, (total, r) => times.stepMs.reduce((s, x) => s + x[r]!, 0) / total);
   const rows: ProfileRow[] = costs.map((c, i) => {
-    const ms = median(times.stepMs[i]!);
+    const ms = medians[i]!;
     return {
       step: c.step,
       kind: c.kind,
@@ -104,7 +126,7 @@ export function profileSteps(
       ms,
       meanMs: times.stepMs[i]!.reduce((a, x) => a + x, 0) / times.runs,
       minMs: Math.min(...times.stepMs[i]!),
-      share: ms / totalMs,
+      share: ms / stepsMs,
       macs: c.macs,
       executedMacs: c.executedMacs,
       gmacPerS: gmacs(c.macs, ms),
@@ -115,7 +137,6 @@ export function profileSteps(
       chunks: c.chunks,
     };
   });
-  const stepsMs = rows.reduce((s, r) => s + r.ms, 0);
   const macs = rows.reduce((s, r) => s + r.macs, 0);
   const executedMacs = rows.reduce((s, r) => s + r.executedMacs, 0);
   const notes: string[] = [];
@@ -127,9 +148,13 @@ export function profileSteps(
     notes.push(
       'a fused block is one kernel call (expansion, depthwise, projection and residual add, chunk by chunk), so it is timed as one row',
     );
-  if (Math.abs(stepsMs / totalMs - 1) > 0.1)
+  const cpuMs = times.cpuMs.length ? median(times.cpuMs) : null;
+  if (stepsMs < 0.9 * totalMs)
     notes.push(
-      `the rows add up to ${((stepsMs / totalMs) * 100).toFixed(0)}% of the run: the machine was busy or the runs vary; more --runs help`,
+      `the steps' medians add up to ${((stepsMs / totalMs) * 100).toFixed(0)}% of the median run` +
+        (cpuMs !== null && cpuMs < 0.9 * totalMs
+          ? `, and a run took ${cpuMs.toFixed(2)} ms of CPU time for ${totalMs.toFixed(2)} ms of wall time: the process waited for a CPU (a busy machine), which the medians mostly leave out`
+          : ': the runs vary (a busy machine?); more runs help'),
     );
   return {
     version: 1,
@@ -141,12 +166,13 @@ export function profileSteps(
     warmup: times.warmup,
     timer: `performance.now() around each plan step's kernel call; medians of ${times.runs} runs after ${times.warmup} warm-up runs, each timed run followed by an untimed one`,
     totalMs,
-    stepsMs,
-    stepsShare: stepsMs / totalMs,
+    cpuMs,
     unprofiledMs: median(times.plainMs),
+    stepsMs,
+    coverage: median(covered),
     macs,
     executedMacs,
-    gmacPerS: macs / totalMs / 1e6,
+    gmacPerS: macs / stepsMs / 1e6,
     rows,
     notes,
   };

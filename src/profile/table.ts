@@ -72,7 +72,7 @@ function groupLines(t: TfliteProfile): Map<number, string[]> {
     const last = g.steps[g.steps.length - 1]!;
     const line =
       `      └ group ${i}: steps ${operatorRanges(g.steps)} (TFLite ops ${operatorRanges(g.operators)}; ${why}): ` +
-      `lowwater ${ms(g.lowwaterMs)} ms, TFLite ${ms(g.tfliteMs)} ms (${pct(g.tfliteMs / t.meanMs)}), lw/TFLite ${(g.lowwaterMs / g.tfliteMs).toFixed(2)}x`;
+      `lowwater ${ms(g.lowwaterMs)} ms, TFLite ${ms(g.tfliteMs)} ms (${pct(g.tfliteMs / t.entriesMs)}), lw/TFLite ${(g.lowwaterMs / g.tfliteMs).toFixed(2)}x`;
     out.set(last, [...(out.get(last) ?? []), line]);
   });
   return out;
@@ -83,16 +83,21 @@ export function profileTable(p: Profile): string {
   lines.push(`lowwater profile: ${p.model}`);
   lines.push(`path ${p.pathDescription}; input ${p.input.description}`);
   lines.push(
-    `${p.runs} runs after ${p.warmup} warm-up runs: run ${ms(p.totalMs)} ms (median; ${ms(p.unprofiledMs)} ms without per-step timing); ` +
-      `the rows add up to ${ms(p.stepsMs)} ms (${pct(p.stepsShare)} of the run)`,
+    `${p.runs} runs after ${p.warmup} warm-up runs. A run: ${ms(p.totalMs)} ms median wall time` +
+      `${p.cpuMs !== null ? `, ${ms(p.cpuMs)} ms of CPU time` : ''} (${ms(p.unprofiledMs)} ms without per-step timing)`,
+  );
+  lines.push(
+    `The steps account for ${pct(p.coverage)} of each run (median); their medians add up to ${ms(p.stepsMs)} ms, the 100% of "share"`,
   );
   const recompute = p.executedMacs > p.macs ? `, ${(p.executedMacs / 1e6).toFixed(1)} M computed` : '';
-  lines.push(`${(p.macs / 1e6).toFixed(1)} M multiply-adds${recompute}: ${p.gmacPerS.toFixed(1)} GMAC/s over the run`);
+  lines.push(
+    `${(p.macs / 1e6).toFixed(1)} M multiply-adds${recompute}: ${p.gmacPerS.toFixed(1)} GMAC/s over the steps`,
+  );
   if (p.tflite) {
     const t = p.tflite;
     lines.push(
-      `${t.runtime}: run ${ms(t.totalMs)} ms (median; mean ${ms(t.meanMs)}; ${ms(t.unprofiledMs)} ms without its profiler); ` +
-        `its entries add up to ${ms(t.entriesMs)} ms; per-operator times are means (all its profiler keeps)`,
+      `${t.runtime}: a run ${ms(t.totalMs)} ms median wall time, mean ${ms(t.meanMs)} (${ms(t.unprofiledMs)} ms without its profiler); ` +
+        `its entries add up to ${ms(t.entriesMs)} ms, the 100% of its "share"; they are means (all its profiler keeps)`,
     );
   }
   lines.push('');

@@ -619,7 +619,7 @@ export function attachTflite(rows: ProfileRow[], t: TfliteProfile): void {
       const alone = g.steps.length === 1;
       rows[s]!.tflite = {
         ms: alone ? g.tfliteMs : null,
-        share: alone ? g.tfliteMs / t.meanMs : null,
+        share: alone ? g.tfliteMs / t.entriesMs : null,
         group: i,
       };
     }

@@ -17,7 +17,7 @@ export interface ProfileOptions {
 export interface RowTflite {
   /** Mean ms of the TFLite entries matched to this row alone; null when they are shared with other rows (see `group`). */
   ms: number | null;
-  /** ms over TFLite's mean run. */
+  /** ms over the sum of TFLite's entries (`TfliteProfile.entriesMs`). */
   share: number | null;
   /** Index into TfliteProfile.groups of the match this row belongs to. */
   group: number;
@@ -46,7 +46,7 @@ export interface ProfileRow {
   meanMs: number;
   /** Fastest time of the step. */
   minMs: number;
-  /** ms over the whole run's median (`Profile.totalMs`). */
+  /** ms over the rows' sum (`Profile.stepsMs`): the step's part of a run as the steps account for it. */
   share: number;
   /** Multiply-adds of the graph's convolutions and fully-connected layers in this step. */
   macs: number;
@@ -90,17 +90,25 @@ export interface Profile {
   warmup: number;
   /** How steps were timed. */
   timer: string;
-  /** Median of the timed runs' latency (input written, every step, outputs copied), as `classify` measures it. */
+  /** Median of the timed runs' latency (input written, every step, outputs copied), as `classify` measures it: wall time. */
   totalMs: number;
-  /** Sum of the rows' median ms. */
-  stepsMs: number;
-  /** stepsMs / totalMs: how much of the run the rows explain (near 1 when the timings are sound). */
-  stepsShare: number;
+  /**
+   * Median CPU time of this process over a timed run (process.cpuUsage; null where there is none, as in
+   * browsers). Far below totalMs, the process waited for a CPU: the machine was busy.
+   */
+  cpuMs: number | null;
   /** Median latency of ordinary (untimed) runs interleaved with the timed ones: the cost of timing each step shows as totalMs − unprofiledMs. */
   unprofiledMs: number;
+  /** Sum of the rows' median ms: a run as the steps account for it, waits for a CPU mostly left out. */
+  stepsMs: number;
+  /**
+   * Median over the timed runs of (sum of that run's step times) / (that run's latency): how much of
+   * each run the steps account for. Near 1 when every step is timed and little happens between them.
+   */
+  coverage: number;
   macs: number;
   executedMacs: number;
-  /** macs / totalMs in 10^9 per second. */
+  /** macs / stepsMs in 10^9 per second. */
   gmacPerS: number;
   rows: ProfileRow[];
   /** What the reader should know about these figures. */
@@ -164,9 +172,9 @@ export interface TfliteProfile {
   granularity: 'operator' | 'partition' | 'mixed';
   /** Median wall time of one profiled run (input copied in, invoke, output copied out). */
   totalMs: number;
-  /** Mean of the same runs: TFLite's profiler reports means, so shares are of this. */
+  /** Mean of the same runs (TFLite's profiler reports means). */
   meanMs: number;
-  /** Sum of the entries' means. */
+  /** Sum of the entries' means: TFLite's shares are of this. */
   entriesMs: number;
   /** Median run of a second interpreter of the same file without the profiler. */
   unprofiledMs: number;
