@@ -7,6 +7,7 @@
  * only a group of entries covers get a group line with both bars.
  */
 import { operatorRanges } from './table.js';
+import { runsText } from './profile.js';
 import type { Profile } from './types.js';
 
 const esc = (s: string): string =>
@@ -62,7 +63,7 @@ export function profileHtml(p: Profile, machine?: MachineInfo): string {
     ['model', p.model],
     ['path', p.pathDescription],
     ['input', p.input.description],
-    ['runs', `${p.runs} timed (each followed by an untimed one), after ${p.warmup} warm-up runs`],
+    ['runs', `${p.runs} timed (each followed by an untimed one), after ${runsText(p.warmup, 'warm-up run')}`],
     [
       'a run',
       `${ms(p.totalMs)} ms median wall time${p.cpuMs !== null ? `, ${ms(p.cpuMs)} ms of CPU time` : ''}; ${ms(p.unprofiledMs)} ms without per-step timing`,

@@ -21,6 +21,9 @@ const TARGET_MS = 2000;
 const MIN_RUNS = 10;
 const MAX_RUNS = 100;
 
+/** '1 run', '5 runs'. */
+export const runsText = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export function median(values: ArrayLike<number>): number {
   const s = Float64Array.from(values).sort();
   const n = s.length;
@@ -164,7 +167,7 @@ export function profileSteps(
     input,
     runs: times.runs,
     warmup: times.warmup,
-    timer: `performance.now() around each plan step's kernel call; medians of ${times.runs} runs after ${times.warmup} warm-up runs, each timed run followed by an untimed one`,
+    timer: `performance.now() around each plan step's kernel call; medians of ${runsText(times.runs, 'run')} after ${runsText(times.warmup, 'warm-up run')}, each timed run followed by an untimed one`,
     totalMs,
     cpuMs,
     unprofiledMs: median(times.plainMs),

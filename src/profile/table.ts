@@ -3,6 +3,7 @@
  * plan step, and, when TFLite ran the same file, its times in the same lines
  * (or on a line under rows that only a group of TFLite entries covers).
  */
+import { runsText } from './profile.js';
 import type { Profile, ProfileRow, TfliteProfile } from './types.js';
 
 /** [3,4,5,7] → "3-5,7" */
@@ -83,7 +84,7 @@ export function profileTable(p: Profile): string {
   lines.push(`lowwater profile: ${p.model}`);
   lines.push(`path ${p.pathDescription}; input ${p.input.description}`);
   lines.push(
-    `${p.runs} runs after ${p.warmup} warm-up runs. A run: ${ms(p.totalMs)} ms median wall time` +
+    `${runsText(p.runs, 'run')} after ${runsText(p.warmup, 'warm-up run')}. A run: ${ms(p.totalMs)} ms median wall time` +
       `${p.cpuMs !== null ? `, ${ms(p.cpuMs)} ms of CPU time` : ''} (${ms(p.unprofiledMs)} ms without per-step timing)`,
   );
   lines.push(
