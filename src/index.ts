@@ -126,6 +126,10 @@ export async function profileModel(
     if (tflite) {
       const bytes = pixels ?? new Uint8Array(width * height * 3).fill(128);
       profile.tflite = await profileTflite(file, bytes, profile.rows, { runs: profile.runs, warmup: profile.warmup });
+      if (model.info.dequantized)
+        profile.tflite.notes.push(
+          'lowwater ran the dequantized float32 path of this quantized file, TFLite its integer kernels',
+        );
       attachTflite(profile.rows, profile.tflite);
     }
     return profile;

@@ -93,8 +93,8 @@ export interface Profile {
   /** Median of the timed runs' latency (input written, every step, outputs copied), as `classify` measures it: wall time. */
   totalMs: number;
   /**
-   * Median CPU time of this process over a timed run (process.cpuUsage; null where there is none, as in
-   * browsers). Far below totalMs, the process waited for a CPU: the machine was busy.
+   * Median CPU time of this process, all its threads, over a timed run (process.cpuUsage; null where
+   * there is none, as in browsers). Far below totalMs, the process waited for a CPU: the machine was busy.
    */
   cpuMs: number | null;
   /** Median latency of ordinary (untimed) runs interleaved with the timed ones: the cost of timing each step shows as totalMs − unprofiledMs. */
