@@ -221,7 +221,8 @@ export class Model<I = unknown> {
   /**
    * Where the time of a run goes: runs the model many times, timing every plan step (one op,
    * or one fused inverted residual block), and reports each step's median time next to its
-   * multiply-adds, bytes read and written, chunk count and share of the run. Without an image
+   * multiply-adds, bytes read and written, chunk count and share of the steps' time, with the
+   * whole run's wall and CPU time. Without an image
    * the input is mid-grey (every byte 128; kernel times do not depend on pixel values).
    * Synchronous inside: it holds the thread for the runs (about 2 s by default).
    */
