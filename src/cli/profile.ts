@@ -15,7 +15,7 @@ export const PROFILE_HELP = `Usage: lowwater profile MODEL [IMAGE] [options]
 
 Where the time of a run goes: runs MODEL many times, timing every step of its
 plan, and prints one row per step with its time, its work and its share of
-the run. MODEL is a registry name (nsfw_mobilenet_v2 is the float model that
+the steps' time. MODEL is a registry name (nsfw_mobilenet_v2 is the float model that
 ships with lowwater; 'lowwater models' lists the others), a .tflite file or a
 TensorFlow.js model.json. Without IMAGE the input is mid-grey (every byte 128):
 the kernels' times do not depend on the pixel values.
@@ -56,8 +56,9 @@ TFLite's profile (--tflite)
   node each; XNNPACK's own profile splits them into its operators, which
   lowwater maps back to the file's operators by their order and kind. A row's
   TFLite time is the sum of its operators' times; where TFLite's entries cover
-  operators of several rows (a partition that could not be split), the rows
-  share one "group" line. TFLite's profiler keeps means, not medians, so
+  operators of several rows (a partition that could not be split, or XNNPACK
+  operators of two partitions reported under one name), the rows share one
+  "group" line. TFLite's profiler keeps means, not medians, so
   lw/TFLite compares means.
 
 Options:
