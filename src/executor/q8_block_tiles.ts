@@ -167,6 +167,21 @@ function bestGroup(
   return best;
 }
 
+/**
+ * Multiply-adds a tiling computes (no panel padding): each tile expands the window of E its
+ * depthwise taps reach, so halo rows and columns shared by neighbouring tiles are computed once
+ * per tile, and a pixel split into output-channel ranges (C) recomputes its inner channels per range.
+ */
+export function tilingMultiplyAdds(g: BlockGeometry, tiles: readonly BlockTile[]): number {
+  let macs = 0;
+  for (const t of tiles) {
+    const win = reach(t.r0, t.r1, g.sh, g.dh, g.pt, g.He) * reach(t.q0, t.q1, g.sw, g.dw, g.pl, g.We);
+    const pix = (t.r1 - t.r0) * (t.q1 - t.q0);
+    macs += win * g.Cexp * g.expandK + pix * g.Cexp * 9 + pix * g.Cexp * (t.n1 - t.n0);
+  }
+  return macs;
+}
+
 function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {
   const tiles: BlockTile[] = [];
   const rowBytes = g.Wd * g.Cout;
