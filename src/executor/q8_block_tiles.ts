@@ -41,7 +41,7 @@ export interface BlockGeometry {
   eBytes: number;
   dBytes: number;
   /**
-   * Bytes of E and D the tiles try to stay within first (lower_q8.ts: below the float
+   * Bytes of E and D the tiles try to stay within first (ops/block.ts: below the float
    * schedule's high-water, src/executor/float_high_water.ts); the whole buffers are the
    * fallback when no tiling fits them.
    */

@@ -9,7 +9,7 @@ import { opConstants, tensorBytes, type Graph, type Op } from '../../planner/ir.
 import type { Plan, PlanStep } from '../../planner/plan.js';
 import { readableName } from '../errors.js';
 import { tilingMultiplyAdds } from '../executor/q8_block_tiles.js';
-import type { Q8BlockLowering } from '../executor/lower_q8.js';
+import type { Q8BlockLowering } from '../executor/lower.js';
 
 export interface StepCost {
   step: number;
