@@ -13,12 +13,15 @@
  */
 import { Model } from './api/model.js';
 import { runOptions } from './api/options.js';
-import type { ImageDataLike, ModelOptions, Pixels } from './api/types.js';
+import type { ImageDataLike, ModelOptions, Pixels, Profile, ProfileOptions } from './api/types.js';
 import { loadKernels } from './kernels/node_loader.js';
 import { resolveModel } from './load_model.js';
 import { decodeImage } from './preprocess/image.js';
 import { isPixels, pixelsToRgb, type RgbImage } from './preprocess/pixels.js';
 import { prepareRun } from './run_setup.js';
+import { resizeBilinearHalfPixel } from './preprocess/resize.js';
+import { attachTflite } from './profile/tflite.js';
+import { profileTflite, tflitePathOf } from './profile/tflite_peer.js';
 
 export { Model, topK } from './api/model.js';
 export type * from './api/types.js';
@@ -29,6 +32,7 @@ export { ModelNotAvailableError } from './model.js';
 export { TfliteFormatError, TfliteUnsupportedError } from './importers/tflite/errors.js';
 export { REGISTRY } from '../models/registry.js';
 export { DEFAULT_MODEL } from './load_model.js';
+export { TflitePeerUnavailableError } from './profile/tflite_peer.js';
 
 /** An image in Node: a file path, encoded bytes, or raw pixels. */
 export type NodeImage = string | Uint8Array | ArrayBuffer | Pixels | ImageDataLike;
@@ -81,4 +85,55 @@ export async function loadModel(
   if (setup.note) log?.(setup.note);
   const names = Array.isArray(labels) ? labels : resolved.labels;
   return new Model<NodeImage>(setup, resolved.model, resolved.description, names, decodeNodeImage);
+}
+
+export interface ProfileModelOptions extends LoadOptions, ProfileOptions {
+  /**
+   * Also profile the same .tflite file in the TFLite-WASM peer (bench/tflite of a lowwater
+   * checkout) and match TFLite's entries to lowwater's rows (Profile.tflite). Throws
+   * TflitePeerUnavailableError when the peer is not installed or the model is not a .tflite file.
+   */
+  tflite?: boolean;
+}
+
+/**
+ * `lowwater profile`: loads a model, times every plan step over many runs
+ * (Model.profile), and with `tflite` adds TFLite-WASM's own per-operator profile
+ * of the same file on the same input bytes.
+ */
+export async function profileModel(
+  source?: string | Uint8Array | ArrayBuffer,
+  image?: NodeImage,
+  options: ProfileModelOptions = {},
+): Promise<Profile> {
+  const { runs, warmup, tflite, ...load } = options;
+  const file = tflite ? await tflitePathOf(source, load.offline !== undefined ? { offline: load.offline } : {}) : '';
+  const model = await loadModel(source, load);
+  try {
+    const { width, height } = model.info.input;
+    let pixels: Uint8Array | undefined;
+    let description = '';
+    if (image !== undefined) {
+      const rgb = await decodeNodeImage(image);
+      pixels = resizeBilinearHalfPixel(rgb.data, rgb.width, rgb.height, 3, width, height);
+      description = `${typeof image === 'string' ? image : 'image'} (${rgb.width}x${rgb.height}${rgb.width !== width || rgb.height !== height ? `, resized to ${width}x${height}` : ''})`;
+    }
+    const profile = await model.profile(pixels ? { data: pixels, width, height, channels: 3 } : undefined, {
+      ...(runs !== undefined ? { runs } : {}),
+      ...(warmup !== undefined ? { warmup } : {}),
+    });
+    if (description) profile.input.description = description;
+    if (tflite) {
+      const bytes = pixels ?? new Uint8Array(width * height * 3).fill(128);
+      profile.tflite = await profileTflite(file, bytes, profile.rows, { runs: profile.runs, warmup: profile.warmup });
+      if (model.info.dequantized)
+        profile.tflite.notes.push(
+          'lowwater ran the dequantized float32 path of this quantized file, TFLite its integer kernels',
+        );
+      attachTflite(profile.rows, profile.tflite);
+    }
+    return profile;
+  } finally {
+    model.dispose();
+  }
 }

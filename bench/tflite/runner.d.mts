@@ -40,12 +40,14 @@ export interface TfliteRunner {
   /** Copies `input` into the first input tensor, runs, returns a copy of the first output tensor's raw bytes. */
   run(input: Uint8Array): Uint8Array;
   heap(): TfliteHeap;
-  /** Per-node times of the last run; needs `profiling: true`. Delegated subgraphs are 'TfLiteXNNPackDelegate' nodes. */
+  /** Per-node times (whole ms) of every run in the profiler's buffer; needs `profiling: true`. Delegated subgraphs are 'TfLiteXNNPackDelegate' nodes. */
   profile(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
+  /** TFLite's profile summary text, with XNNPACK's per-operator "Delegate internal" part; needs `profiling: true`. */
+  profileSummary(): string;
   dispose(): void;
 }
 
 export declare function createTfliteRunner(
   modelPath: string,
-  opts?: { threads: 1; profiling?: boolean },
+  opts?: { threads: 1; profiling?: boolean; maxProfilingBufferEntries?: number },
 ): Promise<TfliteRunner>;

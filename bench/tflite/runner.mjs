@@ -129,13 +129,16 @@ async function withoutThreads(fn) {
 
 /**
  * Loads a .tflite file into TFLite-WASM (XNNPACK, SIMD, single-threaded).
- * `profiling: true` turns on TFLite's op profiler (slower; not for timing).
+ * `profiling: true` turns on TFLite's op profiler (slower; not for timing);
+ * it keeps `maxProfilingBufferEntries` events (default 1024, tfjs-tflite's),
+ * one per node and per XNNPACK operator of every run, the oldest overwritten.
  * `run` copies the bytes into the first input tensor, runs the interpreter
  * and returns a copy of the first output tensor's raw bytes.
  */
 export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
   const threads = opts.threads ?? 1;
   const profiling = opts.profiling ?? false;
+  const maxProfilingBufferEntries = opts.maxProfilingBufferEntries ?? 1024;
   if (threads !== 1)
     throw new Error(`createTfliteRunner: only threads: 1 is supported (the single-threaded build), got ${threads}`);
   const pkgDir = tfliteInstallDir();
@@ -160,7 +163,11 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
     tflite.setWasmPath(join(state.wasmDir, '/'));
     const ab = modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength);
     try {
-      return await tflite.loadTFLiteModel(ab, { numThreads: threads, enableProfiling: profiling });
+      return await tflite.loadTFLiteModel(ab, {
+        numThreads: threads,
+        enableProfiling: profiling,
+        maxProfilingBufferEntries,
+      });
     } catch (e) {
       // A refused script shows up here only as a missing module.
       const mine = state.refused.filter((u) => u.startsWith(state.wasmDir));
@@ -230,12 +237,26 @@ export async function createTfliteRunner(modelPath, opts = { threads: 1 }) {
         highWaterGrowthBytes: now.highWaterBytes - before.highWaterBytes,
       };
     },
-    /** Per-node times of the last run (needs `profiling: true`): delegated parts appear as 'TfLiteXNNPackDelegate' nodes. */
+    /**
+     * Per-node times of every run still in the profiler's buffer, in run order (needs
+     * `profiling: true`), in whole milliseconds: delegated parts appear as
+     * 'TfLiteXNNPackDelegate' nodes.
+     */
     profile() {
       if (!profiling) throw new Error('createTfliteRunner: profile() needs { profiling: true }');
       return runner
         .getProfilingResults()
         .map((p) => ({ nodeType: p.nodeType, nodeName: p.nodeName, nodeExecMs: p.nodeExecMs }));
+    },
+    /**
+     * TFLite's profile summary text (needs `profiling: true`): per node, and in a
+     * "Delegate internal" part per XNNPACK operator, the first and mean time in
+     * microsecond steps. Each call adds every event in the buffer to the summary's
+     * running statistics again (src/profile/tflite.ts takes the runs between two calls apart).
+     */
+    profileSummary() {
+      if (!profiling) throw new Error('createTfliteRunner: profileSummary() needs { profiling: true }');
+      return runner.getProfilingSummary();
     },
     dispose() {
       runner.cleanUp();

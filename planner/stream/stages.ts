@@ -246,3 +246,26 @@ export function streamChain(g: Graph, blocks: InvertedResidualBlock[] = detectBl
   // A stream must contain at least one block; a trailing pointwise chain without one gains nothing.
   return chain.some((s) => s.kind === 'block') ? chain : [];
 }
+
+const blockCache = new WeakMap<Graph, Map<number, InvertedResidualBlock>>();
+
+/** A planned stage as the schedule and cost model see it (its shapes and block, from the graph). */
+export function stageOfPlan(
+  g: Graph,
+  s: { kind: StageKind; name: string; ops: number[]; input: number; output: number; expand: number },
+): StreamStage {
+  let blocks = blockCache.get(g);
+  if (!blocks) {
+    blocks = new Map(detectBlocks(g).map((b) => [b.expand, b]));
+    blockCache.set(g, blocks);
+  }
+  const shapeOut = s.kind === 'conv_pool' ? g.ops[s.ops[0]!]!.outputs[0]! : s.output;
+  const base = stage(g, s.kind, s.name, s.ops, s.input, s.output, shapeOut);
+  if (s.kind === 'block') {
+    const b = blocks.get(s.expand);
+    if (!b) throw new Error(`stage '${s.name}' is not an inverted residual block of '${g.name}'`);
+    return { ...base, block: b };
+  }
+  const op = g.ops[s.ops[0]!]!;
+  return op.kind === 'quantize' ? { ...base, elementwise: true } : base;
+}

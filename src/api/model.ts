@@ -5,7 +5,7 @@
  * decoder; this class plans nothing and reads no file itself.
  */
 import { planJson } from '../../planner/report/json.js';
-import { describeShape } from '../../planner/ir.js';
+import { describeShape, type Graph } from '../../planner/ir.js';
 import type { LoadedModel } from '../model.js';
 import { quantizeLike, type RunSetup } from '../run_setup.js';
 import type { RunResult } from '../executor/executor.js';
@@ -14,6 +14,7 @@ import { sha256Hex, type RgbImage } from '../preprocess/pixels.js';
 import { classCounts, classMapFromOutput } from '../segment/class_map.js';
 import { detectionsOf, toPixels } from '../detect/run.js';
 import { describeNumericPath } from '../segment/numeric_path.js';
+import { profileSteps } from '../profile/profile.js';
 import type {
   Classification,
   Detections,
@@ -21,6 +22,8 @@ import type {
   ModelInfo,
   OutputTensor,
   PlanJson,
+  Profile,
+  ProfileOptions,
   Segmentation,
   TopClass,
 } from './types.js';
@@ -49,6 +52,8 @@ export class Model<I = unknown> {
   readonly plan: PlanJson;
   readonly info: ModelInfo;
   private setup: RunSetup | undefined;
+  /** The graph as the file has it (every TFLite operator with its index), for profiles. */
+  private readonly fileGraph: Graph;
 
   /** Models are made by `loadModel`. */
   constructor(
@@ -60,6 +65,7 @@ export class Model<I = unknown> {
     private readonly decode: ImageDecoder<I>,
   ) {
     this.setup = setup;
+    this.fileGraph = file.graph;
     this.plan = planJson(setup.report);
     const p = describeNumericPath(file, setup.model);
     const { width, height, channels } = setup.model.input;
@@ -210,6 +216,46 @@ export class Model<I = unknown> {
       postprocessMs,
       memory: setup.executor.memoryReport(),
     };
+  }
+
+  /**
+   * Where the time of a run goes: runs the model many times, timing every plan step (one op,
+   * or one fused inverted residual block), and reports each step's median time next to its
+   * multiply-adds, bytes read and written, chunk count and share of the steps' time, with the
+   * whole run's wall and CPU time. Without an image
+   * the input is mid-grey (every byte 128; kernel times do not depend on pixel values).
+   * Synchronous inside: it holds the thread for the runs (about 2 s by default).
+   */
+  async profile(image?: I, options: ProfileOptions = {}): Promise<Profile> {
+    const setup = this.live('profile');
+    const { width, height } = setup.model.input;
+    let bytes: Uint8Array;
+    let description: string;
+    if (image === undefined) {
+      bytes = new Uint8Array(width * height * 3).fill(128);
+      description = `mid-grey ${width}x${height} (no image given: every byte 128)`;
+    } else {
+      const rgb = await this.decode(image);
+      bytes = resizeBilinearHalfPixel(rgb.data, rgb.width, rgb.height, 3, width, height);
+      description = typeof image === 'string' ? image : `${rgb.width}x${rgb.height} image`;
+      if (rgb.width !== width || rgb.height !== height) description += `, resized to ${width}x${height}`;
+    }
+    const input = { description, synthetic: image === undefined, width, height, sha256: await sha256Hex(bytes) };
+    const live = this.live('profile');
+    return profileSteps(
+      {
+        executor: live.executor,
+        graph: live.model.graph,
+        plan: live.plan,
+        fileGraph: this.fileGraph,
+        model: this.info.description,
+        path: this.info.path,
+        pathDescription: this.info.pathDescription,
+      },
+      bytes,
+      input,
+      options,
+    );
   }
 
   /** Memory of this model: arena (planned and measured), weights, WebAssembly memory. */

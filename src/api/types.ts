@@ -7,6 +7,7 @@ import type { PlanJson } from '../../planner/report/json.js';
 import type { DetectionPostProcessOptions } from '../detect/postprocess.js';
 
 export type { MemoryReport, PlanJson };
+export type * from '../profile/types.js';
 
 /** Section 5.1 channel chunks per inverted residual block: the planner's choice, none (op by op), or t everywhere. */
 export type ChunksOption = 'auto' | 'none' | number;

@@ -7,6 +7,7 @@ import { modelsCommand } from './models.js';
 import { planCommand } from './plan.js';
 import { segmentCommand } from './segment.js';
 import { detectCommand } from './detect.js';
+import { profileCommand } from './profile.js';
 import { loadTfliteFile } from '../importers/tflite/index.js';
 import { processIO, UsageError, type CliIO } from './io.js';
 
@@ -19,6 +20,9 @@ Commands:
   segment IMAGE...    label every pixel with Mobile DeepLabv3 (PASCAL VOC classes); mask PNG, overlay
   detect IMAGE...     find objects with an SSD/SSDLite .tflite (TFLite_Detection_PostProcess); boxes PNG
   plan                plan execution order, Section 5.1 chunks and arena offsets; report memory
+  profile MODEL [IMAGE]
+                      where the time goes: per op or fused block, time, MACs, bytes, share
+                      (--tflite: TFLite-WASM's own per-op profile of the same file beside it)
   models              list the registry's model names and where their files are looked for
 
 Run 'lowwater <command> --help' for a command's options.
@@ -31,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   models: modelsCommand,
   segment: segmentCommand,
   detect: detectCommand,
+  profile: profileCommand,
   plan: (argv, io) =>
     planCommand(argv, {
       ...io,

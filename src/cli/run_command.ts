@@ -120,6 +120,8 @@ export function runSummary(p: PreparedCommand): string {
   return (
     `model ${p.model.info.description}\npath ${p.model.info.pathDescription}\n` +
     `memory: arena ${humanBytes(m.arenaBytes)} (planned peak ${humanBytes(m.plannedPeakBytes)}, measured ${humanBytes(m.measuredPeakBytes)}), ` +
-    `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}`
+    `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}\n` +
+    `footprint: WebAssembly memory ${humanBytes(m.footprint.wasmMemoryBytes)} (weights ${humanBytes(m.footprint.weightsBytes)}), ` +
+    `JS kept ${humanBytes(m.footprint.jsRetainedBytes)}, kernel module ${m.footprint.kernelModuleBytes < 0 ? 'given compiled' : humanBytes(m.footprint.kernelModuleBytes)}`
   );
 }

@@ -17,7 +17,16 @@ import {
 import { rangeChecker, stepRegions } from './range_guard.js';
 import { CANARY_BYTES, highWater, paint } from './canary.js';
 import { layoutMemory, type MemoryLayout } from './layout.js';
-import { describeStep, isIntegerGraph, lowerPlan, lowerPlanQ8, WeightsImage, type Call } from './lower.js';
+import {
+  describeStep,
+  isIntegerGraph,
+  lowerPlan,
+  lowerPlanQ8,
+  WeightsImage,
+  type Call,
+  type Q8BlockLowering,
+  type Q8LoweredProgram,
+} from './lower.js';
 import { ModelError } from '../errors.js';
 
 export interface ExecutorOptions {
@@ -98,6 +107,8 @@ export class Executor {
   private runs = 0;
   /** Step being run (debug mode reads it to check kernel ranges). */
   private step = -1;
+  /** Where a profiled run (runPixelsTimed) writes each step's time; undefined on ordinary runs. */
+  private stepTimes: Float64Array | undefined;
 
   private constructor(
     readonly model: LoadedModel,
@@ -110,7 +121,14 @@ export class Executor {
     /** The graph runs on the q8 kernels (quantized tensors as imported). */
     readonly integer: boolean,
     private readonly kernelModuleBytes: number,
+    /** The tiles lowering chose for each fused integer block (profiles count their recomputed halos); empty on the float path. */
+    readonly q8Blocks: readonly Q8BlockLowering[],
   ) {}
+
+  /** Plan steps, one kernel call each. */
+  get stepCount(): number {
+    return this.calls.length;
+  }
 
   static async create(model: LoadedModel, plan: Plan, options: ExecutorOptions): Promise<Executor> {
     const integer = isIntegerGraph(model.graph);
@@ -174,6 +192,7 @@ export class Executor {
       debug,
       integer,
       kernelModuleBytes(options.kernels) ?? -1,
+      (program as Partial<Q8LoweredProgram>).blocks ?? [],
     );
     return self;
   }
@@ -221,6 +240,13 @@ export class Executor {
           afterStep?.(i);
         }
         this.step = -1;
+      } else if (this.stepTimes) {
+        const times = this.stepTimes;
+        for (; i < this.calls.length; i++) {
+          const t = performance.now();
+          this.calls[i]!();
+          times[i] = performance.now() - t;
+        }
       } else {
         for (; i < this.calls.length; i++) this.calls[i]!();
       }
@@ -290,6 +316,25 @@ export class Executor {
   runPixels(pixels: Uint8Array): RunResult {
     if (this.integer) return this.runQuantized(quantizedPixels(this.model, pixels));
     return this.runFloat(normalizePixels(this.model, pixels));
+  }
+
+  /**
+   * runPixels, with the time of every plan step (performance.now() around its kernel call, in ms)
+   * written to `stepMs`. A branch of its own in execute, so ordinary runs time nothing per step.
+   */
+  runPixelsTimed(pixels: Uint8Array, stepMs: Float64Array): RunResult {
+    if (stepMs.length !== this.calls.length)
+      throw new RangeError(
+        `runPixelsTimed: stepMs has ${stepMs.length} entries; the plan has ${this.calls.length} steps`,
+      );
+    if (this.debug)
+      throw new Error('runPixelsTimed: this executor runs the debug kernels with range checks; time the release build');
+    this.stepTimes = stepMs;
+    try {
+      return this.runPixels(pixels);
+    } finally {
+      this.stepTimes = undefined;
+    }
   }
 
   /**

@@ -7,7 +7,7 @@
  * buffers. This computes, for an integer plan, the highest arena byte the float
  * schedule would touch at the same offsets, in the plan's own (1-byte) units: every
  * materialized buffer whole, each chunk buffer up to the float schedule's ring or band.
- * lower_q8.ts then asks each block's tiles to stay below that line first, so only the
+ * ops/block.ts then asks each block's tiles to stay below that line first, so only the
  * blocks that reach the top of the arena give up speed for memory.
  */
 import { blockStepSchedule } from '../../planner/block_schedule.js';

@@ -41,7 +41,7 @@ export interface BlockGeometry {
   eBytes: number;
   dBytes: number;
   /**
-   * Bytes of E and D the tiles try to stay within first (lower_q8.ts: below the float
+   * Bytes of E and D the tiles try to stay within first (ops/block.ts: below the float
    * schedule's high-water, src/executor/float_high_water.ts); the whole buffers are the
    * fallback when no tiling fits them.
    */
@@ -165,6 +165,21 @@ function bestGroup(
     break;
   }
   return best;
+}
+
+/**
+ * Multiply-adds a tiling computes (no panel padding): each tile expands the window of E its
+ * depthwise taps reach, so halo rows and columns shared by neighbouring tiles are computed once
+ * per tile, and a pixel split into output-channel ranges (C) recomputes its inner channels per range.
+ */
+export function tilingMultiplyAdds(g: BlockGeometry, tiles: readonly BlockTile[]): number {
+  let macs = 0;
+  for (const t of tiles) {
+    const win = reach(t.r0, t.r1, g.sh, g.dh, g.pt, g.He) * reach(t.q0, t.q1, g.sw, g.dw, g.pl, g.We);
+    const pix = (t.r1 - t.r0) * (t.q1 - t.q0);
+    macs += win * g.Cexp * g.expandK + pix * g.Cexp * 9 + pix * g.Cexp * (t.n1 - t.n0);
+  }
+  return macs;
 }
 
 function plan(g: BlockGeometry, u: 1 | 8): BlockTile[] | undefined {

@@ -19,6 +19,7 @@ import {
   blockRows,
   expandedRowsComputed,
   expandedRowsOf,
+  stageOfPlan,
   stageRows,
   type BlockRows,
   type StreamStage,
@@ -171,52 +172,6 @@ interface StageRun {
   run(r0: number, r1: number): Int32Array[];
 }
 
-/** Rebuilds the planner's view of a plan stage (its shapes, from the graph). */
-function stageOf(graph: Graph, s: StreamStagePlan): StreamStage {
-  const shape = (id: number) => {
-    const sh = graph.tensors[id]!.shape;
-    return sh.length === 4 ? { h: sh[1]!, w: sh[2]!, c: sh[3]! } : { h: 1, w: 1, c: sh[sh.length - 1]! };
-  };
-  const i = shape(s.input);
-  const o = shape(s.kind === 'conv_pool' ? graph.ops[s.ops[0]!]!.outputs[0]! : s.output);
-  const base: StreamStage = {
-    kind: s.kind,
-    name: s.name,
-    ops: s.ops,
-    input: s.input,
-    output: s.output,
-    inH: i.h,
-    inW: i.w,
-    inC: i.c,
-    outH: o.h,
-    outW: o.w,
-    outC: o.c,
-    elementBytes: 1,
-  };
-  if (s.kind !== 'block') return base;
-  const e = graph.tensors[graph.ops[s.expand]!.outputs[0]!]!.shape;
-  const d = graph.tensors[graph.ops[s.depthwise]!.outputs[0]!]!.shape;
-  return {
-    ...base,
-    block: {
-      name: s.name,
-      expand: s.expand,
-      depthwise: s.depthwise,
-      project: s.project,
-      add: s.add,
-      stem: graph.ops[s.expand]!.kind === 'conv2d' && (graph.ops[s.expand] as Conv2DOp).kernel[0] > 1,
-      input: s.input,
-      output: s.output,
-      internal: [],
-      expandedChannels: e[3]!,
-      expandedSize: [e[1]!, e[2]!],
-      depthwiseSize: [d[1]!, d[2]!],
-      expandedElementBytes: 1,
-      depthwiseElementBytes: 1,
-    },
-  };
-}
-
 /**
  * Runs the streamed step `step` of `plan` on `input` (the graph input's bytes when the
  * stream reads the caller's image, else the whole input tensor's bytes) and returns the
@@ -229,7 +184,7 @@ export function interpretStreamQ8(
   step: StreamStep,
   input: QValue,
 ): QValue {
-  const stages = step.stages.map((s) => stageOf(graph, s));
+  const stages = step.stages.map((s) => stageOfPlan(graph, s));
   const outT = graph.tensors[step.stages[step.stages.length - 1]!.output]!;
   const outQ = activationQuant(outT, graph.ops[outT.producer]!);
   const outData =

@@ -4,13 +4,13 @@
 import t from 'tap';
 import { statSync } from 'node:fs';
 import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from '../../bench/tflite/runner.mjs';
-import { fixturePath, skipUnless } from '../helpers/fixtures.js';
+import { fixturePath, skipUnless, skipWithout } from '../helpers/fixtures.js';
 
 const MODEL = 'mobilenet_v2_1.0_224_quant.tflite';
 
 t.test(
   'TFLite-WASM peer: heap high-water growth over load + one inference',
-  { skip: (tfliteInstallDir() ? false : HOW_TO_INSTALL) || skipUnless('models', MODEL) },
+  { skip: skipWithout(tfliteInstallDir() ? false : HOW_TO_INSTALL) || skipUnless('models', MODEL) },
   async (t) => {
     const file = fixturePath('models', MODEL);
     const runner = await createTfliteRunner(file, { threads: 1 });

@@ -228,6 +228,7 @@ const D = {
 export interface Q8BlockLowering {
   step: number;
   name: string;
+  geometry: BlockGeometry;
   tiling: BlockTiling;
 }
 
@@ -291,7 +292,7 @@ export function integerBlock(
     preferred: { eBytes: Math.max(0, highWater - eBuf.offset), dBytes: Math.max(0, highWater - dBuf.offset) },
   };
   const tiling = planBlockTiles(geometry);
-  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, tiling });
+  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, tiling });
   const u = tiling.unit;
 
   // Expansion: 8-channel panels (unit 8), or one padded panel per channel (unit 1).
