@@ -12,6 +12,12 @@
 // The caller (src/executor/lower.ts, via planner/block_schedule.ts) picks g, ringRows and
 // bandRows so that e and d stay inside the plan's two chunk buffers.
 //
+// Row-streamed calls (f32_block_rows) make output rows [r0, r1) only; x and y may be rings
+// (line buffers: row i in slot i mod rows; the residual reads x's ring; the stem's input ring
+// keeps copies of its first rows after its last slot, so an expanded row's taps are
+// contiguous). With `persist` (one group of all channels) the ring of expanded rows outlives
+// the call: the next call, for the rows just below, expands only the rows not yet made.
+//
 // Memory touched: reads x, w, res, y (accumulating groups) and e, d; writes y, and e, d only
 // in [0, min(ringRows, He)·We·g) and [0, bandRows·OW·g) floats. Nothing else.
 //
@@ -177,6 +183,12 @@ function stemRows(
   conv2d(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6);
 }
 
+/** Address of row i of a ring of `rows` rows (slot i mod rows), or of a whole tensor when rows = 0. */
+// @ts-ignore: decorator
+@inline function rowAt(x: usize, i: i32, rows: i32, rowBytes: usize): usize {
+  return x + <usize>(rows ? i % rows : i) * rowBytes;
+}
+
 /** Row r of the ring, or 0 when r is outside [0, He). */
 // @ts-ignore: decorator
 @inline function ringRow(e: usize, r: i32, He: i32, ringRows: i32, rowBytes: usize): usize {
@@ -219,7 +231,13 @@ export function fusedBlock(
   g: i32,
   ringRows: i32,
   bandRows: i32,
+  r0: i32 = 0,
+  r1: i32 = 0,
+  xRows: i32 = 0,
+  yRows: i32 = 0,
+  persist: i32 = 0,
 ): void {
+  if (r1 == 0) r1 = OH;
   const six = f32x4.splat(6);
   const zero = f32x4.splat(0);
   const Kexp = stem ? 9 * Cin : Cin;
@@ -241,20 +259,33 @@ export function fusedBlock(
     const dRowBytes = (<usize>(OW * gn)) << 2;
     const pLo: f32 = last ? lo : -Infinity;
     const pHi: f32 = last ? hi : Infinity;
-    let done = -1; // highest expanded row in the ring
-    for (let o0 = 0; o0 < OH; o0 += bandRows) {
-      const nb = min(bandRows, OH - o0);
+    // Highest expanded row in the ring: none, or with a persistent ring the last row the
+    // call for the rows above made.
+    let done = persist && r0 > 0 ? min(He - 1, (r0 - 1) * sh - dPadTop + 2 * dh) : -1;
+    for (let o0 = r0; o0 < r1; o0 += bandRows) {
+      const nb = min(bandRows, r1 - o0);
       // Expanded rows this band's windows read: [top, need] (clipped to the image).
       const top = max(0, o0 * sh - dPadTop);
       const need = min(He - 1, (o0 + nb - 1) * sh - dPadTop + 2 * dh);
       let r = max(done + 1, top);
       while (r <= need) {
-        // Consecutive ring slots are contiguous: one GEMM (or stem conv) per run of slots.
+        // Consecutive ring slots are contiguous: one GEMM (or stem conv) per run of slots
+        // (and of input rows, when x is a ring too).
         const slot = r % ringRows;
-        const n = min(need - r + 1, ringRows - slot);
+        let n = min(need - r + 1, ringRows - slot);
         const dst = e + <usize>slot * eRowBytes;
-        if (stem) stemRows(x, H, W, Cin, dst, r, n, We, gn, ePadTop, ePadLeft, we, be);
-        else gemm1x1(x + <usize>r * xRowBytes, n * W, Cin, we, be, dst, gn, 0, 6, 0, 0);
+        if (stem && xRows) {
+          // The first tap row inside the image starts a contiguous run in the ring: read it
+          // through a base that puts that row at its slot (wrapping arithmetic).
+          n = 1;
+          const i0 = max(0, 2 * r - ePadTop);
+          const xv = rowAt(x, i0, xRows, xRowBytes) - <usize>i0 * xRowBytes;
+          stemRows(xv, H, W, Cin, dst, r, 1, We, gn, ePadTop, ePadLeft, we, be);
+        } else if (stem) stemRows(x, H, W, Cin, dst, r, n, We, gn, ePadTop, ePadLeft, we, be);
+        else {
+          if (xRows) n = min(n, xRows - (r % xRows));
+          gemm1x1(rowAt(x, r, xRows, xRowBytes), n * W, Cin, we, be, dst, gn, 0, 6, 0, 0);
+        }
         r += n;
       }
       if (need > done) done = need;
@@ -279,20 +310,39 @@ export function fusedBlock(
         );
         dp += dRowBytes;
       }
-      const yb = y + <usize>o0 * yRowBytes;
-      gemm1x1(
-        d,
-        nb * OW,
-        gn,
-        wp,
-        first ? pb : 0,
-        yb,
-        Cout,
-        pLo,
-        pHi,
-        last && res ? res + <usize>o0 * yRowBytes : 0,
-        first ? 0 : 1,
-      );
+      if (!xRows && !yRows) {
+        const yb = y + <usize>o0 * yRowBytes;
+        gemm1x1(
+          d,
+          nb * OW,
+          gn,
+          wp,
+          first ? pb : 0,
+          yb,
+          Cout,
+          pLo,
+          pHi,
+          last && res ? res + <usize>o0 * yRowBytes : 0,
+          first ? 0 : 1,
+        );
+      } else {
+        // Rings: one GEMM per output row (its row of y and of the residual may wrap apart).
+        for (let i = 0; i < nb; i++) {
+          gemm1x1(
+            d + <usize>i * dRowBytes,
+            OW,
+            gn,
+            wp,
+            first ? pb : 0,
+            rowAt(y, o0 + i, yRows, yRowBytes),
+            Cout,
+            pLo,
+            pHi,
+            last && res ? rowAt(res, o0 + i, xRows, yRowBytes) : 0,
+            first ? 0 : 1,
+          );
+        }
+      }
     }
   }
 }

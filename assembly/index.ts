@@ -334,3 +334,118 @@ export function f32_block_fused(
     bandRows,
   );
 }
+
+/**
+ * Rows [r0, r1) of a fused block (assembly/fused.ts), row-streamed: x and y are rings of
+ * xRows and yRows rows (0: whole tensors; res is x's ring), xBytes and yBytes long (mirror
+ * rows included); persist = 1 keeps the ring of expanded rows in e across calls (one group
+ * of all Cexp channels, the calls in row order).
+ */
+export function f32_block_rows(
+  x: usize,
+  H: i32,
+  W: i32,
+  Cin: i32,
+  stem: i32,
+  He: i32,
+  We: i32,
+  ePadTop: i32,
+  ePadLeft: i32,
+  Cexp: i32,
+  sh: i32,
+  sw: i32,
+  dh: i32,
+  dw: i32,
+  dPadTop: i32,
+  dPadLeft: i32,
+  y: usize,
+  OH: i32,
+  OW: i32,
+  Cout: i32,
+  w: usize,
+  res: usize,
+  lo: f32,
+  hi: f32,
+  e: usize,
+  d: usize,
+  g: i32,
+  ringRows: i32,
+  bandRows: i32,
+  r0: i32,
+  r1: i32,
+  xRows: i32,
+  xBytes: i32,
+  yRows: i32,
+  yBytes: i32,
+  persist: i32,
+): void {
+  assert(xBytes > 0 && yBytes > 0, 'f32_block_rows: bad buffers');
+  assert(
+    H > 0 && W > 0 && Cin > 0 && He > 0 && We > 0 && Cexp > 0 && OH > 0 && OW > 0 && Cout > 0,
+    'f32_block_rows: bad shape',
+  );
+  assert(
+    g > 0 && g <= Cexp && bandRows > 0 && ringRows >= min(He, (bandRows - 1) * sh + 2 * dh + 1),
+    'f32_block_rows: bad schedule',
+  );
+  assert(
+    r0 >= 0 && r1 > r0 && r1 <= OH && xRows >= 0 && yRows >= 0 && (!persist || g == Cexp),
+    'f32_block_rows: bad rows',
+  );
+  fusedBlock(
+    x,
+    H,
+    W,
+    Cin,
+    stem,
+    He,
+    We,
+    ePadTop,
+    ePadLeft,
+    Cexp,
+    sh,
+    sw,
+    dh,
+    dw,
+    dPadTop,
+    dPadLeft,
+    y,
+    OH,
+    OW,
+    Cout,
+    w,
+    res,
+    lo,
+    hi,
+    e,
+    d,
+    g,
+    ringRows,
+    bandRows,
+    r0,
+    r1,
+    xRows,
+    yRows,
+    persist,
+  );
+}
+
+/** acc[c] = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c] (float32): a global pool's sums, a few pixels at a time. */
+export function f32_channel_sums(x: usize, P: i32, C: i32, acc: usize, first: i32): void {
+  assert(P >= 0 && C > 0, 'f32 arguments');
+  const C4 = C & ~3;
+  for (let c = 0; c < C4; c += 4) {
+    const a = acc + ((<usize>c) << 2);
+    let v = first ? f32x4.splat(0) : v128.load(a);
+    let p = x + ((<usize>c) << 2);
+    for (let i = 0; i < P; i++, p += (<usize>C) << 2) v = f32x4.add(v, v128.load(p));
+    v128.store(a, v);
+  }
+  for (let c = C4; c < C; c++) {
+    const a = acc + ((<usize>c) << 2);
+    let v: f32 = first ? 0 : load<f32>(a);
+    let p = x + ((<usize>c) << 2);
+    for (let i = 0; i < P; i++, p += (<usize>C) << 2) v += load<f32>(p);
+    store<f32>(a, v);
+  }
+}

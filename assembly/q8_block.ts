@@ -62,8 +62,17 @@ export const D_SIGNED = 0,
   D_UEXP = 42,
   D_UPROJ = 43,
   D_NTILES = 44,
+  D_PERSIST = 45,
   D_TILES = 48,
   TILE_WORDS = 12;
+// D_PERSIST = 1: row-streamed 'ring' block: E keeps the expanded rows of every inner channel
+// across calls (the window of the previous band, moved down to the start of E), and each
+// call expands only the rows no earlier call made; tiles then hold every inner channel.
+//
+// Row-streamed calls (blockRows): output rows [r0, r1) of one band; tile rows are relative to
+// r0. x and y may be rings (line buffers): row i of x at slot i mod xRows (0: not a ring), rows
+// of y likewise; the residual reads x's ring. The stem's input ring keeps copies of its first
+// rows after its last slot, so the three rows an expanded row's taps read are contiguous.
 // Tile fields: r0 r1 q0 q1 (output rows, cols), n0 n1 (output channels; n0 % 8 = 0), G (inner
 // channels per group, a multiple of the unit), accLoc (0 none, 1 E, 2 D, 3 y), accOff (bytes).
 // Unit u = 8: expand weights are 8-channel panels (unit j = panel j, D_UEXP bytes each), the
@@ -81,6 +90,12 @@ import { loadq, wloadq } from './q8_common';
   return load<i32>(desc + ((<usize>i) << 2));
 }
 
+/** Address of row i of x: a ring of xRows rows (row i in slot i mod xRows), or the whole tensor when xRows = 0. */
+// @ts-ignore: decorator
+@inline function rowAt(x: usize, i: i32, xRows: i32, rowBytes: usize): usize {
+  return x + <usize>(xRows ? i % xRows : i) * rowBytes;
+}
+
 /** Expand inner channels [g0, g0+gc) over E rows [er0,er1) × cols [ec0,ec1) into e (contiguous). */
 function expandWindow<T>(
   desc: usize,
@@ -93,6 +108,7 @@ function expandWindow<T>(
   ec1: i32,
   g0: i32,
   gc: i32,
+  xRows: i32,
 ): void {
   const u = f(desc, D_UNIT);
   const cin = f(desc, D_CIN);
@@ -106,8 +122,9 @@ function expandWindow<T>(
     const b = wb + <usize>f(desc, D_BEXP) + ((<usize>unit) << 5);
     const s = wb + <usize>f(desc, D_SEXP) + ((<usize>unit) << 5);
     const yo = e + <usize>j0;
+    const xRowBytes = <usize>wx * <usize>cin;
     if (f(desc, D_EXP_KIND) == 0) {
-      if (ec0 == 0 && ec1 == wx) {
+      if (ec0 == 0 && ec1 == wx && xRows == 0) {
         gemmRq<T>(
           x + <usize>(er0 * wx) * <usize>cin,
           (er1 - er0) * wx,
@@ -126,7 +143,7 @@ function expandWindow<T>(
       } else {
         for (let r = er0; r < er1; r++) {
           gemmRq<T>(
-            x + <usize>(r * wx + ec0) * <usize>cin,
+            rowAt(x, r, xRows, xRowBytes) + <usize>ec0 * <usize>cin,
             cols,
             cin,
             <usize>cin,
@@ -141,6 +158,41 @@ function expandWindow<T>(
             0,
           );
         }
+      }
+    } else if (xRows) {
+      // One expanded row at a time: its taps' rows are contiguous in the ring (mirror rows
+      // after the last slot), so the conv reads them through a base pointer that puts the
+      // first of them at its slot (wrapping arithmetic).
+      const hx = f(desc, D_HX);
+      for (let r = er0; r < er1; r++) {
+        const i0 = max(0, r * f(desc, D_ESH) - f(desc, D_EPT));
+        const xv = rowAt(x, i0, xRows, xRowBytes) - <usize>i0 * xRowBytes;
+        conv2d<T>(
+          xv,
+          hx,
+          wx,
+          cin,
+          yo + <usize>((r - er0) * (ec1 - ec0) * gc),
+          r,
+          r + 1,
+          ec0,
+          ec1,
+          n,
+          gc,
+          f(desc, D_EKH),
+          f(desc, D_EKW),
+          f(desc, D_ESH),
+          f(desc, D_ESW),
+          f(desc, D_EDH),
+          f(desc, D_EDW),
+          f(desc, D_EPT),
+          f(desc, D_EPL),
+          w,
+          b,
+          s,
+          rq,
+          f(desc, D_ZX),
+        );
       }
     } else {
       conv2d<T>(
@@ -226,7 +278,23 @@ function projScalar<T>(
   }
 }
 
-export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d: usize): void {
+/**
+ * The block over output rows [rowBase, rowEnd): the descriptor's tiles cover the whole
+ * output (rowEnd = 0), or one band of rows counted from rowBase (row-streamed calls).
+ * xRows / yRows: ring rows of x and y (0: whole tensors).
+ */
+export function block<T>(
+  desc: usize,
+  wb: usize,
+  x: usize,
+  y: usize,
+  e: usize,
+  d: usize,
+  rowBase: i32 = 0,
+  rowEnd: i32 = 0,
+  xRows: i32 = 0,
+  yRows: i32 = 0,
+): void {
   const he = f(desc, D_HE),
     we = f(desc, D_WE),
     cexp = f(desc, D_CEXP);
@@ -255,11 +323,40 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
   const zwProj = load<i32>(rqProj, 44);
   const nt = f(desc, D_NTILES);
   const yRow = <usize>wd * <usize>cout;
+  const banded = rowEnd > 0;
+  const ringed = xRows != 0 || yRows != 0;
+  const persist = f(desc, D_PERSIST);
+  // The expanded window of this call (rows winLo..winHi, all inner channels, full width) when
+  // E persists: the rows the previous band already made move to the start of E.
+  let winLo = 0;
+  if (persist) {
+    winLo = max(0, rowBase * sh - pt);
+    const winHi = min(he - 1, (rowEnd - 1) * sh - pt + 2 * dh);
+    const eRowBytes = <usize>we * <usize>cexp;
+    let from = winLo;
+    if (rowBase > 0) {
+      // The previous call made the band of the same height just above this one.
+      const R = load<i32>(desc + ((<usize>(D_TILES + 1)) << 2)) - load<i32>(desc + ((<usize>D_TILES) << 2));
+      const prevLo = max(0, (rowBase - R) * sh - pt);
+      const prevHi = min(he - 1, (rowBase - 1) * sh - pt + 2 * dh);
+      if (prevHi >= winLo) {
+        memory.copy(e, e + <usize>(winLo - prevLo) * eRowBytes, <usize>(prevHi - winLo + 1) * eRowBytes);
+        from = prevHi + 1;
+      }
+    }
+    if (from <= winHi)
+      expandWindow<T>(desc, wb, x, e + <usize>(from - winLo) * eRowBytes, from, winHi + 1, 0, we, 0, cexp, xRows);
+  }
   for (let t = 0; t < nt; t++) {
     const tp = desc + ((<usize>(D_TILES + t * TILE_WORDS)) << 2);
-    const r0 = load<i32>(tp),
-      r1 = load<i32>(tp, 4),
-      q0 = load<i32>(tp, 8),
+    let r0 = load<i32>(tp),
+      r1 = load<i32>(tp, 4);
+    if (banded) {
+      r0 += rowBase;
+      r1 = min(r1 + rowBase, rowEnd);
+      if (r0 >= r1) continue;
+    }
+    const q0 = load<i32>(tp, 8),
       q1 = load<i32>(tp, 12);
     const n0 = load<i32>(tp, 16),
       n1 = load<i32>(tp, 20),
@@ -277,16 +374,18 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       ec1 = min(we, (q1 - 1) * sw - pl + 2 * dw + 1);
     const acc = loc == 1 ? e + accOff : loc == 2 ? d + accOff : y + accOff;
     const as = (<usize>N) << 2;
-    const yt = y + <usize>r0 * yRow + <usize>(q0 * cout + n0);
-    const rt = hasRes ? x + <usize>r0 * yRow + <usize>(q0 * cout + n0) : 0;
+    const yt = rowAt(y, r0, yRows, yRow) + <usize>(q0 * cout + n0);
+    const rt = hasRes ? rowAt(x, r0, xRows, yRow) + <usize>(q0 * cout + n0) : 0;
+    // Row r of the tile is at rowAt(y, r0 + r, ...) + tileCol (rings wrap between rows).
+    const tileCol = <usize>(q0 * cout + n0);
     for (let g0 = 0; g0 < cexp; g0 += G) {
       const gc = min(G, cexp - g0);
-      expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc);
+      if (!persist) expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc, xRows);
       dwconv3x3<T>(
         e,
-        er0,
-        ec0,
-        ec1 - ec0,
+        persist ? winLo : er0,
+        persist ? 0 : ec0,
+        persist ? we : ec1 - ec0,
         he,
         we,
         gc,
@@ -311,7 +410,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
         const w = wProj + <usize>(n0 >> 3) * psProj;
-        if (Wt == wd)
+        if (Wt == wd && !ringed)
           gemmRq<T>(
             d,
             M,
@@ -338,10 +437,10 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
               N,
               bProj + ((<usize>n0) << 2),
               sProj + ((<usize>n0) << 2),
-              yt + <usize>r * yRow,
+              rowAt(y, r0 + r, yRows, yRow) + tileCol,
               <usize>cout,
               rqProj,
-              rt ? rt + <usize>r * yRow : 0,
+              hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0,
               <usize>cout,
             );
           }
@@ -386,7 +485,8 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       }
     }
     if (loc == 0) continue;
-    if (Wt == wd) requantAcc<T>(acc, M, N, as, sProj + ((<usize>n0) << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
+    if (Wt == wd && !ringed)
+      requantAcc<T>(acc, M, N, as, sProj + ((<usize>n0) << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
     else {
       for (let r = 0; r < R; r++) {
         requantAcc<T>(
@@ -395,10 +495,10 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
           N,
           as,
           sProj + ((<usize>n0) << 2),
-          yt + <usize>r * yRow,
+          rowAt(y, r0 + r, yRows, yRow) + tileCol,
           <usize>cout,
           rqProj,
-          rt ? rt + <usize>r * yRow : 0,
+          hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0,
           <usize>cout,
         );
       }

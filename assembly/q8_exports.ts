@@ -306,3 +306,44 @@ export function q8_block(
   if (load<i32>(desc)) block<i8>(desc, wb, x, y, e, d);
   else block<u8>(desc, wb, x, y, e, d);
 }
+
+/**
+ * Rows [r0, r1) of a fused block (q8_block.ts), row-streamed: the descriptor's tiles cover
+ * one band counted from r0; x and y are rings of xRows and yRows rows (0: whole tensors),
+ * xBytes and yBytes their sizes.
+ */
+export function q8_block_rows(
+  desc: usize,
+  descBytes: i32,
+  wb: usize,
+  wBytes: i32,
+  x: usize,
+  xBytes: i32,
+  xRows: i32,
+  y: usize,
+  yBytes: i32,
+  yRows: i32,
+  e: usize,
+  eBytes: i32,
+  d: usize,
+  dBytes: i32,
+  r0: i32,
+  r1: i32,
+): void {
+  assert(descBytes >= 192 && wBytes > 0 && xBytes > 0 && yBytes > 0 && eBytes >= 0 && dBytes > 0, 'q8 arguments');
+  assert(r0 >= 0 && r1 > r0 && xRows >= 0 && yRows >= 0, 'q8 block rows');
+  if (load<i32>(desc)) block<i8>(desc, wb, x, y, e, d, r0, r1, xRows, yRows);
+  else block<u8>(desc, wb, x, y, e, d, r0, r1, xRows, yRows);
+}
+
+/** acc[c] (int32) = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c]: a global pool's sums, a few pixels at a time. */
+export function q8_channel_sums(x: usize, P: i32, C: i32, acc: usize, first: i32, sg: i32): void {
+  assert(P >= 0 && C > 0, 'q8 arguments');
+  for (let c = 0; c < C; c++) {
+    let s = first ? 0 : load<i32>(acc + ((<usize>c) << 2));
+    let p = x + <usize>c;
+    if (sg) for (let i = 0; i < P; i++, p += <usize>C) s += <i32>load<i8>(p);
+    else for (let i = 0; i < P; i++, p += <usize>C) s += <i32>load<u8>(p);
+    store<i32>(acc + ((<usize>c) << 2), s);
+  }
+}

@@ -224,6 +224,51 @@ export interface Kernels extends Q8Kernels {
     ringRows: number,
     bandRows: number,
   ): void;
+  /**
+   * Rows [r0, r1) of a fused block, row-streamed (assembly/fused.ts): x and y are rings of
+   * xRows and yRows rows (0: whole tensors; res reads x's ring), xBytes and yBytes long;
+   * persist = 1 keeps the ring of expanded rows in e across calls (g = Cexp).
+   */
+  f32_block_rows(
+    x: Ptr,
+    H: number,
+    W: number,
+    Cin: number,
+    stem: number,
+    He: number,
+    We: number,
+    ePadTop: number,
+    ePadLeft: number,
+    Cexp: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    dPadTop: number,
+    dPadLeft: number,
+    y: Ptr,
+    OH: number,
+    OW: number,
+    Cout: number,
+    w: Ptr,
+    res: Ptr,
+    lo: number,
+    hi: number,
+    e: Ptr,
+    d: Ptr,
+    g: number,
+    ringRows: number,
+    bandRows: number,
+    r0: number,
+    r1: number,
+    xRows: number,
+    xBytes: number,
+    yRows: number,
+    yBytes: number,
+    persist: number,
+  ): void;
+  /** acc[c] = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c], float32 (a global pool's sums, a few pixels at a time). */
+  f32_channel_sums(x: Ptr, P: number, C: number, acc: Ptr, first: number): void;
 }
 
 /**

@@ -227,6 +227,65 @@ export const KERNEL_MANIFEST: readonly KernelEntry[] = [
     ],
     (a) => fusedRanges(a),
   ),
+  entry(
+    'f32_block_rows',
+    [
+      'x',
+      'H',
+      'W',
+      'Cin',
+      'stem',
+      'He',
+      'We',
+      'ePadTop',
+      'ePadLeft',
+      'Cexp',
+      'sh',
+      'sw',
+      'dh',
+      'dw',
+      'dPadTop',
+      'dPadLeft',
+      'y',
+      'OH',
+      'OW',
+      'Cout',
+      'w',
+      'res',
+      'lo',
+      'hi',
+      'e',
+      'd',
+      'g',
+      'ringRows',
+      'bandRows',
+      'r0',
+      'r1',
+      'xRows',
+      'xBytes',
+      'yRows',
+      'yBytes',
+      'persist',
+    ],
+    (a) => {
+      // x and y whole rings (or tensors); e and d the schedule's ring and band, as f32_block_fused.
+      const f = fusedRanges(a);
+      const y = span('y', a.y!, a.yBytes!);
+      return {
+        reads: [
+          span('x', a.x!, a.xBytes!),
+          ...f.reads.filter((r) => r.operand === 'w' || r.operand === 'e' || r.operand === 'd'),
+          ...opt(a.res!, span('res', a.res!, a.xBytes!)),
+          ...(a.g! < a.Cexp! ? [y] : []),
+        ],
+        writes: [y, ...f.writes.filter((r) => r.operand !== 'y')],
+      };
+    },
+  ),
+  entry('f32_channel_sums', ['x', 'P', 'C', 'acc', 'first'], (a) => ({
+    reads: [span('x', a.x!, a.P! * a.C! * F), ...opt(a.first! ? 0 : 1, span('acc', a.acc!, a.C! * F))],
+    writes: [span('acc', a.acc!, a.C! * F)],
+  })),
   ...Q8_KERNEL_MANIFEST,
 ];
 

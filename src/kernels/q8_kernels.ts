@@ -197,6 +197,31 @@ export interface Q8Kernels {
     d: Ptr,
     dBytes: number,
   ): void;
+  /**
+   * Output rows [r0, r1) of a fused block, row-streamed (q8_block.ts): the descriptor's tiles
+   * cover one band counted from r0; x and y are rings of xRows and yRows rows (0: whole
+   * tensors), xBytes and yBytes long.
+   */
+  q8_block_rows(
+    desc: Ptr,
+    descBytes: number,
+    wb: Ptr,
+    wBytes: number,
+    x: Ptr,
+    xBytes: number,
+    xRows: number,
+    y: Ptr,
+    yBytes: number,
+    yRows: number,
+    e: Ptr,
+    eBytes: number,
+    d: Ptr,
+    dBytes: number,
+    r0: number,
+    r1: number,
+  ): void;
+  /** acc[c] (int32) = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c] (a global pool's sums, a few pixels at a time). */
+  q8_channel_sums(x: Ptr, P: number, C: number, acc: Ptr, first: number, sg: number): void;
 }
 
 const span = (operand: string, start: number, bytes: number): ByteRange => ({
@@ -406,4 +431,40 @@ export const Q8_KERNEL_MANIFEST: readonly KernelEntry[] = [
       writes: [span('y', a.y!, a.yBytes!), span('e', a.e!, a.eBytes!), span('d', a.d!, a.dBytes!)],
     }),
   ),
+  entry(
+    'q8_block_rows',
+    [
+      'desc',
+      'descBytes',
+      'wb',
+      'wBytes',
+      'x',
+      'xBytes',
+      'xRows',
+      'y',
+      'yBytes',
+      'yRows',
+      'e',
+      'eBytes',
+      'd',
+      'dBytes',
+      'r0',
+      'r1',
+    ],
+    (a) => ({
+      reads: [
+        span('desc', a.desc!, a.descBytes!),
+        span('weights', a.wb!, a.wBytes!),
+        span('x', a.x!, a.xBytes!),
+        span('y', a.y!, a.yBytes!),
+        span('e', a.e!, a.eBytes!),
+        span('d', a.d!, a.dBytes!),
+      ],
+      writes: [span('y', a.y!, a.yBytes!), span('e', a.e!, a.eBytes!), span('d', a.d!, a.dBytes!)],
+    }),
+  ),
+  entry('q8_channel_sums', ['x', 'P', 'C', 'acc', 'first', 'sg'], (a) => ({
+    reads: [span('x', a.x!, a.P! * a.C!), ...opt(a.first! ? 0 : 1, span('acc', a.acc!, a.C! * 4))],
+    writes: [span('acc', a.acc!, a.C! * 4)],
+  })),
 ];

@@ -270,13 +270,25 @@ for (const [sg, q] of [
       ops: [d('x', q(15, 30)), out('y', 5)],
       args: (p) => [p.x!, 5, 3, p.y!, 1, sg],
     },
+    {
+      name: 'q8_channel_sums',
+      label: `${tag} P=5 C=11 accumulating`,
+      ops: [
+        d('x', q(55, 31)),
+        d(
+          'acc',
+          Int32Array.from({ length: 11 }, (_, i) => i * 1000 - 5000),
+        ),
+      ],
+      args: (p) => [p.x!, 5, 11, p.acc!, 0, sg],
+    },
   );
 }
 
-t.test('every q8 kernel of the manifest has a case (q8_block: executor.test.ts)', async (t) => {
+t.test('every q8 kernel of the manifest has a case (q8_block, q8_block_rows: the executor tests)', async (t) => {
   t.same(
     KERNEL_MANIFEST.map((e) => e.name).filter(
-      (n) => n.startsWith('q8_') && n !== 'q8_block' && !CASES.some((c) => c.name === n),
+      (n) => n.startsWith('q8_') && n !== 'q8_block' && n !== 'q8_block_rows' && !CASES.some((c) => c.name === n),
     ),
     [],
   );
