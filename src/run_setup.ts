@@ -18,6 +18,8 @@ export interface RunOptions {
   /** 'auto' | 'none' | a chunk count, as text from the CLI or a number. */
   chunks?: string | number;
   budgetBytes?: number;
+  /** Row-streamed execution: 'auto' (when a budget needs it), 'on', 'off' (planner PlanOptions.stream). */
+  stream?: 'auto' | 'on' | 'off';
   debug?: boolean;
   /** Run a quantized model on the dequantized float32 path instead of the integer path. */
   float?: boolean;
@@ -103,6 +105,7 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions): Promise
   const report = planGraphReport(model.graph, {
     chunks: parseChunks(opts.chunks),
     ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
+    ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
   });
   const planningMs = performance.now() - t0;
   const plan = report.plan;

@@ -116,10 +116,16 @@ export class Model<I = unknown> {
   private async runImage(image: I, what: string): Promise<{ run: RunResult; rgb: RgbImage; inputSha256: string }> {
     const setup = this.live(what);
     const rgb = await this.decode(image);
+    const executor = this.live(what).executor;
+    if (executor.streamsInput) {
+      // A streamed plan resizes each input row when it needs it: the resized image never exists.
+      const { inputSha256, ...run } = executor.runImage(rgb);
+      return { run, rgb, inputSha256 };
+    }
     const { width, height } = setup.model.input;
     const bytes = resizeBilinearHalfPixel(rgb.data, rgb.width, rgb.height, 3, width, height);
     const inputSha256 = await sha256Hex(bytes);
-    const run = this.live(what).executor.runPixels(bytes);
+    const run = executor.runPixels(bytes);
     return { run, rgb, inputSha256 };
   }
 

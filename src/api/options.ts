@@ -21,7 +21,9 @@ export function budgetBytes(budget: number | string): number {
 }
 
 export function runOptions(options: ModelOptions, kernels: WebAssembly.Module): RunOptions {
-  const { chunks, budget, float, streamHead, debug } = options;
+  const { chunks, budget, float, streamHead, debug, stream } = options;
+  if (stream !== undefined && stream !== 'auto' && stream !== 'on' && stream !== 'off')
+    throw new UsageError(`stream must be 'auto', 'on' or 'off', got ${JSON.stringify(stream)}`);
   if (chunks !== undefined && chunks !== 'auto' && chunks !== 'none' && !(Number.isInteger(chunks) && chunks >= 1))
     throw new UsageError(`chunks must be 'auto', 'none' or a whole number ≥ 1, got ${JSON.stringify(chunks)}`);
   return {
@@ -29,6 +31,7 @@ export function runOptions(options: ModelOptions, kernels: WebAssembly.Module): 
     ...(chunks !== undefined ? { chunks } : {}),
     ...(budget !== undefined ? { budgetBytes: budgetBytes(budget) } : {}),
     ...(float !== undefined ? { float } : {}),
+    ...(stream !== undefined ? { stream } : {}),
     ...(streamHead !== undefined ? { fuseResizeArgmax: streamHead } : {}),
     ...(debug !== undefined ? { debug } : {}),
   };

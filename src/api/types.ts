@@ -21,6 +21,14 @@ export interface ModelOptions {
    * that fits and refuses (PlanRefusedError, with `minimumBytes`) when none does.
    */
   budget?: number | string;
+  /**
+   * Row-streamed execution (the network run row by row through line buffers, from the
+   * caller's image to the global pool): 'auto' (default) when a budget needs it, 'on'
+   * always (the fastest streamed plan within the budget, or the smallest), 'off' never.
+   * A streamed run reads the image from the caller's buffer, outside the arena
+   * (`memory.inputOutsideArenaBytes`).
+   */
+  stream?: 'auto' | 'on' | 'off';
   /** Run a quantized model on the float32 path (dequantized weights) instead of the integer path. */
   float?: boolean;
   /**

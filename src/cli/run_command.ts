@@ -14,6 +14,7 @@ export const RUN_OPTION_SPECS = {
   labels: { type: 'string' },
   chunks: { type: 'string', default: 'auto' },
   budget: { type: 'string' },
+  stream: { type: 'boolean', default: false },
   float: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   offline: { type: 'boolean', default: false },
@@ -26,7 +27,11 @@ export function runOptionsHelp(budgetExample: string): string {
                       Section 5.1 channel chunks per inverted residual block
                       (default auto: the lowest peak memory, then the fastest)
   --budget BYTES      peak activation memory allowed (e.g. ${budgetExample}); refused with the
-                      smallest feasible peak when too small
+                      smallest feasible peak when too small; a budget no whole-tensor
+                      plan meets runs the network row by row (streamed)
+  --stream            run row by row through line buffers from the image on (the
+                      fastest streamed plan within --budget, or the smallest): the
+                      image is read from its decoded buffer, outside the arena
   --float             run a quantized model on the float32 path (dequantized weights)
                       instead of the integer path, which reproduces TFLite exactly
   --offline           never download a model
@@ -38,6 +43,7 @@ export interface SharedRunValues {
   labels?: string | undefined;
   chunks: string;
   budget?: string | undefined;
+  stream?: boolean | undefined;
   float: boolean;
   offline: boolean;
 }
@@ -85,6 +91,7 @@ export async function loadAndPrepare(
     log,
     ...(values.labels ? { labels: values.labels } : {}),
     ...(budget !== undefined ? { budget } : {}),
+    ...(values.stream ? { stream: 'on' as const } : {}),
     ...(opts.fuseResizeArgmax !== undefined ? { streamHead: opts.fuseResizeArgmax } : {}),
   });
   return { model, log };
@@ -120,7 +127,10 @@ export function runSummary(p: PreparedCommand): string {
   return (
     `model ${p.model.info.description}\npath ${p.model.info.pathDescription}\n` +
     `memory: arena ${humanBytes(m.arenaBytes)} (planned peak ${humanBytes(m.plannedPeakBytes)}, measured ${humanBytes(m.measuredPeakBytes)}), ` +
-    `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}\n` +
+    `weights ${humanBytes(m.weightsBytes)}, WebAssembly memory ${humanBytes(m.wasmMemoryBytes)}` +
+    (m.inputOutsideArenaBytes && p.model.plan.plan.stream
+      ? `, input image ${humanBytes(m.inputOutsideArenaBytes)} read row by row outside the arena\n`
+      : '\n') +
     `footprint: WebAssembly memory ${humanBytes(m.footprint.wasmMemoryBytes)} (weights ${humanBytes(m.footprint.weightsBytes)}), ` +
     `JS kept ${humanBytes(m.footprint.jsRetainedBytes)}, kernel module ${m.footprint.kernelModuleBytes < 0 ? 'given compiled' : humanBytes(m.footprint.kernelModuleBytes)}`
   );

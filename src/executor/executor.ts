@@ -28,6 +28,9 @@ import {
   type Q8LoweredProgram,
 } from './lower.js';
 import { ModelError } from '../errors.js';
+import { RowResizer } from '../preprocess/resize.js';
+import { Sha256 } from '../preprocess/sha256.js';
+import type { RgbImage } from '../preprocess/pixels.js';
 
 export interface ExecutorOptions {
   /** The compiled kernel module (Node: kernels/node_loader.ts loadKernels; elsewhere compileKernels). */
@@ -66,6 +69,12 @@ export interface MemoryReport {
   wasmMemoryBytes: number;
   /** Bytes at the bottom of memory used by the WASM module itself. */
   reservedBytes: number;
+  /**
+   * Bytes of the caller's input the last run read from outside the arena: the decoded
+   * image (or the input array given). A streamed plan never copies the input into the
+   * arena: it reads it row by row from there, so a camera or decoder must hold it.
+   */
+  inputOutsideArenaBytes: number;
   footprint: Footprint;
 }
 
@@ -102,11 +111,19 @@ export class ArenaTooSmallError extends Error {
   }
 }
 
+/** Writes row r of the network input at an arena address (a streamed run's source). */
+type RowSource = (r: number, at: number) => void;
+
 export class Executor {
   private measuredPeak = -1;
   private runs = 0;
   /** Step being run (debug mode reads it to check kernel ranges). */
   private step = -1;
+  /** The current run's input rows, for a plan that streams from the caller's image. */
+  private source: RowSource | undefined;
+  private inputOutsideArena = 0;
+  /** The plan reads the network input row by row from the caller (a streamed step from the image). */
+  readonly streamsInput: boolean;
   /** Where a profiled run (runPixelsTimed) writes each step's time; undefined on ordinary runs. */
   private stepTimes: Float64Array | undefined;
 
@@ -123,7 +140,9 @@ export class Executor {
     private readonly kernelModuleBytes: number,
     /** The tiles lowering chose for each fused integer block (profiles count their recomputed halos); empty on the float path. */
     readonly q8Blocks: readonly Q8BlockLowering[],
-  ) {}
+  ) {
+    this.streamsInput = plan.steps.some((s) => s.kind === 'stream' && s.externalInput);
+  }
 
   /** Plan steps, one kernel call each. */
   get stepCount(): number {
@@ -181,6 +200,11 @@ export class Executor {
         if (!b) throw new Error(`plan has no buffer #${i}`);
         return layout.arenaBase + b.offset;
       },
+      inputRow: (r, at) => {
+        const source = self!.source;
+        if (!source) throw new Error('a streamed step asked for an input row outside a run');
+        source(r, at);
+      },
     });
     self = new Executor(
       model,
@@ -209,10 +233,20 @@ export class Executor {
       throw new Error(
         `input has ${input.length} values; '${inT.name}' needs ${tensorElements(inT)} [${inT.shape.join(',')}]`,
       );
-    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!;
-    const { outputs, latencyMs } = this.execute(() =>
-      new Float32Array(this.memory.buffer, at, input.length).set(input),
-    );
+    this.inputOutsideArena = input.byteLength;
+    const { outputs, latencyMs } = this.streamsInput
+      ? this.execute(() => {
+          const row = inT.shape[2]! * inT.shape[3]!;
+          this.source = (r, at) =>
+            new Float32Array(this.memory.buffer, at, row).set(input.subarray(r * row, (r + 1) * row));
+        })
+      : this.execute(() =>
+          new Float32Array(
+            this.memory.buffer,
+            this.layout.arenaBase + this.plan.tensorOffsets.get(inId)!,
+            input.length,
+          ).set(input),
+        );
     const first = outputs[0]!;
     const output = first instanceof Float32Array ? first : Float32Array.from(first);
     return { output, outputs, latencyMs };
@@ -252,6 +286,7 @@ export class Executor {
       }
     } catch (e) {
       this.step = -1;
+      this.source = undefined;
       const step = this.plan.steps[i];
       if (!step || e instanceof ModelError) throw e;
       throw new ModelError(
@@ -260,6 +295,7 @@ export class Executor {
         (e as Error).message,
       );
     }
+    this.source = undefined;
     const outputs = this.model.graph.outputs.map((id) => this.readTensor(id));
     const latencyMs = performance.now() - t0;
     if (this.measure)
@@ -314,8 +350,83 @@ export class Executor {
    * output is the raw quantized bytes.
    */
   runPixels(pixels: Uint8Array): RunResult {
+    if (this.streamsInput) {
+      const n = this.model.input;
+      const want = n.height * n.width * n.channels;
+      if (pixels.length !== want)
+        throw new Error(`expected ${n.width}x${n.height}x${n.channels} = ${want} input bytes, got ${pixels.length}`);
+      const rowBytes = n.width * n.channels;
+      return this.runRows((r, out) => out.set(pixels.subarray(r * rowBytes, (r + 1) * rowBytes)), pixels.byteLength);
+    }
     if (this.integer) return this.runQuantized(quantizedPixels(this.model, pixels));
     return this.runFloat(normalizePixels(this.model, pixels));
+  }
+
+  /**
+   * Runs on an RGB image at its own size, resized as TensorFlow's half-pixel bilinear
+   * (preprocess/resize.ts). A streamed plan resizes each input row when the plan asks for it
+   * (the resized image never exists); the input's sha256 comes from those rows.
+   */
+  runImage(rgb: RgbImage): RunResult & { inputSha256: string } {
+    const { width, height } = this.model.input;
+    const resizer = new RowResizer(rgb.data, rgb.width, rgb.height, 3, width, height);
+    const hash = new Sha256();
+    if (!this.streamsInput) {
+      const bytes = new Uint8Array(width * height * 3);
+      for (let y = 0; y < height; y++) resizer.row(y, bytes.subarray(y * resizer.rowBytes, (y + 1) * resizer.rowBytes));
+      const run = this.runPixels(bytes);
+      this.inputOutsideArena = rgb.data.byteLength;
+      return { ...run, inputSha256: hash.update(bytes).hex() };
+    }
+    const run = this.runRows((r, out) => {
+      resizer.row(r, out);
+      hash.update(out);
+    }, rgb.data.byteLength);
+    return { ...run, inputSha256: hash.hex() };
+  }
+
+  /**
+   * A run whose network input comes row by row from `rgbRow` (RGB bytes of input row r at
+   * the model's size), normalized as runPixels does, into the plan's first ring.
+   */
+  private runRows(rgbRow: (r: number, out: Uint8Array) => void, outsideBytes: number): RunResult {
+    const m = this.model;
+    const rowBytes = m.input.width * m.input.channels;
+    const rgb = new Uint8Array(rowBytes);
+    const inT = m.graph.tensors[m.graph.inputs[0]!]!;
+    this.inputOutsideArena = outsideBytes;
+    let write: (at: number) => void;
+    if (this.integer) {
+      const shift = pixelShift(m);
+      write = (at) => {
+        const dst = new Uint8Array(this.memory.buffer, at, rowBytes);
+        if (shift === 0) dst.set(rgb);
+        else for (let i = 0; i < rowBytes; i++) dst[i] = (rgb[i]! - 128) & 0xff;
+      };
+    } else {
+      const norm = m.input.normalization;
+      const scale = norm.scale;
+      const offset = norm.kind === 'quantized' ? -norm.zeroPoint * norm.scale : norm.offset;
+      const quantized = norm.kind === 'quantized';
+      const zp = norm.kind === 'quantized' ? norm.zeroPoint : 0;
+      write = (at) => {
+        const dst = new Float32Array(this.memory.buffer, at, rowBytes);
+        for (let i = 0; i < rowBytes; i++) dst[i] = quantized ? scale * (rgb[i]! - zp) : rgb[i]! * scale + offset;
+      };
+    }
+    void inT;
+    const { outputs, latencyMs } = this.execute(() => {
+      this.source = (r, at) => {
+        rgbRow(r, rgb);
+        write(at);
+      };
+    });
+    const first = outputs[0]!;
+    if (this.integer) {
+      if (first instanceof Float32Array) throw new Error('integer path: the first output is not quantized');
+      return { output: first, outputs, latencyMs };
+    }
+    return { output: first instanceof Float32Array ? first : Float32Array.from(first), outputs, latencyMs };
   }
 
   /**
@@ -354,11 +465,19 @@ export class Executor {
       throw new Error(
         `input has ${input.length} bytes; '${inT.name}' needs ${tensorElements(inT)} ${describeShape(inT.shape)}`,
       );
-    const at = this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!;
     const afterStep = opts.afterStep;
     const read = (id: number) => this.readTensor(id) as Uint8Array | Int8Array;
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.length);
+    this.inputOutsideArena = input.byteLength;
+    const row = inT.shape[2]! * inT.shape[3]!;
     const { outputs, latencyMs } = this.execute(
-      () => new Uint8Array(this.memory.buffer).set(new Uint8Array(input.buffer, input.byteOffset, input.length), at),
+      this.streamsInput
+        ? () => {
+            this.source = (r, at) =>
+              new Uint8Array(this.memory.buffer, at, row).set(bytes.subarray(r * row, (r + 1) * row));
+          }
+        : () =>
+            new Uint8Array(this.memory.buffer).set(bytes, this.layout.arenaBase + this.plan.tensorOffsets.get(inT.id)!),
       afterStep ? (i) => afterStep(i, read) : undefined,
     );
     const raw = outputs[0]!;
@@ -375,6 +494,7 @@ export class Executor {
       measuredPeakBytes: this.measuredPeak,
       wasmMemoryBytes: this.memory.buffer.byteLength,
       reservedBytes: this.layout.reservedBytes,
+      inputOutsideArenaBytes: this.inputOutsideArena,
       footprint: {
         wasmMemoryBytes: this.memory.buffer.byteLength,
         weightsBytes: this.layout.weightsBytes,
@@ -398,6 +518,12 @@ export function normalizePixels(model: LoadedModel, pixels: Uint8Array): Float32
   for (let i = 0; i < want; i++)
     out[i] = norm.kind === 'quantized' ? scale * (pixels[i]! - norm.zeroPoint) : pixels[i]! * scale + offset;
   return out;
+}
+
+/** 0 when the integer path takes RGB bytes as they are, 128 when it takes p − 128 (see quantizedPixels). */
+function pixelShift(model: LoadedModel): 0 | 128 {
+  const probe = quantizedPixels(model, new Uint8Array(model.input.width * model.input.height * model.input.channels));
+  return probe instanceof Int8Array ? 128 : 0;
 }
 
 /**
@@ -434,7 +560,16 @@ function checkPlanFits(model: LoadedModel, plan: Plan, integer = false): void {
         `plan arena of ${plan.arenaBytes} bytes cannot hold buffer '${b.name}' at [${b.offset}, ${b.offset + b.bytes})`,
       );
     }
-    if (b.tensor >= 0) {
+    if (b.ring) {
+      // A line buffer: whole rows of its tensor (float path: float32 rows).
+      const t = model.graph.tensors[b.tensor]!;
+      const own = integer ? tensorBytes(t) : tensorBytes({ ...t, dtype: 'f32' });
+      const h = t.shape.length === 4 ? t.shape[1]! : 1;
+      if (b.ring.rowBytes !== own / h || b.bytes < (b.ring.rows + b.ring.mirrorRows) * b.ring.rowBytes)
+        throw new ArenaTooSmallError(
+          `plan ring '${b.name}' holds ${b.ring.rows} rows of ${b.ring.rowBytes} bytes in ${b.bytes}; a row of '${t.name}' is ${own / h} bytes`,
+        );
+    } else if (b.tensor >= 0) {
       const t = model.graph.tensors[b.tensor]!;
       // Float path: float32 everywhere but the class ids of a fused resize + arg-max (their own dtype).
       const own = integer || (t.producer >= 0 && model.graph.ops[t.producer]!.kind === 'resize_argmax');

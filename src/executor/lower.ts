@@ -14,6 +14,7 @@ import type { LoadedModel } from '../model.js';
 import { describeOp, ModelError, readableName } from '../errors.js';
 import { floatHighWater } from './float_high_water.js';
 import { floatBlock, integerBlock, type Q8BlockLowering } from './ops/block.js';
+import { streamStep } from './ops/stream.js';
 import type { Binder, BindContext, Call, LowerContext } from './ops/context.js';
 import { opLowering } from './ops/index.js';
 import { UnsupportedOpError, WeightsImage } from './weights_image.js';
@@ -87,7 +88,7 @@ export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsI
   const binders: Binder[] = plan.steps.map((step) =>
     lowerStep(model, step, () => {
       if (step.kind === 'block') return floatBlock(cx, step);
-      if (step.kind === 'stream') throw new Error('the float executor does not run streamed steps yet');
+      if (step.kind === 'stream') return streamStep(cx, step, false);
       const op = model.graph.ops[step.op]!;
       const lowering = opLowering(op);
       if (!lowering.float) throw new UnsupportedOpError(op, 'the float path does not run this op');
@@ -118,7 +119,14 @@ export function lowerPlanQ8(model: LoadedModel, plan: Plan, weights = new Weight
         }
         return integerBlock(cx, step, i, blocks, highWater);
       }
-      if (step.kind === 'stream') throw new Error('the integer executor does not run streamed steps yet');
+      if (step.kind === 'stream') {
+        for (const id of step.stages.flatMap((st) => st.ops)) {
+          const op = g.ops[id]!;
+          const why = opLowering(op).integerUnsupported(g, op);
+          if (why) throw new UnsupportedOpError(op, `integer path: ${why}`);
+        }
+        return streamStep(cx, step, true);
+      }
       const op = g.ops[step.op]!;
       const lowering = opLowering(op);
       const why = lowering.integerUnsupported(g, op);

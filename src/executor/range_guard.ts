@@ -45,9 +45,14 @@ export function stepRegions(graph: Graph, plan: Plan, arenaBase: number, weights
       return { reads: [weights, ...op.inputs.map(tensorRegion), ...outs], writes: outs };
     }
     if (s.kind === 'stream') {
-      // Every buffer live at this step: rings, states, the work area, the whole input and output tensors.
-      const mine = plan.buffers.flatMap((b, i) => (b.firstStep <= step && b.lastStep >= step ? [bufRegion(i)] : []));
-      return { reads: [weights, ...mine], writes: mine };
+      // Its own buffers (rings, states, the work area, live at this step only) and its output
+      // tensor; it also reads its input tensor when that is whole in the arena.
+      const own = plan.buffers.flatMap((b, i) =>
+        b.firstStep === step && b.lastStep === step && (b.ring || b.tensor < 0) ? [bufRegion(i)] : [],
+      );
+      const out = tensorRegion(s.stages[s.stages.length - 1]!.output);
+      const input = s.externalInput ? [] : [tensorRegion(s.stages[0]!.input)];
+      return { reads: [weights, ...own, out, ...input], writes: [...own, out] };
     }
     const add = s.add >= 0 ? graph.ops[s.add]! : undefined;
     const y = tensorRegion(add ? add.outputs[0]! : graph.ops[s.project]!.outputs[0]!);

@@ -19,11 +19,16 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
   const k = instantiateKernels(await loadKernels({}), memory);
   const target = { mem: new Uint8Array(memory.buffer), base: layout.weightsBase, limit: layout.weightsBytes };
   const program = lowerPlanQ8(model, plan, new WeightsImage(target));
+  const inT = model.graph.tensors[model.graph.inputs[0]!]!;
   const calls = program.bind({
     k,
     weight: (rel) => layout.weightsBase + rel,
     tensor: (id) => layout.arenaBase + plan.tensorOffsets.get(id)!,
     buffer: (i) => layout.arenaBase + plan.buffers[i]!.offset,
+    inputRow: (r, at) => {
+      const row = input.length / inT.shape[1]!;
+      new Uint8Array(memory.buffer).set(new Uint8Array(input.buffer, input.byteOffset + r * row, row), at);
+    },
   });
   const regions = stepRegions(model.graph, plan, layout.arenaBase, [
     layout.weightsBase,
@@ -31,10 +36,10 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
   ]);
   const mem = new Uint8Array(memory.buffer);
   mem.fill(0xa5, layout.arenaBase, layout.arenaBase + layout.arenaBytes);
-  mem.set(
-    new Uint8Array(input.buffer, input.byteOffset, input.byteLength),
-    layout.arenaBase + plan.tensorOffsets.get(model.graph.inputs[0]!)!,
-  );
+  // A streamed plan reads the input row by row from outside the arena (inputRow above).
+  const inAt = plan.tensorOffsets.get(model.graph.inputs[0]!);
+  if (inAt !== undefined)
+    mem.set(new Uint8Array(input.buffer, input.byteOffset, input.byteLength), layout.arenaBase + inAt);
   const problems: string[] = [];
   const lo = layout.arenaBase;
   const hi = memory.buffer.byteLength;

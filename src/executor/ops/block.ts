@@ -31,7 +31,7 @@ import {
 } from '../../kernels/q8_pack.js';
 import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
-import { planBlockTiles, type BlockGeometry, type BlockTiling } from '../q8_block_tiles.js';
+import { planBlockTiles, type BlockGeometry, type BlockTile, type BlockTiling } from '../q8_block_tiles.js';
 import { UnsupportedOpError, type WeightsBlob } from '../weights_image.js';
 import {
   biasConst,
@@ -58,7 +58,7 @@ interface BlockOps {
   residualId: number;
 }
 
-function blockOps(g: Graph, step: BlockStep): BlockOps {
+export function blockOps(g: Graph, step: Pick<BlockStep, 'expand' | 'depthwise' | 'project' | 'add'>): BlockOps {
   const expand = g.ops[step.expand] as Conv2DOp;
   const dw = g.ops[step.depthwise] as DepthwiseConv2DOp;
   const project = g.ops[step.project] as Conv2DOp;
@@ -76,6 +76,52 @@ function blockOps(g: Graph, step: BlockStep): BlockOps {
   const yId = add ? add.outputs[0]! : project.outputs[0]!;
   const residualId = add ? (add.inputs.find((i) => i !== project.outputs[0]) ?? -1) : -1;
   return { expand, dw, project, ...(add ? { add } : {}), yId, residualId };
+}
+
+/**
+ * Packs a block's float weights for the fused kernel in groups of `g` expanded channels
+ * (packFusedBlock); returns their offset in the weights. Checks the block is one the
+ * kernel runs: a 1x1 or 3x3/2 stem expansion, ReLU6 after the expansion and the depthwise.
+ */
+export function packFloatBlock(
+  { model, graph: g, weights: W }: LowerContext,
+  step: Pick<BlockStep, 'expand' | 'depthwise' | 'project' | 'add'>,
+  groupChannels: number,
+): number {
+  const { expand, dw, project, yId } = blockOps(g, step);
+  const stem = !is1x1(expand);
+  if (stem && !is3x3s2(expand))
+    throw new UnsupportedOpError(
+      expand,
+      `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`,
+    );
+  if (expand.act !== 'relu6' || dw.act !== 'relu6')
+    throw new UnsupportedOpError(
+      dw,
+      `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`,
+    );
+  const cIn = g.tensors[expand.inputs[0]!]!.shape[3]!;
+  const cExp = g.tensors[expand.outputs[0]!]!.shape[3]!;
+  const cOut = g.tensors[yId]!.shape[3]!;
+  const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
+  const kExp = stem ? 9 * cIn : cIn;
+  return W.add(4 * packFusedBlockLength(kExp, cExp, cOut, groupChannels), () =>
+    packFusedBlock(
+      {
+        expand: f32Const(model, expand.weights, expand),
+        expandBias: bias(expand),
+        depthwise: f32Const(model, dw.weights, dw),
+        depthwiseBias: bias(dw),
+        project: f32Const(model, project.weights, project),
+        projectBias: bias(project),
+      },
+      cIn,
+      cExp,
+      cOut,
+      stem,
+      groupChannels,
+    ),
+  );
 }
 
 /** The float path: one f32_block_fused call. */
@@ -110,25 +156,7 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
         `block '${expand.name}': the ${what}-chunk buffer #${index} has ${b?.bytes ?? 0} bytes; the fused kernel's schedule needs ${used}`,
       );
   }
-  const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
-  const kExp = stem ? 9 * xs.c : xs.c;
-  const wOff = W.add(4 * packFusedBlockLength(kExp, cExp, cOut, sched.groupChannels), () =>
-    packFusedBlock(
-      {
-        expand: f32Const(model, expand.weights, expand),
-        expandBias: bias(expand),
-        depthwise: f32Const(model, dw.weights, dw),
-        depthwiseBias: bias(dw),
-        project: f32Const(model, project.weights, project),
-        projectBias: bias(project),
-      },
-      xs.c,
-      cExp,
-      cOut,
-      stem,
-      sched.groupChannels,
-    ),
-  );
+  const wOff = packFloatBlock({ model, graph: g, plan, weights: W }, step, sched.groupChannels);
   const [sh, sw] = dw.stride;
   const [dh, dwl] = dw.dilation;
   const [ePadTop, ePadLeft] = stem ? [expand.pad.top, expand.pad.left] : [0, 0];
@@ -220,6 +248,7 @@ const D = {
   UEXP: 42,
   UPROJ: 43,
   NTILES: 44,
+  PERSIST: 45,
   TILES: 48,
   TILE_WORDS: 12,
 } as const;
@@ -251,19 +280,15 @@ function concat<T extends WeightsBlob>(parts: T[]): T {
  * touches a quarter of the float path's memory when it can.
  */
 export function integerBlock(
-  { model, graph: g, plan, weights: W }: LowerContext,
+  cx: LowerContext,
   step: BlockStep,
   stepIndex: number,
   blocks: Q8BlockLowering[],
   highWater: number,
 ): Binder {
-  const { expand, dw, project, add, yId } = blockOps(g, step);
-  const eq = ioQuant(g, expand);
-  const dq = ioQuant(g, dw);
-  const pq = ioQuant(g, project);
-  const sg = eq.sg;
-  const xT = g.tensors[expand.inputs[0]!]!;
-  const x = nhwc(xT);
+  const { graph: g, plan, weights: W } = cx;
+  const { expand, dw, project, yId } = blockOps(g, step);
+  const x = nhwc(g.tensors[expand.inputs[0]!]!);
   const e = nhwc(g.tensors[expand.outputs[0]!]!);
   const d = nhwc(g.tensors[dw.outputs[0]!]!);
   const y = nhwc(g.tensors[yId]!);
@@ -293,7 +318,50 @@ export function integerBlock(
   };
   const tiling = planBlockTiles(geometry);
   blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, tiling });
-  const u = tiling.unit;
+  const { pDesc, descBytes } = packIntegerBlock(cx, step, tiling.unit, tiling.tiles, false);
+  const xBytes = x.h * x.w * x.c;
+  const yBytes = y.h * y.w * y.c;
+  const [eBytes, dBytes] = [eBuf.bytes, dBuf.bytes];
+  const xId = expand.inputs[0]!;
+  return (c) => {
+    const k = c.k;
+    const [wb, da] = [c.weight(0), c.weight(pDesc)];
+    const [xa, ya, ea, dd] = [
+      c.tensor(xId),
+      c.tensor(yId),
+      c.buffer(step.expandBuffer),
+      c.buffer(step.depthwiseBuffer),
+    ];
+    const wBytes = W.bytes;
+    return () => k.q8_block(da, descBytes, wb, wBytes, xa, xBytes, ya, yBytes, ea, eBytes, dd, dBytes);
+  };
+}
+
+/**
+ * Packs a block's weights for q8_block (unit u: 8-channel panels, or one per inner channel)
+ * and its descriptor with these tiles; `persist`: the row-streamed block keeps its expanded
+ * rows across calls (D_PERSIST). Returns the descriptor's offset in the weights and its size.
+ */
+export function packIntegerBlock(
+  { model, graph: g, weights: W }: LowerContext,
+  step: Pick<BlockStep, 'expand' | 'depthwise' | 'project' | 'add'>,
+  u: 1 | 8,
+  tiles: readonly BlockTile[],
+  persist: boolean,
+): { pDesc: number; descBytes: number } {
+  const { expand, dw, project, add, yId } = blockOps(g, step);
+  const eq = ioQuant(g, expand);
+  const dq = ioQuant(g, dw);
+  const pq = ioQuant(g, project);
+  const sg = eq.sg;
+  const xT = g.tensors[expand.inputs[0]!]!;
+  const x = nhwc(xT);
+  const e = nhwc(g.tensors[expand.outputs[0]!]!);
+  const d = nhwc(g.tensors[dw.outputs[0]!]!);
+  const y = nhwc(g.tensors[yId]!);
+  const Cexp = e.c;
+  const conv = !is1x1(expand);
+  const [ekh, ekw] = expand.kernel;
 
   // Expansion: 8-channel panels (unit 8), or one padded panel per channel (unit 1).
   const wE = () => intConst(model, expand.weights, expand);
@@ -369,7 +437,7 @@ export function integerBlock(
   }
   const rqProj = W.put(q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
 
-  const desc = new Int32Array(D.TILES + tiling.tiles.length * D.TILE_WORDS);
+  const desc = new Int32Array(D.TILES + tiles.length * D.TILE_WORDS);
   const words: [number, number][] = [
     [D.SIGNED, sg],
     [D.EXP_KIND, conv ? 1 : 0],
@@ -403,7 +471,8 @@ export function integerBlock(
     [D.UPROJ, uProj],
     [D.PSPROJ, psProj],
     [D.WSDW, q8DepthwisePairBytes(Cexp)],
-    [D.NTILES, tiling.tiles.length],
+    [D.NTILES, tiles.length],
+    [D.PERSIST, persist ? 1 : 0],
     // Weight offsets are relative to the weights base; the kernel adds it.
     [D.WEXP, wExp],
     [D.BEXP, bExp],
@@ -419,25 +488,10 @@ export function integerBlock(
     [D.RQPROJ, rqProj],
   ];
   for (const [i, v] of words) desc[i] = v;
-  tiling.tiles.forEach((t, i) => {
+  tiles.forEach((t, i) => {
     desc.set([t.r0, t.r1, t.q0, t.q1, t.n0, t.n1, t.G, t.acc, t.accOffset], D.TILES + i * D.TILE_WORDS);
   });
   const pDesc = W.put(desc);
   const descBytes = desc.byteLength;
-  const xBytes = x.h * x.w * x.c;
-  const yBytes = y.h * y.w * y.c;
-  const [eBytes, dBytes] = [eBuf.bytes, dBuf.bytes];
-  const xId = expand.inputs[0]!;
-  return (c) => {
-    const k = c.k;
-    const [wb, da] = [c.weight(0), c.weight(pDesc)];
-    const [xa, ya, ea, dd] = [
-      c.tensor(xId),
-      c.tensor(yId),
-      c.buffer(step.expandBuffer),
-      c.buffer(step.depthwiseBuffer),
-    ];
-    const wBytes = W.bytes;
-    return () => k.q8_block(da, descBytes, wb, wBytes, xa, xBytes, ya, yBytes, ea, eBytes, dd, dBytes);
-  };
+  return { pDesc, descBytes };
 }

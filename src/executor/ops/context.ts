@@ -30,8 +30,13 @@ export interface BindContext {
   weight(rel: number): number;
   /** Absolute address of a materialized tensor's buffer. */
   tensor(id: number): number;
-  /** Absolute address of a plan buffer by index (chunk scratch). */
+  /** Absolute address of a plan buffer by index (chunk scratch, rings). */
   buffer(index: number): number;
+  /**
+   * Writes row r of the network input (model resolution, the input tensor's dtype) at
+   * address `at`: a streamed step reading the caller's image asks for its rows one by one.
+   */
+  inputRow(r: number, at: number): void;
 }
 
 export type Call = () => void;
