@@ -342,29 +342,58 @@ function cachedOptions(s: StageRows, path: StreamPath, model: BlockCostModel, wh
   return o;
 }
 
-/** The smallest-footprint configuration (each stage's fewest bytes). */
-export function smallestStreamConfig(stages: StageRows[], path: StreamPath, externalSource: boolean) {
-  return chooseStreamConfig(stages, path, Number.MAX_SAFE_INTEGER, externalSource, {
+/**
+ * The smallest-footprint configuration: the fewest bytes the stages can take, then the
+ * fastest configuration within exactly that many bytes.
+ */
+export function smallestStreamConfig(
+  stages: StageRows[],
+  path: StreamPath,
+  externalSource: boolean,
+  model: BlockCostModel = DEFAULT_BLOCK_COST_MODEL,
+) {
+  const fewest = chooseStreamConfig(stages, path, Number.MAX_SAFE_INTEGER, externalSource, {
     // A cost model that only counts bytes: every upgrade costs memory and saves nothing.
     nsPerMultiplyAdd: 0,
     nsPerDepthwiseMultiplyAdd: 0,
     nsPerCall: 0,
     nsPerAccumulatedByte: 0,
   });
+  if (!fewest) return undefined;
+  const floor = streamFootprint(stages, fewest, path, externalSource).totalBytes;
+  return chooseStreamConfig(stages, path, floor, externalSource, model) ?? fewest;
 }
 
 function greedy(priced: PricedOption[][], limit: number): StageConfig[] | undefined {
-  // The smallest cap every stage can meet, then caps at least 5% apart (the working area is
-  // one buffer; finer steps change the plan little and cost planning time).
+  // Caps on the shared working area: from the smallest every stage can meet to the limit.
+  // First caps at least 5% apart, then every cap between the neighbours of the best one
+  // (or every cap, when none of the coarse ones fits): fine steps only where they matter.
   const floor = Math.max(...priced.map((p) => Math.min(...p.map((o) => o.work))));
   const all = [...new Set(priced.flatMap((p) => p.map((o) => o.work)))].filter((w) => w >= floor && w <= limit);
   all.sort((a, b) => a - b);
-  const caps: number[] = [];
-  for (const w of all) if (caps.length === 0 || w >= caps[caps.length - 1]! * 1.05) caps.push(w);
-  if (all.length && caps[caps.length - 1] !== all[all.length - 1]) caps.push(all[all.length - 1]!);
-  let best: { ns: number; bytes: number; pick: PricedOption[] } | undefined;
+  const coarse: number[] = [];
+  for (const w of all) if (coarse.length === 0 || w >= coarse[coarse.length - 1]! * 1.05) coarse.push(w);
+  if (all.length && coarse[coarse.length - 1] !== all[all.length - 1]) coarse.push(all[all.length - 1]!);
+  let best = bestOver(priced, limit, coarse);
+  let fine: number[];
+  if (best) {
+    const i = coarse.indexOf(best.cap);
+    const lo = i > 0 ? coarse[i - 1]! : -Infinity;
+    const hi = i + 1 < coarse.length ? coarse[i + 1]! : Infinity;
+    fine = all.filter((w) => w > lo && w < hi && !coarse.includes(w));
+  } else fine = all.filter((w) => !coarse.includes(w));
+  const refined = bestOver(priced, limit, fine);
+  if (refined && (!best || refined.ns < best.ns || (refined.ns === best.ns && refined.bytes < best.bytes)))
+    best = refined;
+  return best?.pick.map((o) => o.config);
+}
+
+/** For each cap: every stage at its fewest bytes within the cap, then upgrades by time saved per byte; the fastest. */
+function bestOver(priced: PricedOption[][], limit: number, caps: number[]) {
+  let best: { ns: number; bytes: number; cap: number; pick: PricedOption[] } | undefined;
   for (const cap of caps) {
     const allowed = priced.map((p) => p.filter((o) => o.work <= cap));
+    if (allowed.some((p) => p.length === 0)) continue;
     const pick = allowed.map((p) =>
       p.reduce((a, b) => (b.persistent < a.persistent || (b.persistent === a.persistent && b.ns < a.ns) ? b : a)),
     );
@@ -393,9 +422,9 @@ function greedy(priced: PricedOption[][], limit: number): StageConfig[] | undefi
       pick[bestStage] = bestOpt;
     }
     const ns = pick.reduce((s, o) => s + o.ns, 0);
-    if (!best || ns < best.ns || (ns === best.ns && bytes < best.bytes)) best = { ns, bytes, pick };
+    if (!best || ns < best.ns || (ns === best.ns && bytes < best.bytes)) best = { ns, bytes, cap, pick };
   }
-  return best?.pick.map((o) => o.config);
+  return best;
 }
 
 /** The expanded rows held by a 'ring' block (its window for one band). */
