@@ -12,6 +12,7 @@ const suites = [
   'classify_f32.ts',
   'classify_int8.ts',
   'chunks.ts',
+  'stream.ts',
   'segment.ts',
   'planner_orders.ts',
   'planner_gap.ts',

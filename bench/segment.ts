@@ -13,6 +13,9 @@
  *   fused head, fastest chunks within the chunked peak
  *                           the fused head with the quickest chunk counts whose arena fits
  *                           the unfused chunked plan's (budget mode)
+ *   fused head, backbone streamed
+ *                           the backbone row by row through line buffers (planner/stream/)
+ *                           up to the feature map the ASPP's image pooling reads whole
  *
  * plus the head alone on one run's 33x33x21 logits: resize + arg-max as two kernels
  * (through the 513x513x21 scores) against the fused kernel.
@@ -76,6 +79,8 @@ async function configs(model: LoadedModel, input: Uint8Array): Promise<Config[]>
     order: 'exact',
     budgetBytes: out[2]!.plan.arenaBytes,
   });
+  // The backbone row by row from the image to the 33x33 feature map the ASPP's image pooling needs whole.
+  await add('fused head, backbone streamed (--stream)', fused, { chunks: 'auto', order: 'exact', stream: 'on' });
   return out;
 }
 

@@ -119,3 +119,35 @@ t.test(
     t.ok(b.memory.arenaBytes <= 352_256, `arena ${b.memory.arenaBytes}`);
   },
 );
+
+t.test(
+  'Mobile DeepLabv3 (uint8): the backbone streamed to the 33x33 feature map, the class map still equals TFLite',
+  {
+    skip:
+      skipUnless('models', 'deeplabv3_mnv2_pascal_quant.tflite') ||
+      skipUnless('reference', 'deeplabv3_mnv2_pascal_quant.json'),
+  },
+  async (t) => {
+    const ref = readReference('deeplabv3_mnv2_pascal_quant.json');
+    const r0 = (ref.results as { image: string; argmax_sha256_uint8: string }[])[0]!;
+    const { code, out, err } = await cli([
+      'segment',
+      fixturePath(r0.image),
+      '--model',
+      fixturePath(ref.model),
+      '--stream',
+      '--json',
+    ]);
+    t.equal(code, 0, err);
+    const j = JSON.parse(out) as { results: { maskSha256: string }[]; memory: Json['memory'] };
+    t.equal(j.results[0]!.maskSha256, r0.argmax_sha256_uint8, 'class map sha256 equals TFLite');
+    const m = j.memory;
+    t.ok(
+      m.measuredPeakBytes > 0 && m.measuredPeakBytes <= m.arenaBytes,
+      `measured ${m.measuredPeakBytes} ≤ arena ${m.arenaBytes}`,
+    );
+    // The whole-tensor plan measures 1,945,264 B; the ASPP's image pooling needs the whole
+    // 33x33x320 map, so the stream ends there and the head runs as before.
+    t.ok(m.arenaBytes < 1_945_264, `arena ${m.arenaBytes} below the whole-tensor plan's`);
+  },
+);
