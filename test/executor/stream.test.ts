@@ -170,3 +170,38 @@ t.test('an image at its own size, resized row by row as the stream asks: same by
   t.same(Array.from(run2.output), Array.from(want));
   t.equal(run2.inputSha256, run.inputSha256);
 });
+
+t.test(
+  'every option of a stage (ring or recompute, band, group = chunk, tile) gives the unstreamed executor bytes',
+  async (t) => {
+    const kernels = await loadKernels({});
+    for (const spec of specs.slice(0, 2)) {
+      const model = buildQNet(spec);
+      const g = model.graph;
+      const inT = g.tensors[g.inputs[0]!]!;
+      const input = qArray(
+        spec.dtype,
+        inT.shape.reduce((a, b) => a * b, 1),
+        spec.seed + 200,
+      );
+      const want = (await Executor.create(model, planGraph(g, { stream: 'off' }), { kernels })).runQuantized(
+        input,
+      ).output;
+      const rows = streamChain(g).map((s) => stageRows(g, s));
+      const base = smallestStreamConfig(rows, 'integer', true)!;
+      // The stem block, a stride-2 block and the last block: each through all its options, the others at their smallest.
+      for (const k of [0, 1, rows.length - 2]) {
+        const opts = stageOptions(rows[k]!, 'integer');
+        let same = 0;
+        for (const o of opts) {
+          const configs = base.map((c, i) => (i === k ? o : c));
+          const r = planGraphWithStream(g, { configs });
+          const out = (await Executor.create(model, r.plan, { kernels })).runQuantized(input).output;
+          if (out.every((v, i) => v === want[i])) same++;
+          else t.fail(`${spec.dtype} stage ${k} ${label([o])}: bytes differ`);
+        }
+        t.equal(same, opts.length, `${spec.dtype} stage ${k}: all ${opts.length} options give the same bytes`);
+      }
+    }
+  },
+);
