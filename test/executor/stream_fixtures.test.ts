@@ -76,6 +76,36 @@ for (const name of MODELS) {
 }
 
 t.test(
+  'mobilenet_v2_1.0_224_quant: classify --stream (the whole network streamed at its smallest) equals TFLite within 72 KiB',
+  {
+    skip:
+      skipUnless('reference', 'mobilenet_v2_1.0_224_quant.json') ||
+      skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite'),
+  },
+  async (t) => {
+    const ref = readReference('mobilenet_v2_1.0_224_quant.json');
+    const results = ref.results as RefResult[];
+    const { code, out, err } = await cli([
+      'classify',
+      ...results.map((r) => fixturePath(r.image)),
+      '--model',
+      fixturePath(ref.model),
+      '--stream',
+      '--json',
+      '--raw',
+    ]);
+    t.equal(code, 0, err);
+    const j = JSON.parse(out) as Json;
+    results.forEach((r, i) => t.same(j.results[i]!.output, r.output_uint8, `${r.image}: raw bytes equal`));
+    const m = j.memory;
+    t.ok(
+      m.measuredPeakBytes <= m.arenaBytes && m.arenaBytes <= 72 * 1024,
+      `measured ${m.measuredPeakBytes} ≤ arena ${m.arenaBytes} ≤ 73,728`,
+    );
+  },
+);
+
+t.test(
   'plan --budget 86KiB --json -: a plan within 88,064 bytes',
   { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
   async (t) => {
