@@ -59,7 +59,7 @@ export interface Bundle {
  * put beside it come from the fixtures here.
  */
 export async function bundleEdgeWorker(
-  options: { files?: Record<string, string>; minify?: boolean } = {},
+  options: { files?: Record<string, string>; minify?: boolean; entry?: string } = {},
 ): Promise<Bundle> {
   const config = readWorkerConfig();
   const modules: BundledModule[] = [];
@@ -88,7 +88,7 @@ export async function bundleEdgeWorker(
     },
   };
   const out = await build({
-    entryPoints: [join(EXAMPLE_DIR, config.main)],
+    entryPoints: [options.entry ?? join(EXAMPLE_DIR, config.main)],
     bundle: true,
     write: false,
     format: 'esm',

@@ -1,13 +1,14 @@
 // The example edge worker (examples/edge-worker) in workerd, through miniflare: bundled as wrangler
 // bundles it, given the fixture model, and compared with the Node entry on every fixture image.
 import t from 'tap';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { loadModel } from '../../src/index.js';
 import { kernelWasmPath } from '../../src/kernels/node_loader.js';
 import { fixturePath, REPO_ROOT, skipUnless, skipWithout } from '../helpers/fixtures.js';
 import { bundleEdgeWorker, distProblem, startEdgeWorker } from '../helpers/edge_worker.js';
+import { readmeSnippet } from '../helpers/readme.js';
 
 const Q8 = 'mobilenet_v2_1.0_224_quant.tflite';
 const LABELS = 'imagenet_labels.txt';
@@ -172,4 +173,27 @@ t.test('the example worker in workerd gives the Node entry’s results', { skip 
     disposed = true;
     await t.rejects(fetch(url), 'nothing listens any more');
   });
+});
+
+t.test('README edge-worker snippet runs in workerd as printed', { skip }, async (t) => {
+  mkdirSync(join(REPO_ROOT, '.tap'), { recursive: true });
+  const dir = mkdtempSync(join(REPO_ROOT, '.tap', 'worker-snippet-'));
+  const entry = join(dir, 'worker.js');
+  writeFileSync(entry, readmeSnippet('worker'));
+  const bundle = await bundleEdgeWorker({ entry, files: { [`./${Q8}`]: fixturePath('models', Q8) } });
+  const { mf, url } = await startEdgeWorker(bundle);
+  try {
+    const res = await fetch(url, { method: 'POST', body: readFileSync(fixturePath('images', 'cat.png')) });
+    t.equal(res.status, 200);
+    const got = (await res.json()) as { top: WorkerClass[]; memory: Record<string, number> };
+    const node = await (await loadModel(fixturePath('models', Q8))).classify(fixturePath('images', 'cat.png'));
+    t.same(
+      got.top.map((c) => [c.index, c.score]),
+      node.top.map((c) => [c.index, c.score]),
+      'the top-5 of the Node entry',
+    );
+    t.equal(got.memory.arenaBytes, node.memory.arenaBytes);
+  } finally {
+    await mf.dispose();
+  }
 });
