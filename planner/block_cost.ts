@@ -2,7 +2,7 @@
  * Estimated time of a fused inverted residual block run with chunks of c channels.
  *
  * The executor runs a block as one call of the fused kernel (assembly/fused.ts), whose
- * schedule follows from the chunk size (block_schedule.ts): the expanded channels in G
+ * schedule follows from the chunk size (block_schedule/float.ts): the expanded channels in G
  * groups of g, each group streaming a ring of expanded rows and bands of depthwise rows.
  * The model counts the work of that schedule, simulating the kernel's loops:
  *
@@ -27,7 +27,14 @@ import type { Conv2DOp, DepthwiseConv2DOp, Graph } from './ir.js';
 import { tensorBytes } from './ir.js';
 import { opMultiplyAdds } from './cost.js';
 import type { InvertedResidualBlock } from './blocks.js';
-import { fusedBlockSchedule, type FusedSchedule } from './block_schedule.js';
+import {
+  blockGeometry,
+  chunkBuffers,
+  FLOAT_ELEMENT_BYTES,
+  floatSchedule,
+  WORKING_SET_TARGET,
+  type FloatSchedule,
+} from './block_schedule/index.js';
 
 export interface BlockCostModel {
   /** ns per multiply-add of the expansion and projection GEMMs (and the stem conv), padding included. */
@@ -57,7 +64,7 @@ export const DEFAULT_BLOCK_COST_MODEL: Readonly<BlockCostModel> = Object.freeze(
 
 /** Work of one block under the fused kernel's schedule (what the cost model weighs). */
 export interface BlockWork {
-  schedule: FusedSchedule;
+  schedule: FloatSchedule;
   gemmMultiplyAdds: number;
   depthwiseMultiplyAdds: number;
   calls: number;
@@ -92,16 +99,14 @@ export function fusedBlockWork(graph: Graph, b: InvertedResidualBlock, chunkChan
   const sh = dw.stride[0],
     dh = dw.dilation[0],
     padTop = dw.pad.top;
-  const schedule = fusedBlockSchedule(
-    {
-      expandedChannels: b.expandedChannels,
-      expandedSize: b.expandedSize,
-      depthwiseSize: b.depthwiseSize,
-      strideH: sh,
-      dilationH: dh,
-      elementBytes: b.expandedElementBytes,
-    },
-    chunkChannels,
+  if (!(Number.isInteger(chunkChannels) && chunkChannels >= 1 && chunkChannels <= b.expandedChannels))
+    throw new Error(`fused block schedule: chunk channels ${chunkChannels} not in 1..${b.expandedChannels}`);
+  const geom = blockGeometry(graph, b);
+  // The float schedule of the block's own element size: its working set counted in those bytes.
+  const schedule = floatSchedule(
+    geom,
+    chunkBuffers(geom, chunkChannels, FLOAT_ELEMENT_BYTES),
+    (WORKING_SET_TARGET * FLOAT_ELEMENT_BYTES) / b.expandedElementBytes,
   );
   const key = `${schedule.groupChannels},${schedule.ringRows},${schedule.bandRows}`;
   let byKey = workCache.get(b);

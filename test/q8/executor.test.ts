@@ -14,9 +14,10 @@ import {
   ACC_E,
   ACC_NONE,
   ACC_Y,
-  planBlockTiles,
+  integerSchedule,
   type BlockGeometry,
-} from '../../src/executor/q8_block_tiles.js';
+  type ChunkBuffers,
+} from '../../planner/block_schedule/index.js';
 import { buildQNet, type QNetSpec } from './qnet.js';
 import { byteMismatch, qArray, randInts } from './helpers.js';
 import { strayWrites } from './step_writes.js';
@@ -167,7 +168,17 @@ t.test('runFloat is refused on the integer path; wrong input sizes and short are
 const reach = (o0: number, o1: number, s: number, d: number, p: number, n: number) =>
   Math.max(0, Math.min(n, (o1 - 1) * s - p + 2 * d + 1) - Math.max(0, o0 * s - p));
 
-function checkTiling(g: BlockGeometry): string | null {
+/** A block's geometry with the chunk buffers its tiles must fit (bytes), as the tests write them. */
+type Case = BlockGeometry & { eBytes: number; dBytes: number; preferred?: { eBytes: number; dBytes: number } };
+
+const buffersOf = (g: Case): ChunkBuffers => ({
+  expandBytes: g.eBytes,
+  depthwiseBytes: g.dBytes,
+  ...(g.preferred ? { preferred: { expandBytes: g.preferred.eBytes, depthwiseBytes: g.preferred.dBytes } } : {}),
+});
+const planBlockTiles = (g: Case) => integerSchedule(g, buffersOf(g));
+
+function checkTiling(g: Case): string | null {
   const { tiles, unit } = planBlockTiles(g);
   const cover = new Uint8Array(g.Hd * g.Wd * g.Cout);
   for (const tl of tiles) {
@@ -198,7 +209,7 @@ function checkTiling(g: BlockGeometry): string | null {
 }
 
 /** Highest byte of E and of D any tile touches (windows and accumulators). */
-function touched(g: BlockGeometry): { e: number; d: number } {
+function touched(g: Case): { e: number; d: number } {
   let e = 0,
     d = 0;
   for (const tl of planBlockTiles(g).tiles) {
@@ -230,7 +241,7 @@ t.test(
       const Cexp = 1 + (cexpUnits! % 200),
         Cout = 1 + (cout! % 90);
       const c = 1 + (tight! % Cexp);
-      const base: BlockGeometry = {
+      const base: Case = {
         He: H,
         We: W,
         Cexp,
@@ -244,6 +255,7 @@ t.test(
         pt: padT,
         pl: padL,
         expandK: 16,
+        stem: false,
         eBytes: c * H * W,
         dBytes: c * Hd * Wd,
       };
@@ -252,7 +264,7 @@ t.test(
         eBytes: Math.ceil((base.eBytes * (1 + (pe! % 16))) / 16),
         dBytes: Math.ceil((base.dBytes * (1 + (pd! % 16))) / 16),
       };
-      const g: BlockGeometry = { ...base, preferred };
+      const g: Case = { ...base, preferred };
       let msg: string | null = null;
       try {
         msg = checkTiling(g);
@@ -297,7 +309,7 @@ t.test('block tilings: exact cover, accumulators only in free memory (random geo
     const Cexp = 1 + (cexpUnits! % 200),
       Cout = 1 + (cout! % 90);
     const c = 1 + (tight! % Math.min(Cexp, 24));
-    const g: BlockGeometry = {
+    const g: Case = {
       He: H,
       We: W,
       Cexp,
@@ -311,6 +323,7 @@ t.test('block tilings: exact cover, accumulators only in free memory (random geo
       pt: padT,
       pl: padL,
       expandK: 16,
+      stem: false,
       eBytes: c * H * W,
       dBytes: c * Hd * Wd,
     };
