@@ -25,10 +25,25 @@
  *     accumulator is requantized into y once. Touches window·G bytes of E and
  *     tile pixels·G bytes of D, plus the accumulator where it lives.
  *
- * Both cover every output pixel and every inner channel exactly once (per group for the
- * float ring, per tile for the integer windows), read E only inside what they computed
- * (ring rows present, tile windows), and stay within the buffers (tests check this by
- * brute force over small geometries). The window arithmetic they share is in geometry.ts.
+ * In both, every output pixel gets every inner channel exactly once, every depthwise tap
+ * reads an expanded value computed earlier and still kept (a row in the ring, a pixel of the
+ * tile's window), and everything kept fits the buffers (test/planner/block_schedule.test.ts
+ * checks this by brute force over small geometries). The window arithmetic they share is in
+ * geometry.ts: output rows [o0, o1) read rows window(o0, o1) of E, and E row r is made from
+ * x row r (1x1 expansion) or x rows 2r − p … 2r − p + 2 (the 3x3/2 stem conv, top padding p).
+ *
+ * Order of the output. The float schedule passes over every output row once per group, and
+ * y's rows become final band by band, top to bottom, in the last group's pass (the only pass
+ * when there is one group). The integer schedule finishes each tile before the next, in
+ * raster order, so y's rows become final top to bottom in one pass, and a tile reads x only
+ * in the rows its window's expansion needs.
+ *
+ * Buffers. ChunkBuffers are the plan's two chunk buffers (hard limits) and, on the integer
+ * path, preferred limits below the float schedule's high-water (high_water.ts): the integer
+ * tiles stay under them when some tiling fits, so the integer path touches about a quarter of
+ * the arena bytes the float path touches. The cost model schedules without them (placement,
+ * which sets them, comes after the chunk counts are chosen); only blocks whose buffers reach
+ * the top of the arena can differ.
  */
 import { FLOAT_ELEMENT_BYTES, floatSchedule, type FloatSchedule } from './float.js';
 import type { BlockStep, Plan } from '../plan.js';
