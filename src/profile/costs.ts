@@ -8,7 +8,7 @@ import { opMultiplyAdds } from '../../planner/cost.js';
 import { opConstants, tensorBytes, type Graph, type Op } from '../../planner/ir.js';
 import type { Plan, PlanStep } from '../../planner/plan.js';
 import { readableName } from '../errors.js';
-import { tilingMultiplyAdds } from '../executor/q8_block_tiles.js';
+import { tilingMultiplyAdds } from '../../planner/block_schedule/index.js';
 import type { Q8BlockLowering } from '../executor/lower.js';
 
 export interface StepCost {
