@@ -9,7 +9,7 @@
 // `d`); each band is projected straight into its rows of y. So with one group (g = C_exp)
 // every expanded row is computed once, y is written once, and all GEMMs see all channels;
 // with G groups y is accumulated G times (first group: bias; last: residual and clamp).
-// The caller (src/executor/lower.ts, via planner/block_schedule.ts) picks g, ringRows and
+// The caller (src/executor/ops/block.ts, via planner/block_schedule/float.ts) picks g, ringRows and
 // bandRows so that e and d stay inside the plan's two chunk buffers.
 //
 // Row-streamed calls (f32_block_rows) make output rows [r0, r1) only; x and y may be rings

@@ -13,7 +13,7 @@
 // and after the last group requantizes once (plus the fixed-point residual ADD) into y.
 // A tile whose G covers every inner channel needs no accumulator: the projection
 // requantizes straight into y. Integer sums are exact, so every tiling and grouping gives
-// the same bytes; src/executor/lower_q8.ts chooses them (bigger tiles, fewer groups) to
+// the same bytes; planner/block_schedule/integer.ts chooses them (bigger tiles, fewer groups) to
 // fit the buffers.
 //
 // Descriptor (int32, built by lower_q8.ts; "w·" fields are byte offsets from wbase):

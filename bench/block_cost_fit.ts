@@ -1,36 +1,57 @@
 /**
- * Fits the planner's block cost model (planner/block_cost.ts) to the fused kernel on this
- * machine: times f32_block_fused for every inverted residual block of MobileNetV2 1.0/224
- * and 0.35/96 at a range of chunk counts (the schedule the executor would run), then fits
- * the four constants by least squares on relative error (non-negative; a constant that
- * comes out negative is dropped and the rest refitted).
+ * Fits the planner's block cost model (planner/block_cost.ts) to one path's fused kernel on
+ * this machine, then fits its four constants by least squares on relative error
+ * (non-negative; a constant that comes out negative is dropped and the rest refitted).
  *
- *   npx tsx bench/block_cost_fit.ts [--rounds 40] [--min-ms 0.3] [--json] [--from FILE]
+ *   npx tsx bench/block_cost_fit.ts [--path float|integer] [--rounds 40] [--min-ms 0.3]
+ *                                   [--model FILE] [--json] [--from FILE]
  *
- * Each point is the minimum over `rounds` interleaved trials (all points of a block take
- * turns, so a loaded moment hurts them alike and the minimum filters it out). Prints the
- * constants, measured against estimated time per block and chunk count, and how often the
- * model orders two chunk counts of one block the way the measurements do (pairs whose
- * measured times differ by more than 10%). --json prints the measured table instead;
- * --from FILE fits a table printed that way without measuring again. Short trials and
- * many rounds suit a shared machine: a trial that fits in one scheduler slice is not
+ * --path float (default) times f32_block_fused for every inverted residual block of
+ * MobileNetV2 1.0/224 and 0.35/96 (built with random weights) at a range of chunk counts
+ * (the float schedule the executor would run). Each point is the minimum over `rounds`
+ * interleaved trials (all points of a block take turns, so a loaded moment hurts them alike
+ * and the minimum filters it out); a trial repeats the call for about --min-ms. Short trials
+ * and many rounds suit a shared machine: a trial that fits in one scheduler slice is not
  * preempted, and the minimum over rounds finds one.
+ *
+ * --path integer times q8_block for every block of the quantized MobileNetV2 file (--model,
+ * default the fixture mobilenet_v2_1.0_224_quant.tflite) at the same chunk counts: one
+ * executor per chunk count runs the whole network on cat.png per round (each block's call
+ * timed, its input fresh from the previous step as in a real run), the executors in turn,
+ * and each block's point is its minimum over the rounds. A point's work is counted from the
+ * tiles that executor's lowering chose (integer schedule, float high-water included).
+ *
+ * Prints the constants, measured against estimated time per block and chunk count, and how
+ * often the model orders two chunk counts of one block the way the measurements do (pairs
+ * whose measured times differ by more than 10%). --json prints the measured table instead;
+ * --from FILE fits a table printed that way without measuring again (work recomputed from
+ * the current schedules).
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { basename } from 'node:path';
 import { buildMobileNetV2 } from '../models/mobilenet_v2.js';
 import { randomConstants } from '../models/random_weights.js';
 import {
+  blockWorkForChunks,
   DEFAULT_BLOCK_COST_MODEL,
-  fusedBlockWork,
+  integerBlockWork,
   workNs,
-  type BlockCostModel,
   type BlockWork,
+  type KernelCostModel,
 } from '../planner/block_cost.js';
 import { chunkChannelsFor, detectBlocks, type InvertedResidualBlock } from '../planner/blocks.js';
+import type { NumericPath } from '../planner/block_schedule/index.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Graph } from '../planner/ir.js';
+import { planGraph } from '../planner/plan_graph.js';
+import { Executor } from '../src/executor/executor.js';
+import { lowerPlanQ8, type Q8BlockLowering } from '../src/executor/lower.js';
+import { loadTfliteFile } from '../src/importers/tflite/index.js';
 import { instantiateKernels, type Kernels } from '../src/kernels/loader.js';
 import { loadKernels } from '../src/kernels/node_loader.js';
+import type { LoadedModel } from '../src/model.js';
+import { loadModelInput } from '../src/preprocess/image.js';
+import { fixturePath } from '../test/helpers/fixtures.js';
 import { Bump } from './bump.js';
 import { packFusedBlock } from '../src/kernels/pack.js';
 
@@ -39,9 +60,12 @@ const arg = (name: string, dflt: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
+const path = arg('path', 'float') as NumericPath;
+if (path !== 'float' && path !== 'integer') throw new Error(`--path must be float or integer, got '${path}'`);
 const rounds = Number(arg('rounds', '40'));
 const minMs = Number(arg('min-ms', '0.3'));
 const from = arg('from', '');
+const modelFile = arg('model', fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'));
 const asJson = argv.includes('--json');
 
 const T_VALUES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 96, 100000];
@@ -87,8 +111,9 @@ function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknow
     const c = chunkChannelsFor(b, t);
     if (seen.has(c)) continue;
     seen.add(c);
-    const work = fusedBlockWork(g, b, c);
+    const work = blockWorkForChunks(g, b, c, 'float');
     const s = work.schedule;
+    if (s.path !== 'float') throw new Error('float path: expected a float schedule');
     const w = bump.put(packFusedBlock(weights, cin, b.expandedChannels, cout, stem, s.groupChannels));
     const eb = bump.alloc(s.expandBytesUsed),
       db = bump.alloc(s.depthwiseBytesUsed);
@@ -133,7 +158,7 @@ function blockCases(k: Kernels, bump: Bump, g: Graph, consts: Map<number, unknow
   return out;
 }
 
-async function measure(): Promise<Point[]> {
+async function measureFloat(): Promise<Point[]> {
   const k = instantiateKernels(await loadKernels(), new WebAssembly.Memory({ initial: 256 }));
   const points: Point[] = [];
   for (const [alpha, res] of [
@@ -177,16 +202,88 @@ async function measure(): Promise<Point[]> {
   return points;
 }
 
-const FEATURES: ((w: BlockWork) => number)[] = [
-  (w) => w.gemmMultiplyAdds,
-  (w) => w.depthwiseMultiplyAdds,
-  (w) => w.calls,
-  (w) => w.accumulatedBytes,
-];
+/** The blocks of an integer plan with `chunks` in every block, as lowering tiled them (by step index). */
+function integerLowering(model: LoadedModel, chunks: number) {
+  const plan = planGraph(model.graph, { chunks });
+  return { plan, blocks: lowerPlanQ8(model, plan).blocks };
+}
+
+/** A lowered block as the table names it: 'block i' (i-th in the graph; TFLite names are long). */
+const blockKey = (g: Graph, l: Q8BlockLowering, plan: ReturnType<typeof planGraph>) => {
+  const step = plan.steps[l.step]!;
+  if (step.kind !== 'block') throw new Error(`step ${l.step} is not a block`);
+  const i = detectBlocks(g).findIndex((x) => x.expand === step.expand);
+  return { name: `block ${i}`, chunkChannels: step.chunkChannels, chunks: step.chunks };
+};
+
+async function measureInteger(): Promise<Point[]> {
+  const model = await loadTfliteFile(modelFile);
+  const g = model.graph;
+  const kernels = await loadKernels();
+  const { bytes } = await loadModelInput(fixturePath('images', 'cat.png'), 224, 224);
+  // One executor per chunk count; a (block, chunk size) reached by several counts is timed in the first.
+  const runs: { ex: Executor; times: Float64Array; points: { step: number; key: string }[] }[] = [];
+  const info = new Map<string, { block: string; chunks: number; chunkChannels: number; work: BlockWork }>();
+  for (const t of T_VALUES) {
+    const plan = planGraph(g, { chunks: t });
+    const ex = await Executor.create(model, plan, { kernels, measure: false });
+    const points: { step: number; key: string }[] = [];
+    for (const l of ex.q8Blocks) {
+      const k = blockKey(g, l, plan);
+      const key = `${k.name} ${k.chunkChannels}`;
+      if (info.has(key)) continue;
+      info.set(key, {
+        block: k.name,
+        chunks: k.chunks,
+        chunkChannels: k.chunkChannels,
+        work: integerBlockWork(l.geometry, l.tiling),
+      });
+      points.push({ step: l.step, key });
+    }
+    if (points.length) runs.push({ ex, times: new Float64Array(ex.stepCount), points });
+  }
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const run of runs) {
+      run.ex.runPixelsTimed(bytes, run.times);
+      for (const p of run.points) best.set(p.key, Math.min(best.get(p.key) ?? Infinity, run.times[p.step]!));
+    }
+  }
+  const name = basename(modelFile, '.tflite');
+  const points = [...info].map(([key, p]) => ({ model: name, ...p, ms: best.get(key)! }));
+  detectBlocks(g).forEach((_, i) => {
+    const mine = points.filter((p) => p.block === `block ${i}`).sort((x, y) => x.chunks - y.chunks);
+    console.error(`${name} block ${i}: ${mine.map((p) => `t=${p.chunks} ${p.ms.toFixed(3)}`).join(', ')}`);
+  });
+  return points;
+}
+
+/**
+ * The counts each path's constants weigh. The float fit keeps the stem conv with the GEMMs
+ * (one constant for both: the float stem runs the same micro-kernel row by row) and has no
+ * requantization; the integer fit weighs all six counts.
+ */
+const FEATURES: Record<NumericPath, { keys: (keyof KernelCostModel)[]; count: (w: BlockWork) => number }[]> = {
+  float: [
+    { keys: ['nsPerMultiplyAdd', 'nsPerConvMultiplyAdd'], count: (w) => w.gemmMultiplyAdds + w.convMultiplyAdds },
+    { keys: ['nsPerDepthwiseMultiplyAdd'], count: (w) => w.depthwiseMultiplyAdds },
+    { keys: ['nsPerCall'], count: (w) => w.calls },
+    { keys: ['nsPerAccumulatedByte'], count: (w) => w.accumulatedBytes },
+  ],
+  integer: [
+    { keys: ['nsPerMultiplyAdd'], count: (w) => w.gemmMultiplyAdds },
+    { keys: ['nsPerConvMultiplyAdd'], count: (w) => w.convMultiplyAdds },
+    { keys: ['nsPerDepthwiseMultiplyAdd'], count: (w) => w.depthwiseMultiplyAdds },
+    { keys: ['nsPerCall'], count: (w) => w.calls },
+    { keys: ['nsPerAccumulatedByte'], count: (w) => w.accumulatedBytes },
+    { keys: ['nsPerRequantizedValue'], count: (w) => w.requantizedValues },
+  ],
+};
 
 /** Least squares on relative error, θ ≥ 0 by dropping negative constants and refitting. */
-function fit(points: { work: BlockWork; ms: number }[]): BlockCostModel {
-  let active = FEATURES.map(() => true);
+function fit(points: { work: BlockWork; ms: number }[]): KernelCostModel {
+  const features = FEATURES[path];
+  let active = features.map(() => true);
   for (;;) {
     const idx = active.flatMap((a, i) => (a ? [i] : []));
     const n = idx.length;
@@ -194,7 +291,7 @@ function fit(points: { work: BlockWork; ms: number }[]): BlockCostModel {
     const rhs = new Array<number>(n).fill(0);
     for (const p of points) {
       const ns = p.ms * 1e6;
-      const f = idx.map((i) => FEATURES[i]!(p.work) / ns); // row of the relative-error system: f·θ ≈ 1
+      const f = idx.map((i) => features[i]!.count(p.work) / ns); // row of the relative-error system: f·θ ≈ 1
       for (let i = 0; i < n; i++) {
         rhs[i] += f[i]!;
         for (let j = 0; j < n; j++) A[i]![j] += f[i]! * f[j]!;
@@ -202,15 +299,18 @@ function fit(points: { work: BlockWork; ms: number }[]): BlockCostModel {
     }
     const theta = solve(A, rhs);
     const neg = theta.findIndex((v) => v < 0);
-    const full = FEATURES.map(() => 0);
-    idx.forEach((i, j) => (full[i] = theta[j]!));
-    if (neg < 0)
-      return {
-        nsPerMultiplyAdd: full[0]!,
-        nsPerDepthwiseMultiplyAdd: full[1]!,
-        nsPerCall: full[2]!,
-        nsPerAccumulatedByte: full[3]!,
+    if (neg < 0) {
+      const model: KernelCostModel = {
+        nsPerMultiplyAdd: 0,
+        nsPerConvMultiplyAdd: 0,
+        nsPerDepthwiseMultiplyAdd: 0,
+        nsPerCall: 0,
+        nsPerAccumulatedByte: 0,
+        nsPerRequantizedValue: 0,
       };
+      idx.forEach((i, j) => features[i]!.keys.forEach((k) => (model[k] = theta[j]!)));
+      return model;
+    }
     active = active.map((a, i) => a && i !== idx[neg]);
   }
 }
@@ -238,7 +338,7 @@ function solve(A: number[][], b: number[]): number[] {
 }
 
 /** Fraction of same-block pairs (measured ratio > 1.1) that the model orders the same way. */
-function rankAgreement(points: Point[], model: BlockCostModel): { agree: number; pairs: number; worst: string[] } {
+function rankAgreement(points: Point[], model: KernelCostModel): { agree: number; pairs: number; worst: string[] } {
   let agree = 0,
     pairs = 0;
   const worst: string[] = [];
@@ -256,8 +356,8 @@ function rankAgreement(points: Point[], model: BlockCostModel): { agree: number;
   return { agree, pairs, worst };
 }
 
-/** Points of a --json table, with their work recomputed from the current schedule. */
-function load(file: string): Point[] {
+/** Points of a --json table, with their work recomputed from the current schedules. */
+async function load(file: string): Promise<Point[]> {
   const rows = JSON.parse(readFileSync(file, 'utf8')) as {
     model: string;
     block: string;
@@ -265,6 +365,23 @@ function load(file: string): Point[] {
     chunkChannels: number;
     ms: number;
   }[];
+  if (path === 'integer') {
+    const model = await loadTfliteFile(modelFile);
+    const byChunks = new Map<number, Map<string, BlockWork>>();
+    return rows.map((r) => {
+      let works = byChunks.get(r.chunks);
+      if (!works) {
+        const { plan, blocks } = integerLowering(model, r.chunks);
+        works = new Map(
+          blocks.map((l) => [blockKey(model.graph, l, plan).name, integerBlockWork(l.geometry, l.tiling)]),
+        );
+        byChunks.set(r.chunks, works);
+      }
+      const work = works.get(r.block);
+      if (!work) throw new Error(`${file}: no block '${r.block}' in ${modelFile}`);
+      return { ...r, work };
+    });
+  }
   const graphs = new Map<string, Graph>();
   return rows.map((r) => {
     let g = graphs.get(r.model);
@@ -274,11 +391,11 @@ function load(file: string): Point[] {
     }
     const b = detectBlocks(g).find((x) => x.name === r.block);
     if (!b) throw new Error(`${file}: no block '${r.block}' in MobileNetV2 ${r.model}`);
-    return { ...r, work: fusedBlockWork(g, b, r.chunkChannels) };
+    return { ...r, work: blockWorkForChunks(g, b, r.chunkChannels, 'float') };
   });
 }
 
-const points = from ? load(from) : await measure();
+const points = from ? await load(from) : path === 'integer' ? await measureInteger() : await measureFloat();
 if (asJson) {
   console.log(
     JSON.stringify(
@@ -294,13 +411,13 @@ if (asJson) {
 } else {
   const m = fit(points);
   console.log(
-    `block cost fit — ${new Date().toISOString().slice(0, 16)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}, ${points.length} points`,
+    `block cost fit (${path}) — ${new Date().toISOString().slice(0, 16)}, ${cpus().length} CPUs, ${cpus()[0]?.model}, node ${process.version}, ${points.length} points`,
   );
   console.log(`fitted:  ${JSON.stringify(m)}`);
-  console.log(`default: ${JSON.stringify(DEFAULT_BLOCK_COST_MODEL)}`);
+  console.log(`default: ${JSON.stringify(DEFAULT_BLOCK_COST_MODEL[path])}`);
   for (const [name, model] of [
     ['fitted', m],
-    ['default', DEFAULT_BLOCK_COST_MODEL],
+    ['default', DEFAULT_BLOCK_COST_MODEL[path]],
   ] as const) {
     const rel = points.map((p) => Math.abs(workNs(p.work, model) / 1e6 - p.ms) / p.ms).sort((a, b) => a - b);
     const r = rankAgreement(points, model);
@@ -309,10 +426,14 @@ if (asJson) {
     );
     for (const w of r.worst.slice(0, 8)) console.log(`  disagrees: ${w}`);
   }
-  console.log('\n| model | block | t | c | groups | measured ms | estimated ms (fitted) |');
+  console.log(
+    `\n| model | block | t | c | ${path === 'float' ? 'groups' : 'tiles'} | measured ms | estimated ms (fitted) |`,
+  );
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const p of points)
+  for (const p of points) {
+    const s = p.work.schedule;
     console.log(
-      `| ${p.model} | ${p.block} | ${p.chunks} | ${p.chunkChannels} | ${p.work.schedule.groups} | ${p.ms.toFixed(3)} | ${(workNs(p.work, m) / 1e6).toFixed(3)} |`,
+      `| ${p.model} | ${p.block} | ${p.chunks} | ${p.chunkChannels} | ${s.path === 'float' ? s.groups : s.tiles.length} | ${p.ms.toFixed(3)} | ${(workNs(p.work, m) / 1e6).toFixed(3)} |`,
     );
+  }
 }

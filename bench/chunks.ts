@@ -142,7 +142,7 @@ for (const spec of models) {
     ...rows,
     '',
     `Measured peak: highest arena byte written (canary scan). Outputs of every row equal t = 1 within ${Math.max(...diffs.values()).toExponential(1)} relative.`,
-    `Fused blocks run one f32_block_fused call each (assembly/fused.ts); its schedule (planner/block_schedule.ts) follows from the chunk size.`,
+    `Fused blocks run one f32_block_fused call each (assembly/fused.ts); its schedule (planner/block_schedule/float.ts) follows from the chunk size.`,
   ].join('\n');
   console.log(`\n${what}\n\n${table}\n`);
   if (write)

@@ -2,7 +2,8 @@
  * Chunk counts per block (Section 5.1): the choices behind `chunks` =
  * 'none' | N | 'auto' and budget mode. With the order fixed, a block's chunk
  * count changes only the scratch of its own step, so each block can be chosen
- * alone: the cheapest count (block_cost.ts) whose step stays under a limit.
+ * alone: the cheapest count (block_cost.ts, estimated for the kernel of the block's own
+ * numeric path) whose step stays under a limit.
  */
 import { chunkScratchBytes, chunkChannelsFor, type InvertedResidualBlock } from './blocks.js';
 import { estimateBlockNs, type BlockCostModel } from './block_cost.js';

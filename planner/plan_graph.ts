@@ -77,7 +77,10 @@ export interface PlanOptions {
   timeLimitMs?: number;
   /** Offset alignment in bytes (default 16). */
   alignment?: number;
-  /** Time model for choosing chunk counts (default DEFAULT_BLOCK_COST_MODEL). */
+  /**
+   * Time model for choosing chunk counts (default DEFAULT_BLOCK_COST_MODEL): constants per
+   * numeric path; each block is estimated on its own path (1-byte activations: the integer kernel).
+   */
   costModel?: BlockCostModel;
   /** Seed of randomized placement search (default 1). */
   seed?: number;

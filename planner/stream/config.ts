@@ -19,7 +19,7 @@
  * stages share (only one stage runs at a time): the largest expanded window +
  * partial sums + depthwise tile of any stage.
  */
-import { DEFAULT_BLOCK_COST_MODEL, type BlockCostModel } from '../block_cost.js';
+import { DEFAULT_BLOCK_COST_MODEL, type BlockCostModel, type KernelCostModel } from '../block_cost.js';
 import { pullSchedule } from './schedule.js';
 import { expandedRowsComputed, expandedRowsOf, type BlockRows, type StageRows } from './stages.js';
 
@@ -97,23 +97,36 @@ export function stageBytes(s: StageRows, c: StageConfig, path: StreamPath): Stag
   };
 }
 
-/** Work of a stage over the whole stream (the cost model weighs it). */
+/** Work of a stage over the whole stream, in the counts of block_cost.ts (its path's constants weigh it). */
 export interface StageWork {
   gemmMultiplyAdds: number;
+  /** Multiply-adds of the stem's 3x3/2 conv (a block 0 expansion). */
+  convMultiplyAdds: number;
   depthwiseMultiplyAdds: number;
   calls: number;
   accumulatedBytes: number;
+  /** Values requantized to 8 bits (integer path): every expanded value computed, depthwise value and output. */
+  requantizedValues: number;
 }
 
 /** Counts the work of a stage's calls as the kernels do it (windows clipped at the image borders). */
 export function stageWork(s: StageRows, c: StageConfig, path: StreamPath): StageWork {
   const st = s.stage;
-  const w: StageWork = { gemmMultiplyAdds: 0, depthwiseMultiplyAdds: 0, calls: 0, accumulatedBytes: 0 };
+  const w: StageWork = {
+    gemmMultiplyAdds: 0,
+    convMultiplyAdds: 0,
+    depthwiseMultiplyAdds: 0,
+    calls: 0,
+    accumulatedBytes: 0,
+    requantizedValues: 0,
+  };
+  const integer = path === 'integer';
   if (st.kind !== 'block') {
     const pixels = st.inH * st.inW;
     // A QUANTIZE is one operation per value: count it as one multiply-add.
     w.gemmMultiplyAdds = st.elementwise ? pixels * st.outC : pixels * st.inC * round(st.outC, 8);
     w.calls = st.inH * Math.ceil(st.inW / Math.max(1, c.tileCols)) * 2;
+    if (integer) w.requantizedValues = pixels * st.outC;
     return w;
   }
   const br = s.rows!;
@@ -125,28 +138,38 @@ export function stageWork(s: StageRows, c: StageConfig, path: StreamPath): Stage
   const G = c.expanded === 'ring' ? Cexp : c.groupChannels;
   const groups = Math.ceil(Cexp / G);
   const padded = round(G, 8) * (groups - 1) + round(Cexp - G * (groups - 1), 8);
+  const stem = br.ekh > 1;
+  let expandMacs = 0;
   for (let r0 = 0; r0 < st.outH; r0 += c.bandRows) {
     const r1 = Math.min(st.outH, r0 + c.bandRows);
     const R = r1 - r0;
     const e = expandedRowsComputed(br, r0, r1, c.expanded === 'ring');
     const eRows = Math.max(0, e.hi - e.lo + 1);
     if (c.expanded === 'ring' || path === 'float') {
-      w.gemmMultiplyAdds += eRows * br.We * padded * br.expandK;
+      expandMacs += eRows * br.We * padded * br.expandK;
+      if (integer) w.requantizedValues += eRows * br.We * Cexp;
       w.calls += groups * (eRows + 1);
     } else {
       for (let q0 = 0; q0 < Wd; q0 += cols) {
         const q1 = Math.min(Wd, q0 + cols);
         const a = Math.max(0, q0 * br.sw - br.pl);
         const b = Math.min(br.We, (q1 - 1) * br.sw - br.pl + 2 * br.dw + 1);
-        w.gemmMultiplyAdds += eRows * (b - a) * padded * br.expandK;
+        expandMacs += eRows * (b - a) * padded * br.expandK;
+        if (integer) w.requantizedValues += eRows * (b - a) * Cexp;
       }
       w.calls += tiles * groups * (cols === Wd ? 1 : eRows);
     }
-    w.depthwiseMultiplyAdds += R * Wd * 9 * round(Cexp, 4);
+    // Depthwise channels in SIMD groups: 4 floats, 16 bytes.
+    w.depthwiseMultiplyAdds += R * Wd * 9 * round(Cexp, integer ? 16 : 4);
     w.gemmMultiplyAdds += R * Wd * Cexp * round(Cout, 8);
+    if (integer) w.requantizedValues += R * Wd * (Cexp + Cout);
     w.calls += tiles * groups * 2;
-    if (groups > 1) w.accumulatedBytes += (groups - 1) * 2 * R * Wd * Cout * (path === 'float' ? 4 : 4);
+    // Partial sums: float y rewritten by every group after the first; integer int32 sums
+    // written by the first group, re-read and re-written by the others, read to requantize.
+    if (groups > 1) w.accumulatedBytes += (integer ? groups : groups - 1) * 2 * R * Wd * Cout * 4;
   }
+  if (stem) w.convMultiplyAdds += expandMacs;
+  else w.gemmMultiplyAdds += expandMacs;
   return w;
 }
 
@@ -156,12 +179,17 @@ export function stageNs(
   path: StreamPath,
   model: BlockCostModel = DEFAULT_BLOCK_COST_MODEL,
 ) {
-  const w = stageWork(s, c, path);
+  return workNsOf(stageWork(s, c, path), model[path]);
+}
+
+function workNsOf(w: StageWork, k: KernelCostModel): number {
   return (
-    w.gemmMultiplyAdds * model.nsPerMultiplyAdd +
-    w.depthwiseMultiplyAdds * model.nsPerDepthwiseMultiplyAdd +
-    w.calls * model.nsPerCall +
-    w.accumulatedBytes * model.nsPerAccumulatedByte
+    w.gemmMultiplyAdds * k.nsPerMultiplyAdd +
+    w.convMultiplyAdds * k.nsPerConvMultiplyAdd +
+    w.depthwiseMultiplyAdds * k.nsPerDepthwiseMultiplyAdd +
+    w.calls * k.nsPerCall +
+    w.accumulatedBytes * k.nsPerAccumulatedByte +
+    w.requantizedValues * k.nsPerRequantizedValue
   );
 }
 
@@ -336,7 +364,7 @@ const optionCache = new WeakMap<object, Map<string, PricedOption[]>>();
 function cachedOptions(s: StageRows, path: StreamPath, model: BlockCostModel, wholeInput: boolean) {
   let m = optionCache.get(s.stage);
   if (!m) optionCache.set(s.stage, (m = new Map()));
-  const key = `${path} ${wholeInput} ${model.nsPerMultiplyAdd} ${model.nsPerDepthwiseMultiplyAdd} ${model.nsPerCall} ${model.nsPerAccumulatedByte}`;
+  const key = `${path} ${wholeInput} ${JSON.stringify(model[path])}`;
   let o = m.get(key);
   if (!o) m.set(key, (o = pricedOptions(s, path, model, wholeInput)));
   return o;
@@ -352,12 +380,18 @@ export function smallestStreamConfig(
   externalSource: boolean,
   model: BlockCostModel = DEFAULT_BLOCK_COST_MODEL,
 ) {
-  const fewest = chooseStreamConfig(stages, path, Number.MAX_SAFE_INTEGER, externalSource, {
-    // A cost model that only counts bytes: every upgrade costs memory and saves nothing.
+  // A cost model that only counts bytes: every upgrade costs memory and saves nothing.
+  const nothing: KernelCostModel = {
     nsPerMultiplyAdd: 0,
+    nsPerConvMultiplyAdd: 0,
     nsPerDepthwiseMultiplyAdd: 0,
     nsPerCall: 0,
     nsPerAccumulatedByte: 0,
+    nsPerRequantizedValue: 0,
+  };
+  const fewest = chooseStreamConfig(stages, path, Number.MAX_SAFE_INTEGER, externalSource, {
+    float: nothing,
+    integer: nothing,
   });
   if (!fewest) return undefined;
   const floor = streamFootprint(stages, fewest, path, externalSource).totalBytes;

@@ -12,7 +12,7 @@ import type { Graph, Tensor } from '../../planner/ir.js';
 import type { Plan, PlanStep } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { describeOp, ModelError, readableName } from '../errors.js';
-import { floatHighWater } from './float_high_water.js';
+import { floatHighWater } from '../../planner/block_schedule/index.js';
 import { floatBlock, integerBlock, type Q8BlockLowering } from './ops/block.js';
 import { streamStep } from './ops/stream.js';
 import type { Binder, BindContext, Call, LowerContext } from './ops/context.js';

@@ -10,7 +10,7 @@ import type { Plan, PlanStep } from '../../planner/plan.js';
 import { stageOfPlan, stageRows } from '../../planner/stream/stages.js';
 import { stageWork } from '../../planner/stream/config.js';
 import { readableName } from '../errors.js';
-import { tilingMultiplyAdds } from '../executor/q8_block_tiles.js';
+import { tilingMultiplyAdds } from '../../planner/block_schedule/index.js';
 import type { Q8BlockLowering } from '../executor/lower.js';
 
 export interface StepCost {
@@ -99,7 +99,7 @@ function streamMultiplyAdds(graph: Graph, step: Extract<PlanStep, { kind: 'strea
   return step.stages.reduce((sum, s) => {
     const rows = stageRows(graph, stageOfPlan(graph, s));
     const w = stageWork(rows, s, path);
-    return sum + w.gemmMultiplyAdds + w.depthwiseMultiplyAdds;
+    return sum + w.gemmMultiplyAdds + w.convMultiplyAdds + w.depthwiseMultiplyAdds;
   }, 0);
 }
 

@@ -7,7 +7,13 @@
 import t from 'tap';
 import { refAdd, refConv2d, refDepthwiseConv2d } from '../../src/reference/ops.js';
 import { packFusedBlock } from '../../src/kernels/pack.js';
-import { fusedBlockSchedule, ringRowsFor, type FusedBlockGeometry } from '../../planner/block_schedule.js';
+import {
+  chunkBuffers,
+  FLOAT_ELEMENT_BYTES,
+  floatSchedule,
+  ringRowsFor,
+  type BlockGeometry,
+} from '../../planner/block_schedule/index.js';
 import { Arena, BUILDS, kernelsFor, maxAbs, mismatch, rand, tfPad } from './harness.js';
 
 interface BlockCase {
@@ -43,8 +49,23 @@ interface Prepared {
   dTop: number;
   dLeft: number;
   want: Float32Array;
-  geom: FusedBlockGeometry;
+  geom: BlockGeometry;
 }
+
+/** The float schedule with chunks of c channels (the plan's buffers for that chunk size). */
+const scheduleFor = (geom: BlockGeometry, c: number) => floatSchedule(geom, chunkBuffers(geom, c, FLOAT_ELEMENT_BYTES));
+
+/** A geometry from the fields the float schedule reads (the rest: a 1x1, stride-1 block). */
+const geometry = (g: Pick<BlockGeometry, 'He' | 'We' | 'Cexp' | 'Hd' | 'Wd' | 'sh' | 'dh'>): BlockGeometry => ({
+  Cout: 8,
+  sw: g.sh,
+  dw: g.dh,
+  pt: 0,
+  pl: 0,
+  expandK: 8,
+  stem: false,
+  ...g,
+});
 
 function prepare(c: BlockCase, seed: number): Prepared {
   const kExp = c.stem ? 9 * c.Cin : c.Cin;
@@ -102,12 +123,20 @@ function prepare(c: BlockCase, seed: number): Prepared {
     dLeft: dx.before,
     want,
     geom: {
-      expandedChannels: c.Cexp,
-      expandedSize: [e.h, e.w],
-      depthwiseSize: [d.h, d.w],
-      strideH: c.s,
-      dilationH: c.dil,
-      elementBytes: 4,
+      He: e.h,
+      We: e.w,
+      Cexp: c.Cexp,
+      Hd: d.h,
+      Wd: d.w,
+      Cout: c.Cout,
+      sh: c.s,
+      sw: c.s,
+      dh: c.dil,
+      dw: c.dil,
+      pt: dy.before,
+      pl: dx.before,
+      expandK: kExp,
+      stem: c.stem,
     },
   };
 }
@@ -203,7 +232,7 @@ for (const build of BUILDS) {
         let groupsSeen = new Set<number>();
         for (let chunks = 1; chunks <= c.Cexp; chunks++) {
           const cc = Math.ceil(c.Cexp / chunks);
-          const s = fusedBlockSchedule(p.geom, cc);
+          const s = scheduleFor(p.geom, cc);
           groupsSeen.add(s.groups);
           const err = run(
             a,
@@ -255,53 +284,32 @@ t.test("debug build: a ring that cannot hold a band's rows is refused", async (t
   t.throws(() => run(a, p, { g: 8, ring: 3, band: 2 }, 4 * p.we * 8, 2 * p.ow * 8), /f32_block_fused: bad schedule/);
 });
 
-t.test("fusedBlockSchedule: uses at most the plan's chunk buffers, fewest groups first", async (t) => {
+t.test("floatSchedule: uses at most the plan's chunk buffers, fewest groups first", async (t) => {
   // MobileNetV2 1.0/224 stem block at one channel per chunk: a 3-row ring of all 32 channels
   // (3·112·32 floats) fits in the 112·112-float chunk buffer, so one group runs.
-  const stem: FusedBlockGeometry = {
-    expandedChannels: 32,
-    expandedSize: [112, 112],
-    depthwiseSize: [112, 112],
-    strideH: 1,
-    dilationH: 1,
-    elementBytes: 4,
-  };
-  const s = fusedBlockSchedule(stem, 1);
+  const stem = geometry({ Cexp: 32, He: 112, We: 112, Hd: 112, Wd: 112, sh: 1, dh: 1 });
+  const s = scheduleFor(stem, 1);
   t.equal(s.groups, 1);
   t.equal(s.ringRows, 3);
   t.equal(s.bandRows, 1);
   t.ok(s.expandBytesUsed <= 112 * 112 * 4 && s.depthwiseBytesUsed <= 112 * 112 * 4);
   // 7x7 block with 960 channels at t = 16 (60 per chunk): 3 rows of g channels in 60·49 floats → g ≤ 140.
-  const late: FusedBlockGeometry = {
-    expandedChannels: 960,
-    expandedSize: [7, 7],
-    depthwiseSize: [7, 7],
-    strideH: 1,
-    dilationH: 1,
-    elementBytes: 4,
-  };
-  const l = fusedBlockSchedule(late, 60);
+  const late = geometry({ Cexp: 960, He: 7, We: 7, Hd: 7, Wd: 7, sh: 1, dh: 1 });
+  const l = scheduleFor(late, 60);
   t.ok(
     l.groupChannels <= 140 && l.groups === Math.ceil(960 / l.groupChannels) && l.groups <= 16,
     `g ${l.groupChannels}, ${l.groups} groups`,
   );
   t.ok(l.expandBytesUsed <= 60 * 49 * 4 && l.depthwiseBytesUsed <= 60 * 49 * 4);
   // Every chunk size of a stride-2, dilation-2 block stays inside its buffers, and more channels per chunk never means more groups.
-  const g2: FusedBlockGeometry = {
-    expandedChannels: 37,
-    expandedSize: [19, 23],
-    depthwiseSize: [10, 12],
-    strideH: 2,
-    dilationH: 2,
-    elementBytes: 4,
-  };
+  const g2 = geometry({ Cexp: 37, He: 19, We: 23, Hd: 10, Wd: 12, sh: 2, dh: 2 });
   let prev = Infinity;
   for (let cc = 1; cc <= 37; cc++) {
-    const x = fusedBlockSchedule(g2, cc);
+    const x = scheduleFor(g2, cc);
     t.ok(x.expandBytesUsed <= cc * 19 * 23 * 4 && x.depthwiseBytesUsed <= cc * 10 * 12 * 4, `c=${cc} inside`);
     t.ok(x.ringRows >= ringRowsFor(g2, x.bandRows), `c=${cc} ring holds a band`);
     t.ok(x.groups <= prev, `c=${cc}: ${x.groups} groups`);
     prev = x.groups;
   }
-  t.throws(() => fusedBlockSchedule(g2, 0), /chunk channels 0/);
+  t.throws(() => scheduleFor(g2, 0), /cannot hold/);
 });

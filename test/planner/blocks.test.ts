@@ -5,7 +5,12 @@
 import t from 'tap';
 import { buildMobileNetV2, MOBILENET_V2_BLOCKS } from '../../models/mobilenet_v2.js';
 import { blockFootprintBytes, chunkChannelsFor, chunksFor, detectBlocks } from '../../planner/blocks.js';
-import { blockMultiplyAdds, estimateBlockNs, fusedBlockWork } from '../../planner/block_cost.js';
+import {
+  blockMultiplyAdds,
+  blockWorkForChunks,
+  estimateBlockNs,
+  type KernelCostModel,
+} from '../../planner/block_cost.js';
 import { chunkCandidates } from '../../planner/chunks.js';
 import { GraphBuilder } from '../../planner/builder.js';
 import { samePadding } from '../../planner/shapes.js';
@@ -123,12 +128,15 @@ t.test('footprint, chunk channels and chunk counts', async (t) => {
   t.equal(chunksFor(b!, 2), 8, 't = 10 runs as 8 chunks of 2');
   t.equal(chunkChannelsFor(b!, 100), 1, 't clamps to C_exp');
   t.equal(chunkChannelsFor(b!, 0), 16, 't clamps to 1');
-  const cands = chunkCandidates(g, b!, {
+  const k: KernelCostModel = {
     nsPerMultiplyAdd: 1,
+    nsPerConvMultiplyAdd: 1,
     nsPerDepthwiseMultiplyAdd: 1,
     nsPerCall: 10,
     nsPerAccumulatedByte: 1,
-  });
+    nsPerRequantizedValue: 1,
+  };
+  const cands = chunkCandidates(g, b!, { float: k, integer: k });
   const byCount = [...cands].sort((x, y) => x.chunks - y.chunks);
   t.same(
     byCount.map((c) => c.chunks),
@@ -153,8 +161,17 @@ t.test("cost model: the fused kernel's schedule for the chunk size, padding and 
   t.equal(blockMultiplyAdds(g, b!), 4096 + 2304 + 1024);
   // t = 1 (c = 16): the whole 8x8x16 expanded image fits, one group, one band of all 4 rows:
   // one expansion GEMM (64 rows · K 4 · 16), 4 depthwise rows, one projection (16 rows · K 16 · N 4 padded to 8).
-  const m = { nsPerMultiplyAdd: 1, nsPerDepthwiseMultiplyAdd: 1, nsPerCall: 100, nsPerAccumulatedByte: 1 };
-  const w1 = fusedBlockWork(g, b!, 16);
+  const k = {
+    nsPerMultiplyAdd: 1,
+    nsPerConvMultiplyAdd: 1,
+    nsPerDepthwiseMultiplyAdd: 1,
+    nsPerCall: 100,
+    nsPerAccumulatedByte: 1,
+    nsPerRequantizedValue: 1,
+  };
+  // The integer constants are never used for this float32 block.
+  const m = { float: k, integer: { ...k, nsPerMultiplyAdd: NaN } };
+  const w1 = blockWorkForChunks(g, b!, 16);
   t.match(w1.schedule, { groupChannels: 16, groups: 1, ringRows: 8, bandRows: 4 });
   t.match(w1, {
     gemmMultiplyAdds: 64 * 4 * 16 + 16 * 16 * 8,
@@ -167,7 +184,7 @@ t.test("cost model: the fused kernel's schedule for the chunk size, padding and 
   // depthwise row of 2 (4·2): 8 groups of 2, each padded to 8 GEMM columns and 4 depthwise lanes.
   // Per group, expanded rows 0–2, 3–4, 5, 6 (the ring wraps), 7: 24 + 16 + 8 + 8 + 8 rows;
   // 4 projections of 4 rows · K 2 · N 8; 4 depthwise rows; y (4·4·4 floats) rewritten by 7 groups.
-  const w16 = fusedBlockWork(g, b!, 1);
+  const w16 = blockWorkForChunks(g, b!, 1);
   t.match(w16.schedule, { groupChannels: 2, groups: 8, ringRows: 3, bandRows: 1 });
   t.match(w16, {
     gemmMultiplyAdds: 8 * (64 * 4 * 8 + 4 * 4 * 2 * 8),

@@ -8,7 +8,7 @@ import { graphMultiplyAdds, opMultiplyAdds } from '../../planner/cost.js';
 import { opConstants, tensorBytes } from '../../planner/ir.js';
 import { planGraphReport } from '../../planner/plan_graph.js';
 import { stepCosts, stepOps } from '../../src/profile/costs.js';
-import { tilingMultiplyAdds, type BlockGeometry } from '../../src/executor/q8_block_tiles.js';
+import { tilingMultiplyAdds, type BlockGeometry } from '../../planner/block_schedule/index.js';
 import { operatorRanges } from '../../src/profile/table.js';
 
 const g = buildMobileNetV2({ alpha: 1.0, resolution: 224 });
@@ -86,8 +86,7 @@ t.test('integer block tiles: one tile computes the graph, bands add their shared
     pt: 1,
     pl: 1,
     expandK: 24,
-    eBytes: 1 << 30,
-    dBytes: 1 << 30,
+    stem: false,
   };
   const graph = 56 * 56 * 144 * 24 + 56 * 56 * 144 * 9 + 56 * 56 * 144 * 24;
   const tile = { q0: 0, q1: 56, n0: 0, n1: 24, G: 144, acc: 0, accOffset: 0 };

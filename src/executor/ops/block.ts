@@ -3,15 +3,26 @@
  * projection, + residual) as one fused kernel call that never materializes
  * the expanded or depthwise tensors.
  *
- * Float: f32_block_fused with the schedule of planner/block_schedule.ts (groups of
- * expanded channels, a ring of expanded rows, a band of depthwise rows), the weights
- * packed per group. Integer: q8_block with a descriptor listing the tiles
- * q8_block_tiles.ts chose to fit the projection's int32 sums inside the block's own
- * buffers; one byte per weight, zero points folded into int32 biases.
+ * Both paths take their schedule from planner/block_schedule/. Float: f32_block_fused with
+ * the float schedule (groups of expanded channels, a ring of expanded rows, a band of
+ * depthwise rows), the weights packed per group. Integer: q8_block with a descriptor
+ * listing the integer schedule's tiles, which fit the projection's int32 sums inside the
+ * block's own buffers; one byte per weight, zero points folded into int32 biases.
  */
 import type { Activation, Conv2DOp, DepthwiseConv2DOp, Graph, Op } from '../../../planner/ir.js';
 import type { BlockStep } from '../../../planner/plan.js';
-import { blockStepSchedule } from '../../../planner/block_schedule.js';
+import {
+  blockGeometry,
+  chunkBuffers,
+  FLOAT_ELEMENT_BYTES,
+  floatSchedule,
+  integerSchedule,
+  stepBuffers,
+  type BlockGeometry,
+  type ChunkBuffers,
+  type IntegerSchedule,
+} from '../../../planner/block_schedule/index.js';
+import type { BlockTile } from '../../../planner/block_schedule/integer.js';
 import { packFusedBlock, packFusedBlockLength } from '../../kernels/pack.js';
 import {
   foldQ8Bias,
@@ -31,7 +42,6 @@ import {
 } from '../../kernels/q8_pack.js';
 import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
-import { planBlockTiles, type BlockGeometry, type BlockTile, type BlockTiling } from '../q8_block_tiles.js';
 import { UnsupportedOpError, type WeightsBlob } from '../weights_image.js';
 import {
   biasConst,
@@ -145,7 +155,8 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
   const cExp = es.c;
   const cOut = g.tensors[yId]!.shape[3]!;
   const [lo, hi] = clampOf(add ? (add as { act: Activation }).act : project.act);
-  const sched = blockStepSchedule(g, step);
+  const geom = blockGeometry(g, step);
+  const sched = floatSchedule(geom, chunkBuffers(geom, step.chunkChannels, FLOAT_ELEMENT_BYTES));
   for (const [what, index, used] of [
     ['expanded', step.expandBuffer, sched.expandBytesUsed],
     ['depthwise', step.depthwiseBuffer, sched.depthwiseBytesUsed],
@@ -258,7 +269,9 @@ export interface Q8BlockLowering {
   step: number;
   name: string;
   geometry: BlockGeometry;
-  tiling: BlockTiling;
+  /** The block's chunk buffers, with the preferred limits below the float high-water. */
+  buffers: ChunkBuffers;
+  tiling: IntegerSchedule;
 }
 
 const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
@@ -296,32 +309,14 @@ export function integerBlock(
   const conv = !is1x1(expand);
   const [ekh, ekw] = expand.kernel;
 
-  const eBuf = plan.buffers[step.expandBuffer]!;
-  const dBuf = plan.buffers[step.depthwiseBuffer]!;
-  const geometry: BlockGeometry = {
-    He: e.h,
-    We: e.w,
-    Cexp,
-    Hd: d.h,
-    Wd: d.w,
-    Cout: y.c,
-    sh: dw.stride[0],
-    sw: dw.stride[1],
-    dh: dw.dilation[0],
-    dw: dw.dilation[1],
-    pt: dw.pad.top,
-    pl: dw.pad.left,
-    expandK: conv ? ekh * ekw * x.c : x.c,
-    eBytes: eBuf.bytes,
-    dBytes: dBuf.bytes,
-    preferred: { eBytes: Math.max(0, highWater - eBuf.offset), dBytes: Math.max(0, highWater - dBuf.offset) },
-  };
-  const tiling = planBlockTiles(geometry);
-  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, tiling });
+  const geometry = blockGeometry(g, step);
+  const buffers = stepBuffers(plan, step, highWater);
+  const tiling = integerSchedule(geometry, buffers);
+  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, buffers, tiling });
   const { pDesc, descBytes } = packIntegerBlock(cx, step, tiling.unit, tiling.tiles, false);
   const xBytes = x.h * x.w * x.c;
   const yBytes = y.h * y.w * y.c;
-  const [eBytes, dBytes] = [eBuf.bytes, dBuf.bytes];
+  const [eBytes, dBytes] = [buffers.expandBytes, buffers.depthwiseBytes];
   const xId = expand.inputs[0]!;
   return (c) => {
     const k = c.k;

@@ -33,7 +33,7 @@ import {
   roundedAverage,
 } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
-import { ACC_E, ACC_NONE, type BlockTile } from '../q8_block_tiles.js';
+import { ACC_E, ACC_NONE, type BlockTile } from '../../../planner/block_schedule/integer.js';
 import { blockOps, packFloatBlock, packIntegerBlock } from './block.js';
 import {
   biasConst,
