@@ -9,7 +9,7 @@
 // with s[n] the per-channel float32 multiplier; `f32x4.convert_i32x4_s` is f32(acc) and
 // requant8 rounds half to even with the float magic-bias addition (see there).
 //
-// Output parameter block `rq` (12 i32 = 48 bytes, built by src/kernels/q8_pack.ts q8OutputParams):
+// Output parameter block `rq` (Q8_RQ in src/kernels/schema/structs.ts, 12 i32 = 48 bytes; offsets in gen/abi.ts):
 //   0 z   1 lo   2 hi              requantization of the op's own output
 //   3 residual (0/1): when 1, the value above is the projection P of an inverted
 //     residual block and the stored y is ADD(P, res) with XNNPACK's fixed-point add:
@@ -23,6 +23,7 @@
 // qs8/qu8 WASM SIMD kernels. The weight zero point of uint8 weights is taken out of the
 // sums after the widening: the conv and depthwise kernels subtract it from each widened
 // vector (wload), the GEMM takes zw·Σx out of each row's sum (q8_gemm.ts).
+import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
 
 /** i16x8 from the low 8 bytes of v, extended by T's signedness. */
 // @ts-ignore: decorator
@@ -48,7 +49,7 @@
 // @ts-ignore: decorator
 @inline export function rqZw<T>(rq: usize): v128 {
   if (isSigned<T>()) return i16x8.splat(0);
-  return i16x8.splat(<i16>load<i32>(rq, 44));
+  return i16x8.splat(<i16>load<i32>(rq, Q8_RQ_ZW));
 }
 
 /**
@@ -99,15 +100,15 @@
 /** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
 // @ts-ignore: decorator
 @inline export function rqLo(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq)));
+  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_LO) - load<i32>(rq, Q8_RQ_Z)));
 }
 // @ts-ignore: decorator
 @inline export function rqHi(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq)));
+  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_HI) - load<i32>(rq, Q8_RQ_Z)));
 }
 // @ts-ignore: decorator
 @inline export function rqMz(rq: usize): v128 {
-  return i32x4.splat(MAGIC_BITS - load<i32>(rq));
+  return i32x4.splat(MAGIC_BITS - load<i32>(rq, Q8_RQ_Z));
 }
 
 /**
@@ -182,4 +183,53 @@
   let u: u64 = 0;
   for (let i = n - 1; i >= 0; i--) u = (u << 8) | (<u64>load<u8>(p + <usize>i));
   return i64x2.splat(<i64>u);
+}
+
+/**
+ * One row's 8 channels: requantize, optional residual add, store nr bytes.
+ * c0, c1: int32 accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
+ */
+// @ts-ignore: decorator
+@inline export function epilogue<T>(
+  c0: v128,
+  c1: v128,
+  s0: v128,
+  s1: v128,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+  res: bool,
+  rp: usize,
+  yp: usize,
+  nr: i32,
+  vzP: v128,
+  vzR: v128,
+  vmP: v128,
+  vmR: v128,
+  vrnd: v128,
+  shift: i32,
+  vzY: v128,
+  vloY: v128,
+  vhiY: v128,
+): void {
+  let v = requant8(c0, c1, s0, s1, vmz, flo, fhi);
+  if (res) v = residual8(v, ext8lo<T>(loadBytes(rp, nr)), vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+  storeBytes(yp, narrowBytes<T>(v), nr);
+}
+
+/**
+ * zw·Σ_k x[k] over one row of K bytes, splatted: what uint8 weights with zero point zw take
+ * from the row's accumulators (Σ x·(w − zw) = Σ x·w − zw·Σ x); zero for int8 weights,
+ * which are packed with their zero point subtracted. Reads exactly the K bytes.
+ */
+// @ts-ignore: decorator
+@inline export function rowCorr<T>(xp: usize, K: i32, zw: i32): v128 {
+  if (isSigned<T>()) return i32x4.splat(0);
+  let v = i32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= K; k += 16)
+    v = i32x4.add(v, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(xp + <usize>k))));
+  let t = i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+  for (; k < K; k++) t += <i32>load<u8>(xp + <usize>k);
+  return i32x4.splat(zw * t);
 }

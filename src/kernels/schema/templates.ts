@@ -1,0 +1,243 @@
+/**
+ * Microkernel templates in XNNPACK's manner: one template per family, expanded by the
+ * generator into one AssemblyScript function per variant, named as XNNPACK names its
+ * microkernels: family, tile (MR rows × NR channels, c2s4: the reduction in pairs of
+ * inputs, blocks of 4 pairs rotated by one pair per step) and ISA after a double underscore,
+ * e.g. q8_gemm_rq_4x8c2s4__wasmsimd. The register-blocked reduction is written once here
+ * (kLoop) and shared by the GEMM and the convolution families; each variant is an @inline
+ * function, so its accumulators stay in locals (registers) of the caller.
+ *
+ * Packed weights (src/kernels/q8_pack.ts runOffset): panels of 8 output channels; a run of
+ * L inputs is L & ~7 inputs in blocks of 8 (four 16-byte steps; at step r channel j holds
+ * pair (j + r) mod 4), then pairs of 16 bytes, an odd last input paired with a zero weight.
+ * i32x4.dot_i16x8_s of 8 widened weight bytes (4 channels × 2 inputs) against an input pair
+ * in every lane gives 4 channels × 2 products, as in XNNPACK's qs8/qu8 WASM SIMD "c2" GEMMs.
+ */
+
+export interface Microkernel {
+  readonly name: string;
+  source(): string;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const ROT = ['', '1, 2, 3, 0', '2, 3, 0, 1', '3, 0, 1, 2'];
+
+/**
+ * The reduction over one run of L inputs for mr rows: a{m} point at each row's inputs, wp
+ * at the run's packed weights; adds into c{m}0 (channels 0..3) and c{m}1 (4..7). `wl`
+ * loads 8 weight bytes as int16. With one row (split), rotations 1 and 3 add into a second
+ * accumulator pair e0, e1 (summed by the caller) so that one row is not bound by the add
+ * latency.
+ */
+function kLoop(mr: number, wl: (p: string) => string, L: string, split: boolean, ind: string): string {
+  const rows = range(mr);
+  const dot = (m: number, acc: string) =>
+    `${ind}    ${acc}0 = i32x4.add(${acc}0, i32x4.dot_i16x8_s(u, w0));\n` +
+    `${ind}    ${acc}1 = i32x4.add(${acc}1, i32x4.dot_i16x8_s(u, w1));\n`;
+  const step = (r: number) =>
+    `${ind}  {\n${ind}    const w0 = ${wl(`wp + ${16 * r}`)},\n${ind}      w1 = ${wl(`wp + ${16 * r + 8}`)};\n` +
+    rows
+      .map(
+        (m) =>
+          `${ind}    ${m === 0 ? 'let ' : ''}u = ${r === 0 ? `v${m}` : `i32x4.shuffle(v${m}, v${m}, ${ROT[r]})`};\n` +
+          dot(m, split && r % 2 === 1 ? 'e' : `c${m}`),
+      )
+      .join('') +
+    `${ind}  }\n`;
+  const tail = (load: string) =>
+    `${ind}  const w0 = ${wl('wp')},\n${ind}    w1 = ${wl('wp + 8')};\n` +
+    rows
+      .map((m) => `${ind}  ${m === 0 ? 'let ' : ''}u = ${load}<T>(a${m});\n` + dot(m, `c${m}`).replace(/^ {2}/gm, ''))
+      .join('');
+  let o = '';
+  o += `${ind}let k = 0;\n`;
+  o += `${ind}for (; k < (${L} & ~7); k += 8) {\n`;
+  o += `${ind}  const ${rows.map((m) => `v${m} = load8x8<T>(a${m})`).join(`,\n${ind}    `)};\n`;
+  o += range(4).map(step).join('');
+  o += rows.map((m) => `${ind}  a${m} += 8;\n`).join('') + `${ind}  wp += 64;\n${ind}}\n`;
+  o += `${ind}for (; k < (${L} & ~1); k += 2) {\n${tail('pair')}`;
+  o += rows.map((m) => `${ind}  a${m} += 2;\n`).join('') + `${ind}  wp += 16;\n${ind}}\n`;
+  o += `${ind}if (${L} & 1) {\n${tail('single')}${ind}  wp += 16;\n${ind}}\n`;
+  return o;
+}
+
+/** Row m's offset from row 0 in a block of mr rows whose rows past `last` alias the last one. */
+const rowOff = (m: number) => (m === 0 ? '0' : `<usize>min(${m}, last)`);
+
+const IMPORTS = `import {
+  epilogue,
+  load8x8,
+  narrowBytes,
+  pair,
+  requant8,
+  rowCorr,
+  rqLo,
+  rqHi,
+  rqMz,
+  single,
+  storeBytes,
+  wload,
+} from '../q8_common';
+import { loadPartial8lo, loadPartial8hi, storePartial8 } from '../common';
+import {
+  Q8_RQ_HI_Y,
+  Q8_RQ_LO_Y,
+  Q8_RQ_M_P,
+  Q8_RQ_M_RES,
+  Q8_RQ_RESIDUAL,
+  Q8_RQ_SHIFT,
+  Q8_RQ_Z,
+  Q8_RQ_Z_RES,
+  Q8_RQ_Z_Y,
+  Q8_RQ_ZW,
+} from './abi';
+`;
+
+/** The Q8_RQ block's vectors, splatted once per call: requantization, then the residual ADD's. */
+const RQ_PROLOGUE = `  const hasRes = res != 0 && load<i32>(rq, Q8_RQ_RESIDUAL) != 0;
+  const vmz = rqMz(rq),
+    flo = rqLo(rq),
+    fhi = rqHi(rq);
+  const vzP = i32x4.splat(load<i32>(rq, Q8_RQ_Z)),
+    vzR = i32x4.splat(load<i32>(rq, Q8_RQ_Z_RES)),
+    vmP = i32x4.splat(load<i32>(rq, Q8_RQ_M_P)),
+    vmR = i32x4.splat(load<i32>(rq, Q8_RQ_M_RES)),
+    shift = load<i32>(rq, Q8_RQ_SHIFT);
+  const vrnd = i32x4.splat(1 << (shift - 1)),
+    vzY = i32x4.splat(load<i32>(rq, Q8_RQ_Z_Y));
+  const vloY = i32x4.sub(i32x4.splat(load<i32>(rq, Q8_RQ_LO_Y)), vzY),
+    vhiY = i32x4.sub(i32x4.splat(load<i32>(rq, Q8_RQ_HI_Y)), vzY);
+`;
+
+/**
+ * GEMM family: mr rows (x, xs bytes apart; rows past `last` alias the last one, loads before
+ * stores, so a short block stores the same values twice) × N channels in panels of 8, ps
+ * bytes apart. Output `rq`: bytes requantized by the Q8_RQ block at rq (optionally ADD with
+ * res); `acc`: int32 accumulators (init = 1: from the bias, else from acc). uint8 weights
+ * are packed as in the file, so each row starts from b′ − zw·Σx (rowCorr) and the inner
+ * loop is the int8 one.
+ */
+function gemm(output: 'rq' | 'acc', mr: number): Microkernel {
+  const name = `q8_gemm_${output}_${mr}x8c2s4__wasmsimd`;
+  const rows = range(mr);
+  const out =
+    output === 'rq'
+      ? 's: usize, y: usize, ys: usize, res: usize, rs: usize, rq: usize'
+      : 'acc: usize, as: usize, init: i32, zw: i32';
+  const split = mr === 1;
+  return {
+    name,
+    source() {
+      let o = IMPORTS + '\n';
+      o += `/** GEMM of ${mr} row${mr > 1 ? 's' : ''} × N channels, ${output === 'rq' ? 'requantized to bytes' : 'into int32 accumulators'} (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(x: usize, xs: usize, last: i32, K: i32, w: usize, ps: usize, N: i32, b: usize, ${out}): void {\n`;
+      if (output === 'rq') o += `  const zw = load<i32>(rq, Q8_RQ_ZW);\n`;
+      for (const m of rows) o += `  const x${m} = x + ${rowOff(m)} * xs;\n`;
+      for (const m of rows) o += `  const r${m} = rowCorr<T>(x${m}, K, zw);\n`;
+      if (output === 'acc') for (const m of rows) o += `  const ar${m} = acc + ${rowOff(m)} * as;\n`;
+      if (output === 'rq') o += RQ_PROLOGUE;
+      o += `  let wn = w;\n  for (let n0 = 0; n0 < N; n0 += 8) {\n`;
+      o += `    const nr = min(8, N - n0);\n    const cb = (<usize>n0) << 2;\n`;
+      const decl = rows.map((m) => `c${m}0: v128, c${m}1: v128`).join(', ');
+      o += `    let ${decl};\n`;
+      const fromBias =
+        `      c00 = v128.load(b + cb);\n      c01 = v128.load(b + cb, 16);\n` +
+        rows
+          .slice(1)
+          .map((m) => `      c${m}0 = c00;\n      c${m}1 = c01;\n`)
+          .join('');
+      if (output === 'rq') o += `    {\n${fromBias}    }\n`;
+      else {
+        o += `    if (init) {\n${fromBias}    } else if (nr == 8) {\n`;
+        o += rows
+          .map((m) => `      c${m}0 = v128.load(ar${m} + cb);\n      c${m}1 = v128.load(ar${m} + cb, 16);\n`)
+          .join('');
+        o += `    } else {\n`;
+        o += rows
+          .map(
+            (m) => `      c${m}0 = loadPartial8lo(ar${m} + cb, nr);\n      c${m}1 = loadPartial8hi(ar${m} + cb, nr);\n`,
+          )
+          .join('');
+        o += `    }\n`;
+      }
+      o +=
+        `    if (!isSigned<T>()) {\n` +
+        rows
+          .map((m) => `      c${m}0 = i32x4.sub(c${m}0, r${m});\n      c${m}1 = i32x4.sub(c${m}1, r${m});\n`)
+          .join('') +
+        `    }\n`;
+      if (split) o += `    let e0 = i32x4.splat(0),\n      e1 = e0;\n`;
+      o += rows.map((m) => `    let a${m} = x${m};\n`).join('') + `    let wp = wn;\n`;
+      o += kLoop(mr, (p) => `load8x8<T>(${p})`, 'K', split, '    ');
+      if (split) o += `    c00 = i32x4.add(c00, e0);\n    c01 = i32x4.add(c01, e1);\n`;
+      const desc = [...rows].reverse();
+      if (output === 'rq') {
+        o += `    const s0 = v128.load(s + cb),\n      s1 = v128.load(s + cb, 16);\n`;
+        o += `    // Highest row first: when rows alias every alias stores the same values.\n`;
+        o += desc
+          .map(
+            (m) =>
+              `    epilogue<T>(c${m}0, c${m}1, s0, s1, vmz, flo, fhi, hasRes, res + ${rowOff(m)} * rs + <usize>n0, y + ${rowOff(m)} * ys + <usize>n0, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);\n`,
+          )
+          .join('');
+      } else {
+        o +=
+          `    if (nr == 8) {\n` +
+          desc
+            .map((m) => `      v128.store(ar${m} + cb, c${m}0);\n      v128.store(ar${m} + cb, c${m}1, 16);\n`)
+            .join('');
+        o +=
+          `    } else {\n` +
+          desc.map((m) => `      storePartial8(ar${m} + cb, c${m}0, c${m}1, nr);\n`).join('') +
+          `    }\n`;
+      }
+      o += `    wn += ps;\n  }\n}\n`;
+      return o;
+    },
+  };
+}
+
+/**
+ * Convolution family: 4 horizontally adjacent output pixels (pixS bytes apart in the input)
+ * × 8 channels, every tap inside the image; the reduction runs over kh rows (rowS apart) of
+ * nseg segments (segS apart) of L contiguous input bytes (a whole kernel row when the
+ * dilation along x is 1, else one tap). uint8 weights widen with their zero point vzw
+ * subtracted (padding holds zw). Output: bytes requantized by vmz, flo, fhi, pixels os apart.
+ */
+function conv(mr: number): Microkernel {
+  const name = `q8_conv_rq_${mr}x8c2s4__wasmsimd`;
+  const rows = range(mr);
+  return {
+    name,
+    source() {
+      let o = IMPORTS + '\n';
+      o += `/** Convolution of ${mr} pixels × 8 channels, requantized to bytes (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(p0: usize, pixS: usize, kh: i32, nseg: i32, L: i32, rowS: usize, segS: usize, wp: usize, b: usize, s: usize, y: usize, os: usize, nr: i32, vmz: v128, flo: v128, fhi: v128, vzw: v128): void {\n`;
+      o += `  let c00 = v128.load(b),\n    c01 = v128.load(b, 16);\n`;
+      o += rows
+        .slice(1)
+        .map((m) => `  let c${m}0 = c00,\n    c${m}1 = c01;\n`)
+        .join('');
+      o += `  for (let ky = 0; ky < kh; ky++) {\n    let tp = p0 + <usize>ky * rowS;\n    for (let sg = 0; sg < nseg; sg++) {\n`;
+      o += rows.map((m) => `      let a${m} = tp${m ? ` + ${m} * pixS` : ''};\n`).join('');
+      o += kLoop(mr, (p) => `wload<T>(${p}, vzw)`, 'L', false, '      ');
+      o += `      tp += segS;\n    }\n  }\n`;
+      o += `  const s0 = v128.load(s),\n    s1 = v128.load(s, 16);\n`;
+      o += rows
+        .map(
+          (m) => `  storeBytes(y + ${m} * os, narrowBytes<T>(requant8(c${m}0, c${m}1, s0, s1, vmz, flo, fhi)), nr);\n`,
+        )
+        .join('');
+      o += '}\n';
+      return o;
+    },
+  };
+}
+
+export const MICROKERNELS: readonly Microkernel[] = [
+  gemm('rq', 4),
+  gemm('rq', 1),
+  gemm('acc', 4),
+  gemm('acc', 1),
+  conv(4),
+];

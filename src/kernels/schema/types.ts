@@ -1,0 +1,73 @@
+/**
+ * The vocabulary of the kernel schema (kernels.ts): typed parameters, byte ranges as
+ * formulas of the parameters, and where each kernel's body is.
+ */
+
+/**
+ * How a parameter crosses the boundary (every one is a JS number at the call):
+ * - `ptr`: byte offset into the kernels' memory (usize); 0 means "absent" for optional operands;
+ * - `i32`, `f32`: a value of that type;
+ * - `usize`: an i32 at the boundary, a usize in the body (strides in bytes);
+ * - `sign`: an i32 flag that picks the body's byte type (0: u8, 1: i8) at compile time:
+ *   each `sign` parameter is a type argument of the body, not a value;
+ * - `bytes`: an i32 byte count the debug build checks and the manifest reads; not passed to the body.
+ */
+export type ParamKind = 'ptr' | 'i32' | 'f32' | 'usize' | 'sign' | 'bytes';
+
+export type Params = Readonly<Record<string, ParamKind>>;
+
+/** A kernel's arguments by name. */
+export type Args<P extends Params> = { readonly [K in keyof P]: number };
+
+/** `rows` spans of `bytes` bytes, `stride` bytes apart, starting at `start` (rows = 1 for a plain span). */
+export interface ByteRange {
+  /** Parameter the range belongs to (x, w, b, y, res, …). */
+  operand: string;
+  start: number;
+  bytes: number;
+  rows: number;
+  stride: number;
+}
+
+export interface KernelRanges {
+  reads: ByteRange[];
+  writes: ByteRange[];
+}
+
+export interface KernelSpec<P extends Params = Params> {
+  /** What the kernel computes (the doc comment of every generated declaration). */
+  readonly doc: string;
+  /** Parameters in call order. */
+  readonly params: P;
+  /** Debug-build checks: [AssemblyScript condition over the parameters, message]. */
+  readonly checks: readonly (readonly [string, string])[];
+  /**
+   * The body: a function exported by `assembly/${from}.ts`, called with the parameters in
+   * order (less `sign` and `bytes` ones; `usize` ones cast), or with `args`, an
+   * AssemblyScript argument list over the parameters, where the export is a special case of
+   * a more general body. One type argument per `sign` parameter: u8 or i8.
+   */
+  readonly body: { readonly from: string; readonly fn: string; readonly args?: string };
+  /** The bytes a call reads and writes, from its arguments. */
+  ranges(a: Args<NoInfer<P>>): KernelRanges;
+}
+
+/** Declares a kernel, keeping its parameter names in the type. */
+export function kernel<const P extends Params>(spec: KernelSpec<P>): KernelSpec<P> {
+  return spec;
+}
+
+/** One contiguous span. */
+export function span(operand: string, start: number, bytes: number): ByteRange {
+  return { operand, start, bytes, rows: 1, stride: bytes };
+}
+
+/** n spans of `bytes` bytes, `stride` apart. */
+export function rows(operand: string, start: number, bytes: number, n: number, stride: number): ByteRange {
+  return { operand, start, bytes, rows: n, stride };
+}
+
+/** The range when the optional operand is present (its pointer or flag is not 0). */
+export function opt(cond: number, r: ByteRange): ByteRange[] {
+  return cond ? [r] : [];
+}
