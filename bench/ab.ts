@@ -38,10 +38,11 @@ interface Tree {
 
 async function loadTree(name: string, root: string): Promise<Tree> {
   const url = (p: string) => pathToFileURL(resolve(root, p)).href;
-  const { loadModel } = await import(url('src/load_model.ts'));
+  const { resolveModel } = await import(url('src/load_model.ts'));
   const { prepareRun } = await import(url('src/run_setup.ts'));
-  const resolved = await loadModel(modelFile);
-  const setup = await prepareRun(resolved.model, { chunks: 'auto' });
+  const { loadKernels } = await import(url('src/kernels/node_loader.ts'));
+  const resolved = await resolveModel(modelFile);
+  const setup = await prepareRun(resolved.model, { chunks: 'auto', kernels: await loadKernels() });
   const g = setup.model.graph;
   const inT = g.tensors[g.inputs[0]];
   const ex = setup.executor;
