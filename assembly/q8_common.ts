@@ -233,3 +233,23 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
   for (; k < K; k++) t += <i32>load<u8>(xp + <usize>k);
   return i32x4.splat(zw * t);
 }
+
+/** Bytes 0..7 of a and b interleaved: the tap pairs of 8 channels (depthwise: a, b are two taps). */
+// @ts-ignore: decorator
+@inline export function lo16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+// @ts-ignore: decorator
+@inline export function hi16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
+// @ts-ignore: decorator
+@inline export function tapBytes(p: usize, cs: usize, rs: usize, valid: i32, t: i32, n: i32, vpad: v128): v128 {
+  if (!((valid >> t) & 1)) return vpad;
+  const q = p + <usize>(t / 3) * rs + <usize>(t % 3) * cs;
+  if (n >= 16) return v128.load(q);
+  if (n <= 8) return loadBytes(q, n);
+  return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
+}

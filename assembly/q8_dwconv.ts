@@ -22,10 +22,16 @@
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
 // overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
+// The 16- and 8-channel pixel kernels (q8_dwconv_rq_*c9p*__wasmsimd) are expanded from the
+// depthwise template in src/kernels/schema/templates.ts.
+import { q8_dwconv_rq_16c9p__wasmsimd } from './gen/q8_dwconv_rq_16c9p__wasmsimd';
+import { q8_dwconv_rq_8c9p__wasmsimd } from './gen/q8_dwconv_rq_8c9p__wasmsimd';
 import {
   ext8lo,
   ext8hi,
-  loadBytes,
+  hi16,
+  lo16,
+  tapBytes,
   requant8,
   rqMz,
   rqLo,
@@ -35,272 +41,6 @@ import {
   narrowBytes,
   storeBytes,
 } from './q8_common';
-
-// @ts-ignore: decorator
-@inline function lo16(a: v128, b: v128): v128 {
-  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-}
-// @ts-ignore: decorator
-@inline function hi16(a: v128, b: v128): v128 {
-  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-}
-
-/**
- * px16 with the weights already widened (WeightRow16): 16 channels of one pixel, all 9
- * taps inside the image. kPQ: pair P (taps 2P, 2P+1), channels 4Q..4Q+3 of the group.
- */
-// @ts-ignore: decorator
-@inline function px16w<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  k00: v128,
-  k01: v128,
-  k02: v128,
-  k03: v128,
-  k10: v128,
-  k11: v128,
-  k12: v128,
-  k13: v128,
-  k20: v128,
-  k21: v128,
-  k22: v128,
-  k23: v128,
-  k30: v128,
-  k31: v128,
-  k32: v128,
-  k33: v128,
-  k40: v128,
-  k41: v128,
-  k42: v128,
-  k43: v128,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16),
-    a2 = v128.load(b, 32),
-    a3 = v128.load(b, 48);
-  let r = p;
-  let xa: v128, xb: v128, l: v128, h: v128;
-  // pair 0: (0,0) (0,1)
-  xa = v128.load(r);
-  xb = v128.load(r + cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
-  // pair 1: (0,2) (1,0)
-  xa = v128.load(r + 2 * cs);
-  xb = v128.load(r + rs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
-  r += rs;
-  // pair 2: (1,1) (1,2)
-  xa = v128.load(r + cs);
-  xb = v128.load(r + 2 * cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
-  r += rs;
-  // pair 3: (2,0) (2,1)
-  xa = v128.load(r);
-  xb = v128.load(r + cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
-  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
-  xa = v128.load(r + 2 * cs);
-  xb = xa;
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
-  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
-  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
-}
-
-/** px16w for a pixel with taps outside the image: tap t is read when bit t of `valid` is set, else the zero point. */
-// @ts-ignore: decorator
-@inline function px16wChecked<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  valid: i32,
-  k00: v128,
-  k01: v128,
-  k02: v128,
-  k03: v128,
-  k10: v128,
-  k11: v128,
-  k12: v128,
-  k13: v128,
-  k20: v128,
-  k21: v128,
-  k22: v128,
-  k23: v128,
-  k30: v128,
-  k31: v128,
-  k32: v128,
-  k33: v128,
-  k40: v128,
-  k41: v128,
-  k42: v128,
-  k43: v128,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vpad: v128,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16),
-    a2 = v128.load(b, 32),
-    a3 = v128.load(b, 48);
-  let xa: v128, xb: v128, l: v128, h: v128;
-  // pair 0
-  xa = tapBytes(p, cs, rs, valid, 0, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 1, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
-  // pair 1
-  xa = tapBytes(p, cs, rs, valid, 2, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 3, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
-  // pair 2
-  xa = tapBytes(p, cs, rs, valid, 4, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 5, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
-  // pair 3
-  xa = tapBytes(p, cs, rs, valid, 6, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 7, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
-  // pair 4
-  xa = tapBytes(p, cs, rs, valid, 8, 16, vpad);
-  xb = xa;
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
-  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
-  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
-}
-
-/** 8 channels of one pixel, all 9 taps inside the image (channel groups of 8 ≤ C < 16). p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
-// @ts-ignore: decorator
-@inline function px8<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  w: usize,
-  ws: usize,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-  vzw: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16);
-  let wp = w;
-  let r = p;
-  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
-  let xa: v128, xb: v128, l: v128;
-  // pair 0: (0,0) (0,1)
-  xa = v128.load64_zero(r);
-  xb = v128.load64_zero(r + cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  // pair 1: (0,2) (1,0)
-  xa = v128.load64_zero(r + 2 * cs);
-  xb = v128.load64_zero(r + rs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  r += rs;
-  // pair 2: (1,1) (1,2)
-  xa = v128.load64_zero(r + cs);
-  xb = v128.load64_zero(r + 2 * cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  r += rs;
-  // pair 3: (2,0) (2,1)
-  xa = v128.load64_zero(r);
-  xb = v128.load64_zero(r + cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
-  xa = v128.load64_zero(r + 2 * cs);
-  l = lo16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  v128.store64_lane(yp, narrowBytes<T>(v0), 0);
-}
-
-/** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
-// @ts-ignore: decorator
-@inline function tapBytes(p: usize, cs: usize, rs: usize, valid: i32, t: i32, n: i32, vpad: v128): v128 {
-  if (!((valid >> t) & 1)) return vpad;
-  const q = p + <usize>(t / 3) * rs + <usize>(t % 3) * cs;
-  if (n >= 16) return v128.load(q);
-  if (n <= 8) return loadBytes(q, n);
-  return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
-}
 
 /**
  * General pixel: tap t valid when bit t of `valid` is set; n (1..16) channels: at most 8
@@ -437,50 +177,21 @@ export function dwconv3x3<T>(
           const ix0 = ox * sw - pl;
           const p = xrow + <usize>(ix0 - xc0) * Cu + cb;
           const yp = yrow + <usize>(ox - ox0) * Cu + cb;
-          if (fullRows && ox >= ixLo && ox < ixHi) {
-            px16w<T>(
-              p,
-              cs,
-              rs,
-              k00,
-              k01,
-              k02,
-              k03,
-              k10,
-              k11,
-              k12,
-              k13,
-              k20,
-              k21,
-              k22,
-              k23,
-              k30,
-              k31,
-              k32,
-              k33,
-              k40,
-              k41,
-              k42,
-              k43,
-              bp,
-              sp,
-              yp,
-              vmz,
-              flo,
-              fhi,
-            );
-            continue;
+          // Every tap inside the image: all 9 bits, and the kernel loads without checks.
+          let valid = 0x1ff;
+          if (!(fullRows && ox >= ixLo && ox < ixHi)) {
+            let colMask = 0;
+            for (let kx = 0; kx < 3; kx++) {
+              const ix = ix0 + kx * dw;
+              if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
+            }
+            valid = rowMask & colMask;
           }
-          let colMask = 0;
-          for (let kx = 0; kx < 3; kx++) {
-            const ix = ix0 + kx * dw;
-            if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
-          }
-          px16wChecked<T>(
+          q8_dwconv_rq_16c9p__wasmsimd<T>(
             p,
             cs,
             rs,
-            rowMask & colMask,
+            valid,
             k00,
             k01,
             k02,
@@ -519,10 +230,23 @@ export function dwconv3x3<T>(
       const p = xrow + <usize>(ix0 - xc0) * Cu;
       const yp = yrow + <usize>(ox - ox0) * Cu;
       if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
-        px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
+        q8_dwconv_rq_8c9p__wasmsimd<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
         if (C > 8) {
           const cb = <usize>(C - 8);
-          px8<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
+          q8_dwconv_rq_8c9p__wasmsimd<T>(
+            p + cb,
+            cs,
+            rs,
+            w + (cb << 1),
+            ws,
+            b + (cb << 2),
+            s + (cb << 2),
+            yp + cb,
+            vmz,
+            flo,
+            fhi,
+            vzw,
+          );
         }
         continue;
       }

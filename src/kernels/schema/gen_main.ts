@@ -1,8 +1,9 @@
 /**
  * `npm run gen`: writes the generated files (generate.ts) under the package root, each only
- * when its text changed (so that asc and tsc see unchanged files as unchanged).
+ * when its text changed (so that asc and tsc see unchanged files as unchanged), and removes
+ * any other file in those folders.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFiles } from './generate.js';
@@ -21,5 +22,15 @@ for (const [path, text] of generateFiles()) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
   written++;
+}
+// A file left from a kernel or family the schema no longer has would still compile into the module.
+const files = generateFiles();
+for (const dir of new Set([...files.keys()].map((p) => dirname(p)))) {
+  for (const name of readdirSync(join(root, dir))) {
+    if (!files.has(`${dir}/${name}`)) {
+      rmSync(join(root, dir, name));
+      written++;
+    }
+  }
 }
 if (written) console.log(`gen: ${written} generated file(s) written`);

@@ -66,6 +66,8 @@ const rowOff = (m: number) => (m === 0 ? '0' : `<usize>min(${m}, last)`);
 
 const IMPORTS = `import {
   epilogue,
+  ext8hi,
+  ext8lo,
   load8x8,
   narrowBytes,
   pair,
@@ -234,7 +236,81 @@ function conv(mr: number): Microkernel {
   };
 }
 
+/**
+ * Depthwise 3x3 family (assembly/q8_dwconv.ts): one pixel × c channels (16 or 8), the 9
+ * taps in 5 pairs (2P, 2P+1; tap 8 pairs with itself against a zero weight): the pair's
+ * bytes interleave (lo16/hi16) so that one i32x4.dot_i16x8_s gives 4 channels × 2 taps,
+ * as XNNPACK's qs8 "9p16c" depthwise microkernels step over their taps. Weights: `regs`,
+ * widened once per output row and passed as kPQ (pair P, channels 4Q..4Q+3), with tap t
+ * read when bit t of `valid` is set, else the zero point vpad (all 9 bits: every tap in
+ * the image, at p + ky·rs + kx·cs, loaded without checks); or `mem` (8 channels, every
+ * tap inside), widened here from the tap-pair rows at w, ws bytes apart (uint8: minus vzw).
+ */
+function dwconv(c: 16 | 8, weights: 'regs' | 'mem'): Microkernel {
+  const masked = weights === 'regs';
+  const name = `q8_dwconv_rq_${c}c9p__wasmsimd`;
+  const quads = range(c / 4);
+  const kRegs = range(5)
+    .flatMap((P) => range(4).map((q) => `k${P}${q}: v128`))
+    .join(', ');
+  const params = [
+    'p: usize, cs: usize, rs: usize',
+    ...(masked ? ['valid: i32'] : []),
+    weights === 'regs' ? kRegs : 'w: usize, ws: usize',
+    'b: usize, s: usize, yp: usize',
+    ...(masked ? ['vpad: v128'] : []),
+    'vmz: v128, flo: v128, fhi: v128',
+    ...(weights === 'mem' ? ['vzw: v128'] : []),
+  ].join(', ');
+  const tapAddr = (t: number) => {
+    const ky = Math.floor(t / 3),
+      kx = t % 3;
+    return ['p', ky ? (ky > 1 ? `${ky} * rs` : 'rs') : '', kx ? (kx > 1 ? `${kx} * cs` : 'cs') : '']
+      .filter(Boolean)
+      .join(' + ');
+  };
+  const inside = (t: number) => (c === 16 ? `v128.load(${tapAddr(t)})` : `v128.load64_zero(${tapAddr(t)})`);
+  const outside = (t: number) => `tapBytes(p, cs, rs, valid, ${t}, ${c}, vpad)`;
+  const weight = (P: number, q: number) =>
+    weights === 'regs' ? `k${P}${q}` : `wload<T>(wp${q ? ` + ${8 * q}` : ''}, vzw)`;
+  const pairs = (load: (t: number) => string, ind: string) =>
+    range(5)
+      .map((P) => {
+        const ta = 2 * P;
+        let o = `${ind}// pair ${P}: taps ${ta}${P < 4 ? ` and ${ta + 1}` : ' with a zero-weight partner (its own bytes again)'}\n${ind}{\n`;
+        o += `${ind}  const xa = ${load(ta)};\n${ind}  const xb = ${P < 4 ? load(ta + 1) : 'xa'};\n`;
+        o += `${ind}  const l = lo16(xa, xb);\n`;
+        if (c === 16) o += `${ind}  const h = hi16(xa, xb);\n`;
+        for (const q of quads)
+          o += `${ind}  a${q} = i32x4.add(a${q}, i32x4.dot_i16x8_s(ext8${q % 2 ? 'hi' : 'lo'}<T>(${q < 2 ? 'l' : 'h'}), ${weight(P, q)}));\n`;
+        if (weights === 'mem' && P < 4) o += `${ind}  wp += ws;\n`;
+        return o + `${ind}}\n`;
+      })
+      .join('');
+  return {
+    name,
+    source() {
+      let o = IMPORTS + `import { hi16, lo16, tapBytes } from '../q8_common';\n\n`;
+      o += `/** Depthwise 3x3 of one pixel × ${c} channels (weights in ${weights === 'regs' ? 'registers' : 'memory'}${masked ? '; taps outside the image where `valid` says so' : ''}), requantized to bytes (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(${params}): void {\n`;
+      o += quads.map((q) => `  let a${q} = v128.load(b${q ? `, ${16 * q}` : ''});\n`).join('');
+      if (weights === 'mem') o += `  let wp = w;\n`;
+      if (masked) o += `  if (valid == 0x1ff) {\n${pairs(inside, '    ')}  } else {\n${pairs(outside, '    ')}  }\n`;
+      else o += pairs(inside, '  ');
+      o += `  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);\n`;
+      if (c === 16) {
+        o += `  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);\n`;
+        o += `  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));\n  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));\n`;
+      } else o += `  v128.store64_lane(yp, narrowBytes<T>(v0), 0);\n`;
+      o += '}\n';
+      return o;
+    },
+  };
+}
+
 export const MICROKERNELS: readonly Microkernel[] = [
+  dwconv(16, 'regs'),
+  dwconv(8, 'mem'),
   gemm('rq', 4),
   gemm('rq', 1),
   gemm('acc', 4),
