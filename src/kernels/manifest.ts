@@ -7,7 +7,14 @@
  */
 import type { Kernels } from './loader.js';
 import { KERNELS, type KernelName } from './schema/kernels.js';
-import type { Args, ByteRange, KernelRanges, KernelSpec, Params } from './schema/types.js';
+import {
+  requiredCount,
+  type Args,
+  type ByteRange,
+  type KernelRanges,
+  type KernelSpec,
+  type Params,
+} from './schema/types.js';
 
 export type { ByteRange, KernelRanges } from './schema/types.js';
 export type { KernelName } from './schema/kernels.js';
@@ -27,14 +34,18 @@ const nonEmpty = (s: ByteRange) => s.bytes > 0 && s.rows > 0;
 
 function entry(name: KernelName, spec: KernelSpec<Params>): KernelEntry {
   const params = Object.keys(spec.params);
+  const required = requiredCount(spec.params);
   return {
     name,
     params,
     ranges(args) {
-      if (args.length !== params.length)
-        throw new Error(`${name}: expected ${params.length} arguments (${params.join(', ')}), got ${args.length}`);
+      if (args.length < required || args.length > params.length)
+        throw new Error(
+          `${name}: expected ${required < params.length ? `${required} to ` : ''}${params.length} arguments (${params.join(', ')}), got ${args.length}`,
+        );
+      // An optional parameter left out is 0, as the module reads it.
       const a: Record<string, number> = {};
-      params.forEach((p, i) => (a[p] = args[i]!));
+      params.forEach((p, i) => (a[p] = args[i] ?? 0));
       const r = spec.ranges(a as Args<Params>);
       // Empty spans (a zero-sized operand) are dropped so that callers need not special-case them.
       return { reads: r.reads.filter(nonEmpty), writes: r.writes.filter(nonEmpty) };

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KERNELS, type KernelName } from '../../src/kernels/schema/kernels.js';
 import { Q8_BLOCK_DESC, Q8_RQ, Q8_TILE } from '../../src/kernels/schema/structs.js';
-import type { ParamKind } from '../../src/kernels/schema/types.js';
+import { baseKind, requiredCount, type BaseKind } from '../../src/kernels/schema/types.js';
 import { generateFiles, structOffsets } from '../../src/kernels/schema/generate.js';
 import {
   bindKernels,
@@ -90,7 +90,7 @@ function exportedSignatures(bytes: Uint8Array): Map<string, { params: string[]; 
 }
 
 /** The WebAssembly type of each parameter kind (usize is i32 on wasm32). */
-const WASM_TYPE: Record<ParamKind, string> = {
+const WASM_TYPE: Record<BaseKind, string> = {
   ptr: 'i32',
   i32: 'i32',
   f32: 'f32',
@@ -108,7 +108,7 @@ t.test(
       const kernels = [...sigs.keys()].filter((n) => n !== 'abi_version' && n !== 'kernel_heap_base').sort();
       t.same(kernels, entries.map(([n]) => n).sort(), `${build.name}: export names`);
       for (const [name, spec] of entries) {
-        const want = Object.values(spec.params).map((k) => WASM_TYPE[k as ParamKind]);
+        const want = Object.values(spec.params).map((k) => WASM_TYPE[baseKind(k)]);
         t.same(
           sigs.get(name),
           { params: want, results: [] },
@@ -209,4 +209,35 @@ t.test('struct writers put each named field at the offset the kernels read (gen/
     t.equal(words[(Q8_DESC_OFFSETS.tiles + off) / 4], tile[name as keyof typeof tile], `tile 0 .${name}`);
   }
   t.equal(words[(Q8_DESC_OFFSETS.tiles + Q8_TILE.bytes) / 4], 7, 'tile 1 follows at Q8_TILE.bytes');
+});
+
+t.test('optional trailing parameters: binders and the manifest take them as 0 when left out', async (t) => {
+  t.throws(() => requiredCount({ a: 'i32?', b: 'i32' }), /optional parameters must come last/);
+  const calls: number[][] = [];
+  const fake = new Proxy({} as GeneratedKernels, {
+    get:
+      () =>
+      (...args: number[]) =>
+        calls.push(args),
+  });
+  const bound = bindKernels(fake) as unknown as Record<string, (a: Record<string, number>) => () => void>;
+  for (const [name, spec] of entries) {
+    const names = Object.keys(spec.params);
+    const required = requiredCount(spec.params);
+    if (required === names.length) continue;
+    const args = Object.fromEntries(names.slice(0, required).map((p, i) => [p, i + 1]));
+    calls.length = 0;
+    bound[name]!(args)();
+    t.same(
+      calls,
+      [[...names.map((_, i) => (i < required ? i + 1 : 0))]],
+      `${name}: bound without its optional parameters`,
+    );
+    const short = names.slice(0, required).map((_, i) => 4096 * (i + 1));
+    t.same(
+      KERNEL_MANIFEST.find((e) => e.name === name)!.ranges(short),
+      KERNEL_MANIFEST.find((e) => e.name === name)!.ranges([...short, ...names.slice(required).map(() => 0)]),
+      `${name}: the manifest reads a left-out parameter as 0`,
+    );
+  }
 });

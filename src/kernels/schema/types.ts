@@ -11,8 +11,26 @@
  * - `sign`: an i32 flag that picks the body's byte type (0: u8, 1: i8) at compile time:
  *   each `sign` parameter is a type argument of the body, not a value;
  * - `bytes`: an i32 byte count the debug build checks and the manifest reads; not passed to the body.
+ * A kind ending in `?` marks an optional trailing parameter: a call may leave it out, and
+ * it is then 0 (WebAssembly reads a missing argument as 0), so a kernel gains a parameter
+ * without its existing callers changing; the body gives 0 today's meaning.
  */
-export type ParamKind = 'ptr' | 'i32' | 'f32' | 'usize' | 'sign' | 'bytes';
+export type BaseKind = 'ptr' | 'i32' | 'f32' | 'usize' | 'sign' | 'bytes';
+export type ParamKind = BaseKind | `${BaseKind}?`;
+
+/** The kind without its optional mark. */
+export function baseKind(k: ParamKind): BaseKind {
+  return k.replace('?', '') as BaseKind;
+}
+
+/** Number of leading parameters a call must pass (all but the optional trailing ones). */
+export function requiredCount(params: Params): number {
+  const kinds = Object.values(params);
+  const first = kinds.findIndex((k) => k.endsWith('?'));
+  if (first >= 0 && kinds.slice(first).some((k) => !k.endsWith('?')))
+    throw new Error(`optional parameters must come last: ${Object.keys(params).join(', ')}`);
+  return first < 0 ? kinds.length : first;
+}
 
 export type Params = Readonly<Record<string, ParamKind>>;
 
