@@ -87,8 +87,8 @@ export function resizeBilinear(
   }
 }
 
-/** y_i32[p] = index of the first maximum of x[p][0..C). */
-export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
+/** y[p] = index of the first maximum of x[p][0..C), as a u8 (outBytes 1), i64 (8) or i32 (else). */
+export function argmaxChannels(x: usize, P: i32, C: i32, y: usize, outBytes: i32): void {
   let xp = x;
   for (let p = 0; p < P; p++) {
     let best = 0;
@@ -100,7 +100,9 @@ export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
         best = c;
       }
     }
-    store<i32>(y + ((<usize>p) << 2), best);
+    if (outBytes == 1) store<u8>(y + <usize>p, <u8>best);
+    else if (outBytes == 8) store<i64>(y + ((<usize>p) << 3), <i64>best);
+    else store<i32>(y + ((<usize>p) << 2), best);
     xp += (<usize>C) << 2;
   }
 }

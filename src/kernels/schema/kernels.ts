@@ -313,11 +313,17 @@ export const KERNELS = {
     ranges: (a) => resizeRanges(a, F),
   }),
   f32_argmax_channels: kernel({
-    doc: 'y_i32[p] = index of the first maximum of x[p][0..C).',
-    params: { x: 'ptr', P: 'i32', C: 'i32', y: 'ptr' },
-    checks: [['P >= 0 && C > 0', 'f32_argmax_channels: bad shape']],
+    doc: 'y[p] = index of the first maximum of x[p][0..C), as outBytes (1, 4 or 8; 0: 4) bytes: ARG_MAX’s uint8, int32 or int64 output.',
+    params: { x: 'ptr', P: 'i32', C: 'i32', y: 'ptr', outBytes: 'i32?' },
+    checks: [
+      ['P >= 0 && C > 0', 'f32_argmax_channels: bad shape'],
+      [
+        '(outBytes == 0 || outBytes == 1 || outBytes == 4 || outBytes == 8) && (outBytes != 1 || C <= 256)',
+        'f32_argmax_channels: bad outBytes',
+      ],
+    ],
     body: { from: 'misc', fn: 'argmaxChannels' },
-    ranges: (a) => ({ reads: [span('x', a.x, a.P * a.C * F)], writes: [span('y', a.y, a.P * 4)] }),
+    ranges: (a) => ({ reads: [span('x', a.x, a.P * a.C * F)], writes: [span('y', a.y, a.P * (a.outBytes || 4))] }),
   }),
   f32_resize_argmax: kernel({
     doc: 'Fused resize + arg-max over channels: y [OH][OW] class ids (u8, or i32 when outI32) of the f32_resize_bilinear scores, bit-identical to f32_resize_bilinear then f32_argmax_channels.',
