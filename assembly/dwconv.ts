@@ -4,126 +4,31 @@
 // group g holds the 9 taps (ky·3 + kx) of its 4 channels, 4 floats each (144 bytes),
 // zero-padded past the last channel. Bias is a plain array of C floats (or 0 for none).
 //
-// Pixels whose 9 taps are all inside the input take the fast path (three row pointers,
+// Pixels whose 9 taps are all inside the input take the fast path (f32_dwconv_9p8c__wasmsimd,
+// expanded from the template in src/kernels/schema/templates.ts: three row pointers,
 // channels 8 at a time); border pixels sum only the taps that are inside the image,
 // which is exactly zero padding without ever reading outside x. Border pixels use their
 // own output as the accumulator, so the kernel reads y as well as writing it (the
 // manifest says so). Strides and dilations are arguments; s1/s2 are the same code.
 import { clamp4, loadPartial, storePartial } from './common';
+import { f32_dwconv_9p8c__wasmsimd } from './gen/f32_dwconv_9p8c__wasmsimd';
 
 // @ts-ignore: decorator
 @inline const GROUP_BYTES: usize = 144;
 
 /**
- * One output pixel whose 9 taps are all inside the input. r0, r1, r2 point at channel 0 of
- * the left tap in each of the 3 input rows; cs is the byte distance between taps in a row.
- * Row pointers (not nine tap pointers) keep V8 from spilling general registers; the partial
- * stores after each row force the products of that row to be computed before the next
- * row's loads (TurboFan schedules pure arithmetic late, which otherwise keeps all 36 loaded
- * vectors live at once and spills them).
+ * One depthwise output pixel whose taps may leave the input: rows come as pointers (0 =
+ * the row is outside the input, all its taps are zero padding), columns kx in [kx0, kx1)
+ * are inside. xcol is the byte offset of column ix0 (the left tap; may be negative). The
+ * output pixel is the accumulator: bias first, then one pass over the channels per valid
+ * tap, then the clamp.
  */
-// @ts-ignore: decorator
-@inline export function dwPixel9(
-  r0: usize,
-  r1: usize,
-  r2: usize,
-  cs: usize,
-  w: usize,
-  b: usize,
-  y: usize,
-  C: i32,
-  vlo: v128,
-  vhi: v128,
-): void {
-  let c = 0;
-  let wp = w;
-  let yp = y;
-  let bp = b;
-  const cs2 = cs << 1;
-  for (; c + 8 <= C; c += 8) {
-    let a0: v128, a1: v128;
-    if (b) {
-      a0 = v128.load(bp);
-      a1 = v128.load(bp, 16);
-      bp += 32;
-    } else {
-      a0 = f32x4.splat(0);
-      a1 = a0;
-    }
-    let q = r0;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 0)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 144)));
-    q = r0 + cs;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 16)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 160)));
-    q = r0 + cs2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 32)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 176)));
-    v128.store(yp, a0);
-    v128.store(yp, a1, 16);
-    q = r1;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 48)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 192)));
-    q = r1 + cs;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 64)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 208)));
-    q = r1 + cs2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 80)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 224)));
-    v128.store(yp, a0);
-    v128.store(yp, a1, 16);
-    q = r2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 96)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 240)));
-    q = r2 + cs;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 112)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 256)));
-    q = r2 + cs2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, 128)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, 272)));
-    v128.store(yp, clamp4(a0, vlo, vhi));
-    v128.store(yp, clamp4(a1, vlo, vhi), 16);
-    r0 += 32;
-    r1 += 32;
-    r2 += 32;
-    wp += 2 * GROUP_BYTES;
-    yp += 32;
-  }
-  for (; c < C; c += 4) {
-    const n = min(4, C - c);
-    let a = b ? loadPartial(bp, n) : f32x4.splat(0);
-    a = f32x4.add(a, f32x4.mul(loadPartial(r0, n), v128.load(wp, 0)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r0 + cs, n), v128.load(wp, 16)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r0 + cs2, n), v128.load(wp, 32)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r1, n), v128.load(wp, 48)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r1 + cs, n), v128.load(wp, 64)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r1 + cs2, n), v128.load(wp, 80)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r2, n), v128.load(wp, 96)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r2 + cs, n), v128.load(wp, 112)));
-    a = f32x4.add(a, f32x4.mul(loadPartial(r2 + cs2, n), v128.load(wp, 128)));
-    storePartial(yp, clamp4(a, vlo, vhi), n);
-    r0 += 16;
-    r1 += 16;
-    r2 += 16;
-    wp += GROUP_BYTES;
-    yp += 16;
-    bp += 16;
-  }
-}
-
-/**
- * One output pixel near the border: only taps (ky, kx) with ky in [ky0, ky1) and kx in
- * [kx0, kx1) are inside the input. xb points at channel 0 of input pixel (iy0, ix0), the
- * (possibly outside) top-left tap; it is only dereferenced at valid taps. The output
- * pixel itself is the accumulator: bias first, then one pass over the channels per
- * valid tap, then the clamp.
- */
-function dwPixelBorder(
-  xb: isize,
-  rowBytes: isize,
-  colBytes: isize,
-  ky0: i32,
-  ky1: i32,
+export function dwPixelBorderRows(
+  p0: usize,
+  p1: usize,
+  p2: usize,
+  xcol: isize,
+  tapCol: isize,
   kx0: i32,
   kx1: i32,
   w: usize,
@@ -145,9 +50,11 @@ function dwPixelBorder(
     for (; c < C4; c += 4) v128.store(y + ((<usize>c) << 2), z);
     if (tail) storePartial(y + tailOff, z, tail);
   }
-  for (let ky = ky0; ky < ky1; ky++) {
+  for (let ky = 0; ky < 3; ky++) {
+    const row = ky == 0 ? p0 : ky == 1 ? p1 : p2;
+    if (!row) continue;
     for (let kx = kx0; kx < kx1; kx++) {
-      let xp = <usize>(xb + <isize>ky * rowBytes + <isize>kx * colBytes);
+      let xp = <usize>(<isize>row + xcol + <isize>kx * tapCol);
       let wp = w + ((<usize>(ky * 3 + kx)) << 4);
       let yp = y;
       for (c = 0; c < C4; c += 4) {
@@ -207,17 +114,32 @@ function dwPixelBorder(
     while (ky0 < 3 && iy0 + ky0 * dh < 0) ky0++;
     while (ky1 > ky0 && iy0 + (ky1 - 1) * dh >= H) ky1--;
     const rowBase = <isize>x + <isize>iy0 * rowBytes;
+    // Row pointers of the taps ky = 0, 1, 2; 0 for a row outside the input.
+    const p0 = ky0 <= 0 && ky1 > 0 ? <usize>rowBase : 0,
+      p1 = ky0 <= 1 && ky1 > 1 ? <usize>(rowBase + tapRow) : 0,
+      p2 = ky0 <= 2 && ky1 > 2 ? <usize>(rowBase + 2 * tapRow) : 0;
     for (let ox = 0; ox < OW; ox++) {
       const ix0 = ox * sw - padLeft;
-      const xb = rowBase + <isize>ix0 * colBytes;
+      const xcol = <isize>ix0 * colBytes;
       if (ky0 == 0 && ky1 == 3 && ix0 >= 0 && ix0 + 2 * dw < W) {
-        dwPixel9(<usize>xb, <usize>(xb + tapRow), <usize>(xb + 2 * tapRow), <usize>tapCol, w, b, yp, C, vlo, vhi);
+        f32_dwconv_9p8c__wasmsimd(
+          <usize>(<isize>p0 + xcol),
+          <usize>(<isize>p1 + xcol),
+          <usize>(<isize>p2 + xcol),
+          <usize>tapCol,
+          w,
+          b,
+          yp,
+          C,
+          vlo,
+          vhi,
+        );
       } else {
         let kx0 = 0,
           kx1 = 3;
         while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
         while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= W) kx1--;
-        dwPixelBorder(xb, tapRow, tapCol, ky0, ky1, kx0, kx1, w, b, yp, C, vlo, vhi);
+        dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
       }
       yp += <usize>colBytes;
     }

@@ -308,7 +308,172 @@ function dwconv(c: 16 | 8, weights: 'regs' | 'mem'): Microkernel {
   };
 }
 
+const F32_IMPORTS = `import { clamp4, loadPartial, loadPartial8lo, loadPartial8hi, storePartial, storePartial8 } from '../common';
+`;
+
+/**
+ * f32 reduction of one run of L inputs for mr rows: per input, the 8 weights of the panel
+ * (32 bytes) times the row's input broadcast. One input per iteration on purpose: unrolled
+ * bodies let TurboFan hoist every load of the body ahead of the arithmetic, and the extra
+ * live vectors spill (measured: a 2x unroll and 5- or 6-row blocks were all 10-20% slower
+ * than the 4x8 loop).
+ */
+function f32kLoop(mr: number, L: string, ind: string): string {
+  const rows = range(mr);
+  let o = `${ind}for (let k = 0; k < ${L}; k++) {\n${ind}  const w0 = v128.load(wp),\n${ind}    w1 = v128.load(wp, 16);\n`;
+  o += rows
+    .map(
+      (m) =>
+        `${ind}  ${m ? '' : 'let '}v = v128.load32_splat(a${m});\n` +
+        `${ind}  c${m}0 = f32x4.add(c${m}0, f32x4.mul(v, w0));\n${ind}  c${m}1 = f32x4.add(c${m}1, f32x4.mul(v, w1));\n`,
+    )
+    .join('');
+  o += rows.map((m) => `${ind}  a${m} += 4;\n`).join('') + `${ind}  wp += 32;\n${ind}}\n`;
+  return o;
+}
+
+/** f32 store of row m's 8 channels (nr of them) at p: whole vectors, or partial. */
+const f32Store = (rows: number[], addr: (m: number) => string, ind: string) =>
+  `${ind}if (nr == 8) {\n` +
+  rows.map((m) => `${ind}  v128.store(${addr(m)}, c${m}0);\n${ind}  v128.store(${addr(m)}, c${m}1, 16);\n`).join('') +
+  `${ind}} else {\n` +
+  rows.map((m) => `${ind}  storePartial8(${addr(m)}, c${m}0, c${m}1, nr);\n`).join('') +
+  `${ind}}\n`;
+
+const f32Clamp = (rows: number[], ind: string) =>
+  rows.map((m) => `${ind}c${m}0 = clamp4(c${m}0, vlo, vhi);\n${ind}c${m}1 = clamp4(c${m}1, vlo, vhi);\n`).join('');
+
+/** f32 accumulators of every row from the bias (nr channels) or zero. */
+const f32FromBias = (rows: number[], ind: string) =>
+  `${ind}if (b) {\n${ind}  c00 = loadPartial8lo(b + cb, nr);\n${ind}  c01 = loadPartial8hi(b + cb, nr);\n${ind}} else {\n${ind}  c00 = f32x4.splat(0);\n${ind}  c01 = c00;\n${ind}}\n` +
+  rows
+    .slice(1)
+    .map((m) => `${ind}c${m}0 = c00;\n${ind}c${m}1 = c01;\n`)
+    .join('');
+
+/**
+ * f32 GEMM family (assembly/gemm.ts, packGemm1x1 panels of 8 channels, 32 bytes per input):
+ * mr rows (x, xs bytes apart; rows past `last` alias the last one, so a short block stores
+ * the same values twice, highest row first) × N channels, panels ps bytes apart;
+ * y = clamp((accumulate ? y : b|0) + x·W + res), y and res rows ys bytes apart.
+ */
+function f32gemm(mr: number): Microkernel {
+  const name = `f32_gemm_${mr}x8__wasmsimd`;
+  const rows = range(mr);
+  return {
+    name,
+    source() {
+      let o = F32_IMPORTS + '\n';
+      o += `/** f32 GEMM of ${mr} rows × N channels with bias, accumulation, residual and clamp (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}(x: usize, xs: usize, last: i32, K: i32, w: usize, ps: usize, N: i32, b: usize, y: usize, ys: usize, res: usize, vlo: v128, vhi: v128, accumulate: i32): void {\n`;
+      for (const m of rows) o += `  const x${m} = x + ${rowOff(m)} * xs;\n  const y${m} = y + ${rowOff(m)} * ys;\n`;
+      o += `  let wn = w;\n  for (let n0 = 0; n0 < N; n0 += 8) {\n    const nr = min(8, N - n0);\n    const cb = (<usize>n0) << 2;\n`;
+      o += `    let ${rows.map((m) => `c${m}0: v128, c${m}1: v128`).join(', ')};\n`;
+      o += `    if (accumulate) {\n      if (nr == 8) {\n`;
+      o += rows.map((m) => `        c${m}0 = v128.load(y${m} + cb);\n        c${m}1 = v128.load(y${m} + cb, 16);\n`).join('');
+      o += `      } else {\n`;
+      o += rows.map((m) => `        c${m}0 = loadPartial8lo(y${m} + cb, nr);\n        c${m}1 = loadPartial8hi(y${m} + cb, nr);\n`).join('');
+      o += `      }\n    } else {\n${f32FromBias(rows, '      ')}    }\n`;
+      o += rows.map((m) => `    let a${m} = x${m};\n`).join('') + `    let wp = wn;\n`;
+      o += f32kLoop(mr, 'K', '    ');
+      o += `    if (res) {\n      if (nr == 8) {\n`;
+      o += rows
+        .map((m) => `        c${m}0 = f32x4.add(c${m}0, v128.load(res + (y${m} - y) + cb));\n        c${m}1 = f32x4.add(c${m}1, v128.load(res + (y${m} - y) + cb, 16));\n`)
+        .join('');
+      o += `      } else {\n`;
+      o += rows
+        .map((m) => `        c${m}0 = f32x4.add(c${m}0, loadPartial8lo(res + (y${m} - y) + cb, nr));\n        c${m}1 = f32x4.add(c${m}1, loadPartial8hi(res + (y${m} - y) + cb, nr));\n`)
+        .join('');
+      o += `      }\n    }\n` + f32Clamp(rows, '    ');
+      o += `    // Highest row first: when rows alias every alias holds the same values.\n`;
+      o += f32Store([...rows].reverse(), (m) => `y${m} + cb`, '    ');
+      o += `    wn += ps;\n  }\n}\n`;
+      return o;
+    },
+  };
+}
+
+/**
+ * f32 convolution family (assembly/conv.ts): mr output pixels in a row (pixStep bytes apart
+ * in the input), all taps inside the input; the reduction runs over kh kernel rows (rowStep
+ * apart) of `runs` runs (tapStep apart) of `run` contiguous inputs, through the OC channels'
+ * panels; y0: the first pixel's OC outputs, pixels OC floats apart.
+ */
+function f32conv(mr: number): Microkernel {
+  const name = `f32_conv_${mr}x8__wasmsimd`;
+  const rows = range(mr);
+  return {
+    name,
+    source() {
+      let o = F32_IMPORTS + '\n';
+      o += `/** f32 convolution of ${mr} pixels × OC channels (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}(a0: usize, pixStep: usize, rowStep: usize, tapStep: usize, kh: i32, runs: i32, run: i32, y0: usize, OC: i32, w: usize, b: usize, vlo: v128, vhi: v128): void {\n`;
+      o += `  const ys = (<usize>OC) << 2;\n  let wp = w; // the loops below walk each panel completely, so wp ends at the next one\n`;
+      o += `  for (let n0 = 0; n0 < OC; n0 += 8) {\n    const nr = min(8, OC - n0);\n    const cb = (<usize>n0) << 2;\n`;
+      o += `    let ${rows.map((m) => `c${m}0: v128, c${m}1: v128`).join(', ')};\n`;
+      o += f32FromBias(rows, '    ');
+      o += `    let rowp = a0;\n    for (let ky = 0; ky < kh; ky++) {\n      let tapp = rowp;\n      for (let r = 0; r < runs; r++) {\n`;
+      o += rows.map((m) => `        let a${m} = tapp${m ? ` + ${m} * pixStep` : ''};\n`).join('');
+      o += f32kLoop(mr, 'run', '        ');
+      o += `        tapp += tapStep;\n      }\n      rowp += rowStep;\n    }\n`;
+      o += f32Clamp(rows, '    ');
+      o += f32Store(rows, (m) => `y0 + ${m ? `${m} * ys + ` : ''}cb`, '    ');
+      o += `  }\n}\n`;
+      return o;
+    },
+  };
+}
+
+/**
+ * f32 depthwise 3x3 family (assembly/dwconv.ts, packDepthwise3x3 groups of 4 channels × 9
+ * taps, 144 bytes): one output pixel whose 9 taps are all inside the input, channels 8 at a
+ * time, then 4 at a time. r0, r1, r2 point at channel 0 of the left tap in each of the 3
+ * input rows; cs is the byte distance between taps in a row. Row pointers (not nine tap
+ * pointers) keep V8 from spilling general registers; the partial stores after each row
+ * force the products of that row to be computed before the next row's loads (TurboFan
+ * schedules pure arithmetic late, which otherwise keeps all 36 loaded vectors live at once
+ * and spills them).
+ */
+function f32dwconv(): Microkernel {
+  const name = 'f32_dwconv_9p8c__wasmsimd';
+  const tap = (ky: number, kx: number) => `r${ky}${kx ? (kx > 1 ? ' + cs2' : ' + cs') : ''}`;
+  return {
+    name,
+    source() {
+      let o = F32_IMPORTS + '\n';
+      o += `// @ts-ignore: decorator\n@inline const GROUP_BYTES: usize = 144;\n\n`;
+      o += `/** f32 depthwise 3x3 of one pixel, every tap inside (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}(r0: usize, r1: usize, r2: usize, cs: usize, w: usize, b: usize, y: usize, C: i32, vlo: v128, vhi: v128): void {\n`;
+      o += `  let c = 0;\n  let wp = w;\n  let yp = y;\n  let bp = b;\n  const cs2 = cs << 1;\n`;
+      o += `  for (; c + 8 <= C; c += 8) {\n    let a0: v128, a1: v128;\n`;
+      o += `    if (b) {\n      a0 = v128.load(bp);\n      a1 = v128.load(bp, 16);\n      bp += 32;\n    } else {\n      a0 = f32x4.splat(0);\n      a1 = a0;\n    }\n`;
+      for (const ky of range(3)) {
+        for (const kx of range(3)) {
+          const t = ky * 3 + kx;
+          o += `    ${ky || kx ? '' : 'let '}q = ${tap(ky, kx)};\n`;
+          o += `    a0 = f32x4.add(a0, f32x4.mul(v128.load(q), v128.load(wp, ${16 * t})));\n`;
+          o += `    a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), v128.load(wp, ${144 + 16 * t})));\n`;
+        }
+        o +=
+          ky < 2
+            ? `    v128.store(yp, a0);\n    v128.store(yp, a1, 16);\n`
+            : `    v128.store(yp, clamp4(a0, vlo, vhi));\n    v128.store(yp, clamp4(a1, vlo, vhi), 16);\n`;
+      }
+      o += `    r0 += 32;\n    r1 += 32;\n    r2 += 32;\n    wp += 2 * GROUP_BYTES;\n    yp += 32;\n  }\n`;
+      o += `  for (; c < C; c += 4) {\n    const n = min(4, C - c);\n    let a = b ? loadPartial(bp, n) : f32x4.splat(0);\n`;
+      for (const ky of range(3))
+        for (const kx of range(3))
+          o += `    a = f32x4.add(a, f32x4.mul(loadPartial(${tap(ky, kx)}, n), v128.load(wp, ${16 * (ky * 3 + kx)})));\n`;
+      o += `    storePartial(yp, clamp4(a, vlo, vhi), n);\n    r0 += 16;\n    r1 += 16;\n    r2 += 16;\n    wp += GROUP_BYTES;\n    yp += 16;\n    bp += 16;\n  }\n}\n`;
+      return o;
+    },
+  };
+}
+
 export const MICROKERNELS: readonly Microkernel[] = [
+  f32gemm(4),
+  f32conv(4),
+  f32dwconv(),
   dwconv(16, 'regs'),
   dwconv(8, 'mem'),
   gemm('rq', 4),
