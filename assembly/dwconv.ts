@@ -75,6 +75,68 @@ export function dwPixelBorderRows(
 }
 
 /**
+ * One depthwise output row from three input row pointers (taps ky = 0, 1, 2; 0 = outside
+ * the input). Wi input columns of C channels; OW output pixels at stride sw, dilation dw,
+ * left padding padLeft. Interior pixels take the 9-tap fast path (f32_dwconv_9p8c__wasmsimd), the others
+ * dwPixelBorderRows.
+ */
+export function dwRow(
+  p0: usize,
+  p1: usize,
+  p2: usize,
+  Wi: i32,
+  C: i32,
+  yrow: usize,
+  OW: i32,
+  sw: i32,
+  dw: i32,
+  padLeft: i32,
+  w: usize,
+  b: usize,
+  vlo: v128,
+  vhi: v128,
+): void {
+  const colBytes = (<isize>C) << 2;
+  const tapCol = <isize>dw * colBytes;
+  // Interior columns: 0 <= ox·sw − padLeft and ox·sw − padLeft + 2·dw <= Wi − 1.
+  let oxA = padLeft <= 0 ? 0 : (padLeft + sw - 1) / sw;
+  const num = Wi - 1 - 2 * dw + padLeft;
+  let oxB = num < 0 ? 0 : num / sw + 1;
+  oxB = min(oxB, OW);
+  if (!(p0 && p1 && p2) || oxA > oxB) {
+    oxA = 0;
+    oxB = 0;
+  }
+  let yp = yrow;
+  for (let ox = 0; ox < OW; ox++) {
+    const ix0 = ox * sw - padLeft;
+    const xcol = <isize>ix0 * colBytes;
+    if (ox >= oxA && ox < oxB) {
+      // All rows present and all columns inside: three row pointers at the left tap.
+      f32_dwconv_9p8c__wasmsimd(
+        <usize>(<isize>p0 + xcol),
+        <usize>(<isize>p1 + xcol),
+        <usize>(<isize>p2 + xcol),
+        <usize>tapCol,
+        w,
+        b,
+        yp,
+        C,
+        vlo,
+        vhi,
+      );
+    } else {
+      let kx0 = 0,
+        kx1 = 3;
+      while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
+      while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= Wi) kx1--;
+      dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
+    }
+    yp += <usize>colBytes;
+  }
+}
+
+/**
  * y[oy][ox][c] = clamp(b[c] + Σ x[oy·sh − padTop + ky·dh][ox·sw − padLeft + kx·dw][c] · w[ky][kx][c]).
  * Taps outside the input count as zero. padTop/padLeft may be negative (a band of rows
  * that starts below the first row the window needs).
@@ -103,45 +165,16 @@ export function dwPixelBorderRows(
   const vhi = f32x4.splat(hi);
   const colBytes = (<isize>C) << 2;
   const rowBytes = <isize>W * colBytes;
-  const tapRow = <isize>dh * rowBytes;
-  const tapCol = <isize>dw * colBytes;
   let yp = y;
   for (let oy = 0; oy < OH; oy++) {
-    const iy0 = oy * sh - padTop;
-    // Valid ky: 0 <= iy0 + ky·dh < H.
-    let ky0 = 0,
-      ky1 = 3;
-    while (ky0 < 3 && iy0 + ky0 * dh < 0) ky0++;
-    while (ky1 > ky0 && iy0 + (ky1 - 1) * dh >= H) ky1--;
-    const rowBase = <isize>x + <isize>iy0 * rowBytes;
     // Row pointers of the taps ky = 0, 1, 2; 0 for a row outside the input.
-    const p0 = ky0 <= 0 && ky1 > 0 ? <usize>rowBase : 0,
-      p1 = ky0 <= 1 && ky1 > 1 ? <usize>(rowBase + tapRow) : 0,
-      p2 = ky0 <= 2 && ky1 > 2 ? <usize>(rowBase + 2 * tapRow) : 0;
-    for (let ox = 0; ox < OW; ox++) {
-      const ix0 = ox * sw - padLeft;
-      const xcol = <isize>ix0 * colBytes;
-      if (ky0 == 0 && ky1 == 3 && ix0 >= 0 && ix0 + 2 * dw < W) {
-        f32_dwconv_9p8c__wasmsimd(
-          <usize>(<isize>p0 + xcol),
-          <usize>(<isize>p1 + xcol),
-          <usize>(<isize>p2 + xcol),
-          <usize>tapCol,
-          w,
-          b,
-          yp,
-          C,
-          vlo,
-          vhi,
-        );
-      } else {
-        let kx0 = 0,
-          kx1 = 3;
-        while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
-        while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= W) kx1--;
-        dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
-      }
-      yp += <usize>colBytes;
-    }
+    const iy0 = oy * sh - padTop,
+      iy1 = iy0 + dh,
+      iy2 = iy0 + 2 * dh;
+    const p0 = iy0 >= 0 && iy0 < H ? x + <usize>iy0 * <usize>rowBytes : 0,
+      p1 = iy1 >= 0 && iy1 < H ? x + <usize>iy1 * <usize>rowBytes : 0,
+      p2 = iy2 >= 0 && iy2 < H ? x + <usize>iy2 * <usize>rowBytes : 0;
+    dwRow(p0, p1, p2, W, C, yp, OW, sw, dw, padLeft, w, b, vlo, vhi);
+    yp += <usize>OW * <usize>colBytes;
   }
 }

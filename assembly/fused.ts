@@ -25,9 +25,7 @@
 //     projection weights  packGemm1x1 panels, N = Cout, K = gn
 import { gemm1x1 } from './gemm';
 import { conv2d } from './conv';
-import { dwPixelBorderRows } from './dwconv';
-import { f32_dwconv_9p8c__wasmsimd } from './gen/f32_dwconv_9p8c__wasmsimd';
-import { clamp4, loadPartial, storePartial } from './common';
+import { dwRow } from './dwconv';
 
 // @ts-ignore: decorator
 @inline function round4(n: i32): i32 {
@@ -36,67 +34,6 @@ import { clamp4, loadPartial, storePartial } from './common';
 // @ts-ignore: decorator
 @inline function round8(n: i32): i32 {
   return (n + 7) & ~7;
-}
-
-/**
- * One depthwise output row from three input row pointers (taps ky = 0, 1, 2; 0 = outside
- * the input). Wi input columns of C channels; OW output pixels at stride sw, dilation dw,
- * left padding padLeft. Interior pixels take dwconv.ts's 9-tap fast path.
- */
-function dwRow(
-  p0: usize,
-  p1: usize,
-  p2: usize,
-  Wi: i32,
-  C: i32,
-  yrow: usize,
-  OW: i32,
-  sw: i32,
-  dw: i32,
-  padLeft: i32,
-  w: usize,
-  b: usize,
-  vlo: v128,
-  vhi: v128,
-): void {
-  const colBytes = (<isize>C) << 2;
-  const tapCol = <isize>dw * colBytes;
-  // Interior columns: 0 <= ox·sw − padLeft and ox·sw − padLeft + 2·dw <= Wi − 1.
-  let oxA = padLeft <= 0 ? 0 : (padLeft + sw - 1) / sw;
-  const num = Wi - 1 - 2 * dw + padLeft;
-  let oxB = num < 0 ? 0 : num / sw + 1;
-  oxB = min(oxB, OW);
-  if (!(p0 && p1 && p2) || oxA > oxB) {
-    oxA = 0;
-    oxB = 0;
-  }
-  let yp = yrow;
-  for (let ox = 0; ox < OW; ox++) {
-    const ix0 = ox * sw - padLeft;
-    const xcol = <isize>ix0 * colBytes;
-    if (ox >= oxA && ox < oxB) {
-      // All rows present and all columns inside: three row pointers at the left tap.
-      f32_dwconv_9p8c__wasmsimd(
-        <usize>(<isize>p0 + xcol),
-        <usize>(<isize>p1 + xcol),
-        <usize>(<isize>p2 + xcol),
-        <usize>tapCol,
-        w,
-        b,
-        yp,
-        C,
-        vlo,
-        vhi,
-      );
-    } else {
-      let kx0 = 0,
-        kx1 = 3;
-      while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
-      while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= Wi) kx1--;
-      dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
-    }
-    yp += <usize>colBytes;
-  }
 }
 
 /** Expanded rows [r, r + n) of the stem (3x3 stride-2 conv, ReLU6) for gn channels. */
