@@ -309,7 +309,7 @@ export const KERNELS = {
       halfPixelCenters: 'i32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0', 'f32_resize_bilinear: bad shape']],
-    body: { from: 'misc', fn: 'resizeBilinear' },
+    body: { from: 'resize', fn: 'resizeBilinear', args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, 0' },
     ranges: (a) => resizeRanges(a, F),
   }),
   f32_argmax_channels: kernel({
@@ -340,7 +340,11 @@ export const KERNELS = {
       outI32: 'i32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0 && (outI32 || C <= 256)', 'f32_resize_argmax: bad shape']],
-    body: { from: 'resize_argmax', fn: 'resizeArgmax' },
+    body: {
+      from: 'resize',
+      fn: 'resizeBilinear',
+      args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32 ? 4 : 1',
+    },
     ranges: (a) => ({
       reads: [span('x', a.x, a.H * a.W * a.C * F)],
       writes: [span('y', a.y, a.OH * a.OW * (a.outI32 ? 4 : 1))],
@@ -712,7 +716,7 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0', Q8_ARGS]],
-    body: { from: 'q8_resize', fn: 'resizeQ' },
+    body: { from: 'q8_resize', fn: 'resizeQ', args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, 0' },
     ranges: (a) => resizeRanges(a, 1),
   }),
   q8_resize_argmax: kernel({
@@ -731,7 +735,11 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && C < 1 << 23 && OH > 0 && OW > 0 && (outI32 || C <= 256)', Q8_ARGS]],
-    body: { from: 'q8_resize', fn: 'resizeArgmaxQ' },
+    body: {
+      from: 'q8_resize',
+      fn: 'resizeQ',
+      args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32 ? 4 : 1',
+    },
     ranges: (a) => ({
       reads: [span('x', a.x, a.H * a.W * a.C)],
       writes: [span('y', a.y, a.OH * a.OW * (a.outI32 ? 4 : 1))],

@@ -370,19 +370,31 @@ function f32gemm(mr: number): Microkernel {
       o += `  let wn = w;\n  for (let n0 = 0; n0 < N; n0 += 8) {\n    const nr = min(8, N - n0);\n    const cb = (<usize>n0) << 2;\n`;
       o += `    let ${rows.map((m) => `c${m}0: v128, c${m}1: v128`).join(', ')};\n`;
       o += `    if (accumulate) {\n      if (nr == 8) {\n`;
-      o += rows.map((m) => `        c${m}0 = v128.load(y${m} + cb);\n        c${m}1 = v128.load(y${m} + cb, 16);\n`).join('');
+      o += rows
+        .map((m) => `        c${m}0 = v128.load(y${m} + cb);\n        c${m}1 = v128.load(y${m} + cb, 16);\n`)
+        .join('');
       o += `      } else {\n`;
-      o += rows.map((m) => `        c${m}0 = loadPartial8lo(y${m} + cb, nr);\n        c${m}1 = loadPartial8hi(y${m} + cb, nr);\n`).join('');
+      o += rows
+        .map(
+          (m) => `        c${m}0 = loadPartial8lo(y${m} + cb, nr);\n        c${m}1 = loadPartial8hi(y${m} + cb, nr);\n`,
+        )
+        .join('');
       o += `      }\n    } else {\n${f32FromBias(rows, '      ')}    }\n`;
       o += rows.map((m) => `    let a${m} = x${m};\n`).join('') + `    let wp = wn;\n`;
       o += f32kLoop(mr, 'K', '    ');
       o += `    if (res) {\n      if (nr == 8) {\n`;
       o += rows
-        .map((m) => `        c${m}0 = f32x4.add(c${m}0, v128.load(res + (y${m} - y) + cb));\n        c${m}1 = f32x4.add(c${m}1, v128.load(res + (y${m} - y) + cb, 16));\n`)
+        .map(
+          (m) =>
+            `        c${m}0 = f32x4.add(c${m}0, v128.load(res + (y${m} - y) + cb));\n        c${m}1 = f32x4.add(c${m}1, v128.load(res + (y${m} - y) + cb, 16));\n`,
+        )
         .join('');
       o += `      } else {\n`;
       o += rows
-        .map((m) => `        c${m}0 = f32x4.add(c${m}0, loadPartial8lo(res + (y${m} - y) + cb, nr));\n        c${m}1 = f32x4.add(c${m}1, loadPartial8hi(res + (y${m} - y) + cb, nr));\n`)
+        .map(
+          (m) =>
+            `        c${m}0 = f32x4.add(c${m}0, loadPartial8lo(res + (y${m} - y) + cb, nr));\n        c${m}1 = f32x4.add(c${m}1, loadPartial8hi(res + (y${m} - y) + cb, nr));\n`,
+        )
         .join('');
       o += `      }\n    }\n` + f32Clamp(rows, '    ');
       o += `    // Highest row first: when rows alias every alias holds the same values.\n`;

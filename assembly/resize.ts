@@ -1,9 +1,12 @@
-// Fused bilinear resize + arg-max over channels (f32): the class id of every output pixel of
-// resizeBilinear (misc.ts), without the resized scores. Each output pixel interpolates its C
-// scores from its 4 source neighbours with exactly the f32 operations of resizeBilinear (the
-// same coordinates in f64, the same lane-wise sub/mul/add in f32), and keeps the first maximum
-// in class order as argmaxChannels does (`v > best`), so the class map is bit-identical to
-// running the two kernels, with no scratch memory.
+// f32 bilinear resize (TF resize_bilinear, see refResizeBilinear: alignCorners maps corner
+// centres onto each other, halfPixelCenters samples at (o + 0.5)·scale − 0.5, else o·scale;
+// coordinates in f64 as the reference, the interpolation in f32 SIMD over channels), and the
+// same resize fused with the arg-max over channels: the class id of every output pixel without
+// the resized scores. Both interpolate each output pixel's C scores from its 4 source
+// neighbours with the same f32 operations, and the arg-max keeps the first maximum in class
+// order as argmaxChannels does (`v > best`), so the class map is bit-identical to running the
+// resize and then argmaxChannels, with no scratch memory.
+import { storePartial } from './common';
 import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 const IOTA: v128 = i32x4(0, 1, 2, 3);
@@ -61,7 +64,11 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
         : f32x4.extract_lane(v, 3);
 }
 
-export function resizeArgmax(
+/**
+ * ids = 0: the resized scores into y [OH][OW][C]; ids = 1 or 4: each output pixel's class
+ * (the first maximum of its resized scores) into y [OH][OW] as a u8 or an i32.
+ */
+export function resizeBilinear(
   x: usize,
   H: i32,
   W: i32,
@@ -71,7 +78,7 @@ export function resizeArgmax(
   OW: i32,
   alignCorners: i32,
   halfPixelCenters: i32,
-  outI32: i32,
+  ids: i32,
 ): void {
   const sy = resizeScale(H, OH, alignCorners);
   const sx = resizeScale(W, OW, alignCorners);
@@ -94,6 +101,16 @@ export function resizeArgmax(
         b = r0 + <usize>x1 * colBytes;
       const c0 = r1 + <usize>x0 * colBytes,
         d = r1 + <usize>x1 * colBytes;
+      if (ids == 0) {
+        const yp = y + p * colBytes;
+        for (let c = 0; c < C; c += 4) {
+          const n = min(4, C - c);
+          const cb = (<usize>c) << 2;
+          storePartial(yp + cb, interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy), n);
+        }
+        p++;
+        continue;
+      }
       // Lane j keeps the first maximum of the classes ≡ j (mod 4), strict >; the lanes are
       // reduced at the end (largest value, then the lowest class). Without NaN that is the first
       // maximum in class order; a pixel with a NaN score is redone in class order, so the
@@ -136,7 +153,7 @@ export function resizeArgmax(
           best = i3;
         }
       }
-      if (outI32) store<i32>(y + (p << 2), best);
+      if (ids == 4) store<i32>(y + (p << 2), best);
       else store<u8>(y + p, <u8>best);
       p++;
     }
