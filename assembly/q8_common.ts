@@ -253,3 +253,14 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
   if (n <= 8) return loadBytes(q, n);
   return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
 }
+
+/** Bits kx, kx + 3, kx + 6 (the taps of kernel column kx) of each column ix0 + kx·dw inside [0, W). */
+// @ts-ignore: decorator
+@inline export function tapColumns(ix0: i32, dw: i32, W: i32): i32 {
+  let m = 0;
+  for (let kx = 0; kx < 3; kx++) {
+    const ix = ix0 + kx * dw;
+    if (ix >= 0 && ix < W) m |= 0x49 << kx;
+  }
+  return m;
+}

@@ -32,6 +32,7 @@ import {
   hi16,
   lo16,
   tapBytes,
+  tapColumns,
   requant8,
   rqMz,
   rqLo,
@@ -145,83 +146,36 @@ export function dwconv3x3<T>(
     const yrow = y + <usize>((oy - oy0) * OW) * Cu;
     // Row of tap row 0 in the window (unread when that row is padding; wrapping arithmetic).
     const xrow = x + <usize>(iy0 - xr0) * <usize>xCols * Cu;
+    // Pixels whose taps are all inside the image (all rows present, columns in [ixLo, ixHi)).
+    const fastLo = fullRows ? ixLo : 0,
+      fastHi = fullRows ? ixHi : 0;
     if (C >= 16) {
-      // Groups of 16 channels (the last one overlapping when C % 16 ≠ 0, same values):
-      // the group's 20 weight vectors widen once per output row.
-      for (let c = 0; c < C; c += 16) {
-        const cb = <usize>min(c, C - 16);
-        const wp = w + (cb << 1);
-        const k00 = wload<T>(wp, vzw),
-          k01 = wload<T>(wp + 8, vzw),
-          k02 = wload<T>(wp + 16, vzw),
-          k03 = wload<T>(wp + 24, vzw),
-          k10 = wload<T>(wp + 1 * ws, vzw),
-          k11 = wload<T>(wp + 1 * ws + 8, vzw),
-          k12 = wload<T>(wp + 1 * ws + 16, vzw),
-          k13 = wload<T>(wp + 1 * ws + 24, vzw),
-          k20 = wload<T>(wp + 2 * ws, vzw),
-          k21 = wload<T>(wp + 2 * ws + 8, vzw),
-          k22 = wload<T>(wp + 2 * ws + 16, vzw),
-          k23 = wload<T>(wp + 2 * ws + 24, vzw),
-          k30 = wload<T>(wp + 3 * ws, vzw),
-          k31 = wload<T>(wp + 3 * ws + 8, vzw),
-          k32 = wload<T>(wp + 3 * ws + 16, vzw),
-          k33 = wload<T>(wp + 3 * ws + 24, vzw),
-          k40 = wload<T>(wp + 4 * ws, vzw),
-          k41 = wload<T>(wp + 4 * ws + 8, vzw),
-          k42 = wload<T>(wp + 4 * ws + 16, vzw),
-          k43 = wload<T>(wp + 4 * ws + 24, vzw);
-        const bp = b + (cb << 2),
-          sp = s + (cb << 2);
-        for (let ox = ox0; ox < ox1; ox++) {
-          const ix0 = ox * sw - pl;
-          const p = xrow + <usize>(ix0 - xc0) * Cu + cb;
-          const yp = yrow + <usize>(ox - ox0) * Cu + cb;
-          // Every tap inside the image: all 9 bits, and the kernel loads without checks.
-          let valid = 0x1ff;
-          if (!(fullRows && ox >= ixLo && ox < ixHi)) {
-            let colMask = 0;
-            for (let kx = 0; kx < 3; kx++) {
-              const ix = ix0 + kx * dw;
-              if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
-            }
-            valid = rowMask & colMask;
-          }
-          q8_dwconv_rq_16c9p__wasmsimd<T>(
-            p,
-            cs,
-            rs,
-            valid,
-            k00,
-            k01,
-            k02,
-            k03,
-            k10,
-            k11,
-            k12,
-            k13,
-            k20,
-            k21,
-            k22,
-            k23,
-            k30,
-            k31,
-            k32,
-            k33,
-            k40,
-            k41,
-            k42,
-            k43,
-            bp,
-            sp,
-            yp,
-            vpad,
-            vmz,
-            flo,
-            fhi,
-          );
-        }
-      }
+      q8_dwconv_rq_16c9p__wasmsimd<T>(
+        C,
+        xrow,
+        xc0,
+        yrow,
+        ox0,
+        ox1,
+        sw,
+        pl,
+        dw,
+        W,
+        rowMask,
+        fastLo,
+        fastHi,
+        cs,
+        rs,
+        w,
+        ws,
+        b,
+        s,
+        vpad,
+        vmz,
+        flo,
+        fhi,
+        vzw,
+      );
       continue;
     }
     // C < 16: one pixel at a time, weights read with the taps.
@@ -229,7 +183,7 @@ export function dwconv3x3<T>(
       const ix0 = ox * sw - pl;
       const p = xrow + <usize>(ix0 - xc0) * Cu;
       const yp = yrow + <usize>(ox - ox0) * Cu;
-      if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
+      if (ox >= fastLo && ox < fastHi && C >= 8) {
         q8_dwconv_rq_8c9p__wasmsimd<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
         if (C > 8) {
           const cb = <usize>(C - 8);
@@ -250,12 +204,7 @@ export function dwconv3x3<T>(
         }
         continue;
       }
-      let colMask = 0;
-      for (let kx = 0; kx < 3; kx++) {
-        const ix = ix0 + kx * dw;
-        if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
-      }
-      pxChecked<T>(p, cs, rs, rowMask & colMask, w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
+      pxChecked<T>(p, cs, rs, rowMask & tapColumns(ix0, dw, W), w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
     }
   }
 }

@@ -240,28 +240,17 @@ function conv(mr: number): Microkernel {
  * Depthwise 3x3 family (assembly/q8_dwconv.ts): one pixel × c channels (16 or 8), the 9
  * taps in 5 pairs (2P, 2P+1; tap 8 pairs with itself against a zero weight): the pair's
  * bytes interleave (lo16/hi16) so that one i32x4.dot_i16x8_s gives 4 channels × 2 taps,
- * as XNNPACK's qs8 "9p16c" depthwise microkernels step over their taps. Weights: `regs`,
- * widened once per output row and passed as kPQ (pair P, channels 4Q..4Q+3), with tap t
- * read when bit t of `valid` is set, else the zero point vpad (all 9 bits: every tap in
- * the image, at p + ky·rs + kx·cs, loaded without checks); or `mem` (8 channels, every
- * tap inside), widened here from the tap-pair rows at w, ws bytes apart (uint8: minus vzw).
+ * as XNNPACK's qs8 "9p16c" depthwise microkernels step over their taps. 16 channels: a run
+ * of output pixels of one row, the weights widened once into kPQ (pair P, channels
+ * 4Q..4Q+3), tap t read when bit t of `valid` is set, else the zero point vpad (all 9 bits:
+ * every tap in the image, at p + ky·rs + kx·cs, loaded without checks). 8 channels: one
+ * pixel, every tap inside, the weights widened from the tap-pair rows at w, ws bytes apart
+ * (uint8: minus vzw).
  */
-function dwconv(c: 16 | 8, weights: 'regs' | 'mem'): Microkernel {
-  const masked = weights === 'regs';
+function dwconv(c: 16 | 8): Microkernel {
+  const regs = c === 16;
   const name = `q8_dwconv_rq_${c}c9p__wasmsimd`;
   const quads = range(c / 4);
-  const kRegs = range(5)
-    .flatMap((P) => range(4).map((q) => `k${P}${q}: v128`))
-    .join(', ');
-  const params = [
-    'p: usize, cs: usize, rs: usize',
-    ...(masked ? ['valid: i32'] : []),
-    weights === 'regs' ? kRegs : 'w: usize, ws: usize',
-    'b: usize, s: usize, yp: usize',
-    ...(masked ? ['vpad: v128'] : []),
-    'vmz: v128, flo: v128, fhi: v128',
-    ...(weights === 'mem' ? ['vzw: v128'] : []),
-  ].join(', ');
   const tapAddr = (t: number) => {
     const ky = Math.floor(t / 3),
       kx = t % 3;
@@ -271,8 +260,7 @@ function dwconv(c: 16 | 8, weights: 'regs' | 'mem'): Microkernel {
   };
   const inside = (t: number) => (c === 16 ? `v128.load(${tapAddr(t)})` : `v128.load64_zero(${tapAddr(t)})`);
   const outside = (t: number) => `tapBytes(p, cs, rs, valid, ${t}, ${c}, vpad)`;
-  const weight = (P: number, q: number) =>
-    weights === 'regs' ? `k${P}${q}` : `wload<T>(wp${q ? ` + ${8 * q}` : ''}, vzw)`;
+  const weight = (P: number, q: number) => (regs ? `k${P}${q}` : `wload<T>(wp${q ? ` + ${8 * q}` : ''}, vzw)`);
   const pairs = (load: (t: number) => string, ind: string) =>
     range(5)
       .map((P) => {
@@ -283,26 +271,50 @@ function dwconv(c: 16 | 8, weights: 'regs' | 'mem'): Microkernel {
         if (c === 16) o += `${ind}  const h = hi16(xa, xb);\n`;
         for (const q of quads)
           o += `${ind}  a${q} = i32x4.add(a${q}, i32x4.dot_i16x8_s(ext8${q % 2 ? 'hi' : 'lo'}<T>(${q < 2 ? 'l' : 'h'}), ${weight(P, q)}));\n`;
-        if (weights === 'mem' && P < 4) o += `${ind}  wp += ws;\n`;
+        if (!regs && P < 4) o += `${ind}  wp += ws;\n`;
         return o + `${ind}}\n`;
       })
       .join('');
+  const pixel = (ind: string) => {
+    let o = quads.map((q) => `${ind}let a${q} = v128.load(bp${q ? `, ${16 * q}` : ''});\n`).join('');
+    if (regs) o += `${ind}if (valid == 0x1ff) {\n${pairs(inside, ind + '  ')}${ind}} else {\n${pairs(outside, ind + '  ')}${ind}}\n`;
+    else o += `${ind}let wp = w;\n` + pairs(inside, ind);
+    o += `${ind}const v0 = requant8(a0, a1, v128.load(sp), v128.load(sp, 16), vmz, flo, fhi);\n`;
+    if (c === 16) {
+      o += `${ind}const v1 = requant8(a2, a3, v128.load(sp, 32), v128.load(sp, 48), vmz, flo, fhi);\n`;
+      o += `${ind}if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));\n${ind}else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));\n`;
+    } else o += `${ind}v128.store64_lane(yp, narrowBytes<T>(v0), 0);\n`;
+    return o;
+  };
   return {
     name,
     source() {
-      let o = IMPORTS + `import { hi16, lo16, tapBytes } from '../q8_common';\n\n`;
-      o += `/** Depthwise 3x3 of one pixel × ${c} channels (weights in ${weights === 'regs' ? 'registers' : 'memory'}${masked ? '; taps outside the image where `valid` says so' : ''}), requantized to bytes (template: src/kernels/schema/templates.ts). */\n`;
-      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(${params}): void {\n`;
-      o += quads.map((q) => `  let a${q} = v128.load(b${q ? `, ${16 * q}` : ''});\n`).join('');
-      if (weights === 'mem') o += `  let wp = w;\n`;
-      if (masked) o += `  if (valid == 0x1ff) {\n${pairs(inside, '    ')}  } else {\n${pairs(outside, '    ')}  }\n`;
-      else o += pairs(inside, '  ');
-      o += `  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);\n`;
-      if (c === 16) {
-        o += `  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);\n`;
-        o += `  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));\n  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));\n`;
-      } else o += `  v128.store64_lane(yp, narrowBytes<T>(v0), 0);\n`;
-      o += '}\n';
+      let o = IMPORTS + `import { hi16, lo16, tapBytes, tapColumns } from '../q8_common';\n\n`;
+      if (!regs) {
+        o += `/** Depthwise 3x3 of one pixel × 8 channels, every tap inside, weights widened from memory, requantized to bytes (template: src/kernels/schema/templates.ts). */\n`;
+        o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(p: usize, cs: usize, rs: usize, w: usize, ws: usize, bp: usize, sp: usize, yp: usize, vmz: v128, flo: v128, fhi: v128, vzw: v128): void {\n`;
+        return o + pixel('  ') + '}\n';
+      }
+      o += `/**
+ * Depthwise 3x3 of output pixels [ox0, ox1) of one row × C ≥ 16 channels in groups of 16 (the
+ * last one overlapping when C % 16 ≠ 0, same values), requantized to bytes (template:
+ * src/kernels/schema/templates.ts). A group's 20 weight vectors widen once per row. Pixels
+ * in [fastLo, fastHi) have every tap inside the image and load without checks; the others
+ * read tap t when bit t of rowMask and of its columns' mask is set, else the zero point vpad.
+ * xrow: tap row 0 of the row in the input window (first column xc0); yrow: the output row.
+ */
+`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(C: i32, xrow: usize, xc0: i32, yrow: usize, ox0: i32, ox1: i32, sw: i32, pl: i32, dw: i32, W: i32, rowMask: i32, fastLo: i32, fastHi: i32, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, vpad: v128, vmz: v128, flo: v128, fhi: v128, vzw: v128): void {\n`;
+      o += `  const Cu = <usize>C;\n  for (let c = 0; c < C; c += 16) {\n    const cb = <usize>min(c, C - 16);\n    const wq = w + (cb << 1);\n`;
+      o += `    const ${range(5)
+        .flatMap((P) => range(4).map((q) => `k${P}${q} = wload<T>(wq${P ? ` + ${P} * ws` : ''}${q ? ` + ${8 * q}` : ''}, vzw)`))
+        .join(',\n      ')};\n`;
+      o += `    const bp = b + (cb << 2),\n      sp = s + (cb << 2);\n`;
+      o += `    for (let ox = ox0; ox < ox1; ox++) {\n      const ix0 = ox * sw - pl;\n`;
+      o += `      const p = xrow + <usize>(ix0 - xc0) * Cu + cb;\n      const yp = yrow + <usize>(ox - ox0) * Cu + cb;\n`;
+      o += `      const valid = ox >= fastLo && ox < fastHi ? 0x1ff : rowMask & tapColumns(ix0, dw, W);\n`;
+      o += pixel('      ');
+      o += `    }\n  }\n}\n`;
       return o;
     },
   };
@@ -486,8 +498,8 @@ export const MICROKERNELS: readonly Microkernel[] = [
   f32gemm(4),
   f32conv(4),
   f32dwconv(),
-  dwconv(16, 'regs'),
-  dwconv(8, 'mem'),
+  dwconv(16),
+  dwconv(8),
   gemm('rq', 4),
   gemm('rq', 1),
   gemm('acc', 4),
