@@ -150,32 +150,6 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
   }
 }
 
-/** Residual add of 8 requantized projection values (i16x8 P) with 8 residual bytes r (i16x8). */
-// @ts-ignore: decorator
-@inline export function residual8(
-  P: v128,
-  r: v128,
-  vzP: v128,
-  vzR: v128,
-  vmP: v128,
-  vmR: v128,
-  vrnd: v128,
-  shift: i32,
-  vzY: v128,
-  vloY: v128,
-  vhiY: v128,
-): v128 {
-  const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(P), vzP);
-  const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(P), vzP);
-  const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
-  const r1 = i32x4.sub(i32x4.extend_high_i16x8_s(r), vzR);
-  let a0 = i32x4.add(i32x4.add(i32x4.mul(p0, vmP), i32x4.mul(r0, vmR)), vrnd);
-  let a1 = i32x4.add(i32x4.add(i32x4.mul(p1, vmP), i32x4.mul(r1, vmR)), vrnd);
-  a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
-  a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
-  return i16x8.narrow_i32x4_s(a0, a1);
-}
-
 /** Load n (1..8) bytes at p into the low lanes (others zero); reads exactly n bytes. */
 // @ts-ignore: decorator
 @inline export function loadBytes(p: usize, n: i32): v128 {
@@ -186,8 +160,9 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
 }
 
 /**
- * One row's 8 channels: requantize, optional residual add, store nr bytes.
- * c0, c1: int32 accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
+ * One row's 8 channels: requantize, optional residual add (XNNPACK's fixed-point ADD of the
+ * requantized projection and the residual bytes), store nr bytes. c0, c1: int32
+ * accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
  */
 // @ts-ignore: decorator
 @inline export function epilogue<T>(
@@ -213,7 +188,19 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
   vhiY: v128,
 ): void {
   let v = requant8(c0, c1, s0, s1, vmz, flo, fhi);
-  if (res) v = residual8(v, ext8lo<T>(loadBytes(rp, nr)), vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
+  if (res) {
+    // Residual add of the 8 requantized projection values P with the 8 residual bytes r.
+    const r = ext8lo<T>(loadBytes(rp, nr));
+    const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(v), vzP);
+    const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(v), vzP);
+    const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
+    const r1 = i32x4.sub(i32x4.extend_high_i16x8_s(r), vzR);
+    let a0 = i32x4.add(i32x4.add(i32x4.mul(p0, vmP), i32x4.mul(r0, vmR)), vrnd);
+    let a1 = i32x4.add(i32x4.add(i32x4.mul(p1, vmP), i32x4.mul(r1, vmR)), vrnd);
+    a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
+    a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
+    v = i16x8.narrow_i32x4_s(a0, a1);
+  }
   storeBytes(yp, narrowBytes<T>(v), nr);
 }
 

@@ -1,6 +1,7 @@
 // q8 element-wise and reduction kernels: ADD with requantization, average pool / MEAN,
 // SOFTMAX on quantized input, QUANTIZE (requantization between u8 and i8 grids).
 import { load8x8, loadBytes, ext8lo, narrowBytes, storeBytes, loadq } from './q8_common';
+import { lane } from './common';
 
 /**
  * ADD (XNNPACK's fixed-point add, as TFLite's delegate runs it):
@@ -79,15 +80,7 @@ let sumHi: v128 = i32x4.splat(0);
 /** Lane j (0..7) of the pair (lo: lanes 0..3, hi: 4..7); lane indices must be constants. */
 // @ts-ignore: decorator
 @inline function lane8(lo: v128, hi: v128, j: i32): i32 {
-  const v = j < 4 ? lo : hi;
-  const q = j & 3;
-  return q == 0
-    ? i32x4.extract_lane(v, 0)
-    : q == 1
-      ? i32x4.extract_lane(v, 1)
-      : q == 2
-        ? i32x4.extract_lane(v, 2)
-        : i32x4.extract_lane(v, 3);
+  return lane<i32>(j < 4 ? lo : hi, j & 3);
 }
 
 /**

@@ -6,7 +6,7 @@
 // neighbours with the same f32 operations, and the arg-max keeps the first maximum in class
 // order as argmaxChannels does (`v > best`), so the class map is bit-identical to running the
 // resize and then argmaxChannels, with no scratch memory.
-import { storePartial } from './common';
+import { lane, storePartial } from './common';
 import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 const IOTA: v128 = i32x4(0, 1, 2, 3);
@@ -21,28 +21,28 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
     const n = min(4, C - c);
     const cb = (<usize>c) << 2;
     const v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
-    let e = lane(v, 0);
+    let e = lane<f32>(v, 0);
     if (c == 0) bv = e;
     else if (e > bv) {
       bv = e;
       best = c;
     }
     if (n > 1) {
-      e = lane(v, 1);
+      e = lane<f32>(v, 1);
       if (e > bv) {
         bv = e;
         best = c + 1;
       }
     }
     if (n > 2) {
-      e = lane(v, 2);
+      e = lane<f32>(v, 2);
       if (e > bv) {
         bv = e;
         best = c + 2;
       }
     }
     if (n > 3) {
-      e = lane(v, 3);
+      e = lane<f32>(v, 3);
       if (e > bv) {
         bv = e;
         best = c + 3;
@@ -50,18 +50,6 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
     }
   }
   return best;
-}
-
-/** Lane j of v (j a constant 0..3). */
-// @ts-ignore: decorator
-@inline function lane(v: v128, j: i32): f32 {
-  return j == 0
-    ? f32x4.extract_lane(v, 0)
-    : j == 1
-      ? f32x4.extract_lane(v, 1)
-      : j == 2
-        ? f32x4.extract_lane(v, 2)
-        : f32x4.extract_lane(v, 3);
 }
 
 /**
