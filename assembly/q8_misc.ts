@@ -104,62 +104,6 @@ export function globalAvgPool<T>(x: usize, HW: i32, C: i32, y: usize, lo: i32, h
 }
 
 /**
- * Windowed average pool with equal input and output quantization (TFLite AVERAGE_POOL_2D):
- * each output is the rounded integer mean (as globalAvgPool) of the window's taps inside
- * the image (padding is not counted), clamped to [lo, hi] (the fused activation).
- */
-export function avgPool<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  pt: i32,
-  pl: i32,
-  lo: i32,
-  hi: i32,
-): void {
-  const Cu = <usize>C;
-  for (let oy = 0; oy < OH; oy++) {
-    const y0 = max(0, oy * sh - pt),
-      y1 = min(H, oy * sh - pt + kh);
-    for (let ox = 0; ox < OW; ox++) {
-      const x0 = max(0, ox * sw - pl),
-        x1 = min(W, ox * sw - pl + kw);
-      const n = max(0, y1 - y0) * max(0, x1 - x0);
-      const half = n >> 1;
-      const yp = y + <usize>(oy * OW + ox) * Cu;
-      for (let c = 0; c < C; c += 8) {
-        const m = min(8, C - c);
-        let s0 = i32x4.splat(0),
-          s1 = s0;
-        for (let iy = y0; iy < y1; iy++) {
-          let p = x + <usize>(iy * W + x0) * Cu + <usize>c;
-          for (let ix = x0; ix < x1; ix++) {
-            const v = m == 8 ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
-            s0 = i32x4.add(s0, i32x4.extend_low_i16x8_s(v));
-            s1 = i32x4.add(s1, i32x4.extend_high_i16x8_s(v));
-            p += Cu;
-          }
-        }
-        for (let j = 0; j < m; j++) {
-          const t = lane8(s0, s1, j);
-          let v = n == 0 ? 0 : t >= 0 ? (t + half) / n : (t - half) / n;
-          v = v < lo ? lo : v > hi ? hi : v;
-          store<u8>(yp + <usize>(c + j), <u8>v);
-        }
-      }
-    }
-  }
-}
-
-/**
  * MEAN over HW pixels with its own output quantization (TFLite MEAN as the TF2 int8
  * model runs it): acc = Σ(x − zx) in int32, y = clamp(rint(f32(acc)·s) + zy, lo, hi),
  * s = f32(s_in / f32(s_out·HW)).

@@ -73,7 +73,8 @@ function asAbi(): string {
 
 /** The body call of one kernel for one choice of byte types. */
 function bodyCall(name: string, k: KernelSpec, types: string[]): string {
-  const fn = `${k.body.from}__${k.body.fn}${types.length ? `<${types.join(', ')}>` : ''}`;
+  const targs = [...(k.body.types ?? []), ...types];
+  const fn = `${k.body.from}__${k.body.fn}${targs.length ? `<${targs.join(', ')}>` : ''}`;
   const args =
     k.body.args ??
     Object.entries(k.params)

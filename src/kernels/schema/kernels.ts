@@ -258,7 +258,7 @@ export const KERNELS = {
       hi: 'f32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0', 'f32_avgpool_generic: bad shape']],
-    body: { from: 'pool', fn: 'avgPool' },
+    body: { from: 'pool', fn: 'avgPool', types: ['f32'] },
     ranges: (a) => resizeRanges(a, F),
   }),
   f32_fully_connected: kernel({
@@ -659,7 +659,11 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0', Q8_ARGS]],
-    body: { from: 'q8_misc', fn: 'avgPool' },
+    body: {
+      from: 'pool',
+      fn: 'avgPool',
+      args: 'x, H, W, C, y, OH, OW, kh, kw, sh, sw, padTop, padLeft, <f32>lo, <f32>hi',
+    },
     ranges: (a) => resizeRanges(a, 1),
   }),
   q8_mean: kernel({

@@ -277,7 +277,8 @@ function dwconv(c: 16 | 8): Microkernel {
       .join('');
   const pixel = (ind: string) => {
     let o = quads.map((q) => `${ind}let a${q} = v128.load(bp${q ? `, ${16 * q}` : ''});\n`).join('');
-    if (regs) o += `${ind}if (valid == 0x1ff) {\n${pairs(inside, ind + '  ')}${ind}} else {\n${pairs(outside, ind + '  ')}${ind}}\n`;
+    if (regs)
+      o += `${ind}if (valid == 0x1ff) {\n${pairs(inside, ind + '  ')}${ind}} else {\n${pairs(outside, ind + '  ')}${ind}}\n`;
     else o += `${ind}let wp = w;\n` + pairs(inside, ind);
     o += `${ind}const v0 = requant8(a0, a1, v128.load(sp), v128.load(sp, 16), vmz, flo, fhi);\n`;
     if (c === 16) {
@@ -307,7 +308,9 @@ function dwconv(c: 16 | 8): Microkernel {
       o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(C: i32, xrow: usize, xc0: i32, yrow: usize, ox0: i32, ox1: i32, sw: i32, pl: i32, dw: i32, W: i32, rowMask: i32, fastLo: i32, fastHi: i32, cs: usize, rs: usize, w: usize, ws: usize, b: usize, s: usize, vpad: v128, vmz: v128, flo: v128, fhi: v128, vzw: v128): void {\n`;
       o += `  const Cu = <usize>C;\n  for (let c = 0; c < C; c += 16) {\n    const cb = <usize>min(c, C - 16);\n    const wq = w + (cb << 1);\n`;
       o += `    const ${range(5)
-        .flatMap((P) => range(4).map((q) => `k${P}${q} = wload<T>(wq${P ? ` + ${P} * ws` : ''}${q ? ` + ${8 * q}` : ''}, vzw)`))
+        .flatMap((P) =>
+          range(4).map((q) => `k${P}${q} = wload<T>(wq${P ? ` + ${P} * ws` : ''}${q ? ` + ${8 * q}` : ''}, vzw)`),
+        )
         .join(',\n      ')};\n`;
       o += `    const bp = b + (cb << 2),\n      sp = s + (cb << 2);\n`;
       o += `    for (let ox = ox0; ox < ox1; ox++) {\n      const ix0 = ox * sw - pl;\n`;

@@ -63,9 +63,14 @@ export interface KernelSpec<P extends Params = Params> {
    * The body: a function exported by `assembly/${from}.ts`, called with the parameters in
    * order (less `sign` and `bytes` ones; `usize` ones cast), or with `args`, an
    * AssemblyScript argument list over the parameters, where the export is a special case of
-   * a more general body. One type argument per `sign` parameter: u8 or i8.
+   * a more general body. Type arguments: `types`, then one per `sign` parameter (u8 or i8).
    */
-  readonly body: { readonly from: string; readonly fn: string; readonly args?: string };
+  readonly body: {
+    readonly from: string;
+    readonly fn: string;
+    readonly args?: string;
+    readonly types?: readonly string[];
+  };
   /** The bytes a call reads and writes, from its arguments. */
   ranges(a: Args<NoInfer<P>>): KernelRanges;
 }
