@@ -288,6 +288,11 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
     const as = (<usize>N) << 2;
     const yt = y + <usize>r0 * yRow + <usize>(q0 * cout + n0);
     const rt = hasRes ? x + <usize>r0 * yRow + <usize>(q0 * cout + n0) : 0;
+    const bN = bProj + ((<usize>n0) << 2),
+      sN = sProj + ((<usize>n0) << 2),
+      ys = <usize>cout;
+    // Rows per call: all the tile's when it spans y's full width (its rows are then contiguous), else one.
+    const rowsPer = Wt == wd ? R : 1;
     for (let g0 = 0; g0 < cexp; g0 += G) {
       const gc = min(G, cexp - g0);
       expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc);
@@ -320,97 +325,30 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
         const w = wProj + <usize>(n0 >> 3) * psProj;
-        if (Wt == wd)
-          gemmRq<T>(
-            d,
-            M,
-            gc,
-            <usize>gc,
-            w,
-            N,
-            bProj + ((<usize>n0) << 2),
-            sProj + ((<usize>n0) << 2),
-            yt,
-            <usize>cout,
-            rqProj,
-            rt,
-            <usize>cout,
-          );
-        else {
-          for (let r = 0; r < R; r++) {
-            gemmRq<T>(
-              d + <usize>(r * Wt * gc),
-              Wt,
-              gc,
-              <usize>gc,
-              w,
-              N,
-              bProj + ((<usize>n0) << 2),
-              sProj + ((<usize>n0) << 2),
-              yt + <usize>r * yRow,
-              <usize>cout,
-              rqProj,
-              rt ? rt + <usize>r * yRow : 0,
-              <usize>cout,
-            );
-          }
+        for (let r = 0; r < R; r += rowsPer) {
+          const yr = yt + <usize>r * yRow,
+            rr = rt ? rt + <usize>r * yRow : 0;
+          gemmRq<T>(d + <usize>(r * Wt * gc), rowsPer * Wt, gc, <usize>gc, w, N, bN, sN, yr, ys, rqProj, rr, ys);
         }
         continue;
       }
       const first = g0 == 0 ? 1 : 0;
       if (n0 & 7) {
         projScalar<T>(d, M, cexp, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first, zwProj);
-      } else if (u == 8) {
-        gemmAcc<T>(
-          d,
-          M,
-          gc,
-          <usize>gc,
-          wProj + <usize>(g0 >> 3) * uProj + <usize>(n0 >> 3) * psProj,
-          psProj,
-          N,
-          bProj + ((<usize>n0) << 2),
-          acc,
-          as,
-          first,
-          zwProj,
-        );
-      } else {
-        for (let j = 0; j < gc; j++) {
-          gemmAcc<T>(
-            d + <usize>j,
-            M,
-            1,
-            <usize>gc,
-            wProj + <usize>(g0 + j) * uProj + <usize>(n0 >> 3) * psProj,
-            psProj,
-            N,
-            bProj + ((<usize>n0) << 2),
-            acc,
-            as,
-            first & (j == 0 ? 1 : 0),
-            zwProj,
-          );
-        }
+        continue;
+      }
+      // Unit 8: the group's k-range of the projection in one call; unit 1: one call (K = 1) per inner channel.
+      const calls = u == 8 ? 1 : gc;
+      for (let j = 0; j < calls; j++) {
+        const w = wProj + <usize>((g0 + j) / u) * uProj + <usize>(n0 >> 3) * psProj;
+        gemmAcc<T>(d + <usize>j, M, gc / calls, <usize>gc, w, psProj, N, bN, acc, as, j == 0 ? first : 0, zwProj);
       }
     }
     if (loc == 0) continue;
-    if (Wt == wd) requantAcc<T>(acc, M, N, as, sProj + ((<usize>n0) << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
-    else {
-      for (let r = 0; r < R; r++) {
-        requantAcc<T>(
-          acc + <usize>(r * Wt) * as,
-          Wt,
-          N,
-          as,
-          sProj + ((<usize>n0) << 2),
-          yt + <usize>r * yRow,
-          <usize>cout,
-          rqProj,
-          rt ? rt + <usize>r * yRow : 0,
-          <usize>cout,
-        );
-      }
+    for (let r = 0; r < R; r += rowsPer) {
+      const yr = yt + <usize>r * yRow,
+        rr = rt ? rt + <usize>r * yRow : 0;
+      requantAcc<T>(acc + <usize>(r * Wt) * as, rowsPer * Wt, N, as, sN, yr, ys, rqProj, rr, ys);
     }
   }
 }
