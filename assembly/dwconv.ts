@@ -10,6 +10,7 @@
 // which is exactly zero padding without ever reading outside x. Border pixels use their
 // own output as the accumulator, so the kernel reads y as well as writing it (the
 // manifest says so). Strides and dilations are arguments; s1/s2 are the same code.
+import { Dw3x3Args } from './gen/args';
 import { clamp4, loadPartial, storePartial } from './common';
 import { f32_dwconv_9p8c__wasmsimd } from './gen/f32_dwconv_9p8c__wasmsimd';
 
@@ -141,40 +142,21 @@ export function dwRow(
  * Taps outside the input count as zero. padTop/padLeft may be negative (a band of rows
  * that starts below the first row the window needs).
  */
-// @ts-ignore: decorator
-@inline export function dwconv3x3(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  padTop: i32,
-  padLeft: i32,
-  w: usize,
-  b: usize,
-  lo: f32,
-  hi: f32,
-): void {
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  const colBytes = (<isize>C) << 2;
-  const rowBytes = <isize>W * colBytes;
-  let yp = y;
-  for (let oy = 0; oy < OH; oy++) {
+export function dwconv3x3(a: Dw3x3Args): void {
+  const vlo = f32x4.splat(a.lo);
+  const vhi = f32x4.splat(a.hi);
+  const colBytes = (<isize>a.C) << 2;
+  const rowBytes = <isize>a.W * colBytes;
+  let yp = a.y;
+  for (let oy = 0; oy < a.OH; oy++) {
     // Row pointers of the taps ky = 0, 1, 2; 0 for a row outside the input.
-    const iy0 = oy * sh - padTop,
-      iy1 = iy0 + dh,
-      iy2 = iy0 + 2 * dh;
-    const p0 = iy0 >= 0 && iy0 < H ? x + <usize>iy0 * <usize>rowBytes : 0,
-      p1 = iy1 >= 0 && iy1 < H ? x + <usize>iy1 * <usize>rowBytes : 0,
-      p2 = iy2 >= 0 && iy2 < H ? x + <usize>iy2 * <usize>rowBytes : 0;
-    dwRow(p0, p1, p2, W, C, yp, OW, sw, dw, padLeft, w, b, vlo, vhi);
-    yp += <usize>OW * <usize>colBytes;
+    const iy0 = oy * a.sh - a.padTop,
+      iy1 = iy0 + a.dh,
+      iy2 = iy0 + 2 * a.dh;
+    const p0 = iy0 >= 0 && iy0 < a.H ? a.x + <usize>iy0 * <usize>rowBytes : 0,
+      p1 = iy1 >= 0 && iy1 < a.H ? a.x + <usize>iy1 * <usize>rowBytes : 0,
+      p2 = iy2 >= 0 && iy2 < a.H ? a.x + <usize>iy2 * <usize>rowBytes : 0;
+    dwRow(p0, p1, p2, a.W, a.C, yp, a.OW, a.sw, a.dw, a.padLeft, a.w, a.b, vlo, vhi);
+    yp += <usize>a.OW * <usize>colBytes;
   }
 }

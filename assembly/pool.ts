@@ -1,4 +1,5 @@
 // Average pooling.
+import { PoolArgs } from './gen/args';
 import { clamp4, lane, loadPartial, storePartial } from './common';
 import { ext8lo, load8x8, loadBytes } from './q8_common';
 
@@ -31,38 +32,22 @@ export function globalAvgPool(x: usize, HW: i32, C: i32, y: usize): void {
  * (TFLite AVERAGE_POOL_2D with equal input and output quantization): the rounded integer
  * mean, as the q8 global average pool rounds it.
  */
-export function avgPool<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  padTop: i32,
-  padLeft: i32,
-  lo: f32,
-  hi: f32,
-): void {
-  const colBytes = <usize>C * sizeof<T>();
-  let yp = y;
-  for (let oy = 0; oy < OH; oy++) {
-    const iy0 = oy * sh - padTop;
+export function avgPool<T>(a: PoolArgs): void {
+  const colBytes = <usize>a.C * sizeof<T>();
+  let yp = a.y;
+  for (let oy = 0; oy < a.OH; oy++) {
+    const iy0 = oy * a.sh - a.padTop;
     const ya = max(0, iy0),
-      yb = min(H, iy0 + kh);
-    for (let ox = 0; ox < OW; ox++) {
-      const ix0 = ox * sw - padLeft;
+      yb = min(a.H, iy0 + a.kh);
+    for (let ox = 0; ox < a.OW; ox++) {
+      const ix0 = ox * a.sw - a.padLeft;
       const xa = max(0, ix0),
-        xb = min(W, ix0 + kw);
+        xb = min(a.W, ix0 + a.kw);
       const count = max(0, yb - ya) * max(0, xb - xa);
-      const p0 = x + <usize>(ya * W + xa) * colBytes;
-      const rowStep = <usize>W * colBytes;
-      if (isFloat<T>()) meanF32(p0, rowStep, colBytes, yb - ya, xb - xa, C, count, yp, lo, hi);
-      else meanQ<T>(p0, rowStep, yb - ya, xb - xa, C, count, yp, <i32>lo, <i32>hi);
+      const p0 = a.x + <usize>(ya * a.W + xa) * colBytes;
+      const rowStep = <usize>a.W * colBytes;
+      if (isFloat<T>()) meanF32(p0, rowStep, colBytes, yb - ya, xb - xa, a.C, count, yp, a.lo, a.hi);
+      else meanQ<T>(p0, rowStep, yb - ya, xb - xa, a.C, count, yp, <i32>a.lo, <i32>a.hi);
       yp += colBytes;
     }
   }

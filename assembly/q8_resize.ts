@@ -6,6 +6,7 @@
 //   resized value rounded to the byte grid first (as the resize writes it), the first maximum
 //   winning; no scratch memory;
 // - argmaxQ: ARG_MAX over the last axis (TFLite's builtin: first maximum).
+import { ResizeArgs } from './gen/args';
 import { ext8lo, load8x8, loadBytes, loadq, narrowBytes, storeBytes } from './q8_common';
 
 /** Source rows (or columns) of the last tap() call. */
@@ -87,48 +88,37 @@ let lerpHi: v128 = i32x4.splat(0);
  * (ties → first maximum); kb = 8 bits of class for C ≤ 256, more otherwise (C < 2^23 keeps
  * keys inside int32). Lanes past C count as INT32_MIN.
  */
-export function resizeQ<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  alignCorners: i32,
-  halfPixelCenters: i32,
-  ids: i32,
-): void {
-  const half: bool = !alignCorners && halfPixelCenters != 0;
-  const scY = axisScale(H, OH, alignCorners),
-    scX = axisScale(W, OW, alignCorners);
+export function resizeQ<T>(a: ResizeArgs): void {
+  const half: bool = !a.alignCorners && a.halfPixelCenters != 0;
+  const scY = axisScale(a.H, a.OH, a.alignCorners),
+    scX = axisScale(a.W, a.OW, a.alignCorners);
   const offY: f32 = <f32>0.5 * scY - <f32>0.5,
     offX: f32 = <f32>0.5 * scX - <f32>0.5;
-  const kb = C <= 256 ? 8 : 32 - clz(C - 1);
+  const kb = a.C <= 256 ? 8 : 32 - clz(a.C - 1);
   const kmask = (1 << kb) - 1;
-  const Cu = <usize>C;
-  const rowBytes = <usize>W * Cu;
-  srcEnd = x + <usize>H * rowBytes;
+  const Cu = <usize>a.C;
+  const rowBytes = <usize>a.W * Cu;
+  srcEnd = a.x + <usize>a.H * rowBytes;
   const rnd = i32x4.splat(1 << 21);
   const iotaLo = i32x4(0, 1, 2, 3),
     iotaHi = i32x4(4, 5, 6, 7);
   const none = i32x4.splat(i32.MIN_VALUE);
   let p: usize = 0;
-  for (let oy = 0; oy < OH; oy++) {
-    const av = i32x4.splat(tap(oy, H, scY, offY, half));
-    const r0 = x + <usize>tapI0 * rowBytes,
-      r1 = x + <usize>tapI1 * rowBytes;
-    for (let ox = 0; ox < OW; ox++) {
-      const ah = i32x4.splat(tap(ox, W, scX, offX, half));
+  for (let oy = 0; oy < a.OH; oy++) {
+    const av = i32x4.splat(tap(oy, a.H, scY, offY, half));
+    const r0 = a.x + <usize>tapI0 * rowBytes,
+      r1 = a.x + <usize>tapI1 * rowBytes;
+    for (let ox = 0; ox < a.OW; ox++) {
+      const ah = i32x4.splat(tap(ox, a.W, scX, offX, half));
       const c0 = <usize>tapI0 * Cu,
         c1 = <usize>tapI1 * Cu;
       let best = none;
-      for (let c = 0; c < C; c += 8) {
-        const m = min(8, C - c);
+      for (let c = 0; c < a.C; c += 8) {
+        const m = min(8, a.C - c);
         const o = <usize>c;
         const lo = lerp8<T>(r0 + c0 + o, r0 + c1 + o, r1 + c0 + o, r1 + c1 + o, m, ah, av, rnd);
-        if (ids == 0) {
-          storeBytes(y + p * Cu + o, narrowBytes<T>(i16x8.narrow_i32x4_s(lo, lerpHi)), m);
+        if (a.ids == 0) {
+          storeBytes(a.y + p * Cu + o, narrowBytes<T>(i16x8.narrow_i32x4_s(lo, lerpHi)), m);
           continue;
         }
         const base = i32x4.splat(kmask - c);
@@ -141,12 +131,12 @@ export function resizeQ<T>(
         }
         best = i32x4.max_s(best, i32x4.max_s(kLo, kHi));
       }
-      if (ids) {
+      if (a.ids) {
         best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 2, 3, 0, 1));
         best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 1, 0, 3, 2));
         const cls = kmask - (i32x4.extract_lane(best, 0) & kmask);
-        if (ids == 4) store<i32>(y + (p << 2), cls);
-        else store<u8>(y + p, <u8>cls);
+        if (a.ids == 4) store<i32>(a.y + (p << 2), cls);
+        else store<u8>(a.y + p, <u8>cls);
       }
       p++;
     }

@@ -29,7 +29,7 @@ import {
   Q8_NR,
 } from './layouts.js';
 import { Q8_BLOCK_DESC, Q8_RQ } from './structs.js';
-import { kernel, opt, rows, span, type Args, type KernelRanges } from './types.js';
+import { kernel, opt, rows, span, type Args, type BodyStruct, type KernelRanges } from './types.js';
 
 const F = 4;
 const Q8_ARGS = 'q8 arguments';
@@ -72,7 +72,8 @@ const f32Dw3x3 = (doc: string, sh: number) =>
     body: {
       from: 'dwconv',
       fn: 'dwconv3x3',
-      args: `x, H, W, C, y, OH, OW, ${sh}, ${sh}, 1, 1, padTop, padLeft, w, b, lo, hi`,
+      struct: 'Dw3x3Args',
+      fill: { sh: `${sh}`, sw: `${sh}`, dh: '1', dw: '1' },
     },
     ranges: dwRanges,
   });
@@ -94,6 +95,65 @@ const unaryRanges = (a: Args<{ x: 'ptr'; n: 'i32'; y: 'ptr' }>, e: number): Kern
   reads: [span('x', a.x, a.n * e)],
   writes: [span('y', a.y, a.n * e)],
 });
+
+/**
+ * Arguments of bodies that several exports share: each export copies its arguments (and
+ * the `fill` expressions) into its own instance and passes that (generate.ts), so a shared
+ * body's parameter list is written once, here.
+ */
+export const BODY_STRUCTS = {
+  /** Bilinear resize of x [H][W][C] to y: ids 0, the values [OH][OW][C]; 1 or 4, u8 or i32 class ids [OH][OW]. */
+  ResizeArgs: {
+    x: 'ptr',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    OH: 'i32',
+    OW: 'i32',
+    alignCorners: 'i32',
+    halfPixelCenters: 'i32',
+    ids: 'i32',
+  },
+  /** Average pool of x [H][W][C] into y [OH][OW][C] (lo, hi as f32 for every element type). */
+  PoolArgs: {
+    x: 'ptr',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    OH: 'i32',
+    OW: 'i32',
+    kh: 'i32',
+    kw: 'i32',
+    sh: 'i32',
+    sw: 'i32',
+    padTop: 'i32',
+    padLeft: 'i32',
+    lo: 'f32',
+    hi: 'f32',
+  },
+  /** f32 depthwise 3x3 of x [H][W][C] into y [OH][OW][C]. */
+  Dw3x3Args: {
+    x: 'ptr',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    OH: 'i32',
+    OW: 'i32',
+    sh: 'i32',
+    sw: 'i32',
+    dh: 'i32',
+    dw: 'i32',
+    padTop: 'i32',
+    padLeft: 'i32',
+    w: 'ptr',
+    b: 'ptr',
+    lo: 'f32',
+    hi: 'f32',
+  },
+} as const satisfies Readonly<Record<string, BodyStruct>>;
 
 export const KERNELS = {
   f32_gemm_1x1: kernel({
@@ -228,7 +288,7 @@ export const KERNELS = {
       ['H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0', 'f32_dwconv3x3_generic: bad shape'],
       ['sh > 0 && sw > 0 && dh > 0 && dw > 0', 'f32_dwconv3x3_generic: bad stride or dilation'],
     ],
-    body: { from: 'dwconv', fn: 'dwconv3x3' },
+    body: { from: 'dwconv', fn: 'dwconv3x3', struct: 'Dw3x3Args' },
     ranges: dwRanges,
   }),
   f32_global_avgpool: kernel({
@@ -258,7 +318,7 @@ export const KERNELS = {
       hi: 'f32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0', 'f32_avgpool_generic: bad shape']],
-    body: { from: 'pool', fn: 'avgPool', types: ['f32'] },
+    body: { from: 'pool', fn: 'avgPool', types: ['f32'], struct: 'PoolArgs' },
     ranges: (a) => resizeRanges(a, F),
   }),
   f32_fully_connected: kernel({
@@ -309,7 +369,7 @@ export const KERNELS = {
       halfPixelCenters: 'i32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0', 'f32_resize_bilinear: bad shape']],
-    body: { from: 'resize', fn: 'resizeBilinear', args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, 0' },
+    body: { from: 'resize', fn: 'resizeBilinear', struct: 'ResizeArgs', fill: { ids: '0' } },
     ranges: (a) => resizeRanges(a, F),
   }),
   f32_argmax_channels: kernel({
@@ -340,11 +400,7 @@ export const KERNELS = {
       outI32: 'i32',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0 && (outI32 || C <= 256)', 'f32_resize_argmax: bad shape']],
-    body: {
-      from: 'resize',
-      fn: 'resizeBilinear',
-      args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32 ? 4 : 1',
-    },
+    body: { from: 'resize', fn: 'resizeBilinear', struct: 'ResizeArgs', fill: { ids: 'outI32 ? 4 : 1' } },
     ranges: (a) => ({
       reads: [span('x', a.x, a.H * a.W * a.C * F)],
       writes: [span('y', a.y, a.OH * a.OW * (a.outI32 ? 4 : 1))],
@@ -659,11 +715,7 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH >= 0 && OW >= 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0', Q8_ARGS]],
-    body: {
-      from: 'pool',
-      fn: 'avgPool',
-      args: 'x, H, W, C, y, OH, OW, kh, kw, sh, sw, padTop, padLeft, <f32>lo, <f32>hi',
-    },
+    body: { from: 'pool', fn: 'avgPool', struct: 'PoolArgs', fill: { lo: '<f32>lo', hi: '<f32>hi' } },
     ranges: (a) => resizeRanges(a, 1),
   }),
   q8_mean: kernel({
@@ -720,7 +772,7 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && OH > 0 && OW > 0', Q8_ARGS]],
-    body: { from: 'q8_resize', fn: 'resizeQ', args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, 0' },
+    body: { from: 'q8_resize', fn: 'resizeQ', struct: 'ResizeArgs', fill: { ids: '0' } },
     ranges: (a) => resizeRanges(a, 1),
   }),
   q8_resize_argmax: kernel({
@@ -739,11 +791,7 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['H > 0 && W > 0 && C > 0 && C < 1 << 23 && OH > 0 && OW > 0 && (outI32 || C <= 256)', Q8_ARGS]],
-    body: {
-      from: 'q8_resize',
-      fn: 'resizeQ',
-      args: 'x, H, W, C, y, OH, OW, alignCorners, halfPixelCenters, outI32 ? 4 : 1',
-    },
+    body: { from: 'q8_resize', fn: 'resizeQ', struct: 'ResizeArgs', fill: { ids: 'outI32 ? 4 : 1' } },
     ranges: (a) => ({
       reads: [span('x', a.x, a.H * a.W * a.C)],
       writes: [span('y', a.y, a.OH * a.OW * (a.outI32 ? 4 : 1))],

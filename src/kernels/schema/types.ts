@@ -70,6 +70,13 @@ export interface KernelSpec<P extends Params = Params> {
     readonly fn: string;
     readonly args?: string;
     readonly types?: readonly string[];
+    /**
+     * The body takes one argument, a body struct (BODY_STRUCTS): its fields are the
+     * kernel's parameters of the same names, or the AssemblyScript expressions in `fill`.
+     * Several kernels share such a body, and its parameter list is written only there.
+     */
+    readonly struct?: string;
+    readonly fill?: Readonly<Record<string, string>>;
   };
   /** The bytes a call reads and writes, from its arguments. */
   ranges(a: Args<NoInfer<P>>): KernelRanges;
@@ -94,3 +101,6 @@ export function rows(operand: string, start: number, bytes: number, n: number, s
 export function opt(cond: number, r: ByteRange): ByteRange[] {
   return cond ? [r] : [];
 }
+
+/** Fields of a body struct in order: scalar kinds only (pointers, values). */
+export type BodyStruct = Readonly<Record<string, 'ptr' | 'i32' | 'f32'>>;
