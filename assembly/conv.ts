@@ -8,6 +8,7 @@
 // Blocks of 4 output pixels whose taps are all inside the input use a 4x8 register block
 // (f32_conv_4x8__wasmsimd: the GEMM template's loop with one row pointer per pixel); other pixels (borders, the last
 // pixels of a row) use a 1x8 path that skips taps outside the input (zero padding).
+import { ConvArgs } from './gen/args';
 import { clamp4, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 import { f32_conv_4x8__wasmsimd } from './gen/f32_conv_4x8__wasmsimd';
 
@@ -69,60 +70,55 @@ function convPixel(
  * OC may be a slice of a layer's output channels (w and b then point at the slice).
  * padTop/padLeft may be negative.
  */
-// @ts-ignore: decorator
-@inline export function conv2d(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  OC: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  padTop: i32,
-  padLeft: i32,
-  w: usize,
-  b: usize,
-  lo: f32,
-  hi: f32,
-): void {
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  const colBytes = (<usize>C) << 2;
-  const rowBytes = <usize>W * colBytes;
+export function conv2d(a: ConvArgs): void {
+  const vlo = f32x4.splat(a.lo);
+  const vhi = f32x4.splat(a.hi);
+  const colBytes = (<usize>a.C) << 2;
+  const rowBytes = <usize>a.W * colBytes;
   // With dilation 1 a kernel row is one contiguous run of kw·C floats.
-  const runs = dw == 1 ? 1 : kw;
-  const run = dw == 1 ? kw * C : C;
-  const tapStep = <usize>dw * colBytes;
-  const rowStep = <usize>dh * rowBytes;
-  const pixStep = <usize>sw * colBytes;
-  const ypix = (<usize>OC) << 2;
-  for (let oy = 0; oy < OH; oy++) {
-    const iy0 = oy * sh - padTop;
-    const rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh < H;
-    let yp = y + <usize>(oy * OW) * ypix;
+  const runs = a.dw == 1 ? 1 : a.kw;
+  const run = a.dw == 1 ? a.kw * a.C : a.C;
+  const tapStep = <usize>a.dw * colBytes;
+  const rowStep = <usize>a.dh * rowBytes;
+  const pixStep = <usize>a.sw * colBytes;
+  const ypix = (<usize>a.OC) << 2;
+  for (let oy = 0; oy < a.OH; oy++) {
+    const iy0 = oy * a.sh - a.padTop;
+    const rowInside = iy0 >= 0 && iy0 + (a.kh - 1) * a.dh < a.H;
+    let yp = a.y + <usize>(oy * a.OW) * ypix;
     let ox = 0;
     if (rowInside) {
-      for (; ox + 4 <= OW; ox += 4) {
-        const ix0 = ox * sw - padLeft;
-        if (ix0 < 0 || ix0 + 3 * sw + (kw - 1) * dw >= W) {
+      for (; ox + 4 <= a.OW; ox += 4) {
+        const ix0 = ox * a.sw - a.padLeft;
+        if (ix0 < 0 || ix0 + 3 * a.sw + (a.kw - 1) * a.dw >= a.W) {
           for (let j = 0; j < 4; j++)
-            convPixel(x, H, W, C, yp + <usize>j * ypix, OC, kh, kw, dh, dw, iy0, ix0 + j * sw, w, b, vlo, vhi);
+            convPixel(
+              a.x,
+              a.H,
+              a.W,
+              a.C,
+              yp + <usize>j * ypix,
+              a.OC,
+              a.kh,
+              a.kw,
+              a.dh,
+              a.dw,
+              iy0,
+              ix0 + j * a.sw,
+              a.w,
+              a.b,
+              vlo,
+              vhi,
+            );
         } else {
-          const a0 = x + <usize>iy0 * rowBytes + <usize>ix0 * colBytes;
-          f32_conv_4x8__wasmsimd(a0, pixStep, rowStep, tapStep, kh, runs, run, yp, OC, w, b, vlo, vhi);
+          const a0 = a.x + <usize>iy0 * rowBytes + <usize>ix0 * colBytes;
+          f32_conv_4x8__wasmsimd(a0, pixStep, rowStep, tapStep, a.kh, runs, run, yp, a.OC, a.w, a.b, vlo, vhi);
         }
         yp += 4 * ypix;
       }
     }
-    for (; ox < OW; ox++) {
-      convPixel(x, H, W, C, yp, OC, kh, kw, dh, dw, iy0, ox * sw - padLeft, w, b, vlo, vhi);
+    for (; ox < a.OW; ox++) {
+      convPixel(a.x, a.H, a.W, a.C, yp, a.OC, a.kh, a.kw, a.dh, a.dw, iy0, ox * a.sw - a.padLeft, a.w, a.b, vlo, vhi);
       yp += ypix;
     }
   }

@@ -133,6 +133,29 @@ export const BODY_STRUCTS = {
     lo: 'f32',
     hi: 'f32',
   },
+  /** f32 dense convolution of x [H][W][C] into y [OH][OW][OC] (also the fused block's stem, fused.ts). */
+  ConvArgs: {
+    x: 'ptr',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    OH: 'i32',
+    OW: 'i32',
+    OC: 'i32',
+    kh: 'i32',
+    kw: 'i32',
+    sh: 'i32',
+    sw: 'i32',
+    dh: 'i32',
+    dw: 'i32',
+    padTop: 'i32',
+    padLeft: 'i32',
+    w: 'ptr',
+    b: 'ptr',
+    lo: 'f32',
+    hi: 'f32',
+  },
   /** f32 depthwise 3x3 of x [H][W][C] into y [OH][OW][C]. */
   Dw3x3Args: {
     x: 'ptr',
@@ -209,7 +232,8 @@ export const KERNELS = {
     body: {
       from: 'conv',
       fn: 'conv2d',
-      args: 'x, H, W, C, y, OH, OW, OC, 3, 3, 2, 2, 1, 1, padTop, padLeft, w, b, lo, hi',
+      struct: 'ConvArgs',
+      fill: { kh: '3', kw: '3', sh: '2', sw: '2', dh: '1', dw: '1' },
     },
     ranges: (a) => ({
       reads: [
@@ -251,7 +275,7 @@ export const KERNELS = {
         'f32_conv2d_generic: bad kernel, stride or dilation',
       ],
     ],
-    body: { from: 'conv', fn: 'conv2d' },
+    body: { from: 'conv', fn: 'conv2d', struct: 'ConvArgs' },
     ranges: (a) => ({
       reads: [
         span('x', a.x, a.H * a.W * a.C * F),
