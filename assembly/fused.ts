@@ -25,7 +25,7 @@
 //     projection weights  packGemm1x1 panels, N = Cout, K = gn
 import { gemm1x1 } from './gemm';
 import { conv2d } from './conv';
-import { ConvArgs } from './gen/args';
+import { fillConvArgs } from './gen/args';
 import { dwRow } from './dwconv';
 
 // @ts-ignore: decorator
@@ -53,29 +53,7 @@ function stemRows(
   w: usize,
   b: usize,
 ): void {
-  // The stem conv's arguments, as the f32_conv3x3_s2 export passes them to the same body.
-  const a = changetype<ConvArgs>(memory.data(offsetof<ConvArgs>(), 16));
-  a.x = x;
-  a.H = H;
-  a.W = W;
-  a.C = C;
-  a.y = dst;
-  a.OH = n;
-  a.OW = We;
-  a.OC = gn;
-  a.kh = 3;
-  a.kw = 3;
-  a.sh = 2;
-  a.sw = 2;
-  a.dh = 1;
-  a.dw = 1;
-  a.padTop = padTop - 2 * r;
-  a.padLeft = padLeft;
-  a.w = w;
-  a.b = b;
-  a.lo = 0;
-  a.hi = 6;
-  conv2d(a);
+  conv2d(fillConvArgs(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6));
 }
 
 /** Row r of the ring, or 0 when r is outside [0, He). */

@@ -30,6 +30,7 @@ import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
 import { loadq, wloadq } from './q8_common';
+import { fillQ8ConvArgs, fillQ8DwArgs, fillQ8RequantArgs } from './gen/args';
 import {
   Q8_DESC_B_DW,
   Q8_DESC_B_EXP,
@@ -153,30 +154,32 @@ function expandWindow<T>(
       }
     } else {
       conv2d<T>(
-        x,
-        load<i32>(desc, Q8_DESC_HX),
-        wx,
-        cin,
-        yo,
-        er0,
-        er1,
-        ec0,
-        ec1,
-        n,
-        gc,
-        load<i32>(desc, Q8_DESC_EKH),
-        load<i32>(desc, Q8_DESC_EKW),
-        load<i32>(desc, Q8_DESC_ESH),
-        load<i32>(desc, Q8_DESC_ESW),
-        load<i32>(desc, Q8_DESC_EDH),
-        load<i32>(desc, Q8_DESC_EDW),
-        load<i32>(desc, Q8_DESC_EPT),
-        load<i32>(desc, Q8_DESC_EPL),
-        w,
-        b,
-        s,
-        rq,
-        load<i32>(desc, Q8_DESC_ZX),
+        fillQ8ConvArgs(
+          x,
+          load<i32>(desc, Q8_DESC_HX),
+          wx,
+          cin,
+          yo,
+          er0,
+          er1,
+          ec0,
+          ec1,
+          n,
+          gc,
+          load<i32>(desc, Q8_DESC_EKH),
+          load<i32>(desc, Q8_DESC_EKW),
+          load<i32>(desc, Q8_DESC_ESH),
+          load<i32>(desc, Q8_DESC_ESW),
+          load<i32>(desc, Q8_DESC_EDH),
+          load<i32>(desc, Q8_DESC_EDW),
+          load<i32>(desc, Q8_DESC_EPT),
+          load<i32>(desc, Q8_DESC_EPL),
+          w,
+          b,
+          s,
+          rq,
+          load<i32>(desc, Q8_DESC_ZX),
+        ),
       );
     }
   }
@@ -297,30 +300,32 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
       const gc = min(G, cexp - g0);
       expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc);
       dwconv3x3<T>(
-        e,
-        er0,
-        ec0,
-        ec1 - ec0,
-        he,
-        we,
-        gc,
-        d,
-        r0,
-        r1,
-        q0,
-        q1,
-        sh,
-        sw,
-        dh,
-        dw,
-        pt,
-        pl,
-        wDw + ((<usize>g0) << 1),
-        wsDw,
-        bDw + ((<usize>g0) << 2),
-        sDw + ((<usize>g0) << 2),
-        rqDw,
-        zE,
+        fillQ8DwArgs(
+          e,
+          er0,
+          ec0,
+          ec1 - ec0,
+          he,
+          we,
+          gc,
+          d,
+          r0,
+          r1,
+          q0,
+          q1,
+          sh,
+          sw,
+          dh,
+          dw,
+          pt,
+          pl,
+          wDw + ((<usize>g0) << 1),
+          wsDw,
+          bDw + ((<usize>g0) << 2),
+          sDw + ((<usize>g0) << 2),
+          rqDw,
+          zE,
+        ),
       );
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
@@ -348,7 +353,7 @@ export function block<T>(desc: usize, wb: usize, x: usize, y: usize, e: usize, d
     for (let r = 0; r < R; r += rowsPer) {
       const yr = yt + <usize>r * yRow,
         rr = rt ? rt + <usize>r * yRow : 0;
-      requantAcc<T>(acc + <usize>(r * Wt) * as, rowsPer * Wt, N, as, sN, yr, ys, rqProj, rr, ys);
+      requantAcc<T>(fillQ8RequantArgs(acc + <usize>(r * Wt) * as, rowsPer * Wt, N, as, sN, yr, ys, rqProj, rr, ys));
     }
   }
 }

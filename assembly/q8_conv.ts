@@ -19,6 +19,7 @@
 // Output: a window [oy0, oy1) × [ox0, ox1) of the OC channels, stored contiguously
 // (pixel stride OC bytes): the whole tensor for an op, or the expanded-chunk window of a
 // fused block whose expansion is the stem conv.
+import { Q8ConvArgs } from './gen/args';
 import { q8_conv_rq_4x8c2s4__wasmsimd } from './gen/q8_conv_rq_4x8c2s4__wasmsimd';
 import { loadq, requant8, rqMz, rqLo, rqHi, rqZw, wload, narrowBytes, storeBytes } from './q8_common';
 
@@ -110,69 +111,44 @@ import { loadq, requant8, rqMz, rqLo, rqHi, rqZw, wload, narrowBytes, storeBytes
  * contiguous window); w, b, s point at the first of the OC channels (a panel boundary);
  * rq gives z, lo, hi; zx pads.
  */
-export function conv2d<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  oy0: i32,
-  oy1: i32,
-  ox0: i32,
-  ox1: i32,
-  OC: i32,
-  ops: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  pt: i32,
-  pl: i32,
-  w: usize,
-  b: usize,
-  s: usize,
-  rq: usize,
-  zx: i32,
-): void {
-  const vz = rqMz(rq),
-    vlo = rqLo(rq),
-    vhi = rqHi(rq),
-    vzw = rqZw<T>(rq);
+export function conv2d<T>(a: Q8ConvArgs): void {
+  const vz = rqMz(a.rq),
+    vlo = rqLo(a.rq),
+    vhi = rqHi(a.rq),
+    vzw = rqZw<T>(a.rq);
   // Reduction segments: a whole kernel row (kw·C contiguous bytes) when dilation is 1, else one tap.
-  const rowLayout = dw == 1;
-  const nseg = rowLayout ? 1 : kw;
-  const L = rowLayout ? kw * C : C;
-  const panelBytes = (<usize>(kh * nseg * ((L + 1) >> 1))) << 4;
-  const Cu = <usize>C;
-  const rowS = <usize>dh * <usize>W * Cu;
-  const segS = <usize>dw * Cu;
-  const pixS = <usize>sw * Cu;
-  const OW = ox1 - ox0;
+  const rowLayout = a.dw == 1;
+  const nseg = rowLayout ? 1 : a.kw;
+  const L = rowLayout ? a.kw * a.C : a.C;
+  const panelBytes = (<usize>(a.kh * nseg * ((L + 1) >> 1))) << 4;
+  const Cu = <usize>a.C;
+  const rowS = <usize>a.dh * <usize>a.W * Cu;
+  const segS = <usize>a.dw * Cu;
+  const pixS = <usize>a.sw * Cu;
+  const OW = a.ox1 - a.ox0;
   // Output columns whose taps are all inside [0, W): ixLo ≤ ox < ixHi.
-  const ixLo = (pl + sw - 1) / sw;
-  const ixHi = W - 1 - (kw - 1) * dw + pl >= 0 ? (W - 1 - (kw - 1) * dw + pl) / sw + 1 : 0;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const iy0 = oy * sh - pt;
-    const rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh <= H - 1;
-    const yrow = y + <usize>((oy - oy0) * OW) * <usize>ops;
-    const fastLo = rowInside ? max(ox0, ixLo) : ox1;
-    const fastHi = rowInside ? min(ox1, ixHi) : ox1;
-    let ox = ox0;
-    for (let n0 = 0; n0 < OC; n0 += 8) {
-      const nr = min(8, OC - n0);
-      const wp = w + <usize>(n0 >> 3) * panelBytes;
-      const bp = b + ((<usize>n0) << 2);
-      const sp = s + ((<usize>n0) << 2);
-      for (ox = ox0; ox < ox1;) {
-        const yp = yrow + <usize>((ox - ox0) * ops + n0);
+  const ixLo = (a.pl + a.sw - 1) / a.sw;
+  const ixHi = a.W - 1 - (a.kw - 1) * a.dw + a.pl >= 0 ? (a.W - 1 - (a.kw - 1) * a.dw + a.pl) / a.sw + 1 : 0;
+  for (let oy = a.oy0; oy < a.oy1; oy++) {
+    const iy0 = oy * a.sh - a.pt;
+    const rowInside = iy0 >= 0 && iy0 + (a.kh - 1) * a.dh <= a.H - 1;
+    const yrow = a.y + <usize>((oy - a.oy0) * OW) * <usize>a.ops;
+    const fastLo = rowInside ? max(a.ox0, ixLo) : a.ox1;
+    const fastHi = rowInside ? min(a.ox1, ixHi) : a.ox1;
+    let ox = a.ox0;
+    for (let n0 = 0; n0 < a.OC; n0 += 8) {
+      const nr = min(8, a.OC - n0);
+      const wp = a.w + <usize>(n0 >> 3) * panelBytes;
+      const bp = a.b + ((<usize>n0) << 2);
+      const sp = a.s + ((<usize>n0) << 2);
+      for (ox = a.ox0; ox < a.ox1;) {
+        const yp = yrow + <usize>((ox - a.ox0) * a.ops + n0);
         if (ox >= fastLo && ox + 4 <= fastHi) {
-          const p0 = x + (<usize>iy0 * <usize>W + <usize>(ox * sw - pl)) * Cu;
+          const p0 = a.x + (<usize>iy0 * <usize>a.W + <usize>(ox * a.sw - a.pl)) * Cu;
           q8_conv_rq_4x8c2s4__wasmsimd<T>(
             p0,
             pixS,
-            kh,
+            a.kh,
             nseg,
             L,
             rowS,
@@ -181,7 +157,7 @@ export function conv2d<T>(
             bp,
             sp,
             yp,
-            <usize>ops,
+            <usize>a.ops,
             nr,
             vz,
             vlo,
@@ -191,24 +167,24 @@ export function conv2d<T>(
           ox += 4;
         } else {
           pixelChecked<T>(
-            x,
-            H,
-            W,
-            C,
+            a.x,
+            a.H,
+            a.W,
+            a.C,
             iy0,
-            ox * sw - pl,
-            kh,
+            ox * a.sw - a.pl,
+            a.kh,
             nseg,
             L,
-            dh,
-            dw,
+            a.dh,
+            a.dw,
             rowLayout,
             wp,
             bp,
             sp,
             yp,
             nr,
-            zx,
+            a.zx,
             vz,
             vlo,
             vhi,

@@ -24,6 +24,7 @@
 // overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
 // The 16- and 8-channel pixel kernels (q8_dwconv_rq_*c9p*__wasmsimd) are expanded from the
 // depthwise template in src/kernels/schema/templates.ts.
+import { Q8DwArgs } from './gen/args';
 import { q8_dwconv_rq_16c9p__wasmsimd } from './gen/q8_dwconv_rq_16c9p__wasmsimd';
 import { q8_dwconv_rq_8c9p__wasmsimd } from './gen/q8_dwconv_rq_8c9p__wasmsimd';
 import {
@@ -97,79 +98,54 @@ import {
   }
 }
 
-export function dwconv3x3<T>(
-  x: usize,
-  xr0: i32,
-  xc0: i32,
-  xCols: i32,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  oy0: i32,
-  oy1: i32,
-  ox0: i32,
-  ox1: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  pt: i32,
-  pl: i32,
-  w: usize,
-  ws: usize,
-  b: usize,
-  s: usize,
-  rq: usize,
-  zx: i32,
-): void {
-  const vmz = rqMz(rq),
-    flo = rqLo(rq),
-    fhi = rqHi(rq),
-    vzw = rqZw<T>(rq);
-  const vpad = i8x16.splat(<i8>zx);
-  const Cu = <usize>C;
-  const cs = <usize>dw * Cu;
-  const rs = <usize>dh * <usize>xCols * Cu;
-  const OW = ox1 - ox0;
+export function dwconv3x3<T>(a: Q8DwArgs): void {
+  const vmz = rqMz(a.rq),
+    flo = rqLo(a.rq),
+    fhi = rqHi(a.rq),
+    vzw = rqZw<T>(a.rq);
+  const vpad = i8x16.splat(<i8>a.zx);
+  const Cu = <usize>a.C;
+  const cs = <usize>a.dw * Cu;
+  const rs = <usize>a.dh * <usize>a.xCols * Cu;
+  const OW = a.ox1 - a.ox0;
   // Columns whose three taps are inside [0, W).
-  const ixLo = (pl + sw - 1) / sw;
-  const ixHi = W - 1 - 2 * dw + pl >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const iy0 = oy * sh - pt;
+  const ixLo = (a.pl + a.sw - 1) / a.sw;
+  const ixHi = a.W - 1 - 2 * a.dw + a.pl >= 0 ? (a.W - 1 - 2 * a.dw + a.pl) / a.sw + 1 : 0;
+  for (let oy = a.oy0; oy < a.oy1; oy++) {
+    const iy0 = oy * a.sh - a.pt;
     let rowMask = 0;
     for (let ky = 0; ky < 3; ky++) {
-      const iy = iy0 + ky * dh;
-      if (iy >= 0 && iy < H) rowMask |= 7 << (ky * 3);
+      const iy = iy0 + ky * a.dh;
+      if (iy >= 0 && iy < a.H) rowMask |= 7 << (ky * 3);
     }
     const fullRows = rowMask == 0x1ff;
-    const yrow = y + <usize>((oy - oy0) * OW) * Cu;
+    const yrow = a.y + <usize>((oy - a.oy0) * OW) * Cu;
     // Row of tap row 0 in the window (unread when that row is padding; wrapping arithmetic).
-    const xrow = x + <usize>(iy0 - xr0) * <usize>xCols * Cu;
+    const xrow = a.x + <usize>(iy0 - a.xr0) * <usize>a.xCols * Cu;
     // Pixels whose taps are all inside the image (all rows present, columns in [ixLo, ixHi)).
     const fastLo = fullRows ? ixLo : 0,
       fastHi = fullRows ? ixHi : 0;
-    if (C >= 16) {
+    if (a.C >= 16) {
       q8_dwconv_rq_16c9p__wasmsimd<T>(
-        C,
+        a.C,
         xrow,
-        xc0,
+        a.xc0,
         yrow,
-        ox0,
-        ox1,
-        sw,
-        pl,
-        dw,
-        W,
+        a.ox0,
+        a.ox1,
+        a.sw,
+        a.pl,
+        a.dw,
+        a.W,
         rowMask,
         fastLo,
         fastHi,
         cs,
         rs,
-        w,
-        ws,
-        b,
-        s,
+        a.w,
+        a.ws,
+        a.b,
+        a.s,
         vpad,
         vmz,
         flo,
@@ -179,22 +155,22 @@ export function dwconv3x3<T>(
       continue;
     }
     // C < 16: one pixel at a time, weights read with the taps.
-    for (let ox = ox0; ox < ox1; ox++) {
-      const ix0 = ox * sw - pl;
-      const p = xrow + <usize>(ix0 - xc0) * Cu;
-      const yp = yrow + <usize>(ox - ox0) * Cu;
-      if (ox >= fastLo && ox < fastHi && C >= 8) {
-        q8_dwconv_rq_8c9p__wasmsimd<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
-        if (C > 8) {
-          const cb = <usize>(C - 8);
+    for (let ox = a.ox0; ox < a.ox1; ox++) {
+      const ix0 = ox * a.sw - a.pl;
+      const p = xrow + <usize>(ix0 - a.xc0) * Cu;
+      const yp = yrow + <usize>(ox - a.ox0) * Cu;
+      if (ox >= fastLo && ox < fastHi && a.C >= 8) {
+        q8_dwconv_rq_8c9p__wasmsimd<T>(p, cs, rs, a.w, a.ws, a.b, a.s, yp, vmz, flo, fhi, vzw);
+        if (a.C > 8) {
+          const cb = <usize>(a.C - 8);
           q8_dwconv_rq_8c9p__wasmsimd<T>(
             p + cb,
             cs,
             rs,
-            w + (cb << 1),
-            ws,
-            b + (cb << 2),
-            s + (cb << 2),
+            a.w + (cb << 1),
+            a.ws,
+            a.b + (cb << 2),
+            a.s + (cb << 2),
             yp + cb,
             vmz,
             flo,
@@ -204,7 +180,23 @@ export function dwconv3x3<T>(
         }
         continue;
       }
-      pxChecked<T>(p, cs, rs, rowMask & tapColumns(ix0, dw, W), w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
+      pxChecked<T>(
+        p,
+        cs,
+        rs,
+        rowMask & tapColumns(ix0, a.dw, a.W),
+        a.w,
+        a.ws,
+        a.b,
+        a.s,
+        yp,
+        a.C,
+        vpad,
+        vmz,
+        flo,
+        fhi,
+        vzw,
+      );
     }
   }
 }

@@ -29,6 +29,7 @@
 // missing row onto the last real one (same values stored twice, loads before stores);
 // tails of 1-2 rows take the one-row kernels (…_1x8c2s4__wasmsimd). Nothing outside
 // [0, M) rows is touched.
+import { Q8RequantArgs } from './gen/args';
 import { epilogue, rqMz, rqLo, rqHi } from './q8_common';
 import { loadPartial8lo, loadPartial8hi } from './common';
 import {
@@ -166,36 +167,25 @@ export function gemmAcc<T>(
  * (each step loads 8 accumulators before it stores 8 bytes): the chunked block keeps its
  * accumulators in the free tail of y.
  */
-export function requantAcc<T>(
-  acc: usize,
-  M: i32,
-  N: i32,
-  as: usize,
-  s: usize,
-  y: usize,
-  ys: usize,
-  rq: usize,
-  res: usize,
-  rs: usize,
-): void {
-  const hasRes = res != 0 && load<i32>(rq, Q8_RQ_RESIDUAL) != 0;
-  const vmz = rqMz(rq),
-    flo = rqLo(rq),
-    fhi = rqHi(rq);
-  const vzP = i32x4.splat(load<i32>(rq, Q8_RQ_Z)),
-    vzR = i32x4.splat(load<i32>(rq, Q8_RQ_Z_RES)),
-    vmP = i32x4.splat(load<i32>(rq, Q8_RQ_M_P)),
-    vmR = i32x4.splat(load<i32>(rq, Q8_RQ_M_RES)),
-    shift = load<i32>(rq, Q8_RQ_SHIFT);
+export function requantAcc<T>(a: Q8RequantArgs): void {
+  const hasRes = a.res != 0 && load<i32>(a.rq, Q8_RQ_RESIDUAL) != 0;
+  const vmz = rqMz(a.rq),
+    flo = rqLo(a.rq),
+    fhi = rqHi(a.rq);
+  const vzP = i32x4.splat(load<i32>(a.rq, Q8_RQ_Z)),
+    vzR = i32x4.splat(load<i32>(a.rq, Q8_RQ_Z_RES)),
+    vmP = i32x4.splat(load<i32>(a.rq, Q8_RQ_M_P)),
+    vmR = i32x4.splat(load<i32>(a.rq, Q8_RQ_M_RES)),
+    shift = load<i32>(a.rq, Q8_RQ_SHIFT);
   const vrnd = i32x4.splat(1 << (shift - 1)),
-    vzY = i32x4.splat(load<i32>(rq, Q8_RQ_Z_Y));
-  const vloY = i32x4.sub(i32x4.splat(load<i32>(rq, Q8_RQ_LO_Y)), vzY),
-    vhiY = i32x4.sub(i32x4.splat(load<i32>(rq, Q8_RQ_HI_Y)), vzY);
-  for (let m = 0; m < M; m++) {
+    vzY = i32x4.splat(load<i32>(a.rq, Q8_RQ_Z_Y));
+  const vloY = i32x4.sub(i32x4.splat(load<i32>(a.rq, Q8_RQ_LO_Y)), vzY),
+    vhiY = i32x4.sub(i32x4.splat(load<i32>(a.rq, Q8_RQ_HI_Y)), vzY);
+  for (let m = 0; m < a.M; m++) {
     const mu = <usize>m;
-    const ar = acc + mu * as;
-    for (let n0 = 0; n0 < N; n0 += 8) {
-      const nr = min(8, N - n0);
+    const ar = a.acc + mu * a.as;
+    for (let n0 = 0; n0 < a.N; n0 += 8) {
+      const nr = min(8, a.N - n0);
       const cb = (<usize>n0) << 2;
       let c0: v128, c1: v128;
       if (nr == 8) {
@@ -205,10 +195,10 @@ export function requantAcc<T>(
         c0 = loadPartial8lo(ar + cb, nr);
         c1 = loadPartial8hi(ar + cb, nr);
       }
-      const yp = y + mu * ys + <usize>n0;
-      const rp = res + mu * rs + <usize>n0;
-      const s0 = v128.load(s + cb),
-        s1 = v128.load(s + cb, 16);
+      const yp = a.y + mu * a.ys + <usize>n0;
+      const rp = a.res + mu * a.rs + <usize>n0;
+      const s0 = v128.load(a.s + cb),
+        s1 = v128.load(a.s + cb, 16);
       epilogue<T>(c0, c1, s0, s1, vmz, flo, fhi, hasRes, rp, yp, nr, vzP, vzR, vmP, vmR, vrnd, shift, vzY, vloY, vhiY);
     }
   }

@@ -12,9 +12,9 @@ import type { GeneratedKernels } from './gen/abi.js';
 /**
  * Bytes at the bottom of linear memory that the module itself uses: its static data,
  * up to AS `__heap_base` (the stub runtime keeps no stack in linear memory). Release:
- * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp and
- * the q8 kernels' constants, to 3328; debug: the same plus assertion strings, to 4176
- *. The constant is the larger
+ * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp, the
+ * q8 kernels' constants and the static body structs (assembly/gen/args.ts), to 3928;
+ * debug: the same plus assertion strings, to 4832. The constant is the larger
  * of the two rounded up to a KiB; test/kernels/loader.test.ts measures both builds (heap
  * base and data segments) and fails when this is too small or more than 1 KiB too big.
  * instantiateKernels refuses a module whose heap base exceeds it. Active data segments

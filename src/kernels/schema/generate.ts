@@ -97,14 +97,15 @@ function dispatch(name: string, k: KernelSpec, signs: string[], chosen: string[]
 }
 
 /**
- * The wrapper's copy of its arguments into its own static body struct (one per export, so a
- * body that calls another kernel's body cannot overwrite its caller's arguments).
+ * The wrapper's copy of its arguments into the static body struct of exports (KERNEL_ARGS):
+ * exports do not nest, and a body that calls another body fills that body's own static
+ * struct (fill<Struct>), so no call overwrites arguments still in use.
  */
 function fillStruct(name: string, k: KernelSpec): string {
   const s = k.body.struct!;
   const fields = (BODY_STRUCTS as Readonly<Record<string, BodyStruct>>)[s];
   if (!fields) throw new Error(`${name}: no body struct ${s}`);
-  let o = `  const a = changetype<${s}>(memory.data(offsetof<${s}>(), 16));\n`;
+  let o = `  const a = changetype<${s}>(KERNEL_ARGS);\n`;
   for (const f of Object.keys(fields)) {
     const v = k.body.fill?.[f] ?? (f in k.params ? f : undefined);
     if (v === undefined) throw new Error(`${name}: body struct ${s} field ${f} is neither a parameter nor filled`);
@@ -117,10 +118,25 @@ function asArgs(): string {
   let o = BANNER;
   o += '// Body structs (src/kernels/schema/kernels.ts BODY_STRUCTS): the arguments of bodies that several\n';
   o += '// exports share, copied there by each export (gen/exports.ts).\n';
+  // Every field is 4 bytes on wasm32. Exports do not nest, so they share one area.
+  const most = Math.max(
+    ...Object.values(BODY_STRUCTS as Readonly<Record<string, BodyStruct>>).map((f) => Object.keys(f).length),
+  );
+  o += `\n/** The arguments of the running export, as its body's struct. */\nexport const KERNEL_ARGS: usize = memory.data(${most * 4}, 16);\n`;
   for (const [s, fields] of Object.entries(BODY_STRUCTS as Readonly<Record<string, BodyStruct>>)) {
+    const asType = (kind: string) => (kind === 'usize' ? 'usize' : AS_TYPE[kind as BaseKind]);
     o += `\n@unmanaged\nexport class ${s} {\n`;
-    for (const [f, kind] of Object.entries(fields)) o += `  ${f}: ${AS_TYPE[kind]};\n`;
+    for (const [f, kind] of Object.entries(fields)) o += `  ${f}: ${asType(kind)};\n`;
     o += '}\n';
+    // For callers inside the module (a fused block calling a convolution's body): one static
+    // instance per struct, filled positionally; no body calls another body of its own struct.
+    const list = Object.entries(fields).map(([f, kind]) => `${f}: ${asType(kind)}`);
+    o += `const ${upperSnake(s)}_FILL: usize = memory.data(${Object.keys(fields).length * 4}, 16);\n`;
+    o += `\n/** The static ${s} of calls from inside the module, filled. */\n`;
+    o += `// @ts-ignore: decorator\n@inline export function fill${s}(${list.join(', ')}): ${s} {\n`;
+    o += `  const a = changetype<${s}>(${upperSnake(s)}_FILL);\n`;
+    for (const f of Object.keys(fields)) o += `  a.${f} = ${f};\n`;
+    o += '  return a;\n}\n';
   }
   return o;
 }
@@ -134,7 +150,7 @@ function asExports(): string {
     if (!imports.has(k.body.from)) imports.set(k.body.from, new Set());
     imports.get(k.body.from)!.add(k.body.fn);
   }
-  o += `import { ${Object.keys(BODY_STRUCTS).join(', ')} } from './args';\n`;
+  o += `import { KERNEL_ARGS, ${Object.keys(BODY_STRUCTS).join(', ')} } from './args';\n`;
   for (const [from, fns] of imports) {
     o += `import { ${[...fns].map((f) => `${f} as ${from}__${f}`).join(', ')} } from '../${from}';\n`;
   }

@@ -176,6 +176,79 @@ export const BODY_STRUCTS = {
     lo: 'f32',
     hi: 'f32',
   },
+  /**
+   * q8 dense convolution of x [H][W][C] into the output window [oy0, oy1) × [ox0, ox1) × OC of y,
+   * pixels ops bytes apart (the fused block's expansion writes an E window).
+   */
+  Q8ConvArgs: {
+    x: 'ptr',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    oy0: 'i32',
+    oy1: 'i32',
+    ox0: 'i32',
+    ox1: 'i32',
+    OC: 'i32',
+    ops: 'i32',
+    kh: 'i32',
+    kw: 'i32',
+    sh: 'i32',
+    sw: 'i32',
+    dh: 'i32',
+    dw: 'i32',
+    pt: 'i32',
+    pl: 'i32',
+    w: 'ptr',
+    b: 'ptr',
+    s: 'ptr',
+    rq: 'ptr',
+    zx: 'i32',
+  },
+  /**
+   * q8 depthwise 3x3 of an input window (rows from xr0, columns from xc0, xCols columns of
+   * the [H][W] image) into the output window [oy0, oy1) × [ox0, ox1) × C (the fused block's tiles).
+   */
+  Q8DwArgs: {
+    x: 'ptr',
+    xr0: 'i32',
+    xc0: 'i32',
+    xCols: 'i32',
+    H: 'i32',
+    W: 'i32',
+    C: 'i32',
+    y: 'ptr',
+    oy0: 'i32',
+    oy1: 'i32',
+    ox0: 'i32',
+    ox1: 'i32',
+    sh: 'i32',
+    sw: 'i32',
+    dh: 'i32',
+    dw: 'i32',
+    pt: 'i32',
+    pl: 'i32',
+    w: 'ptr',
+    ws: 'usize',
+    b: 'ptr',
+    s: 'ptr',
+    rq: 'ptr',
+    zx: 'i32',
+  },
+  /** q8 requantization of int32 accumulators (rows `as` bytes apart) into bytes, optionally with the residual ADD. */
+  Q8RequantArgs: {
+    acc: 'ptr',
+    M: 'i32',
+    N: 'i32',
+    as: 'usize',
+    s: 'ptr',
+    y: 'ptr',
+    ys: 'usize',
+    rq: 'ptr',
+    res: 'ptr',
+    rs: 'usize',
+  },
 } as const satisfies Readonly<Record<string, BodyStruct>>;
 
 export const KERNELS = {
@@ -584,7 +657,12 @@ export const KERNELS = {
       sg: 'sign',
     },
     checks: [['M >= 0 && N > 0 && as >= N * 4 && ys >= N', Q8_ARGS]],
-    body: { from: 'q8_gemm', fn: 'requantAcc' },
+    body: {
+      from: 'q8_gemm',
+      fn: 'requantAcc',
+      struct: 'Q8RequantArgs',
+      fill: { as: '<usize>as', ys: '<usize>ys', rs: '<usize>rs' },
+    },
     ranges: (a) => ({
       reads: [
         rows('acc', a.acc, a.N * 4, a.M, a.as),
@@ -629,7 +707,8 @@ export const KERNELS = {
     body: {
       from: 'q8_conv',
       fn: 'conv2d',
-      args: 'x, H, W, C, y, 0, OH, 0, OW, OC, OC, kh, kw, sh, sw, dh, dw, padTop, padLeft, w, b, s, rq, zx',
+      struct: 'Q8ConvArgs',
+      fill: { oy0: '0', oy1: 'OH', ox0: '0', ox1: 'OW', ops: 'OC', pt: 'padTop', pl: 'padLeft' },
     },
     ranges: (a) => ({
       reads: [
@@ -674,7 +753,19 @@ export const KERNELS = {
     body: {
       from: 'q8_dwconv',
       fn: 'dwconv3x3',
-      args: 'x, 0, 0, W, H, W, C, y, 0, OH, 0, OW, sh, sw, dh, dw, padTop, padLeft, w, <usize>ws, b, s, rq, zx',
+      struct: 'Q8DwArgs',
+      fill: {
+        xr0: '0',
+        xc0: '0',
+        xCols: 'W',
+        oy0: '0',
+        oy1: 'OH',
+        ox0: '0',
+        ox1: 'OW',
+        pt: 'padTop',
+        pl: 'padLeft',
+        ws: '<usize>ws',
+      },
     },
     ranges: (a) => ({
       reads: [

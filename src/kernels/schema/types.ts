@@ -103,4 +103,4 @@ export function opt(cond: number, r: ByteRange): ByteRange[] {
 }
 
 /** Fields of a body struct in order: scalar kinds only (pointers, values). */
-export type BodyStruct = Readonly<Record<string, 'ptr' | 'i32' | 'f32'>>;
+export type BodyStruct = Readonly<Record<string, 'ptr' | 'i32' | 'f32' | 'usize'>>;
