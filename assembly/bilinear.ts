@@ -1,5 +1,5 @@
-// TF resize_bilinear's arithmetic, shared by resizeBilinear (misc.ts) and the fused
-// resize + arg-max (resize_argmax.ts) so that both compute bit-identical scores:
+// TF resize_bilinear's arithmetic, shared by the resize and the fused resize + arg-max
+// (resize.ts) so that both compute bit-identical scores:
 // coordinates in f64 as the scalar reference (refResizeBilinear), the interpolation in
 // f32 SIMD over channels.
 import { loadPartial } from './common';

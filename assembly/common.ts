@@ -59,3 +59,15 @@
   v128.store(p, v0);
   storePartial(p + 16, v1, n - 4);
 }
+
+/** Lane j (0..3, a constant after inlining) of v as T (f32 or i32): extract_lane wants an immediate index. */
+// @ts-ignore: decorator
+@inline export function lane<T>(v: v128, j: i32): T {
+  return j == 0
+    ? v128.extract_lane<T>(v, 0)
+    : j == 1
+      ? v128.extract_lane<T>(v, 1)
+      : j == 2
+        ? v128.extract_lane<T>(v, 2)
+        : v128.extract_lane<T>(v, 3);
+}

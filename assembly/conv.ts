@@ -6,9 +6,11 @@
 // of one kernel row are contiguous too (kw·C floats), so a row of taps is one run of K.
 //
 // Blocks of 4 output pixels whose taps are all inside the input use a 4x8 register block
-// (the GEMM micro-kernel with one row pointer per pixel); other pixels (borders, the last
+// (f32_conv_4x8__wasmsimd: the GEMM template's loop with one row pointer per pixel); other pixels (borders, the last
 // pixels of a row) use a 1x8 path that skips taps outside the input (zero padding).
+import { ConvArgs } from './gen/args';
 import { clamp4, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
+import { f32_conv_4x8__wasmsimd } from './gen/f32_conv_4x8__wasmsimd';
 
 /** One output pixel; taps outside the input are skipped. yp points at its OC outputs. */
 function convPixel(
@@ -64,162 +66,59 @@ function convPixel(
 }
 
 /**
- * Four output pixels in a row, all taps inside the input. a0 is the top-left tap of the
- * first pixel; the others are pixStep bytes apart. y0 points at the first pixel's outputs.
- */
-// @ts-ignore: decorator
-@inline function conv4Pixels(
-  a0: usize,
-  pixStep: usize,
-  rowStep: usize,
-  tapStep: usize,
-  kh: i32,
-  runs: i32,
-  run: i32,
-  y0: usize,
-  OC: i32,
-  w: usize,
-  b: usize,
-  vlo: v128,
-  vhi: v128,
-): void {
-  const ys = (<usize>OC) << 2;
-  let wp = w; // the k loops below walk each panel completely, so wp ends at the next one
-  for (let n0 = 0; n0 < OC; n0 += 8) {
-    const nr = min(8, OC - n0);
-    const cb = (<usize>n0) << 2;
-    let c00: v128, c01: v128;
-    if (b) {
-      c00 = loadPartial8lo(b + cb, nr);
-      c01 = loadPartial8hi(b + cb, nr);
-    } else {
-      c00 = f32x4.splat(0);
-      c01 = c00;
-    }
-    let c10 = c00,
-      c11 = c01,
-      c20 = c00,
-      c21 = c01,
-      c30 = c00,
-      c31 = c01;
-    let rowp = a0;
-    for (let ky = 0; ky < kh; ky++) {
-      let tapp = rowp;
-      for (let r = 0; r < runs; r++) {
-        let p0 = tapp,
-          p1 = tapp + pixStep,
-          p2 = tapp + 2 * pixStep,
-          p3 = tapp + 3 * pixStep;
-        for (let k = 0; k < run; k++) {
-          const w0 = v128.load(wp),
-            w1 = v128.load(wp, 16);
-          let v = v128.load32_splat(p0);
-          c00 = f32x4.add(c00, f32x4.mul(v, w0));
-          c01 = f32x4.add(c01, f32x4.mul(v, w1));
-          v = v128.load32_splat(p1);
-          c10 = f32x4.add(c10, f32x4.mul(v, w0));
-          c11 = f32x4.add(c11, f32x4.mul(v, w1));
-          v = v128.load32_splat(p2);
-          c20 = f32x4.add(c20, f32x4.mul(v, w0));
-          c21 = f32x4.add(c21, f32x4.mul(v, w1));
-          v = v128.load32_splat(p3);
-          c30 = f32x4.add(c30, f32x4.mul(v, w0));
-          c31 = f32x4.add(c31, f32x4.mul(v, w1));
-          p0 += 4;
-          p1 += 4;
-          p2 += 4;
-          p3 += 4;
-          wp += 32;
-        }
-        tapp += tapStep;
-      }
-      rowp += rowStep;
-    }
-    c00 = clamp4(c00, vlo, vhi);
-    c01 = clamp4(c01, vlo, vhi);
-    c10 = clamp4(c10, vlo, vhi);
-    c11 = clamp4(c11, vlo, vhi);
-    c20 = clamp4(c20, vlo, vhi);
-    c21 = clamp4(c21, vlo, vhi);
-    c30 = clamp4(c30, vlo, vhi);
-    c31 = clamp4(c31, vlo, vhi);
-    if (nr == 8) {
-      v128.store(y0 + cb, c00);
-      v128.store(y0 + cb, c01, 16);
-      v128.store(y0 + ys + cb, c10);
-      v128.store(y0 + ys + cb, c11, 16);
-      v128.store(y0 + 2 * ys + cb, c20);
-      v128.store(y0 + 2 * ys + cb, c21, 16);
-      v128.store(y0 + 3 * ys + cb, c30);
-      v128.store(y0 + 3 * ys + cb, c31, 16);
-    } else {
-      storePartial8(y0 + cb, c00, c01, nr);
-      storePartial8(y0 + ys + cb, c10, c11, nr);
-      storePartial8(y0 + 2 * ys + cb, c20, c21, nr);
-      storePartial8(y0 + 3 * ys + cb, c30, c31, nr);
-    }
-  }
-}
-
-/**
  * y[oy][ox][o] = clamp(b[o] + Σ x[oy·sh − padTop + ky·dh][ox·sw − padLeft + kx·dw][c] · W[o][ky][kx][c]).
  * OC may be a slice of a layer's output channels (w and b then point at the slice).
  * padTop/padLeft may be negative.
  */
-// @ts-ignore: decorator
-@inline export function conv2d(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  OC: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  padTop: i32,
-  padLeft: i32,
-  w: usize,
-  b: usize,
-  lo: f32,
-  hi: f32,
-): void {
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  const colBytes = (<usize>C) << 2;
-  const rowBytes = <usize>W * colBytes;
+export function conv2d(a: ConvArgs): void {
+  const vlo = f32x4.splat(a.lo);
+  const vhi = f32x4.splat(a.hi);
+  const colBytes = (<usize>a.C) << 2;
+  const rowBytes = <usize>a.W * colBytes;
   // With dilation 1 a kernel row is one contiguous run of kw·C floats.
-  const runs = dw == 1 ? 1 : kw;
-  const run = dw == 1 ? kw * C : C;
-  const tapStep = <usize>dw * colBytes;
-  const rowStep = <usize>dh * rowBytes;
-  const pixStep = <usize>sw * colBytes;
-  const ypix = (<usize>OC) << 2;
-  for (let oy = 0; oy < OH; oy++) {
-    const iy0 = oy * sh - padTop;
-    const rowInside = iy0 >= 0 && iy0 + (kh - 1) * dh < H;
-    let yp = y + <usize>(oy * OW) * ypix;
+  const runs = a.dw == 1 ? 1 : a.kw;
+  const run = a.dw == 1 ? a.kw * a.C : a.C;
+  const tapStep = <usize>a.dw * colBytes;
+  const rowStep = <usize>a.dh * rowBytes;
+  const pixStep = <usize>a.sw * colBytes;
+  const ypix = (<usize>a.OC) << 2;
+  for (let oy = 0; oy < a.OH; oy++) {
+    const iy0 = oy * a.sh - a.padTop;
+    const rowInside = iy0 >= 0 && iy0 + (a.kh - 1) * a.dh < a.H;
+    let yp = a.y + <usize>(oy * a.OW) * ypix;
     let ox = 0;
     if (rowInside) {
-      for (; ox + 4 <= OW; ox += 4) {
-        const ix0 = ox * sw - padLeft;
-        if (ix0 < 0 || ix0 + 3 * sw + (kw - 1) * dw >= W) {
+      for (; ox + 4 <= a.OW; ox += 4) {
+        const ix0 = ox * a.sw - a.padLeft;
+        if (ix0 < 0 || ix0 + 3 * a.sw + (a.kw - 1) * a.dw >= a.W) {
           for (let j = 0; j < 4; j++)
-            convPixel(x, H, W, C, yp + <usize>j * ypix, OC, kh, kw, dh, dw, iy0, ix0 + j * sw, w, b, vlo, vhi);
+            convPixel(
+              a.x,
+              a.H,
+              a.W,
+              a.C,
+              yp + <usize>j * ypix,
+              a.OC,
+              a.kh,
+              a.kw,
+              a.dh,
+              a.dw,
+              iy0,
+              ix0 + j * a.sw,
+              a.w,
+              a.b,
+              vlo,
+              vhi,
+            );
         } else {
-          const a0 = x + <usize>iy0 * rowBytes + <usize>ix0 * colBytes;
-          conv4Pixels(a0, pixStep, rowStep, tapStep, kh, runs, run, yp, OC, w, b, vlo, vhi);
+          const a0 = a.x + <usize>iy0 * rowBytes + <usize>ix0 * colBytes;
+          f32_conv_4x8__wasmsimd(a0, pixStep, rowStep, tapStep, a.kh, runs, run, yp, a.OC, a.w, a.b, vlo, vhi);
         }
         yp += 4 * ypix;
       }
     }
-    for (; ox < OW; ox++) {
-      convPixel(x, H, W, C, yp, OC, kh, kw, dh, dw, iy0, ox * sw - padLeft, w, b, vlo, vhi);
+    for (; ox < a.OW; ox++) {
+      convPixel(a.x, a.H, a.W, a.C, yp, a.OC, a.kh, a.kw, a.dh, a.dw, iy0, ox * a.sw - a.padLeft, a.w, a.b, vlo, vhi);
       yp += ypix;
     }
   }

@@ -12,7 +12,7 @@
 // The caller (src/executor/ops/block.ts, via planner/block_schedule/float.ts) picks g, ringRows and
 // bandRows so that e and d stay inside the plan's two chunk buffers.
 //
-// Row-streamed calls (f32_block_rows) make output rows [r0, r1) only; x and y may be rings
+// Row-streamed calls (r1 > 0) make output rows [r0, r1) only; x and y may be rings
 // (line buffers: row i in slot i mod rows; the residual reads x's ring; the stem's input ring
 // keeps copies of its first rows after its last slot, so an expanded row's taps are
 // contiguous). With `persist` (one group of all channels) the ring of expanded rows outlives
@@ -31,11 +31,8 @@
 //     projection weights  packGemm1x1 panels, N = Cout, K = gn
 import { gemm1x1 } from './gemm';
 import { conv2d } from './conv';
-import { dwPixel9 } from './dwconv';
-import { clamp4, loadPartial, storePartial } from './common';
-
-// @ts-ignore: decorator
-@inline const DW_GROUP_BYTES: usize = 144;
+import { fillConvArgs } from './gen/args';
+import { dwRow } from './dwconv';
 
 // @ts-ignore: decorator
 @inline function round4(n: i32): i32 {
@@ -44,124 +41,6 @@ import { clamp4, loadPartial, storePartial } from './common';
 // @ts-ignore: decorator
 @inline function round8(n: i32): i32 {
   return (n + 7) & ~7;
-}
-
-/**
- * One depthwise output pixel whose taps may leave the input: rows come as pointers (0 =
- * the row is outside the input, all its taps are zero padding), columns kx in [kx0, kx1)
- * are inside. xcol is the byte offset of column ix0 (the left tap; may be negative). The
- * output pixel is the accumulator, as in dwconv.ts.
- */
-function dwPixelBorderRows(
-  p0: usize,
-  p1: usize,
-  p2: usize,
-  xcol: isize,
-  tapCol: isize,
-  kx0: i32,
-  kx1: i32,
-  w: usize,
-  b: usize,
-  y: usize,
-  C: i32,
-  vlo: v128,
-  vhi: v128,
-): void {
-  const C4 = C & ~3;
-  const tail = C - C4;
-  const tailOff = (<usize>C4) << 2;
-  let c = 0;
-  if (b) {
-    for (; c < C4; c += 4) v128.store(y + ((<usize>c) << 2), v128.load(b + ((<usize>c) << 2)));
-    if (tail) storePartial(y + tailOff, loadPartial(b + tailOff, tail), tail);
-  } else {
-    const z = f32x4.splat(0);
-    for (; c < C4; c += 4) v128.store(y + ((<usize>c) << 2), z);
-    if (tail) storePartial(y + tailOff, z, tail);
-  }
-  for (let ky = 0; ky < 3; ky++) {
-    const row = ky == 0 ? p0 : ky == 1 ? p1 : p2;
-    if (!row) continue;
-    for (let kx = kx0; kx < kx1; kx++) {
-      let xp = <usize>(<isize>row + xcol + <isize>kx * tapCol);
-      let wp = w + ((<usize>(ky * 3 + kx)) << 4);
-      let yp = y;
-      for (c = 0; c < C4; c += 4) {
-        v128.store(yp, f32x4.add(v128.load(yp), f32x4.mul(v128.load(xp), v128.load(wp))));
-        xp += 16;
-        wp += DW_GROUP_BYTES;
-        yp += 16;
-      }
-      if (tail)
-        storePartial(yp, f32x4.add(loadPartial(yp, tail), f32x4.mul(loadPartial(xp, tail), v128.load(wp))), tail);
-    }
-  }
-  for (c = 0; c < C4; c += 4) {
-    const p = y + ((<usize>c) << 2);
-    v128.store(p, clamp4(v128.load(p), vlo, vhi));
-  }
-  if (tail) storePartial(y + tailOff, clamp4(loadPartial(y + tailOff, tail), vlo, vhi), tail);
-}
-
-/**
- * One depthwise output row from three input row pointers (taps ky = 0, 1, 2; 0 = outside
- * the input). Wi input columns of C channels; OW output pixels at stride sw, dilation dw,
- * left padding padLeft. Interior pixels take dwconv.ts's 9-tap fast path.
- */
-function dwRow(
-  p0: usize,
-  p1: usize,
-  p2: usize,
-  Wi: i32,
-  C: i32,
-  yrow: usize,
-  OW: i32,
-  sw: i32,
-  dw: i32,
-  padLeft: i32,
-  w: usize,
-  b: usize,
-  vlo: v128,
-  vhi: v128,
-): void {
-  const colBytes = (<isize>C) << 2;
-  const tapCol = <isize>dw * colBytes;
-  // Interior columns: 0 <= ox·sw − padLeft and ox·sw − padLeft + 2·dw <= Wi − 1.
-  let oxA = padLeft <= 0 ? 0 : (padLeft + sw - 1) / sw;
-  const num = Wi - 1 - 2 * dw + padLeft;
-  let oxB = num < 0 ? 0 : num / sw + 1;
-  oxB = min(oxB, OW);
-  if (!(p0 && p1 && p2) || oxA > oxB) {
-    oxA = 0;
-    oxB = 0;
-  }
-  let yp = yrow;
-  for (let ox = 0; ox < OW; ox++) {
-    const ix0 = ox * sw - padLeft;
-    const xcol = <isize>ix0 * colBytes;
-    if (ox >= oxA && ox < oxB) {
-      // All rows present and all columns inside: three row pointers at the left tap.
-      dwPixel9(
-        <usize>(<isize>p0 + xcol),
-        <usize>(<isize>p1 + xcol),
-        <usize>(<isize>p2 + xcol),
-        <usize>tapCol,
-        w,
-        b,
-        yp,
-        C,
-        vlo,
-        vhi,
-      );
-    } else {
-      let kx0 = 0,
-        kx1 = 3;
-      while (kx0 < 3 && ix0 + kx0 * dw < 0) kx0++;
-      while (kx1 > kx0 && ix0 + (kx1 - 1) * dw >= Wi) kx1--;
-      dwPixelBorderRows(p0, p1, p2, xcol, tapCol, kx0, kx1, w, b, yp, C, vlo, vhi);
-    }
-    yp += <usize>colBytes;
-  }
 }
 
 /** Expanded rows [r, r + n) of the stem (3x3 stride-2 conv, ReLU6) for gn channels. */
@@ -180,7 +59,7 @@ function stemRows(
   w: usize,
   b: usize,
 ): void {
-  conv2d(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6);
+  conv2d(fillConvArgs(x, H, W, C, dst, n, We, gn, 3, 3, 2, 2, 1, 1, padTop - 2 * r, padLeft, w, b, 0, 6));
 }
 
 /** Address of row i of a ring of `rows` rows (slot i mod rows), or of a whole tensor when rows = 0. */

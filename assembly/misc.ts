@@ -1,6 +1,5 @@
-// Element-wise and data-movement kernels: add, softmax, bilinear resize, argmax, strided copy.
+// Element-wise and data-movement kernels: add, softmax, argmax, strided copy.
 import { clamp4, loadPartial, storePartial } from './common';
-import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 /** y = clamp(a + b) over n floats; y may alias a or b (each lane is read before it is written). */
 export function add(a: usize, b: usize, y: usize, n: i32, lo: f32, hi: f32): void {
@@ -44,51 +43,8 @@ export function softmax(x: usize, n: i32, y: usize, beta: f32): void {
   }
 }
 
-/**
- * TF resize_bilinear (see refResizeBilinear): alignCorners maps corner centres onto each
- * other, halfPixelCenters samples at (o + 0.5)·scale − 0.5, else o·scale. Coordinates in
- * f64 as the reference, the interpolation in f32 SIMD over channels.
- */
-export function resizeBilinear(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  alignCorners: i32,
-  halfPixelCenters: i32,
-): void {
-  const sy = resizeScale(H, OH, alignCorners);
-  const sx = resizeScale(W, OW, alignCorners);
-  const colBytes = (<usize>C) << 2;
-  const rowBytes = <usize>W * colBytes;
-  let yp = y;
-  for (let oy = 0; oy < OH; oy++) {
-    const fy = sourceCoord(oy, sy, halfPixelCenters);
-    const fly = Math.floor(fy);
-    const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>lowTap(fly, H) * rowBytes,
-      r1 = x + <usize>highTap(fly, H) * rowBytes;
-    for (let ox = 0; ox < OW; ox++) {
-      const fx = sourceCoord(ox, sx, halfPixelCenters);
-      const flx = Math.floor(fx);
-      const dx = f32x4.splat(<f32>(fx - flx));
-      const o0 = <usize>lowTap(flx, W) * colBytes,
-        o1 = <usize>highTap(flx, W) * colBytes;
-      for (let c = 0; c < C; c += 4) {
-        const n = min(4, C - c);
-        const cb = (<usize>c) << 2;
-        storePartial(yp + cb, interpolate(r0 + o0 + cb, r0 + o1 + cb, r1 + o0 + cb, r1 + o1 + cb, n, dx, dy), n);
-      }
-      yp += colBytes;
-    }
-  }
-}
-
-/** y_i32[p] = index of the first maximum of x[p][0..C). */
-export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
+/** y[p] = index of the first maximum of x[p][0..C), as a u8 (outBytes 1), i64 (8) or i32 (else). */
+export function argmaxChannels(x: usize, P: i32, C: i32, y: usize, outBytes: i32): void {
   let xp = x;
   for (let p = 0; p < P; p++) {
     let best = 0;
@@ -100,7 +56,9 @@ export function argmaxChannels(x: usize, P: i32, C: i32, y: usize): void {
         best = c;
       }
     }
-    store<i32>(y + ((<usize>p) << 2), best);
+    if (outBytes == 1) store<u8>(y + <usize>p, <u8>best);
+    else if (outBytes == 8) store<i64>(y + ((<usize>p) << 3), <i64>best);
+    else store<i32>(y + ((<usize>p) << 2), best);
     xp += (<usize>C) << 2;
   }
 }

@@ -16,79 +16,88 @@
 // the same bytes; planner/block_schedule/integer.ts chooses them (bigger tiles, fewer groups) to
 // fit the buffers.
 //
-// Descriptor (int32, built by lower_q8.ts; "w·" fields are byte offsets from wbase):
-export const D_SIGNED = 0,
-  D_EXP_KIND = 1,
-  D_HX = 2,
-  D_WX = 3,
-  D_CIN = 4,
-  D_HE = 5,
-  D_WE = 6,
-  D_CEXP = 7,
-  D_HD = 8,
-  D_WD = 9,
-  D_COUT = 10,
-  D_EKH = 11,
-  D_EKW = 12,
-  D_ESH = 13,
-  D_ESW = 14,
-  D_EDH = 15,
-  D_EDW = 16,
-  D_EPT = 17,
-  D_EPL = 18,
-  D_DSH = 19,
-  D_DSW = 20,
-  D_DDH = 21,
-  D_DDW = 22,
-  D_DPT = 23,
-  D_DPL = 24,
-  D_ZX = 25,
-  D_ZE = 26,
-  D_WEXP = 27,
-  D_BEXP = 28,
-  D_SEXP = 29,
-  D_RQEXP = 30,
-  D_WDW = 31,
-  D_WSDW = 32,
-  D_BDW = 33,
-  D_SDW = 34,
-  D_RQDW = 35,
-  D_WPROJ = 36,
-  D_PSPROJ = 37,
-  D_BPROJ = 38,
-  D_SPROJ = 39,
-  D_RQPROJ = 40,
-  D_UNIT = 41,
-  D_UEXP = 42,
-  D_UPROJ = 43,
-  D_NTILES = 44,
-  D_PERSIST = 45,
-  D_TILES = 48,
-  TILE_WORDS = 12;
-// D_PERSIST = 1: row-streamed 'ring' block: E keeps the expanded rows of every inner channel
-// across calls (the window of the previous band, moved down to the start of E), and each
-// call expands only the rows no earlier call made; tiles then hold every inner channel.
-//
-// Row-streamed calls (blockRows): output rows [r0, r1) of one band; tile rows are relative to
-// r0. x and y may be rings (line buffers): row i of x at slot i mod xRows (0: not a ring), rows
-// of y likewise; the residual reads x's ring. The stem's input ring keeps copies of its first
-// rows after its last slot, so the three rows an expanded row's taps read are contiguous.
-// Tile fields: r0 r1 q0 q1 (output rows, cols), n0 n1 (output channels; n0 % 8 = 0), G (inner
-// channels per group, a multiple of the unit), accLoc (0 none, 1 E, 2 D, 3 y), accOff (bytes).
-// Unit u = 8: expand weights are 8-channel panels (unit j = panel j, D_UEXP bytes each), the
-// projection one matrix over all inner channels whose k-range of unit j starts D_UPROJ·j bytes
-// into every panel (panels D_PSPROJ apart): a group of m units is one call. u = 1 (buffers
+// Descriptor: Q8_BLOCK_DESC in src/kernels/schema/structs.ts (fields, then the tiles, each a
+// Q8_TILE), read through the byte offsets generated into gen/abi.ts; "w·" fields are byte
+// offsets from wbase. Tiles: output rows [r0, r1) × columns [q0, q1) × channels [n0, n1)
+// (n0 % 8 = 0 unless the accumulator is scalar), G inner channels per group (a multiple of
+// the unit), the accumulator's home (0 none, 1 E, 2 D, 3 y) and byte offset there.
+// Row-streamed calls (rowEnd > 0): output rows [rowBase, rowEnd) of one band, the tiles' rows
+// counted from rowBase. x and y may be rings (line buffers: row i at slot i mod xRows, 0 =
+// the whole tensor); the residual reads x's ring; the stem's input ring keeps copies of its
+// first rows after its last slot, so the rows an expanded row's taps read are contiguous.
+// With `persist` in the descriptor (a streamed 'ring' block) E keeps the expanded rows of
+// every inner channel across calls: the previous band's window moves down to the start of E
+// and each call expands only the rows no earlier call made; its tiles hold every channel.
+// Unit u = 8: expand weights are 8-channel panels (unit j = panel j, uExp bytes each), the
+// projection one matrix over all inner channels whose k-range of unit j starts uProj·j bytes
+// into every panel (panels psProj apart): a group of m units is one call. u = 1 (buffers
 // too small for 8 channels): each unit has its own expand panel and projection matrix
 // (K = 1), and a group runs one call per unit.
 import { gemmRq, gemmAcc, requantAcc } from './q8_gemm';
 import { conv2d } from './q8_conv';
 import { dwconv3x3 } from './q8_dwconv';
 import { loadq, wloadq } from './q8_common';
-
-// @ts-ignore: decorator
-@inline function f(desc: usize, i: i32): i32 {
-  return load<i32>(desc + ((<usize>i) << 2));
-}
+import { fillQ8ConvArgs, fillQ8DwArgs, fillQ8RequantArgs } from './gen/args';
+import {
+  Q8_DESC_B_DW,
+  Q8_DESC_B_EXP,
+  Q8_DESC_B_PROJ,
+  Q8_DESC_CEXP,
+  Q8_DESC_CIN,
+  Q8_DESC_COUT,
+  Q8_DESC_DDH,
+  Q8_DESC_DDW,
+  Q8_DESC_DPL,
+  Q8_DESC_DPT,
+  Q8_DESC_DSH,
+  Q8_DESC_DSW,
+  Q8_DESC_EDH,
+  Q8_DESC_EDW,
+  Q8_DESC_EKH,
+  Q8_DESC_EKW,
+  Q8_DESC_EPL,
+  Q8_DESC_EPT,
+  Q8_DESC_ESH,
+  Q8_DESC_ESW,
+  Q8_DESC_EXP_KIND,
+  Q8_DESC_HE,
+  Q8_DESC_HX,
+  Q8_DESC_N_TILES,
+  Q8_DESC_PERSIST,
+  Q8_DESC_PS_PROJ,
+  Q8_DESC_RQ_DW,
+  Q8_DESC_RQ_EXP,
+  Q8_DESC_RQ_PROJ,
+  Q8_DESC_SIGNED,
+  Q8_DESC_S_DW,
+  Q8_DESC_S_EXP,
+  Q8_DESC_S_PROJ,
+  Q8_DESC_TILES,
+  Q8_DESC_UNIT,
+  Q8_DESC_U_EXP,
+  Q8_DESC_U_PROJ,
+  Q8_DESC_WD,
+  Q8_DESC_WE,
+  Q8_DESC_WS_DW,
+  Q8_DESC_WX,
+  Q8_DESC_W_DW,
+  Q8_DESC_W_EXP,
+  Q8_DESC_W_PROJ,
+  Q8_DESC_ZE,
+  Q8_DESC_ZX,
+  Q8_RQ_RESIDUAL,
+  Q8_RQ_ZW,
+  Q8_TILE_ACC,
+  Q8_TILE_ACC_OFFSET,
+  Q8_TILE_BYTES,
+  Q8_TILE_G,
+  Q8_TILE_N0,
+  Q8_TILE_N1,
+  Q8_TILE_Q0,
+  Q8_TILE_Q1,
+  Q8_TILE_R0,
+  Q8_TILE_R1,
+} from './gen/abi';
 
 /** Address of row i of x: a ring of xRows rows (row i in slot i mod xRows), or the whole tensor when xRows = 0. */
 // @ts-ignore: decorator
@@ -110,20 +119,20 @@ function expandWindow<T>(
   gc: i32,
   xRows: i32,
 ): void {
-  const u = f(desc, D_UNIT);
-  const cin = f(desc, D_CIN);
-  const wx = f(desc, D_WX);
-  const rq = wb + <usize>f(desc, D_RQEXP);
+  const u = load<i32>(desc, Q8_DESC_UNIT);
+  const cin = load<i32>(desc, Q8_DESC_CIN);
+  const wx = load<i32>(desc, Q8_DESC_WX);
+  const rq = wb + <usize>load<i32>(desc, Q8_DESC_RQ_EXP);
   const cols = ec1 - ec0;
   for (let j0 = 0; j0 < gc; j0 += u == 8 ? gc : 1) {
     const n = u == 8 ? gc : 1;
     const unit = (g0 + j0) / u;
-    const w = wb + <usize>f(desc, D_WEXP) + <usize>unit * <usize>f(desc, D_UEXP);
-    const b = wb + <usize>f(desc, D_BEXP) + ((<usize>unit) << 5);
-    const s = wb + <usize>f(desc, D_SEXP) + ((<usize>unit) << 5);
+    const w = wb + <usize>load<i32>(desc, Q8_DESC_W_EXP) + <usize>unit * <usize>load<i32>(desc, Q8_DESC_U_EXP);
+    const b = wb + <usize>load<i32>(desc, Q8_DESC_B_EXP) + ((<usize>unit) << 5);
+    const s = wb + <usize>load<i32>(desc, Q8_DESC_S_EXP) + ((<usize>unit) << 5);
     const yo = e + <usize>j0;
     const xRowBytes = <usize>wx * <usize>cin;
-    if (f(desc, D_EXP_KIND) == 0) {
+    if (load<i32>(desc, Q8_DESC_EXP_KIND) == 0) {
       if (ec0 == 0 && ec1 == wx && xRows == 0) {
         gemmRq<T>(
           x + <usize>(er0 * wx) * <usize>cin,
@@ -163,63 +172,66 @@ function expandWindow<T>(
       // One expanded row at a time: its taps' rows are contiguous in the ring (mirror rows
       // after the last slot), so the conv reads them through a base pointer that puts the
       // first of them at its slot (wrapping arithmetic).
-      const hx = f(desc, D_HX);
       for (let r = er0; r < er1; r++) {
-        const i0 = max(0, r * f(desc, D_ESH) - f(desc, D_EPT));
+        const i0 = max(0, r * load<i32>(desc, Q8_DESC_ESH) - load<i32>(desc, Q8_DESC_EPT));
         const xv = rowAt(x, i0, xRows, xRowBytes) - <usize>i0 * xRowBytes;
         conv2d<T>(
-          xv,
-          hx,
-          wx,
-          cin,
-          yo + <usize>((r - er0) * (ec1 - ec0) * gc),
-          r,
-          r + 1,
-          ec0,
-          ec1,
-          n,
-          gc,
-          f(desc, D_EKH),
-          f(desc, D_EKW),
-          f(desc, D_ESH),
-          f(desc, D_ESW),
-          f(desc, D_EDH),
-          f(desc, D_EDW),
-          f(desc, D_EPT),
-          f(desc, D_EPL),
-          w,
-          b,
-          s,
-          rq,
-          f(desc, D_ZX),
+          fillQ8ConvArgs(
+            xv,
+            load<i32>(desc, Q8_DESC_HX),
+            wx,
+            cin,
+            yo + <usize>((r - er0) * cols * gc),
+            r,
+            r + 1,
+            ec0,
+            ec1,
+            n,
+            gc,
+            load<i32>(desc, Q8_DESC_EKH),
+            load<i32>(desc, Q8_DESC_EKW),
+            load<i32>(desc, Q8_DESC_ESH),
+            load<i32>(desc, Q8_DESC_ESW),
+            load<i32>(desc, Q8_DESC_EDH),
+            load<i32>(desc, Q8_DESC_EDW),
+            load<i32>(desc, Q8_DESC_EPT),
+            load<i32>(desc, Q8_DESC_EPL),
+            w,
+            b,
+            s,
+            rq,
+            load<i32>(desc, Q8_DESC_ZX),
+          ),
         );
       }
     } else {
       conv2d<T>(
-        x,
-        f(desc, D_HX),
-        wx,
-        cin,
-        yo,
-        er0,
-        er1,
-        ec0,
-        ec1,
-        n,
-        gc,
-        f(desc, D_EKH),
-        f(desc, D_EKW),
-        f(desc, D_ESH),
-        f(desc, D_ESW),
-        f(desc, D_EDH),
-        f(desc, D_EDW),
-        f(desc, D_EPT),
-        f(desc, D_EPL),
-        w,
-        b,
-        s,
-        rq,
-        f(desc, D_ZX),
+        fillQ8ConvArgs(
+          x,
+          load<i32>(desc, Q8_DESC_HX),
+          wx,
+          cin,
+          yo,
+          er0,
+          er1,
+          ec0,
+          ec1,
+          n,
+          gc,
+          load<i32>(desc, Q8_DESC_EKH),
+          load<i32>(desc, Q8_DESC_EKW),
+          load<i32>(desc, Q8_DESC_ESH),
+          load<i32>(desc, Q8_DESC_ESW),
+          load<i32>(desc, Q8_DESC_EDH),
+          load<i32>(desc, Q8_DESC_EDW),
+          load<i32>(desc, Q8_DESC_EPT),
+          load<i32>(desc, Q8_DESC_EPL),
+          w,
+          b,
+          s,
+          rq,
+          load<i32>(desc, Q8_DESC_ZX),
+        ),
       );
     }
   }
@@ -295,38 +307,38 @@ export function block<T>(
   xRows: i32 = 0,
   yRows: i32 = 0,
 ): void {
-  const he = f(desc, D_HE),
-    we = f(desc, D_WE),
-    cexp = f(desc, D_CEXP);
-  const wd = f(desc, D_WD),
-    cout = f(desc, D_COUT);
-  const sh = f(desc, D_DSH),
-    sw = f(desc, D_DSW),
-    dh = f(desc, D_DDH),
-    dw = f(desc, D_DDW);
-  const pt = f(desc, D_DPT),
-    pl = f(desc, D_DPL);
-  const u = f(desc, D_UNIT);
-  const wDw = wb + <usize>f(desc, D_WDW),
-    wsDw = <usize>f(desc, D_WSDW);
-  const bDw = wb + <usize>f(desc, D_BDW),
-    sDw = wb + <usize>f(desc, D_SDW),
-    rqDw = wb + <usize>f(desc, D_RQDW);
-  const wProj = wb + <usize>f(desc, D_WPROJ),
-    psProj = <usize>f(desc, D_PSPROJ),
-    uProj = <usize>f(desc, D_UPROJ);
-  const bProj = wb + <usize>f(desc, D_BPROJ),
-    sProj = wb + <usize>f(desc, D_SPROJ),
-    rqProj = wb + <usize>f(desc, D_RQPROJ);
-  const zE = f(desc, D_ZE);
-  const hasRes = load<i32>(rqProj, 12) != 0;
-  const zwProj = load<i32>(rqProj, 44);
-  const nt = f(desc, D_NTILES);
+  const he = load<i32>(desc, Q8_DESC_HE),
+    we = load<i32>(desc, Q8_DESC_WE),
+    cexp = load<i32>(desc, Q8_DESC_CEXP);
+  const wd = load<i32>(desc, Q8_DESC_WD),
+    cout = load<i32>(desc, Q8_DESC_COUT);
+  const sh = load<i32>(desc, Q8_DESC_DSH),
+    sw = load<i32>(desc, Q8_DESC_DSW),
+    dh = load<i32>(desc, Q8_DESC_DDH),
+    dw = load<i32>(desc, Q8_DESC_DDW);
+  const pt = load<i32>(desc, Q8_DESC_DPT),
+    pl = load<i32>(desc, Q8_DESC_DPL);
+  const u = load<i32>(desc, Q8_DESC_UNIT);
+  const wDw = wb + <usize>load<i32>(desc, Q8_DESC_W_DW),
+    wsDw = <usize>load<i32>(desc, Q8_DESC_WS_DW);
+  const bDw = wb + <usize>load<i32>(desc, Q8_DESC_B_DW),
+    sDw = wb + <usize>load<i32>(desc, Q8_DESC_S_DW),
+    rqDw = wb + <usize>load<i32>(desc, Q8_DESC_RQ_DW);
+  const wProj = wb + <usize>load<i32>(desc, Q8_DESC_W_PROJ),
+    psProj = <usize>load<i32>(desc, Q8_DESC_PS_PROJ),
+    uProj = <usize>load<i32>(desc, Q8_DESC_U_PROJ);
+  const bProj = wb + <usize>load<i32>(desc, Q8_DESC_B_PROJ),
+    sProj = wb + <usize>load<i32>(desc, Q8_DESC_S_PROJ),
+    rqProj = wb + <usize>load<i32>(desc, Q8_DESC_RQ_PROJ);
+  const zE = load<i32>(desc, Q8_DESC_ZE);
+  const hasRes = load<i32>(rqProj, Q8_RQ_RESIDUAL) != 0;
+  const zwProj = load<i32>(rqProj, Q8_RQ_ZW);
+  const nt = load<i32>(desc, Q8_DESC_N_TILES);
   const yRow = <usize>wd * <usize>cout;
   const banded = rowEnd > 0;
   const ringed = xRows != 0 || yRows != 0;
-  const persist = f(desc, D_PERSIST);
-  // The expanded window of this call (rows winLo..winHi, all inner channels, full width) when
+  const persist = load<i32>(desc, Q8_DESC_PERSIST);
+  // The expanded window of this call (rows winLo..winHi, every inner channel, full width) when
   // E persists: the rows the previous band already made move to the start of E.
   let winLo = 0;
   if (persist) {
@@ -336,7 +348,8 @@ export function block<T>(
     let from = winLo;
     if (rowBase > 0) {
       // The previous call made the band of the same height just above this one.
-      const R = load<i32>(desc + ((<usize>(D_TILES + 1)) << 2)) - load<i32>(desc + ((<usize>D_TILES) << 2));
+      const t0 = desc + Q8_DESC_TILES;
+      const R = load<i32>(t0, Q8_TILE_R1) - load<i32>(t0, Q8_TILE_R0);
       const prevLo = max(0, (rowBase - R) * sh - pt);
       const prevHi = min(he - 1, (rowBase - 1) * sh - pt + 2 * dh);
       if (prevHi >= winLo) {
@@ -348,21 +361,21 @@ export function block<T>(
       expandWindow<T>(desc, wb, x, e + <usize>(from - winLo) * eRowBytes, from, winHi + 1, 0, we, 0, cexp, xRows);
   }
   for (let t = 0; t < nt; t++) {
-    const tp = desc + ((<usize>(D_TILES + t * TILE_WORDS)) << 2);
-    let r0 = load<i32>(tp),
-      r1 = load<i32>(tp, 4);
+    const tp = desc + Q8_DESC_TILES + <usize>t * Q8_TILE_BYTES;
+    let r0 = load<i32>(tp, Q8_TILE_R0),
+      r1 = load<i32>(tp, Q8_TILE_R1);
     if (banded) {
       r0 += rowBase;
       r1 = min(r1 + rowBase, rowEnd);
       if (r0 >= r1) continue;
     }
-    const q0 = load<i32>(tp, 8),
-      q1 = load<i32>(tp, 12);
-    const n0 = load<i32>(tp, 16),
-      n1 = load<i32>(tp, 20),
-      G = load<i32>(tp, 24),
-      loc = load<i32>(tp, 28);
-    const accOff = <usize>load<i32>(tp, 32);
+    const q0 = load<i32>(tp, Q8_TILE_Q0),
+      q1 = load<i32>(tp, Q8_TILE_Q1);
+    const n0 = load<i32>(tp, Q8_TILE_N0),
+      n1 = load<i32>(tp, Q8_TILE_N1),
+      G = load<i32>(tp, Q8_TILE_G),
+      loc = load<i32>(tp, Q8_TILE_ACC);
+    const accOff = <usize>load<i32>(tp, Q8_TILE_ACC_OFFSET);
     const R = r1 - r0,
       Wt = q1 - q0,
       M = R * Wt,
@@ -374,134 +387,88 @@ export function block<T>(
       ec1 = min(we, (q1 - 1) * sw - pl + 2 * dw + 1);
     const acc = loc == 1 ? e + accOff : loc == 2 ? d + accOff : y + accOff;
     const as = (<usize>N) << 2;
-    const yt = rowAt(y, r0, yRows, yRow) + <usize>(q0 * cout + n0);
-    const rt = hasRes ? rowAt(x, r0, xRows, yRow) + <usize>(q0 * cout + n0) : 0;
-    // Row r of the tile is at rowAt(y, r0 + r, ...) + tileCol (rings wrap between rows).
+    // Row r of the tile's output (and residual) is at rowAt(y, r0 + r, ...) + tileCol: rings wrap between rows.
     const tileCol = <usize>(q0 * cout + n0);
+    const bN = bProj + ((<usize>n0) << 2),
+      sN = sProj + ((<usize>n0) << 2),
+      ys = <usize>cout;
+    // Rows per call: all the tile's when it spans y's full width (its rows are then contiguous), else one.
+    const rowsPer = Wt == wd && !ringed ? R : 1;
     for (let g0 = 0; g0 < cexp; g0 += G) {
       const gc = min(G, cexp - g0);
       if (!persist) expandWindow<T>(desc, wb, x, e, er0, er1, ec0, ec1, g0, gc, xRows);
       dwconv3x3<T>(
-        e,
-        persist ? winLo : er0,
-        persist ? 0 : ec0,
-        persist ? we : ec1 - ec0,
-        he,
-        we,
-        gc,
-        d,
-        r0,
-        r1,
-        q0,
-        q1,
-        sh,
-        sw,
-        dh,
-        dw,
-        pt,
-        pl,
-        wDw + ((<usize>g0) << 1),
-        wsDw,
-        bDw + ((<usize>g0) << 2),
-        sDw + ((<usize>g0) << 2),
-        rqDw,
-        zE,
+        fillQ8DwArgs(
+          e,
+          persist ? winLo : er0,
+          persist ? 0 : ec0,
+          persist ? we : ec1 - ec0,
+          he,
+          we,
+          gc,
+          d,
+          r0,
+          r1,
+          q0,
+          q1,
+          sh,
+          sw,
+          dh,
+          dw,
+          pt,
+          pl,
+          wDw + ((<usize>g0) << 1),
+          wsDw,
+          bDw + ((<usize>g0) << 2),
+          sDw + ((<usize>g0) << 2),
+          rqDw,
+          zE,
+        ),
       );
       if (loc == 0) {
         // One group holds every inner channel: requantize straight into y.
         const w = wProj + <usize>(n0 >> 3) * psProj;
-        if (Wt == wd && !ringed)
-          gemmRq<T>(
-            d,
-            M,
-            gc,
-            <usize>gc,
-            w,
-            N,
-            bProj + ((<usize>n0) << 2),
-            sProj + ((<usize>n0) << 2),
-            yt,
-            <usize>cout,
-            rqProj,
-            rt,
-            <usize>cout,
-          );
-        else {
-          for (let r = 0; r < R; r++) {
-            gemmRq<T>(
-              d + <usize>(r * Wt * gc),
-              Wt,
-              gc,
-              <usize>gc,
-              w,
-              N,
-              bProj + ((<usize>n0) << 2),
-              sProj + ((<usize>n0) << 2),
-              rowAt(y, r0 + r, yRows, yRow) + tileCol,
-              <usize>cout,
-              rqProj,
-              hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0,
-              <usize>cout,
-            );
-          }
+        for (let r = 0; r < R; r += rowsPer) {
+          const yr = rowAt(y, r0 + r, yRows, yRow) + tileCol,
+            rr = hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0;
+          gemmRq<T>(d + <usize>(r * Wt * gc), rowsPer * Wt, gc, <usize>gc, w, N, bN, sN, yr, ys, rqProj, rr, ys);
         }
         continue;
       }
       const first = g0 == 0 ? 1 : 0;
       if (n0 & 7) {
         projScalar<T>(d, M, cexp, gc, g0, u, wProj, psProj, uProj, n0, N, bProj, acc, first, zwProj);
-      } else if (u == 8) {
-        gemmAcc<T>(
-          d,
-          M,
-          gc,
-          <usize>gc,
-          wProj + <usize>(g0 >> 3) * uProj + <usize>(n0 >> 3) * psProj,
-          psProj,
-          N,
-          bProj + ((<usize>n0) << 2),
-          acc,
-          as,
-          first,
-          zwProj,
-        );
-      } else {
-        for (let j = 0; j < gc; j++) {
-          gemmAcc<T>(
-            d + <usize>j,
-            M,
-            1,
-            <usize>gc,
-            wProj + <usize>(g0 + j) * uProj + <usize>(n0 >> 3) * psProj,
-            psProj,
-            N,
-            bProj + ((<usize>n0) << 2),
-            acc,
-            as,
-            first & (j == 0 ? 1 : 0),
-            zwProj,
-          );
-        }
+        continue;
+      }
+      // Unit 8: the group's k-range of the projection in one call; unit 1: one call (K = 1) per inner channel.
+      const calls = u == 8 ? 1 : gc;
+      for (let j = 0; j < calls; j++) {
+        const w = wProj + <usize>((g0 + j) / u) * uProj + <usize>(n0 >> 3) * psProj;
+        gemmAcc<T>(d + <usize>j, M, gc / calls, <usize>gc, w, psProj, N, bN, acc, as, j == 0 ? first : 0, zwProj);
       }
     }
     if (loc == 0) continue;
-    if (Wt == wd && !ringed)
-      requantAcc<T>(acc, M, N, as, sProj + ((<usize>n0) << 2), yt, <usize>cout, rqProj, rt, <usize>cout);
-    else {
-      for (let r = 0; r < R; r++) {
-        requantAcc<T>(
-          acc + <usize>(r * Wt) * as,
-          Wt,
-          N,
-          as,
-          sProj + ((<usize>n0) << 2),
-          rowAt(y, r0 + r, yRows, yRow) + tileCol,
-          <usize>cout,
-          rqProj,
-          hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0,
-          <usize>cout,
-        );
-      }
+    for (let r = 0; r < R; r += rowsPer) {
+      const yr = rowAt(y, r0 + r, yRows, yRow) + tileCol,
+        rr = hasRes ? rowAt(x, r0 + r, xRows, yRow) + tileCol : 0;
+      requantAcc<T>(fillQ8RequantArgs(acc + <usize>(r * Wt) * as, rowsPer * Wt, N, as, sN, yr, ys, rqProj, rr, ys));
     }
   }
+}
+
+/** The q8_block export's body: the block in the byte type its descriptor names. */
+export function blockKernel(
+  desc: usize,
+  wb: usize,
+  x: usize,
+  y: usize,
+  e: usize,
+  d: usize,
+  r0: i32,
+  r1: i32,
+  xRows: i32,
+  yRows: i32,
+): void {
+  if (load<i32>(desc, Q8_DESC_SIGNED)) block<i8>(desc, wb, x, y, e, d, r0, r1, xRows, yRows);
+  else block<u8>(desc, wb, x, y, e, d, r0, r1, xRows, yRows);
 }

@@ -9,7 +9,7 @@
 // with s[n] the per-channel float32 multiplier; `f32x4.convert_i32x4_s` is f32(acc) and
 // requant8 rounds half to even with the float magic-bias addition (see there).
 //
-// Output parameter block `rq` (12 i32 = 48 bytes, built by src/kernels/q8_pack.ts q8OutputParams):
+// Output parameter block `rq` (Q8_RQ in src/kernels/schema/structs.ts, 12 i32 = 48 bytes; offsets in gen/abi.ts):
 //   0 z   1 lo   2 hi              requantization of the op's own output
 //   3 residual (0/1): when 1, the value above is the projection P of an inverted
 //     residual block and the stored y is ADD(P, res) with XNNPACK's fixed-point add:
@@ -23,6 +23,7 @@
 // qs8/qu8 WASM SIMD kernels. The weight zero point of uint8 weights is taken out of the
 // sums after the widening: the conv and depthwise kernels subtract it from each widened
 // vector (wload), the GEMM takes zw·Σx out of each row's sum (q8_gemm.ts).
+import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
 
 /** i16x8 from the low 8 bytes of v, extended by T's signedness. */
 // @ts-ignore: decorator
@@ -48,7 +49,7 @@
 // @ts-ignore: decorator
 @inline export function rqZw<T>(rq: usize): v128 {
   if (isSigned<T>()) return i16x8.splat(0);
-  return i16x8.splat(<i16>load<i32>(rq, 44));
+  return i16x8.splat(<i16>load<i32>(rq, Q8_RQ_ZW));
 }
 
 /**
@@ -99,15 +100,15 @@
 /** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
 // @ts-ignore: decorator
 @inline export function rqLo(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, 4) - load<i32>(rq)));
+  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_LO) - load<i32>(rq, Q8_RQ_Z)));
 }
 // @ts-ignore: decorator
 @inline export function rqHi(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, 8) - load<i32>(rq)));
+  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_HI) - load<i32>(rq, Q8_RQ_Z)));
 }
 // @ts-ignore: decorator
 @inline export function rqMz(rq: usize): v128 {
-  return i32x4.splat(MAGIC_BITS - load<i32>(rq));
+  return i32x4.splat(MAGIC_BITS - load<i32>(rq, Q8_RQ_Z));
 }
 
 /**
@@ -149,11 +150,33 @@
   }
 }
 
-/** Residual add of 8 requantized projection values (i16x8 P) with 8 residual bytes r (i16x8). */
+/** Load n (1..8) bytes at p into the low lanes (others zero); reads exactly n bytes. */
 // @ts-ignore: decorator
-@inline export function residual8(
-  P: v128,
-  r: v128,
+@inline export function loadBytes(p: usize, n: i32): v128 {
+  if (n >= 8) return v128.load64_zero(p);
+  let u: u64 = 0;
+  for (let i = n - 1; i >= 0; i--) u = (u << 8) | (<u64>load<u8>(p + <usize>i));
+  return i64x2.splat(<i64>u);
+}
+
+/**
+ * One row's 8 channels: requantize, optional residual add (XNNPACK's fixed-point ADD of the
+ * requantized projection and the residual bytes), store nr bytes. c0, c1: int32
+ * accumulators; s0, s1: multipliers; rp: residual pointer (channel n0).
+ */
+// @ts-ignore: decorator
+@inline export function epilogue<T>(
+  c0: v128,
+  c1: v128,
+  s0: v128,
+  s1: v128,
+  vmz: v128,
+  flo: v128,
+  fhi: v128,
+  res: bool,
+  rp: usize,
+  yp: usize,
+  nr: i32,
   vzP: v128,
   vzR: v128,
   vmP: v128,
@@ -163,23 +186,68 @@
   vzY: v128,
   vloY: v128,
   vhiY: v128,
-): v128 {
-  const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(P), vzP);
-  const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(P), vzP);
-  const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
-  const r1 = i32x4.sub(i32x4.extend_high_i16x8_s(r), vzR);
-  let a0 = i32x4.add(i32x4.add(i32x4.mul(p0, vmP), i32x4.mul(r0, vmR)), vrnd);
-  let a1 = i32x4.add(i32x4.add(i32x4.mul(p1, vmP), i32x4.mul(r1, vmR)), vrnd);
-  a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
-  a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
-  return i16x8.narrow_i32x4_s(a0, a1);
+): void {
+  let v = requant8(c0, c1, s0, s1, vmz, flo, fhi);
+  if (res) {
+    // Residual add of the 8 requantized projection values P with the 8 residual bytes r.
+    const r = ext8lo<T>(loadBytes(rp, nr));
+    const p0 = i32x4.sub(i32x4.extend_low_i16x8_s(v), vzP);
+    const p1 = i32x4.sub(i32x4.extend_high_i16x8_s(v), vzP);
+    const r0 = i32x4.sub(i32x4.extend_low_i16x8_s(r), vzR);
+    const r1 = i32x4.sub(i32x4.extend_high_i16x8_s(r), vzR);
+    let a0 = i32x4.add(i32x4.add(i32x4.mul(p0, vmP), i32x4.mul(r0, vmR)), vrnd);
+    let a1 = i32x4.add(i32x4.add(i32x4.mul(p1, vmP), i32x4.mul(r1, vmR)), vrnd);
+    a0 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a0, shift), vloY), vhiY), vzY);
+    a1 = i32x4.add(i32x4.min_s(i32x4.max_s(i32x4.shr_s(a1, shift), vloY), vhiY), vzY);
+    v = i16x8.narrow_i32x4_s(a0, a1);
+  }
+  storeBytes(yp, narrowBytes<T>(v), nr);
 }
 
-/** Load n (1..8) bytes at p into the low lanes (others zero); reads exactly n bytes. */
+/**
+ * zw·Σ_k x[k] over one row of K bytes, splatted: what uint8 weights with zero point zw take
+ * from the row's accumulators (Σ x·(w − zw) = Σ x·w − zw·Σ x); zero for int8 weights,
+ * which are packed with their zero point subtracted. Reads exactly the K bytes.
+ */
 // @ts-ignore: decorator
-@inline export function loadBytes(p: usize, n: i32): v128 {
-  if (n >= 8) return v128.load64_zero(p);
-  let u: u64 = 0;
-  for (let i = n - 1; i >= 0; i--) u = (u << 8) | (<u64>load<u8>(p + <usize>i));
-  return i64x2.splat(<i64>u);
+@inline export function rowCorr<T>(xp: usize, K: i32, zw: i32): v128 {
+  if (isSigned<T>()) return i32x4.splat(0);
+  let v = i32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= K; k += 16)
+    v = i32x4.add(v, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(xp + <usize>k))));
+  let t = i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+  for (; k < K; k++) t += <i32>load<u8>(xp + <usize>k);
+  return i32x4.splat(zw * t);
+}
+
+/** Bytes 0..7 of a and b interleaved: the tap pairs of 8 channels (depthwise: a, b are two taps). */
+// @ts-ignore: decorator
+@inline export function lo16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+// @ts-ignore: decorator
+@inline export function hi16(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
+// @ts-ignore: decorator
+@inline export function tapBytes(p: usize, cs: usize, rs: usize, valid: i32, t: i32, n: i32, vpad: v128): v128 {
+  if (!((valid >> t) & 1)) return vpad;
+  const q = p + <usize>(t / 3) * rs + <usize>(t % 3) * cs;
+  if (n >= 16) return v128.load(q);
+  if (n <= 8) return loadBytes(q, n);
+  return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
+}
+
+/** Bits kx, kx + 3, kx + 6 (the taps of kernel column kx) of each column ix0 + kx·dw inside [0, W). */
+// @ts-ignore: decorator
+@inline export function tapColumns(ix0: i32, dw: i32, W: i32): i32 {
+  let m = 0;
+  for (let kx = 0; kx < 3; kx++) {
+    const ix = ix0 + kx * dw;
+    if (ix >= 0 && ix < W) m |= 0x49 << kx;
+  }
+  return m;
 }

@@ -22,10 +22,18 @@
 // Output: the window [oy0,oy1)×[ox0,ox1) of C channels, contiguous.
 // Channel tails: C ≥ 16 recomputes the last 16 channels (same values), 8 ≤ C < 16 uses two
 // overlapping 8-channel steps, C < 8 loads exactly C bytes (as do border pixels' taps).
+// The 16- and 8-channel pixel kernels (q8_dwconv_rq_*c9p*__wasmsimd) are expanded from the
+// depthwise template in src/kernels/schema/templates.ts.
+import { Q8DwArgs } from './gen/args';
+import { q8_dwconv_rq_16c9p__wasmsimd } from './gen/q8_dwconv_rq_16c9p__wasmsimd';
+import { q8_dwconv_rq_8c9p__wasmsimd } from './gen/q8_dwconv_rq_8c9p__wasmsimd';
 import {
   ext8lo,
   ext8hi,
-  loadBytes,
+  hi16,
+  lo16,
+  tapBytes,
+  tapColumns,
   requant8,
   rqMz,
   rqLo,
@@ -35,272 +43,6 @@ import {
   narrowBytes,
   storeBytes,
 } from './q8_common';
-
-// @ts-ignore: decorator
-@inline function lo16(a: v128, b: v128): v128 {
-  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-}
-// @ts-ignore: decorator
-@inline function hi16(a: v128, b: v128): v128 {
-  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-}
-
-/**
- * px16 with the weights already widened (WeightRow16): 16 channels of one pixel, all 9
- * taps inside the image. kPQ: pair P (taps 2P, 2P+1), channels 4Q..4Q+3 of the group.
- */
-// @ts-ignore: decorator
-@inline function px16w<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  k00: v128,
-  k01: v128,
-  k02: v128,
-  k03: v128,
-  k10: v128,
-  k11: v128,
-  k12: v128,
-  k13: v128,
-  k20: v128,
-  k21: v128,
-  k22: v128,
-  k23: v128,
-  k30: v128,
-  k31: v128,
-  k32: v128,
-  k33: v128,
-  k40: v128,
-  k41: v128,
-  k42: v128,
-  k43: v128,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16),
-    a2 = v128.load(b, 32),
-    a3 = v128.load(b, 48);
-  let r = p;
-  let xa: v128, xb: v128, l: v128, h: v128;
-  // pair 0: (0,0) (0,1)
-  xa = v128.load(r);
-  xb = v128.load(r + cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
-  // pair 1: (0,2) (1,0)
-  xa = v128.load(r + 2 * cs);
-  xb = v128.load(r + rs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
-  r += rs;
-  // pair 2: (1,1) (1,2)
-  xa = v128.load(r + cs);
-  xb = v128.load(r + 2 * cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
-  r += rs;
-  // pair 3: (2,0) (2,1)
-  xa = v128.load(r);
-  xb = v128.load(r + cs);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
-  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
-  xa = v128.load(r + 2 * cs);
-  xb = xa;
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
-  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
-  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
-}
-
-/** px16w for a pixel with taps outside the image: tap t is read when bit t of `valid` is set, else the zero point. */
-// @ts-ignore: decorator
-@inline function px16wChecked<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  valid: i32,
-  k00: v128,
-  k01: v128,
-  k02: v128,
-  k03: v128,
-  k10: v128,
-  k11: v128,
-  k12: v128,
-  k13: v128,
-  k20: v128,
-  k21: v128,
-  k22: v128,
-  k23: v128,
-  k30: v128,
-  k31: v128,
-  k32: v128,
-  k33: v128,
-  k40: v128,
-  k41: v128,
-  k42: v128,
-  k43: v128,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vpad: v128,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16),
-    a2 = v128.load(b, 32),
-    a3 = v128.load(b, 48);
-  let xa: v128, xb: v128, l: v128, h: v128;
-  // pair 0
-  xa = tapBytes(p, cs, rs, valid, 0, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 1, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k00));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k01));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k02));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k03));
-  // pair 1
-  xa = tapBytes(p, cs, rs, valid, 2, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 3, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k10));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k11));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k12));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k13));
-  // pair 2
-  xa = tapBytes(p, cs, rs, valid, 4, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 5, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k20));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k21));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k22));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k23));
-  // pair 3
-  xa = tapBytes(p, cs, rs, valid, 6, 16, vpad);
-  xb = tapBytes(p, cs, rs, valid, 7, 16, vpad);
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k30));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k31));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k32));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k33));
-  // pair 4
-  xa = tapBytes(p, cs, rs, valid, 8, 16, vpad);
-  xb = xa;
-  l = lo16(xa, xb);
-  h = hi16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), k40));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), k41));
-  a2 = i32x4.add(a2, i32x4.dot_i16x8_s(ext8lo<T>(h), k42));
-  a3 = i32x4.add(a3, i32x4.dot_i16x8_s(ext8hi<T>(h), k43));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  const v1 = requant8(a2, a3, v128.load(s, 32), v128.load(s, 48), vmz, flo, fhi);
-  if (isSigned<T>()) v128.store(yp, i8x16.narrow_i16x8_s(v0, v1));
-  else v128.store(yp, i8x16.narrow_i16x8_u(v0, v1));
-}
-
-/** 8 channels of one pixel, all 9 taps inside the image (channel groups of 8 ≤ C < 16). p: tap (0,0); cs, rs: bytes between taps in a row / between tap rows. */
-// @ts-ignore: decorator
-@inline function px8<T>(
-  p: usize,
-  cs: usize,
-  rs: usize,
-  w: usize,
-  ws: usize,
-  b: usize,
-  s: usize,
-  yp: usize,
-  vmz: v128,
-  flo: v128,
-  fhi: v128,
-  vzw: v128,
-): void {
-  let a0 = v128.load(b),
-    a1 = v128.load(b, 16);
-  let wp = w;
-  let r = p;
-  // pairs (0,1) (2,3) within rows 0/1 via explicit pointers: taps t = ky·3 + kx.
-  let xa: v128, xb: v128, l: v128;
-  // pair 0: (0,0) (0,1)
-  xa = v128.load64_zero(r);
-  xb = v128.load64_zero(r + cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  // pair 1: (0,2) (1,0)
-  xa = v128.load64_zero(r + 2 * cs);
-  xb = v128.load64_zero(r + rs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  r += rs;
-  // pair 2: (1,1) (1,2)
-  xa = v128.load64_zero(r + cs);
-  xb = v128.load64_zero(r + 2 * cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  r += rs;
-  // pair 3: (2,0) (2,1)
-  xa = v128.load64_zero(r);
-  xb = v128.load64_zero(r + cs);
-  l = lo16(xa, xb);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  wp += ws;
-  // pair 4: (2,2) with a zero-weight partner (its own bytes again)
-  xa = v128.load64_zero(r + 2 * cs);
-  l = lo16(xa, xa);
-  a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ext8lo<T>(l), wload<T>(wp, vzw)));
-  a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ext8hi<T>(l), wload<T>(wp + 8, vzw)));
-  const v0 = requant8(a0, a1, v128.load(s), v128.load(s, 16), vmz, flo, fhi);
-  v128.store64_lane(yp, narrowBytes<T>(v0), 0);
-}
-
-/** Bytes of tap t (0..8) of a pixel: n (1..16) channels, or the zero point when the tap is outside. */
-// @ts-ignore: decorator
-@inline function tapBytes(p: usize, cs: usize, rs: usize, valid: i32, t: i32, n: i32, vpad: v128): v128 {
-  if (!((valid >> t) & 1)) return vpad;
-  const q = p + <usize>(t / 3) * rs + <usize>(t % 3) * cs;
-  if (n >= 16) return v128.load(q);
-  if (n <= 8) return loadBytes(q, n);
-  return i64x2.replace_lane(v128.load64_zero(q), 1, i64x2.extract_lane(loadBytes(q + 8, n - 8), 0));
-}
 
 /**
  * General pixel: tap t valid when bit t of `valid` is set; n (1..16) channels: at most 8
@@ -356,182 +98,105 @@ import {
   }
 }
 
-export function dwconv3x3<T>(
-  x: usize,
-  xr0: i32,
-  xc0: i32,
-  xCols: i32,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  oy0: i32,
-  oy1: i32,
-  ox0: i32,
-  ox1: i32,
-  sh: i32,
-  sw: i32,
-  dh: i32,
-  dw: i32,
-  pt: i32,
-  pl: i32,
-  w: usize,
-  ws: usize,
-  b: usize,
-  s: usize,
-  rq: usize,
-  zx: i32,
-): void {
-  const vmz = rqMz(rq),
-    flo = rqLo(rq),
-    fhi = rqHi(rq),
-    vzw = rqZw<T>(rq);
-  const vpad = i8x16.splat(<i8>zx);
-  const Cu = <usize>C;
-  const cs = <usize>dw * Cu;
-  const rs = <usize>dh * <usize>xCols * Cu;
-  const OW = ox1 - ox0;
+export function dwconv3x3<T>(a: Q8DwArgs): void {
+  const vmz = rqMz(a.rq),
+    flo = rqLo(a.rq),
+    fhi = rqHi(a.rq),
+    vzw = rqZw<T>(a.rq);
+  const vpad = i8x16.splat(<i8>a.zx);
+  const Cu = <usize>a.C;
+  const cs = <usize>a.dw * Cu;
+  const rs = <usize>a.dh * <usize>a.xCols * Cu;
+  const OW = a.ox1 - a.ox0;
   // Columns whose three taps are inside [0, W).
-  const ixLo = (pl + sw - 1) / sw;
-  const ixHi = W - 1 - 2 * dw + pl >= 0 ? (W - 1 - 2 * dw + pl) / sw + 1 : 0;
-  for (let oy = oy0; oy < oy1; oy++) {
-    const iy0 = oy * sh - pt;
+  const ixLo = (a.pl + a.sw - 1) / a.sw;
+  const ixHi = a.W - 1 - 2 * a.dw + a.pl >= 0 ? (a.W - 1 - 2 * a.dw + a.pl) / a.sw + 1 : 0;
+  for (let oy = a.oy0; oy < a.oy1; oy++) {
+    const iy0 = oy * a.sh - a.pt;
     let rowMask = 0;
     for (let ky = 0; ky < 3; ky++) {
-      const iy = iy0 + ky * dh;
-      if (iy >= 0 && iy < H) rowMask |= 7 << (ky * 3);
+      const iy = iy0 + ky * a.dh;
+      if (iy >= 0 && iy < a.H) rowMask |= 7 << (ky * 3);
     }
     const fullRows = rowMask == 0x1ff;
-    const yrow = y + <usize>((oy - oy0) * OW) * Cu;
+    const yrow = a.y + <usize>((oy - a.oy0) * OW) * Cu;
     // Row of tap row 0 in the window (unread when that row is padding; wrapping arithmetic).
-    const xrow = x + <usize>(iy0 - xr0) * <usize>xCols * Cu;
-    if (C >= 16) {
-      // Groups of 16 channels (the last one overlapping when C % 16 ≠ 0, same values):
-      // the group's 20 weight vectors widen once per output row.
-      for (let c = 0; c < C; c += 16) {
-        const cb = <usize>min(c, C - 16);
-        const wp = w + (cb << 1);
-        const k00 = wload<T>(wp, vzw),
-          k01 = wload<T>(wp + 8, vzw),
-          k02 = wload<T>(wp + 16, vzw),
-          k03 = wload<T>(wp + 24, vzw),
-          k10 = wload<T>(wp + 1 * ws, vzw),
-          k11 = wload<T>(wp + 1 * ws + 8, vzw),
-          k12 = wload<T>(wp + 1 * ws + 16, vzw),
-          k13 = wload<T>(wp + 1 * ws + 24, vzw),
-          k20 = wload<T>(wp + 2 * ws, vzw),
-          k21 = wload<T>(wp + 2 * ws + 8, vzw),
-          k22 = wload<T>(wp + 2 * ws + 16, vzw),
-          k23 = wload<T>(wp + 2 * ws + 24, vzw),
-          k30 = wload<T>(wp + 3 * ws, vzw),
-          k31 = wload<T>(wp + 3 * ws + 8, vzw),
-          k32 = wload<T>(wp + 3 * ws + 16, vzw),
-          k33 = wload<T>(wp + 3 * ws + 24, vzw),
-          k40 = wload<T>(wp + 4 * ws, vzw),
-          k41 = wload<T>(wp + 4 * ws + 8, vzw),
-          k42 = wload<T>(wp + 4 * ws + 16, vzw),
-          k43 = wload<T>(wp + 4 * ws + 24, vzw);
-        const bp = b + (cb << 2),
-          sp = s + (cb << 2);
-        for (let ox = ox0; ox < ox1; ox++) {
-          const ix0 = ox * sw - pl;
-          const p = xrow + <usize>(ix0 - xc0) * Cu + cb;
-          const yp = yrow + <usize>(ox - ox0) * Cu + cb;
-          if (fullRows && ox >= ixLo && ox < ixHi) {
-            px16w<T>(
-              p,
-              cs,
-              rs,
-              k00,
-              k01,
-              k02,
-              k03,
-              k10,
-              k11,
-              k12,
-              k13,
-              k20,
-              k21,
-              k22,
-              k23,
-              k30,
-              k31,
-              k32,
-              k33,
-              k40,
-              k41,
-              k42,
-              k43,
-              bp,
-              sp,
-              yp,
-              vmz,
-              flo,
-              fhi,
-            );
-            continue;
-          }
-          let colMask = 0;
-          for (let kx = 0; kx < 3; kx++) {
-            const ix = ix0 + kx * dw;
-            if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
-          }
-          px16wChecked<T>(
-            p,
-            cs,
-            rs,
-            rowMask & colMask,
-            k00,
-            k01,
-            k02,
-            k03,
-            k10,
-            k11,
-            k12,
-            k13,
-            k20,
-            k21,
-            k22,
-            k23,
-            k30,
-            k31,
-            k32,
-            k33,
-            k40,
-            k41,
-            k42,
-            k43,
-            bp,
-            sp,
-            yp,
-            vpad,
-            vmz,
-            flo,
-            fhi,
-          );
-        }
-      }
+    const xrow = a.x + <usize>(iy0 - a.xr0) * <usize>a.xCols * Cu;
+    // Pixels whose taps are all inside the image (all rows present, columns in [ixLo, ixHi)).
+    const fastLo = fullRows ? ixLo : 0,
+      fastHi = fullRows ? ixHi : 0;
+    if (a.C >= 16) {
+      q8_dwconv_rq_16c9p__wasmsimd<T>(
+        a.C,
+        xrow,
+        a.xc0,
+        yrow,
+        a.ox0,
+        a.ox1,
+        a.sw,
+        a.pl,
+        a.dw,
+        a.W,
+        rowMask,
+        fastLo,
+        fastHi,
+        cs,
+        rs,
+        a.w,
+        a.ws,
+        a.b,
+        a.s,
+        vpad,
+        vmz,
+        flo,
+        fhi,
+        vzw,
+      );
       continue;
     }
     // C < 16: one pixel at a time, weights read with the taps.
-    for (let ox = ox0; ox < ox1; ox++) {
-      const ix0 = ox * sw - pl;
-      const p = xrow + <usize>(ix0 - xc0) * Cu;
-      const yp = yrow + <usize>(ox - ox0) * Cu;
-      if (fullRows && ox >= ixLo && ox < ixHi && C >= 8) {
-        px8<T>(p, cs, rs, w, ws, b, s, yp, vmz, flo, fhi, vzw);
-        if (C > 8) {
-          const cb = <usize>(C - 8);
-          px8<T>(p + cb, cs, rs, w + (cb << 1), ws, b + (cb << 2), s + (cb << 2), yp + cb, vmz, flo, fhi, vzw);
+    for (let ox = a.ox0; ox < a.ox1; ox++) {
+      const ix0 = ox * a.sw - a.pl;
+      const p = xrow + <usize>(ix0 - a.xc0) * Cu;
+      const yp = yrow + <usize>(ox - a.ox0) * Cu;
+      if (ox >= fastLo && ox < fastHi && a.C >= 8) {
+        q8_dwconv_rq_8c9p__wasmsimd<T>(p, cs, rs, a.w, a.ws, a.b, a.s, yp, vmz, flo, fhi, vzw);
+        if (a.C > 8) {
+          const cb = <usize>(a.C - 8);
+          q8_dwconv_rq_8c9p__wasmsimd<T>(
+            p + cb,
+            cs,
+            rs,
+            a.w + (cb << 1),
+            a.ws,
+            a.b + (cb << 2),
+            a.s + (cb << 2),
+            yp + cb,
+            vmz,
+            flo,
+            fhi,
+            vzw,
+          );
         }
         continue;
       }
-      let colMask = 0;
-      for (let kx = 0; kx < 3; kx++) {
-        const ix = ix0 + kx * dw;
-        if (ix >= 0 && ix < W) colMask |= 0x49 << kx; // bits kx, kx+3, kx+6
-      }
-      pxChecked<T>(p, cs, rs, rowMask & colMask, w, ws, b, s, yp, C, vpad, vmz, flo, fhi, vzw);
+      pxChecked<T>(
+        p,
+        cs,
+        rs,
+        rowMask & tapColumns(ix0, a.dw, a.W),
+        a.w,
+        a.ws,
+        a.b,
+        a.s,
+        yp,
+        a.C,
+        vpad,
+        vmz,
+        flo,
+        fhi,
+        vzw,
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 // q8 element-wise and reduction kernels: ADD with requantization, average pool / MEAN,
 // SOFTMAX on quantized input, QUANTIZE (requantization between u8 and i8 grids).
 import { load8x8, loadBytes, ext8lo, narrowBytes, storeBytes, loadq } from './q8_common';
+import { lane } from './common';
 
 /**
  * ADD (XNNPACK's fixed-point add, as TFLite's delegate runs it):
@@ -79,15 +80,7 @@ let sumHi: v128 = i32x4.splat(0);
 /** Lane j (0..7) of the pair (lo: lanes 0..3, hi: 4..7); lane indices must be constants. */
 // @ts-ignore: decorator
 @inline function lane8(lo: v128, hi: v128, j: i32): i32 {
-  const v = j < 4 ? lo : hi;
-  const q = j & 3;
-  return q == 0
-    ? i32x4.extract_lane(v, 0)
-    : q == 1
-      ? i32x4.extract_lane(v, 1)
-      : q == 2
-        ? i32x4.extract_lane(v, 2)
-        : i32x4.extract_lane(v, 3);
+  return lane<i32>(j < 4 ? lo : hi, j & 3);
 }
 
 /**
@@ -106,62 +99,6 @@ export function globalAvgPool<T>(x: usize, HW: i32, C: i32, y: usize, lo: i32, h
       let v = t >= 0 ? (t + half) / HW : (t - half) / HW;
       v = v < lo ? lo : v > hi ? hi : v;
       store<u8>(y + <usize>(c + j), <u8>v);
-    }
-  }
-}
-
-/**
- * Windowed average pool with equal input and output quantization (TFLite AVERAGE_POOL_2D):
- * each output is the rounded integer mean (as globalAvgPool) of the window's taps inside
- * the image (padding is not counted), clamped to [lo, hi] (the fused activation).
- */
-export function avgPool<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  kh: i32,
-  kw: i32,
-  sh: i32,
-  sw: i32,
-  pt: i32,
-  pl: i32,
-  lo: i32,
-  hi: i32,
-): void {
-  const Cu = <usize>C;
-  for (let oy = 0; oy < OH; oy++) {
-    const y0 = max(0, oy * sh - pt),
-      y1 = min(H, oy * sh - pt + kh);
-    for (let ox = 0; ox < OW; ox++) {
-      const x0 = max(0, ox * sw - pl),
-        x1 = min(W, ox * sw - pl + kw);
-      const n = max(0, y1 - y0) * max(0, x1 - x0);
-      const half = n >> 1;
-      const yp = y + <usize>(oy * OW + ox) * Cu;
-      for (let c = 0; c < C; c += 8) {
-        const m = min(8, C - c);
-        let s0 = i32x4.splat(0),
-          s1 = s0;
-        for (let iy = y0; iy < y1; iy++) {
-          let p = x + <usize>(iy * W + x0) * Cu + <usize>c;
-          for (let ix = x0; ix < x1; ix++) {
-            const v = m == 8 ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
-            s0 = i32x4.add(s0, i32x4.extend_low_i16x8_s(v));
-            s1 = i32x4.add(s1, i32x4.extend_high_i16x8_s(v));
-            p += Cu;
-          }
-        }
-        for (let j = 0; j < m; j++) {
-          const t = lane8(s0, s1, j);
-          let v = n == 0 ? 0 : t >= 0 ? (t + half) / n : (t - half) / n;
-          v = v < lo ? lo : v > hi ? hi : v;
-          store<u8>(yp + <usize>(c + j), <u8>v);
-        }
-      }
     }
   }
 }
@@ -247,5 +184,20 @@ export function convert<T>(x: usize, n: i32, y: usize, zx: i32, m: i32, zy: i32)
       vzy,
     );
     storeBytes(y + o, narrowBytes<T>(i16x8.narrow_i32x4_s(a0, a1)), k);
+  }
+}
+
+/**
+ * acc[c] (int32) = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c]: the sums of a global
+ * pool made a few pixels at a time (a row-streamed head adds each tile of its 1x1 conv's
+ * output as it is made, so the whole feature map never exists).
+ */
+export function channelSums<T>(x: usize, P: i32, C: i32, acc: usize, first: i32): void {
+  for (let c = 0; c < C; c++) {
+    const a = acc + ((<usize>c) << 2);
+    let s = first ? 0 : load<i32>(a);
+    let p = x + <usize>c;
+    for (let i = 0; i < P; i++, p += <usize>C) s += loadq<T>(p);
+    store<i32>(a, s);
   }
 }

@@ -1,11 +1,12 @@
 // q8 bilinear resize and arg-max (the DeepLab head):
 // - resizeQ: RESIZE_BILINEAR as TFLite's XNNPACK delegate runs it on uint8/int8 (its indirection
 //   setup's float32 coordinates, 11-bit weights, the int32 ibilinear arithmetic; see
-//   src/reference/q8_ops.ts q11Taps / q11Lerp);
-// - resizeArgmaxQ: the same interpolation fused with the arg-max over channels: each output
-//   pixel's class from its 4 source neighbours, every resized value rounded to the byte grid
-//   first (as the resize writes it), the first maximum winning; no scratch memory;
+//   src/reference/q8_ops.ts q11Taps / q11Lerp), or the same interpolation fused with the
+//   arg-max over channels: each output pixel's class from its 4 source neighbours, every
+//   resized value rounded to the byte grid first (as the resize writes it), the first maximum
+//   winning; no scratch memory;
 // - argmaxQ: ARG_MAX over the last axis (TFLite's builtin: first maximum).
+import { ResizeArgs } from './gen/args';
 import { ext8lo, load8x8, loadBytes, loadq, narrowBytes, storeBytes } from './q8_common';
 
 /** Source rows (or columns) of the last tap() call. */
@@ -80,91 +81,46 @@ let lerpHi: v128 = i32x4.splat(0);
   );
 }
 
-export function resizeQ<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  alignCorners: i32,
-  halfPixelCenters: i32,
-): void {
-  const half: bool = !alignCorners && halfPixelCenters != 0;
-  const scY = axisScale(H, OH, alignCorners),
-    scX = axisScale(W, OW, alignCorners);
-  const offY: f32 = <f32>0.5 * scY - <f32>0.5,
-    offX: f32 = <f32>0.5 * scX - <f32>0.5;
-  const Cu = <usize>C;
-  const rowBytes = <usize>W * Cu;
-  srcEnd = x + <usize>H * rowBytes;
-  const rnd = i32x4.splat(1 << 21);
-  let yp = y;
-  for (let oy = 0; oy < OH; oy++) {
-    const av = i32x4.splat(tap(oy, H, scY, offY, half));
-    const r0 = x + <usize>tapI0 * rowBytes,
-      r1 = x + <usize>tapI1 * rowBytes;
-    for (let ox = 0; ox < OW; ox++) {
-      const ah = i32x4.splat(tap(ox, W, scX, offX, half));
-      const c0 = <usize>tapI0 * Cu,
-        c1 = <usize>tapI1 * Cu;
-      for (let c = 0; c < C; c += 8) {
-        const m = min(8, C - c);
-        const o = <usize>c;
-        const lo = lerp8<T>(r0 + c0 + o, r0 + c1 + o, r1 + c0 + o, r1 + c1 + o, m, ah, av, rnd);
-        storeBytes(yp + o, narrowBytes<T>(i16x8.narrow_i32x4_s(lo, lerpHi)), m);
-      }
-      yp += Cu;
-    }
-  }
-}
-
 /**
- * Fused resize + arg-max. Ranking key per lane: (value << kb) | (kmask − class), so one signed
- * max orders by value, then by the lower class (ties → first maximum); kb = 8 bits of class for
- * C ≤ 256, more otherwise (C < 2^23 keeps keys inside int32). Lanes past C count as INT32_MIN.
+ * ids = 0: RESIZE_BILINEAR into y [OH][OW][C]; ids = 1 or 4: the fused resize + arg-max, each
+ * output pixel's class into y [OH][OW] as a u8 or an i32. Ranking key per lane:
+ * (value << kb) | (kmask − class), so one signed max orders by value, then by the lower class
+ * (ties → first maximum); kb = 8 bits of class for C ≤ 256, more otherwise (C < 2^23 keeps
+ * keys inside int32). Lanes past C count as INT32_MIN.
  */
-export function resizeArgmaxQ<T>(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  alignCorners: i32,
-  halfPixelCenters: i32,
-  outI32: i32,
-): void {
-  const half: bool = !alignCorners && halfPixelCenters != 0;
-  const scY = axisScale(H, OH, alignCorners),
-    scX = axisScale(W, OW, alignCorners);
+export function resizeQ<T>(a: ResizeArgs): void {
+  const half: bool = !a.alignCorners && a.halfPixelCenters != 0;
+  const scY = axisScale(a.H, a.OH, a.alignCorners),
+    scX = axisScale(a.W, a.OW, a.alignCorners);
   const offY: f32 = <f32>0.5 * scY - <f32>0.5,
     offX: f32 = <f32>0.5 * scX - <f32>0.5;
-  const kb = C <= 256 ? 8 : 32 - clz(C - 1);
+  const kb = a.C <= 256 ? 8 : 32 - clz(a.C - 1);
   const kmask = (1 << kb) - 1;
-  const Cu = <usize>C;
-  const rowBytes = <usize>W * Cu;
-  srcEnd = x + <usize>H * rowBytes;
+  const Cu = <usize>a.C;
+  const rowBytes = <usize>a.W * Cu;
+  srcEnd = a.x + <usize>a.H * rowBytes;
   const rnd = i32x4.splat(1 << 21);
   const iotaLo = i32x4(0, 1, 2, 3),
     iotaHi = i32x4(4, 5, 6, 7);
   const none = i32x4.splat(i32.MIN_VALUE);
   let p: usize = 0;
-  for (let oy = 0; oy < OH; oy++) {
-    const av = i32x4.splat(tap(oy, H, scY, offY, half));
-    const r0 = x + <usize>tapI0 * rowBytes,
-      r1 = x + <usize>tapI1 * rowBytes;
-    for (let ox = 0; ox < OW; ox++) {
-      const ah = i32x4.splat(tap(ox, W, scX, offX, half));
+  for (let oy = 0; oy < a.OH; oy++) {
+    const av = i32x4.splat(tap(oy, a.H, scY, offY, half));
+    const r0 = a.x + <usize>tapI0 * rowBytes,
+      r1 = a.x + <usize>tapI1 * rowBytes;
+    for (let ox = 0; ox < a.OW; ox++) {
+      const ah = i32x4.splat(tap(ox, a.W, scX, offX, half));
       const c0 = <usize>tapI0 * Cu,
         c1 = <usize>tapI1 * Cu;
       let best = none;
-      for (let c = 0; c < C; c += 8) {
-        const m = min(8, C - c);
+      for (let c = 0; c < a.C; c += 8) {
+        const m = min(8, a.C - c);
         const o = <usize>c;
         const lo = lerp8<T>(r0 + c0 + o, r0 + c1 + o, r1 + c0 + o, r1 + c1 + o, m, ah, av, rnd);
+        if (a.ids == 0) {
+          storeBytes(a.y + p * Cu + o, narrowBytes<T>(i16x8.narrow_i32x4_s(lo, lerpHi)), m);
+          continue;
+        }
         const base = i32x4.splat(kmask - c);
         let kLo = i32x4.add(i32x4.shl(lo, kb), i32x4.sub(base, iotaLo));
         let kHi = i32x4.add(i32x4.shl(lerpHi, kb), i32x4.sub(base, iotaHi));
@@ -175,11 +131,13 @@ export function resizeArgmaxQ<T>(
         }
         best = i32x4.max_s(best, i32x4.max_s(kLo, kHi));
       }
-      best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 2, 3, 0, 1));
-      best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 1, 0, 3, 2));
-      const cls = kmask - (i32x4.extract_lane(best, 0) & kmask);
-      if (outI32) store<i32>(y + (p << 2), cls);
-      else store<u8>(y + p, <u8>cls);
+      if (a.ids) {
+        best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 2, 3, 0, 1));
+        best = i32x4.max_s(best, v128.shuffle<i32>(best, best, 1, 0, 3, 2));
+        const cls = kmask - (i32x4.extract_lane(best, 0) & kmask);
+        if (a.ids == 4) store<i32>(a.y + (p << 2), cls);
+        else store<u8>(a.y + p, <u8>cls);
+      }
       p++;
     }
   }

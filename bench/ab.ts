@@ -8,7 +8,9 @@
  *
  *   git archive BASE | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/ &&
  *     (cd /tmp/base && npx asc assembly/index.ts --target release)
- *   npx tsx bench/ab.ts --base /tmp/base [--model FILE] [--image FILE] [--rounds N] [--write]
+ *   npx tsx bench/ab.ts --base /tmp/base [--model FILE] [--image FILE] [--rounds N] [--float] [--write]
+ *
+ * --float runs the float32 path (a quantized model dequantized), the f32 kernels.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -24,6 +26,7 @@ const modelFile = arg('--model', fixturePath('models', 'mobilenet_v2_1.0_224_qua
 const imageFile = arg('--image', fixturePath('images', 'cat.png'));
 const rounds = Number(arg('--rounds', '8'));
 const write = argv.includes('--write');
+const float = argv.includes('--float');
 if (!arg('--base', '') || !existsSync(resolve(base, 'src/run_setup.ts'))) {
   console.error('bench/ab: --base DIR must be a lowwater source tree with its kernels built');
   process.exit(2);
@@ -42,7 +45,7 @@ async function loadTree(name: string, root: string): Promise<Tree> {
   const { prepareRun } = await import(url('src/run_setup.ts'));
   const { loadKernels } = await import(url('src/kernels/node_loader.ts'));
   const resolved = await resolveModel(modelFile);
-  const setup = await prepareRun(resolved.model, { chunks: 'auto', kernels: await loadKernels() });
+  const setup = await prepareRun(resolved.model, { chunks: 'auto', kernels: await loadKernels(), float });
   const g = setup.model.graph;
   const inT = g.tensors[g.inputs[0]];
   const ex = setup.executor;
@@ -72,7 +75,7 @@ const samples = await runSuite(
 const ma = median(samples.get('base')!),
   mb = median(samples.get('this')!);
 const rows = [
-  `Model \`${basename(modelFile)}\` (${statSync(modelFile).size} bytes), image ${basename(imageFile)}; outputs of both trees byte-equal (${oa.length} bytes). Base tree: ${base}.`,
+  `Model \`${basename(modelFile)}\` (${statSync(modelFile).size} bytes${float ? ', float32 path' : ''}), image ${basename(imageFile)}; outputs of both trees byte-equal (${oa.length} bytes). Base tree: ${base}.`,
   '',
   '| tree | median latency (ms) | samples | weightsBytes | wasmMemoryBytes |',
   '| --- | ---: | ---: | ---: | ---: |',
@@ -92,7 +95,7 @@ console.log(machineLine());
 console.log(rows);
 if (write)
   appendResults(
-    `A/B: ${basename(modelFile)}, this tree vs ${basename(base)}`,
-    `npx tsx bench/ab.ts --base ${base} --model ${modelFile} --image ${imageFile} --rounds ${rounds}`,
+    `A/B: ${basename(modelFile)}${float ? ' (float32 path)' : ''}, this tree vs ${basename(base)}`,
+    `npx tsx bench/ab.ts --base ${base} --model ${modelFile} --image ${imageFile} --rounds ${rounds}${float ? ' --float' : ''}`,
     rows,
   );

@@ -8,6 +8,7 @@ import type { Plan } from '../../planner/plan.js';
 import type { LoadedModel } from '../model.js';
 import { verifyPlan } from '../../planner/verify.js';
 import {
+  bindKernels,
   instantiateKernels,
   kernelModuleBytes,
   KERNEL_RESERVED_BYTES,
@@ -188,6 +189,7 @@ export class Executor {
     const offsets = plan.tensorOffsets;
     const calls = program.bind({
       k: kernels,
+      b: bindKernels(kernels),
       weight: (rel) => layout.weightsBase + rel,
       tensor: (id) => {
         const off = offsets.get(id);

@@ -3,4 +3,5 @@ export * from './loader.js';
 export * from './pack.js';
 export * from './manifest.js';
 export * from './q8_pack.js';
-export * from './q8_kernels.js';
+export * from './gen/abi.js';
+export * from './schema/index.js';

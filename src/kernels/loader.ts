@@ -7,14 +7,14 @@
  * "absent" for optional operands (bias, residual), which is why the bottom
  * KERNEL_RESERVED_BYTES of memory are never a tensor's home.
  */
-import type { Q8Kernels } from './q8_kernels.js';
+import type { GeneratedKernels } from './gen/abi.js';
 
 /**
  * Bytes at the bottom of linear memory that the module itself uses: its static data,
  * up to AS `__heap_base` (the stub runtime keeps no stack in linear memory). Release:
- * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp and
- * the q8 kernels' constants, to 3328; debug: the same plus assertion strings, to 4176
- *. The constant is the larger
+ * 1024 bytes the optimizer leaves below the data, then the f64 tables of Math.exp, the
+ * q8 kernels' constants and the static body structs (assembly/gen/args.ts), to 3928;
+ * debug: the same plus assertion strings, to 4832. The constant is the larger
  * of the two rounded up to a KiB; test/kernels/loader.test.ts measures both builds (heap
  * base and data segments) and fails when this is too small or more than 1 KiB too big.
  * instantiateKernels refuses a module whose heap base exceeds it. Active data segments
@@ -22,253 +22,16 @@ import type { Q8Kernels } from './q8_kernels.js';
  */
 export const KERNEL_RESERVED_BYTES = 5120;
 
-type Ptr = number;
-
-export interface Kernels extends Q8Kernels {
+/**
+ * The compiled kernels on their memory: the exports with their positional signatures
+ * (GeneratedKernels, from the kernel schema src/kernels/schema/kernels.ts), the memory and
+ * which build it is.
+ */
+export interface Kernels extends GeneratedKernels {
   readonly memory: WebAssembly.Memory;
   readonly debug: boolean;
   /** End of the module's static data, as the module reports it. */
   kernel_heap_base(): number;
-  /** y = clamp((accumulate ? y : bias|0) + x·W + res, lo, hi); x [M][K], y/res [M][N], w from packGemm1x1. */
-  f32_gemm_1x1(
-    x: Ptr,
-    M: number,
-    K: number,
-    w: Ptr,
-    b: Ptr,
-    y: Ptr,
-    N: number,
-    lo: number,
-    hi: number,
-    res: Ptr,
-    accumulate: number,
-  ): void;
-  /** 3x3 stride-2 conv (the stem); w from packConv(… , 3, 3 …), OC may be a slice. */
-  f32_conv3x3_s2(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    OC: number,
-    padTop: number,
-    padLeft: number,
-    w: Ptr,
-    b: Ptr,
-    lo: number,
-    hi: number,
-  ): void;
-  f32_conv2d_generic(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    OC: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    dh: number,
-    dw: number,
-    padTop: number,
-    padLeft: number,
-    w: Ptr,
-    b: Ptr,
-    lo: number,
-    hi: number,
-  ): void;
-  /** Depthwise 3x3, w from packDepthwise3x3. */
-  f32_dwconv3x3_s1(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    padTop: number,
-    padLeft: number,
-    w: Ptr,
-    b: Ptr,
-    lo: number,
-    hi: number,
-  ): void;
-  f32_dwconv3x3_s2(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    padTop: number,
-    padLeft: number,
-    w: Ptr,
-    b: Ptr,
-    lo: number,
-    hi: number,
-  ): void;
-  f32_dwconv3x3_generic(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    sh: number,
-    sw: number,
-    dh: number,
-    dw: number,
-    padTop: number,
-    padLeft: number,
-    w: Ptr,
-    b: Ptr,
-    lo: number,
-    hi: number,
-  ): void;
-  f32_global_avgpool(x: Ptr, HW: number, C: number, y: Ptr): void;
-  /** Average pool; padded pixels are not counted (TF semantics). */
-  f32_avgpool_generic(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    padTop: number,
-    padLeft: number,
-    lo: number,
-    hi: number,
-  ): void;
-  /** y[N] = clamp(bias + W·x); w from packFullyConnected. */
-  f32_fully_connected(x: Ptr, K: number, w: Ptr, b: Ptr, y: Ptr, N: number, lo: number, hi: number): void;
-  /** y = clamp(a + b); y may alias a or b. */
-  f32_add(a: Ptr, b: Ptr, y: Ptr, n: number, lo: number, hi: number): void;
-  f32_softmax(x: Ptr, n: number, y: Ptr, beta: number): void;
-  f32_resize_bilinear(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    alignCorners: number,
-    halfPixelCenters: number,
-  ): void;
-  /** y_i32[p] = index of the first maximum of x[p][0..C). */
-  f32_argmax_channels(x: Ptr, P: number, C: number, y: Ptr): void;
-  /**
-   * Fused resize + arg-max over channels: y [OH][OW] class ids (u8, or i32 when outI32) of the
-   * f32_resize_bilinear scores, bit-identical to f32_resize_bilinear then f32_argmax_channels.
-   */
-  f32_resize_argmax(
-    x: Ptr,
-    H: number,
-    W: number,
-    C: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    alignCorners: number,
-    halfPixelCenters: number,
-    outI32: number,
-  ): void;
-  /** rows × rowBytes copied from src (stride srcStride) to dst (stride dstStride); for concat along channels. */
-  copy_strided(src: Ptr, dst: Ptr, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
-  /**
-   * Fused inverted-residual block (Section 5.1; assembly/fused.ts), one call per block: expansion
-   * (1x1, or stem = 1: 3x3/2 conv) → depthwise 3x3 → projection into y (+ res), expanded channels in
-   * groups of g, a ring of ringRows expanded rows in e and bandRows depthwise rows in d
-   * (planner/block_schedule.ts); w from packFusedBlock with the same g.
-   */
-  f32_block_fused(
-    x: Ptr,
-    H: number,
-    W: number,
-    Cin: number,
-    stem: number,
-    He: number,
-    We: number,
-    ePadTop: number,
-    ePadLeft: number,
-    Cexp: number,
-    sh: number,
-    sw: number,
-    dh: number,
-    dw: number,
-    dPadTop: number,
-    dPadLeft: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    Cout: number,
-    w: Ptr,
-    res: Ptr,
-    lo: number,
-    hi: number,
-    e: Ptr,
-    d: Ptr,
-    g: number,
-    ringRows: number,
-    bandRows: number,
-  ): void;
-  /**
-   * Rows [r0, r1) of a fused block, row-streamed (assembly/fused.ts): x and y are rings of
-   * xRows and yRows rows (0: whole tensors; res reads x's ring), xBytes and yBytes long;
-   * persist = 1 keeps the ring of expanded rows in e across calls (g = Cexp).
-   */
-  f32_block_rows(
-    x: Ptr,
-    H: number,
-    W: number,
-    Cin: number,
-    stem: number,
-    He: number,
-    We: number,
-    ePadTop: number,
-    ePadLeft: number,
-    Cexp: number,
-    sh: number,
-    sw: number,
-    dh: number,
-    dw: number,
-    dPadTop: number,
-    dPadLeft: number,
-    y: Ptr,
-    OH: number,
-    OW: number,
-    Cout: number,
-    w: Ptr,
-    res: Ptr,
-    lo: number,
-    hi: number,
-    e: Ptr,
-    d: Ptr,
-    g: number,
-    ringRows: number,
-    bandRows: number,
-    r0: number,
-    r1: number,
-    xRows: number,
-    xBytes: number,
-    yRows: number,
-    yBytes: number,
-    persist: number,
-  ): void;
-  /** acc[c] = (first ? 0 : acc[c]) + Σ over P pixels of x[p][c], float32 (a global pool's sums, a few pixels at a time). */
-  f32_channel_sums(x: Ptr, P: number, C: number, acc: Ptr, first: number): void;
 }
 
 /**

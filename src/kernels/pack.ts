@@ -4,12 +4,26 @@
  * (a slice of output channels, or of the reduction dimension) packs only its part.
  */
 
-/** Output channels per GEMM panel (assembly/gemm.ts). */
-export const GEMM_NR = 8;
+import {
+  DW_GROUP,
+  GEMM_NR,
+  packConvLength,
+  packDepthwise3x3Length,
+  packFullyConnectedLength,
+  packFusedBlockLength,
+  packGemm1x1Length,
+} from './schema/layouts.js';
 
-export function packGemm1x1Length(nCount: number, kCount: number): number {
-  return Math.ceil(nCount / GEMM_NR) * GEMM_NR * kCount;
-}
+// The layouts' sizes are declared with the kernel schema, which the range manifest reads too.
+export {
+  DW_GROUP,
+  GEMM_NR,
+  packConvLength,
+  packDepthwise3x3Length,
+  packFullyConnectedLength,
+  packFusedBlockLength,
+  packGemm1x1Length,
+};
 
 function checkRange(what: string, start: number, count: number, total: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > total) {
@@ -45,13 +59,6 @@ export function packGemm1x1(
     }
   }
   return out;
-}
-
-/** Channels per depthwise weight group (assembly/dwconv.ts). */
-export const DW_GROUP = 4;
-
-export function packDepthwise3x3Length(cCount: number): number {
-  return Math.ceil(cCount / DW_GROUP) * DW_GROUP * 9;
 }
 
 /**
@@ -93,10 +100,6 @@ export function packConv(
   return packGemm1x1(w, OC, kh * kw * C, ocStart, ocCount, 0, kh * kw * C);
 }
 
-export function packConvLength(ocCount: number, kh: number, kw: number, C: number): number {
-  return packGemm1x1Length(ocCount, kh * kw * C);
-}
-
 /** 3x3 conv weights OHWI [OC][3][3][C] (the stem), optionally an output-channel slice. */
 export function packConv3x3(w: Float32Array, OC: number, C: number, ocStart = 0, ocCount = OC): Float32Array {
   return packConv(w, OC, 3, 3, C, ocStart, ocCount);
@@ -111,9 +114,7 @@ export function packFullyConnected(w: Float32Array, N: number, K: number, nStart
   return packGemm1x1(w, N, K, nStart, nCount, 0, K);
 }
 
-export function packFullyConnectedLength(nCount: number, K: number): number {
-  return packGemm1x1Length(nCount, K);
-}
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Weights of one inverted residual block in natural layouts (as src/reference/ops.ts), for packFusedBlock. */
 export interface FusedBlockWeights {
@@ -126,21 +127,6 @@ export interface FusedBlockWeights {
   /** Projection [C_out][C_exp]. */
   project: Float32Array;
   projectBias: Float32Array | null;
-}
-
-const pad4 = (n: number) => Math.ceil(n / 4) * 4;
-
-/** Floats of one group of gn channels in packFusedBlock's layout. */
-function fusedGroupFloats(gn: number, kExp: number, cOut: number): number {
-  return packGemm1x1Length(gn, kExp) + pad4(gn) + packDepthwise3x3Length(gn) + pad4(gn) + packGemm1x1Length(cOut, gn);
-}
-
-/** Floats of packFusedBlock's output; kExp = C_in (1x1 expansion) or 9·C_in (stem). */
-export function packFusedBlockLength(kExp: number, cExp: number, cOut: number, groupChannels: number): number {
-  let n = pad4(cOut);
-  for (let c0 = 0; c0 < cExp; c0 += groupChannels)
-    n += fusedGroupFloats(Math.min(groupChannels, cExp - c0), kExp, cOut);
-  return n;
 }
 
 /**

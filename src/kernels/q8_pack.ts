@@ -14,10 +14,26 @@
  * Every packer takes a channel slice so that a fused block can pack just its part.
  */
 
-/** Output channels per q8 GEMM panel; bias and multiplier arrays are padded to it. */
-export const Q8_NR = 8;
-/** Bytes of the `rq` output parameter block (12 int32, assembly/q8_common.ts). */
-export const Q8_RQ_BYTES = 48;
+import { encodeQ8Rq, Q8_RQ_BYTES } from './gen/abi.js';
+import {
+  packQ8ConvLength,
+  packQ8GemmLength,
+  q8ConvSegments,
+  q8DepthwisePairBytes,
+  q8DepthwiseStride,
+  Q8_NR,
+} from './schema/layouts.js';
+
+// The layouts' sizes are declared with the kernel schema, which the range manifest reads too.
+export {
+  packQ8ConvLength,
+  packQ8GemmLength,
+  q8ConvSegments,
+  q8DepthwisePairBytes,
+  q8DepthwiseStride,
+  Q8_NR,
+  Q8_RQ_BYTES,
+};
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
@@ -69,11 +85,6 @@ function byteWriter(w: QWeights, zw: ArrayLike<number>, nStart: number, what: st
       return d;
     },
   };
-}
-
-/** Bytes of a packed GEMM matrix of nCount output channels and kCount inputs. */
-export function packQ8GemmLength(nCount: number, kCount: number): number {
-  return Math.ceil(nCount / Q8_NR) * Math.ceil(kCount / 2) * 16;
 }
 
 /**
@@ -129,25 +140,6 @@ export function packQ8Gemm(
       out[base + runOffset(j, k, kCount)] = wr.value(n, w[(nStart + n) * K + kStart + k]!);
   }
   return out;
-}
-
-/**
- * Reduction segments of a packed conv (assembly/q8_conv.ts): a whole kernel row of kw·C
- * contiguous input bytes when the dilation along x is 1, else one tap of C bytes.
- */
-export function q8ConvSegments(
-  kh: number,
-  kw: number,
-  C: number,
-  dilationW: number,
-): { count: number; length: number } {
-  return dilationW === 1 ? { count: kh, length: kw * C } : { count: kh * kw, length: C };
-}
-
-/** Bytes of packed conv weights (each segment padded to an even length). */
-export function packQ8ConvLength(ocCount: number, kh: number, kw: number, C: number, dilationW = 1): number {
-  const s = q8ConvSegments(kh, kw, C, dilationW);
-  return Math.ceil(ocCount / Q8_NR) * s.count * Math.ceil(s.length / 2) * 16;
 }
 
 /**
@@ -227,16 +219,6 @@ export function padQ8Scales(scale: ArrayLike<number>, N: number, nStart = 0, nCo
   return out;
 }
 
-/** Channels of a packed depthwise tap-pair row: the slice rounded up to 16, plus 16 (any channel offset may read 16 lanes). */
-export function q8DepthwiseStride(cCount: number): number {
-  return roundUp(cCount, 16) + 16;
-}
-
-/** Bytes between the tap-pair rows of packed depthwise weights (the kernels' `ws`). */
-export function q8DepthwisePairBytes(cCount: number): number {
-  return q8DepthwiseStride(cCount) * 2;
-}
-
 /**
  * Depthwise 3x3 weights [1][3][3][C], channels cStart..cStart+cCount, as byte tap pairs:
  * out[p][c][h] = w[(2p+h)·C + cStart + c] (int8: − zw[cStart + c]) for taps 2p+h ≤ 8 (the
@@ -298,9 +280,9 @@ export interface Q8Residual {
 }
 
 /**
- * The 12-int32 `rq` block: output zero point and clamp range, optionally the residual ADD,
- * and the zero point the kernel subtracts from the packed weights (q8KernelZeroPoint: the
- * one of uint8 weights, 0 for int8).
+ * The `rq` block (Q8_RQ, src/kernels/schema/structs.ts): output zero point and clamp range,
+ * optionally the residual ADD, and the zero point the kernel subtracts from the packed
+ * weights (q8KernelZeroPoint: the one of uint8 weights, 0 for int8).
  */
 export function q8OutputParams(
   z: number,
@@ -310,18 +292,18 @@ export function q8OutputParams(
   weightZeroPoint = 0,
 ): Int32Array {
   const r = residual;
-  return Int32Array.from([
+  return encodeQ8Rq({
     z,
     lo,
     hi,
-    r ? 1 : 0,
-    r?.zRes ?? 0,
-    r?.mP ?? 0,
-    r?.mRes ?? 0,
-    r?.shift ?? 0,
-    r?.zY ?? 0,
-    r?.loY ?? 0,
-    r?.hiY ?? 0,
-    weightZeroPoint,
-  ]);
+    residual: r ? 1 : 0,
+    zRes: r?.zRes ?? 0,
+    mP: r?.mP ?? 0,
+    mRes: r?.mRes ?? 0,
+    shift: r?.shift ?? 0,
+    zY: r?.zY ?? 0,
+    loY: r?.loY ?? 0,
+    hiY: r?.hiY ?? 0,
+    zw: weightZeroPoint,
+  });
 }

@@ -242,8 +242,8 @@ const CASES: Case[] = [
   },
   // Row-streamed: rows 1..2 of the first block, x a ring of 4 rows (the residual too), y a ring of 2.
   {
-    name: 'f32_block_rows',
-    label: '5x6x3→10→3 s1 +res g4 rows 1..2, rings x4 y2',
+    name: 'f32_block_fused',
+    label: 'row-streamed 5x6x3→10→3 s1 +res g4 rows 1..2, rings x4 y2',
     ops: [
       f('x', rand(4 * 6 * 3, 39)),
       f('w', fusedWeights(3, 10, 3, false, 4, 40)),
@@ -292,8 +292,8 @@ const CASES: Case[] = [
   },
   // The stem, persistent expanded ring (one group), rows 1..2 of 3, the input a ring of 5 rows + 2 mirror rows.
   {
-    name: 'f32_block_rows',
-    label: 'stem 9x7x3→6→5 s2 g6 persist rows 1..2',
+    name: 'f32_block_fused',
+    label: 'row-streamed stem 9x7x3→6→5 s2 g6 persist rows 1..2',
     ops: [
       f('x', rand(7 * 7 * 3, 41)),
       f('w', fusedWeights(3, 6, 5, true, 6, 42)),

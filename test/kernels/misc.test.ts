@@ -165,6 +165,35 @@ for (const build of BUILDS) {
       }
   });
 
+  t.test(`argmax_channels [${build.name}]: outBytes 1, 4 and 8 write uint8, int32 and int64 ids`, async (t) => {
+    const a = new Arena(await kernelsFor(build.debug));
+    for (const [C, P] of [
+      [21, 17],
+      [256, 3],
+      [1001, 2],
+    ] as const)
+      for (const outBytes of C <= 256 ? [1, 4, 8] : [4, 8]) {
+        a.reset();
+        const x = rand(P * C, P * C + outBytes).map((v) => Math.round(v * 3));
+        const xp = a.put('x', x),
+          yp = a.alloc('y', P * outBytes);
+        a.call('f32_argmax_channels', [xp, P, C, yp, outBytes]);
+        const buf = a.k.memory.buffer.slice(yp, yp + P * outBytes);
+        const got =
+          outBytes === 1
+            ? Array.from(new Uint8Array(buf))
+            : outBytes === 4
+              ? Array.from(new Int32Array(buf))
+              : Array.from(new BigInt64Array(buf), Number);
+        t.same(got, Array.from(refArgMax(x, C)), `P=${P} C=${C} outBytes=${outBytes}`);
+      }
+    if (build.debug) {
+      const xp = a.put('x', rand(2 * 300, 1)),
+        yp = a.alloc('y', 2);
+      t.throws(() => a.k.f32_argmax_channels(xp, 2, 300, yp, 1), /f32_argmax_channels: bad outBytes/);
+    }
+  });
+
   t.test(`copy_strided [${build.name}]: concatenation along channels equals refConcat`, async (t) => {
     const a = new Arena(await kernelsFor(build.debug));
     for (const [P, parts] of [

@@ -4,8 +4,8 @@
 //     outside the manifest's write ranges has changed;
 //  2. bounds: each operand in turn is placed flush against the end of the WebAssembly
 //     memory, so reading one byte past it traps; the result must not change.
-// q8_block runs inside an executor step; test/q8/executor.test.ts (strayWrites) checks its
-// writes byte by byte against the step's buffers.
+// q8_block's cases lay a block out as the lowering does (descriptor from the generated
+// struct writer); test/q8/executor.test.ts (strayWrites) also checks it inside executor steps.
 import t from 'tap';
 import { instantiateKernels, KERNEL_RESERVED_BYTES, type Kernels } from '../../src/kernels/loader.js';
 import { loadKernels } from '../../src/kernels/node_loader.js';
@@ -21,6 +21,8 @@ import {
   q8DepthwisePairBytes,
   q8OutputParams,
 } from '../../src/kernels/q8_pack.js';
+import { encodeQ8BlockDesc, q8BlockDescBytes, type Q8TileFields } from '../../src/kernels/gen/abi.js';
+import { packQ8GemmLength } from '../../src/kernels/schema/layouts.js';
 import { addParams } from '../../src/reference/q8_ops.js';
 import { BUILDS } from '../kernels/harness.js';
 import { qArray, spreadScales } from './helpers.js';
@@ -270,26 +272,176 @@ for (const [sg, q] of [
       ops: [d('x', q(15, 30)), out('y', 5)],
       args: (p) => [p.x!, 5, 3, p.y!, 1, sg],
     },
-    {
-      name: 'q8_channel_sums',
-      label: `${tag} P=5 C=11 accumulating`,
-      ops: [
-        d('x', q(55, 31)),
-        d(
-          'acc',
-          Int32Array.from({ length: 11 }, (_, i) => i * 1000 - 5000),
-        ),
-      ],
-      args: (p) => [p.x!, 5, 11, p.acc!, 0, sg],
-    },
   );
 }
 
-t.test('every q8 kernel of the manifest has a case (q8_block, q8_block_rows: the executor tests)', async (t) => {
-  t.same(
-    KERNEL_MANIFEST.map((e) => e.name).filter(
-      (n) => n.startsWith('q8_') && n !== 'q8_block' && n !== 'q8_block_rows' && !CASES.some((c) => c.name === n),
+/**
+ * A fused block (5x5x5 → 16 inner channels → 5, 1x1 expansion, depthwise stride 1 SAME,
+ * residual) laid out as the lowering lays it out: its packed pieces in one weights image at
+ * 16-byte aligned offsets, and a descriptor written by the generated struct writer. Tiles:
+ * one tile of one group straight into y, or two groups accumulating in E after the window.
+ */
+function blockCase(
+  sg: 0 | 1,
+  tiles: Q8TileFields[],
+  eBytes: number,
+  dBytes: number,
+  label: string,
+  streamed?: { r0: number; r1: number; xRows: number; yRows: number; persist: 0 | 1 },
+): Case {
+  const q = (n: number, seed: number) => qArray(sg ? 'i8' : 'u8', n, seed);
+  const zw = (z: number) => (sg ? [0] : [z]);
+  const kz = (z: number) => (sg ? 0 : z);
+  const [H, W, Cin, Cexp, Cout] = [5, 5, 5, 16, 5];
+  const wE = q(Cexp * Cin, 41),
+    wD = q(9 * Cexp, 42),
+    wP = q(Cout * Cexp, 43);
+  const pieces: ArrayBufferView[] = [];
+  let end = 0;
+  const add = (v: ArrayBufferView) => {
+    const at = end;
+    pieces.push(v);
+    end += Math.ceil(v.byteLength / 16) * 16;
+    return at;
+  };
+  const r = addParams(0.05, 0.03, 0.06);
+  const wExp = add(packQ8Gemm(wE, Cexp, Cin, zw(2)));
+  const fields = {
+    signed: sg,
+    expKind: 0,
+    hx: H,
+    wx: W,
+    cin: Cin,
+    he: H,
+    we: W,
+    cexp: Cexp,
+    hd: H,
+    wd: W,
+    cout: Cout,
+    ekh: 1,
+    ekw: 1,
+    esh: 1,
+    esw: 1,
+    edh: 1,
+    edw: 1,
+    ept: 0,
+    epl: 0,
+    dsh: 1,
+    dsw: 1,
+    ddh: 1,
+    ddw: 1,
+    dpt: 1,
+    dpl: 1,
+    zx: 3,
+    ze: 4,
+    wExp,
+    bExp: add(foldQ8Bias(null, wE, Cexp, Cin, zw(2), 3)),
+    sExp: add(padQ8Scales(spreadScales(Cexp, Cin, 44), Cexp)),
+    rqExp: add(q8OutputParams(4, 0, 100, undefined, kz(2))),
+    wDw: add(packQ8Depthwise(wD, Cexp, zw(1))),
+    wsDw: q8DepthwisePairBytes(Cexp),
+    bDw: add(foldQ8DepthwiseBias(null, wD, Cexp, zw(1), 4)),
+    sDw: add(padQ8DepthwiseScales(spreadScales(Cexp, 9, 45), Cexp)),
+    rqDw: add(q8OutputParams(5, 0, 90, undefined, kz(1))),
+    wProj: add(packQ8Gemm(wP, Cout, Cexp, zw(6))),
+    psProj: packQ8GemmLength(8, Cexp),
+    bProj: add(foldQ8Bias(null, wP, Cout, Cexp, zw(6), 5)),
+    sProj: add(padQ8Scales(spreadScales(Cout, Cexp, 46), Cout)),
+    rqProj: add(
+      q8OutputParams(2, -100, 100, { zRes: 3, mP: r.ma, mRes: r.mb, shift: r.shift, zY: 1, loY: 0, hiY: 90 }, kz(6)),
     ),
+    unit: 8,
+    uExp: packQ8GemmLength(8, Cin),
+    uProj: packQ8GemmLength(8, 8),
+    persist: streamed?.persist ?? 0,
+    tiles,
+  };
+  const image = new Uint8Array(end);
+  let at = 0;
+  for (const v of pieces) {
+    image.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
+    at += Math.ceil(v.byteLength / 16) * 16;
+  }
+  const desc = encodeQ8BlockDesc(fields);
+  return {
+    name: 'q8_block',
+    label: `${sg ? 'i8' : 'u8'} ${label}`,
+    ops: [
+      d('desc', desc),
+      d('w', image),
+      d('x', q((streamed?.xRows || H) * W * Cin, 47)),
+      out('y', (streamed?.yRows || H) * W * Cout),
+      out('e', eBytes),
+      out('d', dBytes),
+    ],
+    args: (p) => [
+      p.desc!,
+      q8BlockDescBytes(tiles.length),
+      p.w!,
+      image.byteLength,
+      p.x!,
+      (streamed?.xRows || H) * W * Cin,
+      p.y!,
+      (streamed?.yRows || H) * W * Cout,
+      p.e!,
+      eBytes,
+      p.d!,
+      dBytes,
+      ...(streamed ? [streamed.r0, streamed.r1, streamed.xRows, streamed.yRows] : []),
+    ],
+  };
+}
+
+const whole = { r0: 0, r1: 5, q0: 0, q1: 5, n0: 0, n1: 5 };
+for (const sg of [0, 1] as const) {
+  CASES.push(
+    blockCase(sg, [{ ...whole, G: 16, acc: 0, accOffset: 0 }], 5 * 5 * 16, 25 * 16, 'one tile, one group into y'),
+    blockCase(
+      sg,
+      [
+        { ...whole, r1: 3, G: 8, acc: 1, accOffset: 5 * 5 * 8 },
+        { ...whole, r0: 3, G: 8, acc: 1, accOffset: 5 * 5 * 8 },
+      ],
+      5 * 5 * 8 + 15 * 5 * 4,
+      15 * 8,
+      'two row tiles, two groups accumulating in E',
+    ),
+    // Row-streamed: rows 1..2 (one band of 2 rows), x a ring of 4 rows (the residual reads it), y a ring of 3.
+    blockCase(
+      sg,
+      [{ r0: 0, r1: 2, q0: 0, q1: 5, n0: 0, n1: 5, G: 8, acc: 1, accOffset: 4 * 5 * 8 }],
+      4 * 5 * 8 + 10 * 5 * 4,
+      10 * 8,
+      'rows 1..2, two groups, rings x4 y3',
+      { r0: 1, r1: 3, xRows: 4, yRows: 3, persist: 0 },
+    ),
+    // Row-streamed 'ring' block: the expanded rows persist in E (a window of 4 rows, every channel).
+    blockCase(
+      sg,
+      [{ r0: 0, r1: 2, q0: 0, q1: 5, n0: 0, n1: 5, G: 16, acc: 0, accOffset: 0 }],
+      4 * 5 * 16,
+      10 * 16,
+      'rows 2..3, expanded rows kept in E, rings x4 y2',
+      { r0: 2, r1: 4, xRows: 4, yRows: 2, persist: 1 },
+    ),
+  );
+  CASES.push({
+    name: 'q8_channel_sums',
+    label: `${sg ? 'i8' : 'u8'} P=5 C=11 accumulating`,
+    ops: [
+      d('x', qArray(sg ? 'i8' : 'u8', 55, 31)),
+      d(
+        'acc',
+        Int32Array.from({ length: 11 }, (_, i) => i * 1000 - 5000),
+      ),
+    ],
+    args: (p) => [p.x!, 5, 11, p.acc!, 0, sg],
+  });
+}
+
+t.test('every q8 kernel of the manifest has a case', async (t) => {
+  t.same(
+    KERNEL_MANIFEST.map((e) => e.name).filter((n) => n.startsWith('q8_') && !CASES.some((c) => c.name === n)),
     [],
   );
 });

@@ -10,7 +10,7 @@ import { lowerPlanQ8 } from '../../src/executor/lower.js';
 import { WeightsImage } from '../../src/executor/lower.js';
 import { layoutMemory } from '../../src/executor/layout.js';
 import { stepRegions } from '../../src/executor/range_guard.js';
-import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/index.js';
+import { bindKernels, instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/index.js';
 import { loadKernels } from '../../src/kernels/node_loader.js';
 
 export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Array | Int8Array): Promise<string[]> {
@@ -22,6 +22,7 @@ export async function strayWrites(model: LoadedModel, plan: Plan, input: Uint8Ar
   const inT = model.graph.tensors[model.graph.inputs[0]!]!;
   const calls = program.bind({
     k,
+    b: bindKernels(k),
     weight: (rel) => layout.weightsBase + rel,
     tensor: (id) => layout.arenaBase + plan.tensorOffsets.get(id)!,
     buffer: (i) => layout.arenaBase + plan.buffers[i]!.offset,

@@ -6,7 +6,7 @@ import t from 'tap';
 import { basename, join } from 'node:path';
 import { instantiateKernels, KERNEL_RESERVED_BYTES } from '../../src/kernels/loader.js';
 import { kernelWasmPath, loadKernels } from '../../src/kernels/node_loader.js';
-import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8OutputParams } from '../../src/kernels/q8_pack.js';
+import { foldQ8Bias, packQ8Gemm, padQ8Scales, q8KernelZeroPoint, q8OutputParams } from '../../src/kernels/q8_pack.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { DTYPES, qArray, randInts, spreadScales } from '../q8/helpers.js';
 import { chromiumSkip, servePage, withChromium, type Realm } from './chromium.js';
@@ -29,7 +29,7 @@ function gemmCase(dtype: 'u8' | 'i8', sg: number, M: number, K: number, N: numbe
   const w = qArray(dtype, N * K, seed + 1);
   const [qmin, qmax] = dtype === 'u8' ? [0, 255] : [-128, 127];
   const zx = randInts(1, qmin, qmax, seed + 2)[0]!;
-  // uint8 weights have one zero point (TFLite's uint8 kernels, XNNPACK's qu8); int8 weights have zero point 0.
+  // As the kernels take them: one zero point for all uint8 channels, 0 for int8 (TFLite's int8 filters).
   const zw =
     dtype === 'u8' ? new Array<number>(N).fill(randInts(1, qmin, qmax, seed + 3)[0]!) : new Array<number>(N).fill(0);
   const bias = Int32Array.from(randInts(N, -20000, 20000, seed + 4));
@@ -39,7 +39,7 @@ function gemmCase(dtype: 'u8' | 'i8', sg: number, M: number, K: number, N: numbe
     ['w', packQ8Gemm(w, N, K, zw)],
     ['b', foldQ8Bias(bias, w, N, K, zw, zx)],
     ['s', padQ8Scales(spreadScales(N, K, seed + 6), N)],
-    ['rq', q8OutputParams(zOut, qmin + 10, qmax - 5, undefined, dtype === 'u8' ? zw[0]! : 0)],
+    ['rq', q8OutputParams(zOut, qmin + 10, qmax - 5, undefined, q8KernelZeroPoint(w, zw))],
     ['y', new Uint8Array(M * N).fill(UNWRITTEN)],
   ];
   const at = new Map<string, number>();

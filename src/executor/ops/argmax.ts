@@ -2,7 +2,7 @@
 import { describeShape, DTYPE_BYTES, tensorElements, type ArgMaxOp, type Graph } from '../../../planner/ir.js';
 import { activationQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError } from '../weights_image.js';
-import { inputAt, outputAt, perTensorQuantized, sgOf, type OpLowering } from './context.js';
+import { ioArgs, perTensorQuantized, sgOf, type OpLowering } from './context.js';
 
 function axisReason(g: Graph, op: ArgMaxOp): string | null {
   const s = g.tensors[op.inputs[0]!]!.shape;
@@ -27,8 +27,7 @@ export const argmax: OpLowering<ArgMaxOp> = {
     const ch = x.shape[x.shape.length - 1]!;
     const pixels = tensorElements(x) / ch;
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.f32_argmax_channels(a, pixels, ch, o);
+      return c.b.f32_argmax_channels({ ...ioArgs(c, op), P: pixels, C: ch });
     };
   },
 
@@ -50,8 +49,7 @@ export const argmax: OpLowering<ArgMaxOp> = {
     const P = tensorElements(x) / C;
     const outBytes = DTYPE_BYTES[y.dtype];
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.q8_argmax(a, P, C, o, outBytes, sg);
+      return c.b.q8_argmax({ ...ioArgs(c, op), P, C, outBytes, sg });
     };
   },
 };

@@ -1,41 +1,25 @@
 /** AVERAGE_POOL_2D with a window: padded pixels are not counted (TF); integer: TFLite's rounded integer mean. */
-import type { AvgPoolOp, Graph } from '../../../planner/ir.js';
+import type { AvgPoolOp } from '../../../planner/ir.js';
 import { activationRange } from '../../reference/q8_ops.js';
-import { clampOf, inputAt, ioQuant, ioQuantizedReason, nhwc, outputAt, type OpLowering } from './context.js';
-
-function sameGridReason(g: Graph, op: AvgPoolOp): string | null {
-  const why = ioQuantizedReason(g, op);
-  if (why) return why;
-  const [a, b] = [g.tensors[op.inputs[0]!]!.quant!, g.tensors[op.outputs[0]!]!.quant!];
-  return a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0]
-    ? null
-    : 'average pool with different input and output quantization';
-}
+import { clampOf, ioArgs, ioQuant, planeArgs, sameGridReason, windowArgs, type OpLowering } from './context.js';
 
 export const avgpool: OpLowering<AvgPoolOp> = {
   float({ graph: g }, op) {
-    const [x, y] = [nhwc(g.tensors[op.inputs[0]!]!), nhwc(g.tensors[op.outputs[0]!]!)];
     const [lo, hi] = clampOf(op.act);
     const [kh, kw] = op.kernel;
-    const [sh, sw] = op.stride;
-    return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () =>
-        k.f32_avgpool_generic(a, x.h, x.w, x.c, o, y.h, y.w, kh, kw, sh, sw, op.pad.top, op.pad.left, lo, hi);
-    };
+    const { dh: _dh, dw: _dw, ...win } = windowArgs(op);
+    const planes = planeArgs(g, op);
+    return (c) => c.b.f32_avgpool_generic({ ...ioArgs(c, op), ...planes, kh, kw, ...win, lo, hi });
   },
 
-  integerUnsupported: sameGridReason,
+  integerUnsupported: (g, op) => sameGridReason(g, op, 'average pool'),
 
   integer({ graph: g }, op) {
     const { y: yq, sg } = ioQuant(g, op);
-    const [x, y] = [nhwc(g.tensors[op.inputs[0]!]!), nhwc(g.tensors[op.outputs[0]!]!)];
     const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
     const [kh, kw] = op.kernel;
-    const [sh, sw] = op.stride;
-    return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.q8_avgpool(a, x.h, x.w, x.c, o, y.h, y.w, kh, kw, sh, sw, op.pad.top, op.pad.left, lo, hi, sg);
-    };
+    const { dh: _dh, dw: _dw, ...win } = windowArgs(op);
+    const planes = planeArgs(g, op);
+    return (c) => c.b.q8_avgpool({ ...ioArgs(c, op), ...planes, kh, kw, ...win, lo, hi, sg });
   },
 };

@@ -40,6 +40,7 @@ import {
   Q8_NR,
   type QPacked,
 } from '../../kernels/q8_pack.js';
+import { encodeQ8BlockDesc } from '../../kernels/gen/abi.js';
 import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError, type WeightsBlob } from '../weights_image.js';
@@ -173,96 +174,42 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
   const [ePadTop, ePadLeft] = stem ? [expand.pad.top, expand.pad.left] : [0, 0];
   const { groupChannels: gc, ringRows, bandRows } = sched;
   return (c) => {
-    const k = c.k;
     const [x, y, w] = [c.tensor(xId), c.tensor(yId), c.weight(wOff)];
     const res = residualId >= 0 ? c.tensor(residualId) : 0;
     const [e, d] = [c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer)];
-    return () =>
-      k.f32_block_fused(
-        x,
-        xs.h,
-        xs.w,
-        xs.c,
-        stem ? 1 : 0,
-        es.h,
-        es.w,
-        ePadTop,
-        ePadLeft,
-        cExp,
-        sh,
-        sw,
-        dh,
-        dwl,
-        dw.pad.top,
-        dw.pad.left,
-        y,
-        ds.h,
-        ds.w,
-        cOut,
-        w,
-        res,
-        lo,
-        hi,
-        e,
-        d,
-        gc,
-        ringRows,
-        bandRows,
-      );
+    return c.b.f32_block_fused({
+      x,
+      H: xs.h,
+      W: xs.w,
+      Cin: xs.c,
+      stem: stem ? 1 : 0,
+      He: es.h,
+      We: es.w,
+      ePadTop,
+      ePadLeft,
+      Cexp: cExp,
+      sh,
+      sw,
+      dh,
+      dw: dwl,
+      dPadTop: dw.pad.top,
+      dPadLeft: dw.pad.left,
+      y,
+      OH: ds.h,
+      OW: ds.w,
+      Cout: cOut,
+      w,
+      res,
+      lo,
+      hi,
+      e,
+      d,
+      g: gc,
+      ringRows,
+      bandRows,
+    });
   };
 }
-
-/** Descriptor word indices (assembly/q8_block.ts). */
-const D = {
-  SIGNED: 0,
-  EXP_KIND: 1,
-  HX: 2,
-  WX: 3,
-  CIN: 4,
-  HE: 5,
-  WE: 6,
-  CEXP: 7,
-  HD: 8,
-  WD: 9,
-  COUT: 10,
-  EKH: 11,
-  EKW: 12,
-  ESH: 13,
-  ESW: 14,
-  EDH: 15,
-  EDW: 16,
-  EPT: 17,
-  EPL: 18,
-  DSH: 19,
-  DSW: 20,
-  DDH: 21,
-  DDW: 22,
-  DPT: 23,
-  DPL: 24,
-  ZX: 25,
-  ZE: 26,
-  WEXP: 27,
-  BEXP: 28,
-  SEXP: 29,
-  RQEXP: 30,
-  WDW: 31,
-  WSDW: 32,
-  BDW: 33,
-  SDW: 34,
-  RQDW: 35,
-  WPROJ: 36,
-  PSPROJ: 37,
-  BPROJ: 38,
-  SPROJ: 39,
-  RQPROJ: 40,
-  UNIT: 41,
-  UEXP: 42,
-  UPROJ: 43,
-  NTILES: 44,
-  PERSIST: 45,
-  TILES: 48,
-  TILE_WORDS: 12,
-} as const;
 
 /** What lowering decided for one fused block (tests and reports read it). */
 export interface Q8BlockLowering {
@@ -300,14 +247,9 @@ export function integerBlock(
   highWater: number,
 ): Binder {
   const { graph: g, plan, weights: W } = cx;
-  const { expand, dw, project, yId } = blockOps(g, step);
+  const { expand, project, yId } = blockOps(g, step);
   const x = nhwc(g.tensors[expand.inputs[0]!]!);
-  const e = nhwc(g.tensors[expand.outputs[0]!]!);
-  const d = nhwc(g.tensors[dw.outputs[0]!]!);
   const y = nhwc(g.tensors[yId]!);
-  const Cexp = e.c;
-  const conv = !is1x1(expand);
-  const [ekh, ekw] = expand.kernel;
 
   const geometry = blockGeometry(g, step);
   const buffers = stepBuffers(plan, step, highWater);
@@ -319,7 +261,6 @@ export function integerBlock(
   const [eBytes, dBytes] = [buffers.expandBytes, buffers.depthwiseBytes];
   const xId = expand.inputs[0]!;
   return (c) => {
-    const k = c.k;
     const [wb, da] = [c.weight(0), c.weight(pDesc)];
     const [xa, ya, ea, dd] = [
       c.tensor(xId),
@@ -328,14 +269,27 @@ export function integerBlock(
       c.buffer(step.depthwiseBuffer),
     ];
     const wBytes = W.bytes;
-    return () => k.q8_block(da, descBytes, wb, wBytes, xa, xBytes, ya, yBytes, ea, eBytes, dd, dBytes);
+    return c.b.q8_block({
+      desc: da,
+      descBytes,
+      wb,
+      wBytes,
+      x: xa,
+      xBytes,
+      y: ya,
+      yBytes,
+      e: ea,
+      eBytes,
+      d: dd,
+      dBytes,
+    });
   };
 }
 
 /**
  * Packs a block's weights for q8_block (unit u: 8-channel panels, or one per inner channel)
  * and its descriptor with these tiles; `persist`: the row-streamed block keeps its expanded
- * rows across calls (D_PERSIST). Returns the descriptor's offset in the weights and its size.
+ * rows across calls. Returns the descriptor's offset in the weights and its size.
  */
 export function packIntegerBlock(
   { model, graph: g, weights: W }: LowerContext,
@@ -432,61 +386,55 @@ export function packIntegerBlock(
   }
   const rqProj = W.put(q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
 
-  const desc = new Int32Array(D.TILES + tiles.length * D.TILE_WORDS);
-  const words: [number, number][] = [
-    [D.SIGNED, sg],
-    [D.EXP_KIND, conv ? 1 : 0],
-    [D.HX, x.h],
-    [D.WX, x.w],
-    [D.CIN, x.c],
-    [D.HE, e.h],
-    [D.WE, e.w],
-    [D.CEXP, Cexp],
-    [D.HD, d.h],
-    [D.WD, d.w],
-    [D.COUT, y.c],
-    [D.EKH, ekh],
-    [D.EKW, ekw],
-    [D.ESH, expand.stride[0]],
-    [D.ESW, expand.stride[1]],
-    [D.EDH, expand.dilation[0]],
-    [D.EDW, expand.dilation[1]],
-    [D.EPT, expand.pad.top],
-    [D.EPL, expand.pad.left],
-    [D.DSH, dw.stride[0]],
-    [D.DSW, dw.stride[1]],
-    [D.DDH, dw.dilation[0]],
-    [D.DDW, dw.dilation[1]],
-    [D.DPT, dw.pad.top],
-    [D.DPL, dw.pad.left],
-    [D.ZX, eq.x.z],
-    [D.ZE, dq.x.z],
-    [D.UNIT, u],
-    [D.UEXP, uExp],
-    [D.UPROJ, uProj],
-    [D.PSPROJ, psProj],
-    [D.WSDW, q8DepthwisePairBytes(Cexp)],
-    [D.NTILES, tiles.length],
-    [D.PERSIST, persist ? 1 : 0],
-    // Weight offsets are relative to the weights base; the kernel adds it.
-    [D.WEXP, wExp],
-    [D.BEXP, bExp],
-    [D.SEXP, sExp],
-    [D.RQEXP, rqExp],
-    [D.WDW, wDw],
-    [D.BDW, bDw],
-    [D.SDW, sDw],
-    [D.RQDW, rqDw],
-    [D.WPROJ, wProj],
-    [D.BPROJ, bProj],
-    [D.SPROJ, sProj],
-    [D.RQPROJ, rqProj],
-  ];
-  for (const [i, v] of words) desc[i] = v;
-  tiles.forEach((t, i) => {
-    desc.set([t.r0, t.r1, t.q0, t.q1, t.n0, t.n1, t.G, t.acc, t.accOffset], D.TILES + i * D.TILE_WORDS);
+  // Weight offsets are relative to the weights base; the kernel adds it.
+  const desc = encodeQ8BlockDesc({
+    signed: sg,
+    expKind: conv ? 1 : 0,
+    hx: x.h,
+    wx: x.w,
+    cin: x.c,
+    he: e.h,
+    we: e.w,
+    cexp: Cexp,
+    hd: d.h,
+    wd: d.w,
+    cout: y.c,
+    ekh,
+    ekw,
+    esh: expand.stride[0],
+    esw: expand.stride[1],
+    edh: expand.dilation[0],
+    edw: expand.dilation[1],
+    ept: expand.pad.top,
+    epl: expand.pad.left,
+    dsh: dw.stride[0],
+    dsw: dw.stride[1],
+    ddh: dw.dilation[0],
+    ddw: dw.dilation[1],
+    dpt: dw.pad.top,
+    dpl: dw.pad.left,
+    zx: eq.x.z,
+    ze: dq.x.z,
+    wExp,
+    bExp,
+    sExp,
+    rqExp,
+    wDw,
+    wsDw: q8DepthwisePairBytes(Cexp),
+    bDw,
+    sDw,
+    rqDw,
+    wProj,
+    psProj,
+    bProj,
+    sProj,
+    rqProj,
+    unit: u,
+    uExp,
+    uProj,
+    persist: persist ? 1 : 0,
+    tiles,
   });
   const pDesc = W.put(desc);
-  const descBytes = desc.byteLength;
-  return { pDesc, descBytes };
+  return { pDesc, descBytes: desc.byteLength };
 }

@@ -3,7 +3,7 @@
  * (strided); the integer path takes inputs already on the output's grid.
  */
 import type { ConcatOp, Graph } from '../../../planner/ir.js';
-import { ioQuantizedReason, outputAt, type Binder, type OpLowering } from './context.js';
+import { ioQuantizedReason, type Binder, type OpLowering } from './context.js';
 
 function copyRows(g: Graph, op: ConcatOp, elementBytes: number): Binder {
   const y = g.tensors[op.outputs[0]!]!;
@@ -14,14 +14,22 @@ function copyRows(g: Graph, op: ConcatOp, elementBytes: number): Binder {
   const outRow = inner(y.shape);
   const parts = op.inputs.map((id) => inner(g.tensors[id]!.shape));
   return (c) => {
-    const [o, k] = [outputAt(op)(c), c.k];
-    const srcs = op.inputs.map((id) => c.tensor(id));
+    const o = c.tensor(op.outputs[0]!);
+    let col = 0;
+    const copies = op.inputs.map((id, i) => {
+      const copy = c.b.copy_strided({
+        src: c.tensor(id),
+        dst: o + col,
+        rows: outer,
+        rowBytes: parts[i]!,
+        srcStride: parts[i]!,
+        dstStride: outRow,
+      });
+      col += parts[i]!;
+      return copy;
+    });
     return () => {
-      let col = 0;
-      for (let i = 0; i < srcs.length; i++) {
-        k.copy_strided(srcs[i]!, o + col, outer, parts[i]!, parts[i]!, outRow);
-        col += parts[i]!;
-      }
+      for (const copy of copies) copy();
     };
   };
 }

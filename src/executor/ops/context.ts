@@ -19,13 +19,15 @@ import {
 } from '../../../planner/ir.js';
 import type { Plan } from '../../../planner/plan.js';
 import type { ConstData, LoadedModel } from '../../model.js';
-import type { Kernels } from '../../kernels/index.js';
+import type { BoundKernels, Kernels } from '../../kernels/index.js';
 import { activationQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError, type WeightsImage } from '../weights_image.js';
 
 /** Addresses a lowered call needs, known once memory is laid out. */
 export interface BindContext {
   k: Kernels;
+  /** The kernels taking named arguments (generated from the kernel schema): each call is bound once, here. */
+  b: BoundKernels;
   /** Absolute address of a weights blob (relative offset → absolute). */
   weight(rel: number): number;
   /** Absolute address of a materialized tensor's buffer. */
@@ -163,9 +165,45 @@ export function kernelZeroPoint(w: Tensor): number {
   return w.dtype === 'i8' ? 0 : (w.quant?.zeroPoint[0] ?? 0);
 }
 
-/** Binder pieces: a tensor's address, for an op's input i or its output. */
-export const inputAt =
-  (op: Op, i = 0) =>
-  (c: BindContext) =>
-    c.tensor(op.inputs[i]!);
-export const outputAt = (op: Op) => (c: BindContext) => c.tensor(op.outputs[0]!);
+/** The input plane as the kernels name it: H, W and C. */
+export function inputPlane(g: Graph, op: Op): { H: number; W: number; C: number } {
+  const x = nhwc(g.tensors[op.inputs[0]!]!);
+  return { H: x.h, W: x.w, C: x.c };
+}
+
+/** Plane sizes as the kernels name them: the input's H, W and C, the output's OH and OW. */
+export function planeArgs(g: Graph, op: Op): { H: number; W: number; C: number; OH: number; OW: number } {
+  const y = nhwc(g.tensors[op.outputs[0]!]!);
+  return { ...inputPlane(g, op), OH: y.h, OW: y.w };
+}
+
+/** A bilinear resize's output size and coordinate rule, as the kernels name them. */
+export const resizeArgs = (op: { size: [number, number]; alignCorners: boolean; halfPixelCenters: boolean }) => ({
+  OH: op.size[0],
+  OW: op.size[1],
+  alignCorners: op.alignCorners ? 1 : 0,
+  halfPixelCenters: op.halfPixelCenters ? 1 : 0,
+});
+
+/** Null when input and output are per-tensor quantized on one grid (the op copies or averages values), else why not. */
+export function sameGridReason(g: Graph, op: Op, what: string): string | null {
+  const why = ioQuantizedReason(g, op);
+  if (why) return why;
+  const [a, b] = [g.tensors[op.inputs[0]!]!.quant!, g.tensors[op.outputs[0]!]!.quant!];
+  return a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0]
+    ? null
+    : `${what} with different input and output quantization`;
+}
+
+/** Strides, dilations and top/left padding of a windowed op, as the kernels name them. */
+export function windowArgs(op: {
+  stride: [number, number];
+  dilation?: [number, number];
+  pad: { top: number; left: number };
+}) {
+  const [dh, dw] = op.dilation ?? [1, 1];
+  return { sh: op.stride[0], sw: op.stride[1], dh, dw, padTop: op.pad.top, padLeft: op.pad.left };
+}
+
+/** The addresses of the op's first input (x) and its output (y). */
+export const ioArgs = (c: BindContext, op: Op) => ({ x: c.tensor(op.inputs[0]!), y: c.tensor(op.outputs[0]!) });

@@ -35,6 +35,10 @@ import {
   kernelZeroPoint,
   nhwc,
   weightsReason,
+  ioArgs,
+  planeArgs,
+  windowArgs,
+  type BindContext,
   type OpLowering,
 } from './context.js';
 
@@ -45,52 +49,52 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const x = nhwc(g.tensors[op.inputs[0]!]!);
     const y = nhwc(g.tensors[op.outputs[0]!]!);
     const [lo, hi] = clampOf(op.act);
-    const b = W.add(4 * y.c, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(y.c)));
+    const bias = W.add(4 * y.c, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(y.c)));
     const [kh, kw] = op.kernel;
     const w = () => f32Const(model, op.weights, op);
     if (is1x1(op)) {
       const pw = W.add(4 * packGemm1x1Length(y.c, x.c), () => packGemm1x1(w(), y.c, x.c));
-      return (c) => {
-        const [xs, ys, wa, ba, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.weight(pw), c.weight(b), c.k];
-        return () => k.f32_gemm_1x1(xs, x.h * x.w, x.c, wa, ba, ys, y.c, lo, hi, 0, 0);
-      };
-    }
-    if (is3x3s2(op)) {
-      const pw = W.add(4 * packConv3x3Length(y.c, x.c), () => packConv3x3(w(), y.c, x.c));
-      return (c) => {
-        const [xs, ys, wa, ba, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.weight(pw), c.weight(b), c.k];
-        return () => k.f32_conv3x3_s2(xs, x.h, x.w, x.c, ys, y.h, y.w, y.c, op.pad.top, op.pad.left, wa, ba, lo, hi);
-      };
-    }
-    const pw = W.add(4 * packConvLength(y.c, kh, kw, x.c), () => packConv(w(), y.c, kh, kw, x.c));
-    const [sh, sw] = op.stride;
-    const [dh, dw] = op.dilation;
-    return (c) => {
-      const [xs, ys, wa, ba, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.weight(pw), c.weight(b), c.k];
-      return () =>
-        k.f32_conv2d_generic(
-          xs,
-          x.h,
-          x.w,
-          x.c,
-          ys,
-          y.h,
-          y.w,
-          y.c,
-          kh,
-          kw,
-          sh,
-          sw,
-          dh,
-          dw,
-          op.pad.top,
-          op.pad.left,
-          wa,
-          ba,
+      return (c) =>
+        c.b.f32_gemm_1x1({
+          ...ioArgs(c, op),
+          M: x.h * x.w,
+          K: x.c,
+          w: c.weight(pw),
+          b: c.weight(bias),
+          N: y.c,
           lo,
           hi,
-        );
-    };
+          res: 0,
+          accumulate: 0,
+        });
+    }
+    const planes = planeArgs(g, op);
+    if (is3x3s2(op)) {
+      const pw = W.add(4 * packConv3x3Length(y.c, x.c), () => packConv3x3(w(), y.c, x.c));
+      return (c) =>
+        c.b.f32_conv3x3_s2({
+          ...ioArgs(c, op),
+          ...planes,
+          OC: y.c,
+          padTop: op.pad.top,
+          padLeft: op.pad.left,
+          w: c.weight(pw),
+          b: c.weight(bias),
+          lo,
+          hi,
+        });
+    }
+    const pw = W.add(4 * packConvLength(y.c, kh, kw, x.c), () => packConv(w(), y.c, kh, kw, x.c));
+    const conv = { ...planes, OC: y.c, kh, kw, ...windowArgs(op) };
+    return (c) =>
+      c.b.f32_conv2d_generic({
+        ...ioArgs(c, op),
+        ...conv,
+        w: c.weight(pw),
+        b: c.weight(bias),
+        lo,
+        hi,
+      });
   },
 
   integerUnsupported: (g, op) => weightsReason(g.tensors[op.weights]!) ?? ioQuantizedReason(g, op),
@@ -107,46 +111,33 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const pb = W.add(4 * roundUp8(y.c), () => foldQ8Bias(biasConst(model, op.bias, op), w(), y.c, K, zw, xq.z));
     const ps = W.put(padQ8Scales(scale, y.c));
     const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
+    const requant = (c: BindContext) => ({ b: c.weight(pb), s: c.weight(ps), rq: c.weight(prq), sg });
     if (is1x1(op)) {
       const pw = W.add(packQ8GemmLength(y.c, x.c), () => packQ8Gemm(w(), y.c, x.c, zw));
-      return (c) => {
-        const [xs, ys, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.k];
-        const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-        return () => k.q8_gemm(xs, x.h * x.w, x.c, x.c, wa, y.c, ba, sa, ys, y.c, rq, 0, 0, sg);
-      };
+      return (c) =>
+        c.b.q8_gemm({
+          ...ioArgs(c, op),
+          ...requant(c),
+          M: x.h * x.w,
+          K: x.c,
+          xs: x.c,
+          w: c.weight(pw),
+          N: y.c,
+          ys: y.c,
+          res: 0,
+          rs: 0,
+        });
     }
     const dil = op.dilation[1];
     const pw = W.add(packQ8ConvLength(y.c, kh, kw, x.c, dil), () => packQ8Conv(w(), y.c, kh, kw, x.c, zw, 0, y.c, dil));
-    const [sh, sw] = op.stride;
-    const [dh, dw] = op.dilation;
-    return (c) => {
-      const [xs, ys, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.k];
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      return () =>
-        k.q8_conv2d(
-          xs,
-          x.h,
-          x.w,
-          x.c,
-          ys,
-          y.h,
-          y.w,
-          y.c,
-          kh,
-          kw,
-          sh,
-          sw,
-          dh,
-          dw,
-          op.pad.top,
-          op.pad.left,
-          wa,
-          ba,
-          sa,
-          rq,
-          xq.z,
-          sg,
-        );
-    };
+    const conv = { ...planeArgs(g, op), OC: y.c, kh, kw, ...windowArgs(op) };
+    return (c) =>
+      c.b.q8_conv2d({
+        ...ioArgs(c, op),
+        ...requant(c),
+        ...conv,
+        w: c.weight(pw),
+        zx: xq.z,
+      });
   },
 };

@@ -22,6 +22,9 @@ import {
   kernelZeroPoint,
   nhwc,
   weightsReason,
+  ioArgs,
+  planeArgs,
+  windowArgs,
   type OpLowering,
 } from './context.js';
 
@@ -38,21 +41,18 @@ export const dwconv2d: OpLowering<DepthwiseConv2DOp> = {
   float({ model, graph: g, weights: W }, op) {
     const why = shapeReason(g, op);
     if (why) throw new UnsupportedOpError(op, why);
-    const x = nhwc(g.tensors[op.inputs[0]!]!);
-    const y = nhwc(g.tensors[op.outputs[0]!]!);
-    const pw = W.add(4 * packDepthwise3x3Length(y.c), () => packDepthwise3x3(f32Const(model, op.weights, op), y.c));
-    const b = W.add(4 * y.c, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(y.c)));
+    const C = nhwc(g.tensors[op.outputs[0]!]!).c;
+    const pw = W.add(4 * packDepthwise3x3Length(C), () => packDepthwise3x3(f32Const(model, op.weights, op), C));
+    const bias = W.add(4 * C, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(C)));
     const [lo, hi] = clampOf(op.act);
-    const dil = op.dilation[0] !== 1 || op.dilation[1] !== 1;
-    const s = op.stride[0] === op.stride[1] ? op.stride[0] : 0;
-    const [sh, sw] = op.stride;
-    const [dh, dw] = op.dilation;
-    const [pt, pl] = [op.pad.top, op.pad.left];
+    const win = windowArgs(op);
+    const plain = win.dh === 1 && win.dw === 1 && win.sh === win.sw && (win.sh === 1 || win.sh === 2);
+    const planes = planeArgs(g, op);
     return (c) => {
-      const [xs, ys, wa, ba, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.weight(pw), c.weight(b), c.k];
-      if (!dil && s === 1) return () => k.f32_dwconv3x3_s1(xs, x.h, x.w, y.c, ys, y.h, y.w, pt, pl, wa, ba, lo, hi);
-      if (!dil && s === 2) return () => k.f32_dwconv3x3_s2(xs, x.h, x.w, y.c, ys, y.h, y.w, pt, pl, wa, ba, lo, hi);
-      return () => k.f32_dwconv3x3_generic(xs, x.h, x.w, y.c, ys, y.h, y.w, sh, sw, dh, dw, pt, pl, wa, ba, lo, hi);
+      const args = { ...ioArgs(c, op), ...planes, w: c.weight(pw), b: c.weight(bias), lo, hi };
+      if (!plain) return c.b.f32_dwconv3x3_generic({ ...args, ...win });
+      const kernel = win.sh === 1 ? c.b.f32_dwconv3x3_s1 : c.b.f32_dwconv3x3_s2;
+      return kernel({ ...args, padTop: win.padTop, padLeft: win.padLeft });
     };
   },
 
@@ -64,26 +64,30 @@ export const dwconv2d: OpLowering<DepthwiseConv2DOp> = {
     if (shapeReason(g, op))
       throw new UnsupportedOpError(op, 'the integer path runs 3x3 depthwise with depth multiplier 1 only');
     const { x: xq, y: yq, sg } = ioQuant(g, op);
-    const x = nhwc(g.tensors[op.inputs[0]!]!);
-    const y = nhwc(g.tensors[op.outputs[0]!]!);
-    const { scale, zw } = weightQuant(g, op, y.c);
+    const C = nhwc(g.tensors[op.inputs[0]!]!).c;
+    const { scale, zw } = weightQuant(g, op, C);
     const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
     const w = () => intConst(model, op.weights, op);
-    const ws = q8DepthwisePairBytes(x.c);
-    const pw = W.add(5 * ws, () => packQ8Depthwise(w(), x.c, zw));
-    const pb = W.add(4 * q8DepthwiseStride(x.c), () =>
-      foldQ8DepthwiseBias(biasConst(model, op.bias, op), w(), x.c, zw, xq.z),
+    const ws = q8DepthwisePairBytes(C);
+    const pw = W.add(5 * ws, () => packQ8Depthwise(w(), C, zw));
+    const pb = W.add(4 * q8DepthwiseStride(C), () =>
+      foldQ8DepthwiseBias(biasConst(model, op.bias, op), w(), C, zw, xq.z),
     );
-    const ps = W.put(padQ8DepthwiseScales(scale, x.c));
+    const ps = W.put(padQ8DepthwiseScales(scale, C));
     const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
-    const [sh, sw] = op.stride;
-    const [dh, dw] = op.dilation;
-    const [pt, pl] = [op.pad.top, op.pad.left];
-    return (c) => {
-      const [xs, ys, k] = [c.tensor(op.inputs[0]!), c.tensor(op.outputs[0]!), c.k];
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      return () =>
-        k.q8_dwconv3x3(xs, x.h, x.w, x.c, ys, y.h, y.w, sh, sw, dh, dw, pt, pl, wa, ws, ba, sa, rq, xq.z, sg);
-    };
+    const planes = planeArgs(g, op);
+    return (c) =>
+      c.b.q8_dwconv3x3({
+        ...ioArgs(c, op),
+        ...planes,
+        ...windowArgs(op),
+        w: c.weight(pw),
+        ws,
+        b: c.weight(pb),
+        s: c.weight(ps),
+        rq: c.weight(prq),
+        zx: xq.z,
+        sg,
+      });
   },
 };

@@ -9,12 +9,11 @@ import {
   biasConst,
   clampOf,
   f32Const,
-  inputAt,
+  ioArgs,
   intConst,
   ioQuant,
   ioQuantizedReason,
   kernelZeroPoint,
-  outputAt,
   weightsReason,
   type OpLowering,
 } from './context.js';
@@ -28,8 +27,7 @@ export const fullyConnected: OpLowering<FullyConnectedOp> = {
     const b = W.add(4 * n, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(n)));
     const [lo, hi] = clampOf(op.act);
     return (c) => {
-      const [a, o, wa, ba, k] = [inputAt(op)(c), outputAt(op)(c), c.weight(pw), c.weight(b), c.k];
-      return () => k.f32_fully_connected(a, kk, wa, ba, o, n, lo, hi);
+      return c.b.f32_fully_connected({ ...ioArgs(c, op), w: c.weight(pw), b: c.weight(b), K: kk, N: n, lo, hi });
     };
   },
 
@@ -49,10 +47,21 @@ export const fullyConnected: OpLowering<FullyConnectedOp> = {
     );
     const ps = W.put(padQ8Scales(scale, n));
     const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
-    return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      return () => k.q8_gemm(a, 1, kk, kk, wa, n, ba, sa, o, n, rq, 0, 0, sg);
-    };
+    return (c) =>
+      c.b.q8_gemm({
+        ...ioArgs(c, op),
+        M: 1,
+        K: kk,
+        xs: kk,
+        w: c.weight(pw),
+        N: n,
+        b: c.weight(pb),
+        s: c.weight(ps),
+        ys: n,
+        rq: c.weight(prq),
+        res: 0,
+        rs: 0,
+        sg,
+      });
   },
 };

@@ -5,14 +5,13 @@
  */
 import type { GlobalAvgPoolOp } from '../../../planner/ir.js';
 import { dtypeRange, meanScale } from '../../reference/q8_ops.js';
-import { inputAt, ioQuant, ioQuantizedReason, nhwc, outputAt, type OpLowering } from './context.js';
+import { ioArgs, ioQuant, ioQuantizedReason, nhwc, type OpLowering } from './context.js';
 
 export const globalAvgpool: OpLowering<GlobalAvgPoolOp> = {
   float({ graph: g }, op) {
     const x = nhwc(g.tensors[op.inputs[0]!]!);
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.f32_global_avgpool(a, x.h * x.w, x.c, o);
+      return c.b.f32_global_avgpool({ ...ioArgs(c, op), HW: x.h * x.w, C: x.c });
     };
   },
 
@@ -25,13 +24,11 @@ export const globalAvgpool: OpLowering<GlobalAvgPoolOp> = {
     const [lo, hi] = dtypeRange(yq.dtype);
     if (xq.s === yq.s && xq.z === yq.z)
       return (c) => {
-        const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-        return () => k.q8_global_avgpool(a, hw, x.c, o, lo, hi, sg);
+        return c.b.q8_global_avgpool({ ...ioArgs(c, op), HW: hw, C: x.c, lo, hi, sg });
       };
     const s = meanScale(xq.s, yq.s, hw);
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.q8_mean(a, hw, x.c, o, xq.z, s, yq.z, lo, hi, sg);
+      return c.b.q8_mean({ ...ioArgs(c, op), HW: hw, C: x.c, zx: xq.z, s, zy: yq.z, lo, hi, sg });
     };
   },
 };

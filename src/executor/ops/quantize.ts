@@ -7,7 +7,7 @@ import { tensorElements, type DequantizeOp, type QuantizeOp } from '../../../pla
 import { convertMultiplier } from '../../reference/q8_ops.js';
 import { activationQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError } from '../weights_image.js';
-import { inputAt, ioQuantizedReason, outputAt, sgOf, type OpLowering } from './context.js';
+import { ioArgs, ioQuantizedReason, sgOf, type OpLowering } from './context.js';
 
 const removed = 'quantize/dequantize ops must be removed by dequantizeModel before float execution';
 
@@ -34,14 +34,20 @@ export const quantize: OpLowering<QuantizeOp> = {
     if (xq.dtype === yq.dtype) {
       const m = convertMultiplier(xq.s, yq.s)!;
       return (c) => {
-        const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-        return () => k.q8_convert(a, n, o, xq.z, m, yq.z, sgOf(yq.dtype));
+        return c.b.q8_convert({ ...ioArgs(c, op), n, zx: xq.z, m, zy: yq.z, sg: sgOf(yq.dtype) });
       };
     }
     const m = Math.fround(Math.fround(xq.s) / Math.fround(yq.s));
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.q8_requantize(a, n, o, xq.z, m, yq.z, sgOf(xq.dtype), sgOf(yq.dtype));
+      return c.b.q8_requantize({
+        ...ioArgs(c, op),
+        n,
+        zx: xq.z,
+        m,
+        zy: yq.z,
+        sgIn: sgOf(xq.dtype),
+        sgOut: sgOf(yq.dtype),
+      });
     };
   },
 };

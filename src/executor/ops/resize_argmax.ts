@@ -6,7 +6,7 @@
 import type { Graph, ResizeArgMaxOp } from '../../../planner/ir.js';
 import { activationQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError } from '../weights_image.js';
-import { inputAt, nhwc, outputAt, perTensorQuantized, sgOf, type OpLowering } from './context.js';
+import { inputPlane, ioArgs, perTensorQuantized, resizeArgs, sgOf, type OpLowering } from './context.js';
 
 /** 1 when the class ids are int32, 0 for bytes; refuses other dtypes and byte ids that cannot hold C classes. */
 export function classIdOutput(op: ResizeArgMaxOp, dtype: string, classes: number): number {
@@ -28,27 +28,20 @@ export const resizeArgmax: OpLowering<ResizeArgMaxOp> = {
   floatUnsupported: idsReason,
 
   float({ graph: g }, op) {
-    const x = nhwc(g.tensors[op.inputs[0]!]!);
-    const outI32 = classIdOutput(op, g.tensors[op.outputs[0]!]!.dtype, x.c);
-    const [ac, hp] = [op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0];
-    return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.f32_resize_argmax(a, x.h, x.w, x.c, o, op.size[0], op.size[1], ac, hp, outI32);
-    };
+    const plane = inputPlane(g, op);
+    const outI32 = classIdOutput(op, g.tensors[op.outputs[0]!]!.dtype, plane.C);
+    const args = { ...plane, ...resizeArgs(op), outI32 };
+    return (c) => c.b.f32_resize_argmax({ ...ioArgs(c, op), ...args });
   },
 
   integerUnsupported: (g, op) =>
     perTensorQuantized(g, op.inputs[0]!) ? idsReason(g, op) : 'needs a per-tensor quantized uint8/int8 input',
 
   integer({ graph: g }, op) {
-    const xt = g.tensors[op.inputs[0]!]!;
-    const sg = sgOf(activationQuant(xt, op).dtype);
-    const x = nhwc(xt);
-    const outI32 = classIdOutput(op, g.tensors[op.outputs[0]!]!.dtype, x.c);
-    const [ac, hp] = [op.alignCorners ? 1 : 0, op.halfPixelCenters ? 1 : 0];
-    return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
-      return () => k.q8_resize_argmax(a, x.h, x.w, x.c, o, op.size[0], op.size[1], ac, hp, outI32, sg);
-    };
+    const sg = sgOf(activationQuant(g.tensors[op.inputs[0]!]!, op).dtype);
+    const plane = inputPlane(g, op);
+    const outI32 = classIdOutput(op, g.tensors[op.outputs[0]!]!.dtype, plane.C);
+    const args = { ...plane, ...resizeArgs(op), outI32, sg };
+    return (c) => c.b.q8_resize_argmax({ ...ioArgs(c, op), ...args });
   },
 };

@@ -1,6 +1,6 @@
 /** SOFTMAX over the last axis, row by row; integer: TFLite's float softmax of the dequantized row, requantized. */
 import { tensorElements, type SoftmaxOp } from '../../../planner/ir.js';
-import { inputAt, ioQuant, ioQuantizedReason, outputAt, type OpLowering } from './context.js';
+import { ioArgs, ioQuant, ioQuantizedReason, type OpLowering } from './context.js';
 
 export const softmax: OpLowering<SoftmaxOp> = {
   float({ graph: g }, op) {
@@ -8,9 +8,12 @@ export const softmax: OpLowering<SoftmaxOp> = {
     const n = y.shape[y.shape.length - 1]!;
     const rows = tensorElements(y) / n;
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
+      const { x: a, y: o } = ioArgs(c, op);
+      const calls = Array.from({ length: rows }, (_, r) =>
+        c.b.f32_softmax({ x: a + r * n * 4, n, y: o + r * n * 4, beta: op.beta }),
+      );
       return () => {
-        for (let r = 0; r < rows; r++) k.f32_softmax(a + r * n * 4, n, o + r * n * 4, op.beta);
+        for (const call of calls) call();
       };
     };
   },
@@ -24,9 +27,12 @@ export const softmax: OpLowering<SoftmaxOp> = {
     const rows = tensorElements(y) / n;
     const kf = Math.fround(-Math.fround(xq.s) * Math.fround(op.beta));
     return (c) => {
-      const [a, o, k] = [inputAt(op)(c), outputAt(op)(c), c.k];
+      const { x: a, y: o } = ioArgs(c, op);
+      const calls = Array.from({ length: rows }, (_, r) =>
+        c.b.q8_softmax({ x: a + r * n, n, y: o + r * n, k: kf, sOut: yq.s, zy: yq.z, sg }),
+      );
       return () => {
-        for (let r = 0; r < rows; r++) k.q8_softmax(a + r * n, n, o + r * n, kf, yq.s, yq.z, sg);
+        for (const call of calls) call();
       };
     };
   },

@@ -5,7 +5,7 @@
  *
  * - The source (the caller's image) writes each input row into the first ring when the
  *   schedule asks for it (BindContext.inputRow: the executor resizes or copies it).
- * - Blocks: q8_block_rows / f32_block_rows with the x and y rings, tiles of one band
+ * - Blocks: q8_block / f32_block_fused called for rows [r0, r1) with the x and y rings, tiles of one band
  *   (bandRows × tileCols × all output channels, inner channels in groups of
  *   groupChannels, the int32 partial sums after the expanded window), and for 'ring'
  *   blocks the persistent expanded rows in the stage's state buffer.
@@ -125,7 +125,9 @@ export function streamStep(cx: LowerContext, step: StreamStep, integer: boolean)
         const slot = row % r.rows;
         if (slot >= r.mirrorRows) continue;
         const [src, dst] = [at + slot * r.rowBytes, at + (r.rows + slot) * r.rowBytes];
-        out.push(() => c.k.copy_strided(src, dst, 1, r.rowBytes, r.rowBytes, r.rowBytes));
+        out.push(
+          c.b.copy_strided({ src, dst, rows: 1, rowBytes: r.rowBytes, srcStride: r.rowBytes, dstStride: r.rowBytes }),
+        );
       }
       return out;
     };
@@ -183,32 +185,32 @@ function integerBlockStage(
   const eBytes = ring ? cx.plan.buffers[s.stateBuffer]!.bytes : s.expandWork.bytes;
   const dBytes = s.depthwiseWork.bytes;
   return (c) => {
-    const [wb, da, k] = [c.weight(0), c.weight(pDesc), c.k];
+    const [wb, da] = [c.weight(0), c.weight(pDesc)];
     const xa = addr(c, io.x);
     const ya = addr(c, io.y);
     const work = c.buffer(step.workBuffer);
     const ea = ring ? c.buffer(s.stateBuffer) : work + s.expandWork.offset;
     const dd = work + s.depthwiseWork.offset;
     const wBytes = W.bytes;
-    return (r0, r1) => () =>
-      k.q8_block_rows(
-        da,
+    return (r0, r1) =>
+      c.b.q8_block({
+        desc: da,
         descBytes,
         wb,
         wBytes,
-        xa,
-        io.x.bytes,
-        io.x.rows,
-        ya,
-        io.y.bytes,
-        io.y.rows,
-        ea,
+        x: xa,
+        xBytes: io.x.bytes,
+        y: ya,
+        yBytes: io.y.bytes,
+        e: ea,
         eBytes,
-        dd,
+        d: dd,
         dBytes,
         r0,
         r1,
-      );
+        xRows: io.x.rows,
+        yRows: io.y.rows,
+      });
   };
 }
 
@@ -233,52 +235,51 @@ function floatBlockStage(
   const [lo, hi] = clampOf(add ? (add as { act: 'none' | 'relu' | 'relu6' }).act : project.act);
   const residual = !!add;
   return (c) => {
-    const k = c.k;
     const xa = addr(c, io.x);
     const ya = addr(c, io.y);
     const w = c.weight(wOff);
     const work = c.buffer(step.workBuffer);
-    const ea = ring ? c.buffer(s.stateBuffer) : work + s.expandWork.offset;
-    const dd = work + s.depthwiseWork.offset;
-    return (r0, r1) => () =>
-      k.f32_block_rows(
-        xa,
-        x[1]!,
-        x[2]!,
-        x[3]!,
-        stem ? 1 : 0,
-        br.He,
-        br.We,
-        stem ? expand.pad.top : 0,
-        stem ? expand.pad.left : 0,
-        br.Cexp,
-        dw.stride[0],
-        dw.stride[1],
-        dw.dilation[0],
-        dw.dilation[1],
-        dw.pad.top,
-        dw.pad.left,
-        ya,
-        y[1]!,
-        y[2]!,
-        y[3]!,
+    const e = ring ? c.buffer(s.stateBuffer) : work + s.expandWork.offset;
+    const d = work + s.depthwiseWork.offset;
+    return (r0, r1) =>
+      c.b.f32_block_fused({
+        x: xa,
+        H: x[1]!,
+        W: x[2]!,
+        Cin: x[3]!,
+        stem: stem ? 1 : 0,
+        He: br.He,
+        We: br.We,
+        ePadTop: stem ? expand.pad.top : 0,
+        ePadLeft: stem ? expand.pad.left : 0,
+        Cexp: br.Cexp,
+        sh: dw.stride[0],
+        sw: dw.stride[1],
+        dh: dw.dilation[0],
+        dw: dw.dilation[1],
+        dPadTop: dw.pad.top,
+        dPadLeft: dw.pad.left,
+        y: ya,
+        OH: y[1]!,
+        OW: y[2]!,
+        Cout: y[3]!,
         w,
-        residual ? xa : 0,
+        res: residual ? xa : 0,
         lo,
         hi,
-        ea,
-        dd,
-        G,
+        e,
+        d,
+        g: G,
         ringRows,
-        s.bandRows,
+        bandRows: s.bandRows,
         r0,
         r1,
-        io.x.rows,
-        io.x.bytes,
-        io.y.rows,
-        io.y.bytes,
-        ring ? 1 : 0,
-      );
+        xRows: io.x.rows,
+        xBytes: io.x.bytes,
+        yRows: io.y.rows,
+        yBytes: io.y.bytes,
+        persist: ring ? 1 : 0,
+      });
   };
 }
 
@@ -316,7 +317,6 @@ function convPoolStage(
     const same = px.s === py.s && px.z === py.z;
     const ms = meanScale(px.s, py.s, n);
     return (c) => {
-      const k = c.k;
       const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
       const xa = addr(c, io.x);
       const work = c.buffer(step.workBuffer) + s.expandWork.offset;
@@ -330,10 +330,25 @@ function convPoolStage(
             const m = Math.min(q, Wd - p0);
             const first = r === 0 && p0 === 0 ? 1 : 0;
             const src = row + p0 * Cin;
-            parts.push(() => {
-              k.q8_gemm(src, m, Cin, Cin, wa, C, ba, sa, work, C, rq, 0, 0, sg);
-              k.q8_channel_sums(work, m, C, sums, first, sg);
-            });
+            parts.push(
+              c.b.q8_gemm({
+                x: src,
+                M: m,
+                K: Cin,
+                xs: Cin,
+                w: wa,
+                N: C,
+                b: ba,
+                s: sa,
+                y: work,
+                ys: C,
+                rq,
+                res: 0,
+                rs: 0,
+                sg,
+              }),
+              c.b.q8_channel_sums({ x: work, P: m, C, acc: sums, first, sg }),
+            );
           }
         }
         if (r1 === H) {
@@ -359,7 +374,6 @@ function convPoolStage(
   const b = W.add(4 * C, () => (conv.bias >= 0 ? f32Const(model, conv.bias, conv) : new Float32Array(C)));
   const pw = W.add(4 * packGemm1x1Length(C, Cin), () => packGemm1x1(f32Const(model, conv.weights, conv), C, Cin));
   return (c) => {
-    const k = c.k;
     const [wa, ba] = [c.weight(pw), c.weight(b)];
     const xa = addr(c, io.x);
     const work = c.buffer(step.workBuffer) + s.expandWork.offset;
@@ -373,10 +387,10 @@ function convPoolStage(
           const m = Math.min(q, Wd - p0);
           const first = r === 0 && p0 === 0 ? 1 : 0;
           const src = row + p0 * Cin * 4;
-          parts.push(() => {
-            k.f32_gemm_1x1(src, m, Cin, wa, ba, work, C, lo, hi, 0, 0);
-            k.f32_channel_sums(work, m, C, sums, first);
-          });
+          parts.push(
+            c.b.f32_gemm_1x1({ x: src, M: m, K: Cin, w: wa, b: ba, y: work, N: C, lo, hi, res: 0, accumulate: 0 }),
+            c.b.f32_channel_sums({ x: work, P: m, C, acc: sums, first }),
+          );
         }
       }
       if (r1 === H) {
@@ -434,11 +448,28 @@ function pointwiseStage(cx: LowerContext, s: StreamStagePlan, io: { x: Rows; y: 
     const ps = W.put(padQ8Scales(scale, C));
     const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[conv.weights]!)));
     return (c) => {
-      const [xa, ya, k] = [addr(c, io.x), addr(c, io.y), c.k];
+      const [xa, ya] = [addr(c, io.x), addr(c, io.y)];
       const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      return (r0, r1) => () => {
-        for (let r = r0; r < r1; r++)
-          k.q8_gemm(rowOf(io.x, xa, r), Wd, Cin, Cin, wa, C, ba, sa, rowOf(io.y, ya, r), C, rq, 0, 0, sg);
+      return (r0, r1) => {
+        const calls = Array.from({ length: r1 - r0 }, (_, i) =>
+          c.b.q8_gemm({
+            x: rowOf(io.x, xa, r0 + i),
+            M: Wd,
+            K: Cin,
+            xs: Cin,
+            w: wa,
+            N: C,
+            b: ba,
+            s: sa,
+            y: rowOf(io.y, ya, r0 + i),
+            ys: C,
+            rq,
+            res: 0,
+            rs: 0,
+            sg,
+          }),
+        );
+        return () => calls.forEach((f) => f());
       };
     };
   }

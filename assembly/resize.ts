@@ -1,9 +1,13 @@
-// Fused bilinear resize + arg-max over channels (f32): the class id of every output pixel of
-// resizeBilinear (misc.ts), without the resized scores. Each output pixel interpolates its C
-// scores from its 4 source neighbours with exactly the f32 operations of resizeBilinear (the
-// same coordinates in f64, the same lane-wise sub/mul/add in f32), and keeps the first maximum
-// in class order as argmaxChannels does (`v > best`), so the class map is bit-identical to
-// running the two kernels, with no scratch memory.
+// f32 bilinear resize (TF resize_bilinear, see refResizeBilinear: alignCorners maps corner
+// centres onto each other, halfPixelCenters samples at (o + 0.5)·scale − 0.5, else o·scale;
+// coordinates in f64 as the reference, the interpolation in f32 SIMD over channels), and the
+// same resize fused with the arg-max over channels: the class id of every output pixel without
+// the resized scores. Both interpolate each output pixel's C scores from its 4 source
+// neighbours with the same f32 operations, and the arg-max keeps the first maximum in class
+// order as argmaxChannels does (`v > best`), so the class map is bit-identical to running the
+// resize and then argmaxChannels, with no scratch memory.
+import { ResizeArgs } from './gen/args';
+import { lane, storePartial } from './common';
 import { highTap, interpolate, lowTap, resizeScale, sourceCoord } from './bilinear';
 
 const IOTA: v128 = i32x4(0, 1, 2, 3);
@@ -18,28 +22,28 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
     const n = min(4, C - c);
     const cb = (<usize>c) << 2;
     const v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
-    let e = lane(v, 0);
+    let e = lane<f32>(v, 0);
     if (c == 0) bv = e;
     else if (e > bv) {
       bv = e;
       best = c;
     }
     if (n > 1) {
-      e = lane(v, 1);
+      e = lane<f32>(v, 1);
       if (e > bv) {
         bv = e;
         best = c + 1;
       }
     }
     if (n > 2) {
-      e = lane(v, 2);
+      e = lane<f32>(v, 2);
       if (e > bv) {
         bv = e;
         best = c + 2;
       }
     }
     if (n > 3) {
-      e = lane(v, 3);
+      e = lane<f32>(v, 3);
       if (e > bv) {
         bv = e;
         best = c + 3;
@@ -49,51 +53,42 @@ function firstMaxInOrder(a: usize, b: usize, c0: usize, d: usize, C: i32, dx: v1
   return best;
 }
 
-/** Lane j of v (j a constant 0..3). */
-// @ts-ignore: decorator
-@inline function lane(v: v128, j: i32): f32 {
-  return j == 0
-    ? f32x4.extract_lane(v, 0)
-    : j == 1
-      ? f32x4.extract_lane(v, 1)
-      : j == 2
-        ? f32x4.extract_lane(v, 2)
-        : f32x4.extract_lane(v, 3);
-}
-
-export function resizeArgmax(
-  x: usize,
-  H: i32,
-  W: i32,
-  C: i32,
-  y: usize,
-  OH: i32,
-  OW: i32,
-  alignCorners: i32,
-  halfPixelCenters: i32,
-  outI32: i32,
-): void {
-  const sy = resizeScale(H, OH, alignCorners);
-  const sx = resizeScale(W, OW, alignCorners);
-  const colBytes = (<usize>C) << 2;
-  const rowBytes = <usize>W * colBytes;
+/**
+ * ids = 0: the resized scores into y [OH][OW][C]; ids = 1 or 4: each output pixel's class
+ * (the first maximum of its resized scores) into y [OH][OW] as a u8 or an i32.
+ */
+export function resizeBilinear(a: ResizeArgs): void {
+  const sy = resizeScale(a.H, a.OH, a.alignCorners);
+  const sx = resizeScale(a.W, a.OW, a.alignCorners);
+  const colBytes = (<usize>a.C) << 2;
+  const rowBytes = <usize>a.W * colBytes;
   let p: usize = 0;
-  for (let oy = 0; oy < OH; oy++) {
-    const fy = sourceCoord(oy, sy, halfPixelCenters);
+  for (let oy = 0; oy < a.OH; oy++) {
+    const fy = sourceCoord(oy, sy, a.halfPixelCenters);
     const fly = Math.floor(fy);
     const dy = f32x4.splat(<f32>(fy - fly));
-    const r0 = x + <usize>lowTap(fly, H) * rowBytes,
-      r1 = x + <usize>highTap(fly, H) * rowBytes;
-    for (let ox = 0; ox < OW; ox++) {
-      const fx = sourceCoord(ox, sx, halfPixelCenters);
+    const r0 = a.x + <usize>lowTap(fly, a.H) * rowBytes,
+      r1 = a.x + <usize>highTap(fly, a.H) * rowBytes;
+    for (let ox = 0; ox < a.OW; ox++) {
+      const fx = sourceCoord(ox, sx, a.halfPixelCenters);
       const flx = Math.floor(fx);
-      const x0 = lowTap(flx, W),
-        x1 = highTap(flx, W);
+      const x0 = lowTap(flx, a.W),
+        x1 = highTap(flx, a.W);
       const dx = f32x4.splat(<f32>(fx - flx));
-      const a = r0 + <usize>x0 * colBytes,
-        b = r0 + <usize>x1 * colBytes;
-      const c0 = r1 + <usize>x0 * colBytes,
-        d = r1 + <usize>x1 * colBytes;
+      const tl = r0 + <usize>x0 * colBytes,
+        tr = r0 + <usize>x1 * colBytes;
+      const bl = r1 + <usize>x0 * colBytes,
+        br = r1 + <usize>x1 * colBytes;
+      if (a.ids == 0) {
+        const yp = a.y + p * colBytes;
+        for (let c = 0; c < a.C; c += 4) {
+          const n = min(4, a.C - c);
+          const cb = (<usize>c) << 2;
+          storePartial(yp + cb, interpolate(tl + cb, tr + cb, bl + cb, br + cb, n, dx, dy), n);
+        }
+        p++;
+        continue;
+      }
       // Lane j keeps the first maximum of the classes ≡ j (mod 4), strict >; the lanes are
       // reduced at the end (largest value, then the lowest class). Without NaN that is the first
       // maximum in class order; a pixel with a NaN score is redone in class order, so the
@@ -102,10 +97,10 @@ export function resizeArgmax(
       let bestI = IOTA;
       let idx = IOTA;
       let nan = i32x4.splat(0);
-      for (let c = 0; c < C; c += 4) {
-        const n = min(4, C - c);
+      for (let c = 0; c < a.C; c += 4) {
+        const n = min(4, a.C - c);
         const cb = (<usize>c) << 2;
-        let v = interpolate(a + cb, b + cb, c0 + cb, d + cb, n, dx, dy);
+        let v = interpolate(tl + cb, tr + cb, bl + cb, br + cb, n, dx, dy);
         if (n < 4) v = v128.bitselect(v, NEG_INF, i32x4.lt_s(IOTA, i32x4.splat(n)));
         nan = v128.or(nan, f32x4.ne(v, v));
         const gt = f32x4.gt(v, bestV);
@@ -114,7 +109,7 @@ export function resizeArgmax(
         idx = i32x4.add(idx, FOUR);
       }
       let best = 0;
-      if (v128.any_true(nan)) best = firstMaxInOrder(a, b, c0, d, C, dx, dy);
+      if (v128.any_true(nan)) best = firstMaxInOrder(tl, tr, bl, br, a.C, dx, dy);
       else {
         let bv = f32x4.extract_lane(bestV, 0);
         best = i32x4.extract_lane(bestI, 0);
@@ -136,8 +131,8 @@ export function resizeArgmax(
           best = i3;
         }
       }
-      if (outI32) store<i32>(y + (p << 2), best);
-      else store<u8>(y + p, <u8>best);
+      if (a.ids == 4) store<i32>(a.y + (p << 2), best);
+      else store<u8>(a.y + p, <u8>best);
       p++;
     }
   }
