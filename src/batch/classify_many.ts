@@ -32,9 +32,9 @@ export interface ClassifyManyOptions extends LoadOptions {
   ordered?: boolean;
   /** Stops the batch: no image is started after it; images being classified finish and are yielded, then the iteration throws the signal's reason. */
   signal?: AbortSignal;
-  /** Called as images finish (and once at the start, with done 0). */
+  /** Called at the start, as each worker is ready, and as images finish. */
   onProgress?: (progress: BatchProgress) => void;
-  /** Called once every worker has loaded the model, before the first result. */
+  /** Called once, when the first worker has loaded the model (before any result). */
   onStart?: (start: BatchStart) => void;
 }
 
@@ -43,6 +43,8 @@ export interface BatchProgress {
   done: number;
   failed: number;
   total: number;
+  /** Workers that have loaded the model (images are classified from the first one on). */
+  workersReady: number;
   /** Since the batch started (workers loading the model included). */
   elapsedMs: number;
 }
@@ -50,8 +52,10 @@ export interface BatchProgress {
 export interface BatchStart {
   info: ModelInfo;
   plan: PlanJson;
-  /** Memory of each worker: its model's own WebAssembly memory (weights + arena) and its JavaScript heap. */
-  workers: WorkerMemory[];
+  /** Worker threads started (each loads the same model with the same plan). */
+  jobs: number;
+  /** Memory of the first worker ready; every worker has as much: its own WebAssembly memory (weights + arena) and JavaScript heap. */
+  workerMemory: WorkerMemory;
 }
 
 /** An image's result: `index` is its place in the input. */
@@ -109,7 +113,7 @@ export async function* classifyMany<I extends NodeImage>(
   });
 
   const start: WorkerStart = { kernels, kernelBytes: kernelModuleBytes(kernels), source, options: load, top };
-  const workers: { worker: Worker; ready: boolean; tasks: Set<number>; memory?: WorkerMemory }[] = [];
+  const workers: { worker: Worker; ready: boolean; tasks: Set<number> }[] = [];
   const finished = new Map<number, BatchResult<I>>(); // finished, not yet yielded
   const finishOrder: number[] = []; // unordered: the order they finished in
   let next = 0; // next image to dispatch
@@ -123,7 +127,14 @@ export async function* classifyMany<I extends NodeImage>(
     wake?.();
     wake = undefined;
   };
-  const progress = () => onProgress?.({ done, failed, total, elapsedMs: performance.now() - t0 });
+  const progress = () =>
+    onProgress?.({
+      done,
+      failed,
+      total,
+      workersReady: workers.filter((w) => w.ready).length,
+      elapsedMs: performance.now() - t0,
+    });
   // Results waiting to be yielded plus images in flight stay under this, so memory stays bounded whatever the
   // consumer's pace or a slow image's delay.
   const window = Math.max(16, jobs * PER_WORKER * 4);
@@ -160,10 +171,9 @@ export async function* classifyMany<I extends NodeImage>(
       w.worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'log') log?.(m.line);
         else if (m.type === 'ready') {
+          if (!workers.some((x) => x.ready)) onStart?.({ info: m.info, plan: m.plan, jobs, workerMemory: m.memory });
           slot.ready = true;
-          slot.memory = m.memory;
-          if (workers.every((x) => x.ready))
-            onStart?.({ info: m.info, plan: m.plan, workers: workers.map((x) => x.memory!) });
+          progress();
         } else if (m.type === 'failed') fatal ??= deserializeError(m.error);
         else {
           slot.tasks.delete(m.id);

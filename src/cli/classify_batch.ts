@@ -103,10 +103,7 @@ export async function classifyBatch(values: BatchValues, args: string[], top: nu
       log,
       ...(values.labels ? { labels: values.labels } : {}),
       ...(budget !== undefined ? { budget } : {}),
-      onStart: (s) => {
-        start = s;
-        bar?.started();
-      },
+      onStart: (s) => (start = s),
       ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
     })) {
       finished++;
@@ -129,7 +126,7 @@ export async function classifyBatch(values: BatchValues, args: string[], top: nu
   if (start) {
     const s = start;
     const figures: ModelFigures = {
-      model: { info: s.info, plan: s.plan, memory: () => lastMemory ?? s.workers[0]!.model },
+      model: { info: s.info, plan: s.plan, memory: () => lastMemory ?? s.workerMemory.model },
     };
     const workers = workersLine(s);
     if (values.json)
@@ -137,7 +134,7 @@ export async function classifyBatch(values: BatchValues, args: string[], top: nu
         JSON.stringify(
           runJson(figures, collected, {
             ...classifyJsonExtra(s.info),
-            jobs: s.workers.length,
+            jobs: s.jobs,
             ...(interrupted ? { interrupted: true } : {}),
           }),
           null,
@@ -158,9 +155,9 @@ export async function classifyBatch(values: BatchValues, args: string[], top: nu
 
 /** Each worker's memory (they load the same model, so one figure), and the whole process's resident size. */
 function workersLine(s: BatchStart): string {
-  const w = s.workers[0]!;
+  const w = s.workerMemory;
   return (
-    `workers ${s.workers.length}, each: WebAssembly memory ${humanBytes(w.model.wasmMemoryBytes)} ` +
+    `workers ${s.jobs}, each: WebAssembly memory ${humanBytes(w.model.wasmMemoryBytes)} ` +
     `(weights ${humanBytes(w.model.weightsBytes)}, arena ${humanBytes(w.model.arenaBytes)}), ` +
     `JavaScript heap ${humanBytes(w.jsHeapBytes)}; process resident ${humanBytes(process.memoryUsage().rss)}`
   );

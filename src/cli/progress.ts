@@ -13,13 +13,13 @@ export function clock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** The bar's text for `p`; `runningMs` is the time since the workers were ready (the rate's denominator). */
+/** The bar's text for `p`; `runningMs` is the time since the first worker was ready (the rate's denominator). */
 export function progressLine(p: BatchProgress, runningMs: number | undefined, width = 24): string {
   const filled = p.total > 0 ? Math.round((width * p.done) / p.total) : 0;
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
   const count = `${p.done}/${p.total}`;
   const failed = p.failed > 0 ? ` (${p.failed} failed)` : '';
-  if (runningMs === undefined) return `${bar} ${count}  loading the model…`;
+  if (runningMs === undefined) return `${bar} ${count}${failed}  loading the model…`;
   const rate = runningMs > 0 ? (1000 * p.done) / runningMs : 0;
   const eta = rate > 0 ? `ETA ${clock((p.total - p.done) / rate)}` : 'ETA –';
   return `${bar} ${count}${failed}  ${rate.toFixed(1)} images/s  ${eta}`;
@@ -38,13 +38,10 @@ export class ProgressBar {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** The workers are ready: the rate counts from here. */
-  started(): void {
-    this.runningSince = this.now();
-  }
-
   /** Takes the new state; draws it now, or once the interval since the last drawing is over. */
   update(p: BatchProgress): void {
+    // The rate counts from the first worker ready to classify: loading the model is not part of it.
+    if (this.runningSince === undefined && p.workersReady > 0) this.runningSince = this.now();
     this.last = p;
     this.schedule();
   }
