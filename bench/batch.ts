@@ -1,0 +1,171 @@
+/**
+ * Throughput of `lowwater classify DIR --jsonl` with --jobs 1 against --jobs 2, side by side in one run:
+ * 200 photos derived from the fixture images (bench/batch_images.ts, in a temporary folder), the int8
+ * TFLite MobileNetV2 (fixtures models/mobilenet_v2_1.0_224_quant.tflite) and the default model.
+ *
+ * Each measurement is the whole command as a user runs it (`node bin/lowwater.js ...`, start to exit:
+ * loading the model on every worker included), images / wall seconds. The runs take turns, jobs 1 then
+ * jobs 2 then the other way round, so a machine whose load drifts slows both alike; the median of the
+ * rounds is reported, and the ratio of the medians. Every run's JSON Lines are checked to be the same
+ * results (input sha256 and top classes), file by file.
+ *
+ * Memory: each process's peak resident size (its maxRSS, read at exit by a preload), so the difference
+ * between jobs 2 and jobs 1 is what one more worker costs; and one worker's own figures as classifyMany's
+ * onStart reports them (WebAssembly memory = weights + arena, JavaScript heap).
+ *
+ *   npx tsx bench/batch.ts [--images 200] [--rounds 5] [--write]   (--write appends to bench/RESULTS.md)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { humanBytes } from '../planner/bytes.js';
+import { classifyMany, type BatchStart } from '../src/index.js';
+import { fixturePath, REPO_ROOT } from '../test/helpers/fixtures.js';
+import { deriveImages } from './batch_images.js';
+import { appendResults, median } from './results.js';
+
+const argv = process.argv.slice(2);
+const arg = (flag: string, dflt: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? dflt) : dflt);
+const count = Number(arg('--images', '200'));
+const rounds = Number(arg('--rounds', '5'));
+const write = argv.includes('--write');
+
+const MODELS = [
+  {
+    name: 'int8 MobileNetV2 1.0/224 (mobilenet_v2_1.0_224_quant.tflite)',
+    args: ['--model', fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite')],
+  },
+  { name: 'default model (nsfw_mobilenet_v2, float32)', args: [] as string[] },
+];
+const JOBS = [1, 2];
+
+const dir = mkdtempSync(join(tmpdir(), 'lowwater-batch-bench-'));
+const photos = join(dir, 'photos');
+console.error(`deriving ${count} photos from the fixture images into ${photos}`);
+await deriveImages(fixturePath('images'), photos, count);
+// The child writes its peak resident size (kB, all threads) on stderr as it exits.
+const preload = join(dir, 'maxrss.mjs');
+writeFileSync(
+  preload,
+  "process.on('exit', () => process.stderr.write(`maxRSS ${process.resourceUsage().maxRSS}\\n`));\n",
+);
+
+interface Run {
+  seconds: number;
+  /** From the first JSON line to the last: the rate once the workers run, without starting up. */
+  steadySeconds: number;
+  maxRssBytes: number;
+  /** file → inputSha256 and top indices, to check every run gives the same results */
+  results: Map<string, string>;
+}
+
+function runOnce(modelArgs: string[], jobs: number): Promise<Run> {
+  const args = [
+    '--import',
+    preload,
+    join(REPO_ROOT, 'bin', 'lowwater.js'),
+    'classify',
+    photos,
+    '--jsonl',
+    '--jobs',
+    String(jobs),
+    ...modelArgs,
+  ];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let firstLine = 0;
+    let lastLine = 0;
+    child.stdout.on('data', (d) => {
+      out += d;
+      lastLine = performance.now();
+      firstLine ||= lastLine;
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`exit code ${code}: ${err}`));
+      const results = new Map<string, string>();
+      for (const line of out.trimEnd().split('\n')) {
+        const j = JSON.parse(line) as { image: string; inputSha256: string; top: { index: number }[] };
+        results.set(j.image, `${j.inputSha256} ${j.top.map((c) => c.index).join(',')}`);
+      }
+      if (results.size !== count) return reject(new Error(`${results.size} results for ${count} images`));
+      const rss = /maxRSS (\d+)/.exec(err);
+      // The first chunk holds at least the first line; the time to the last chunk covers count − 1 more images.
+      resolve({
+        seconds,
+        steadySeconds: (lastLine - firstLine) / 1000,
+        maxRssBytes: Number(rss?.[1] ?? NaN) * 1024,
+        results,
+      });
+    });
+  });
+}
+
+const rows: string[] = [];
+const memoryRows: string[] = [];
+const loads: number[] = [loadavg()[0]!];
+for (const model of MODELS) {
+  const runs = new Map<number, Run[]>(JOBS.map((j) => [j, []]));
+  let reference: Map<string, string> | undefined;
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? JOBS : [...JOBS].reverse();
+    for (const jobs of order) {
+      const run = await runOnce(model.args, jobs);
+      reference ??= run.results;
+      for (const [file, got] of run.results)
+        if (reference.get(file) !== got)
+          throw new Error(`${file}: jobs ${jobs} gave ${got}, another run ${reference.get(file)}`);
+      runs.get(jobs)!.push(run);
+      console.error(
+        `  ${model.name}, jobs ${jobs}, round ${r + 1}/${rounds}: ${(count / run.seconds).toFixed(1)} images/s (${run.seconds.toFixed(2)} s)`,
+      );
+      loads.push(loadavg()[0]!);
+    }
+  }
+  const rate = (j: number) => median(runs.get(j)!.map((x) => count / x.seconds));
+  const rss = (j: number) => median(runs.get(j)!.map((x) => x.maxRssBytes));
+  const steady = (j: number) => median(runs.get(j)!.map((x) => (count - 1) / x.steadySeconds));
+  const best = (j: number) => Math.max(...runs.get(j)!.map((x) => count / x.seconds));
+  const [r1, r2] = [rate(1), rate(2)];
+  const perRound = runs.get(1)!.map((x, i) => x.seconds / runs.get(2)![i]!.seconds);
+  rows.push(
+    `| ${model.name} | ${r1.toFixed(1)} | ${r2.toFixed(1)} | **${(r2 / r1).toFixed(2)}×** | ${perRound.map((x) => x.toFixed(2)).join(', ')} | ${(best(2) / best(1)).toFixed(2)}× | ${steady(1).toFixed(1)} → ${steady(2).toFixed(1)} (${(steady(2) / steady(1)).toFixed(2)}×) |`,
+  );
+
+  let start: BatchStart | undefined;
+  const modelSource = model.args[1];
+  for await (const _ of classifyMany([join(photos, 'img0000.jpg')], {
+    ...(modelSource ? { model: modelSource } : {}),
+    onStart: (s) => (start = s),
+  }));
+  const w = start!.workerMemory;
+  memoryRows.push(
+    `| ${model.name} | ${humanBytes(w.model.wasmMemoryBytes)} (weights ${humanBytes(w.model.weightsBytes)}, arena ${humanBytes(w.model.arenaBytes)}) | ${humanBytes(w.jsHeapBytes)} | ${humanBytes(rss(1))} | ${humanBytes(rss(2))} | ${humanBytes(rss(2) - rss(1))} |`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });
+
+const body = `${count} photos derived from the fixture images (crops of 70–100%, 200–520 px wide, some mirrored, JPEG and PNG alternately; bench/batch_images.ts). Each figure is one whole \`lowwater classify DIR --jsonl --jobs N\` process, start to exit (every worker loading the model included): images / wall seconds, median of ${rounds} rounds, jobs 1 and jobs 2 taking turns. Every run's JSON Lines gave the same input sha256 and top classes for every file. The last column leaves start-up out: the rate from the first JSON line to the last (median). Machine load average (1 min) during the run: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} (other processes share the 2 cores); this run's nice value: ${getPriority()}.
+
+| model | jobs 1 (images/s) | jobs 2 (images/s) | jobs 2 / jobs 1 | per round (time jobs 1 / jobs 2) | best run jobs 2 / best jobs 1 | first to last line, jobs 1 → 2 (images/s) |
+| --- | ---: | ---: | ---: | --- | ---: | --- |
+${rows.join('\n')}
+
+Memory. A worker: its model's WebAssembly memory and its JavaScript heap, as classifyMany's onStart reports them. A process: peak resident size (maxRSS, all threads, median over the rounds); the difference is what one more worker costs.
+
+| model | one worker: WebAssembly memory | one worker: JS heap | process peak RSS, jobs 1 | jobs 2 | one more worker |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${memoryRows.join('\n')}
+`;
+console.log(body);
+if (write)
+  appendResults(
+    `Batch classify: throughput with --jobs 1 and --jobs 2`,
+    `npx tsx bench/batch.ts --images ${count} --rounds ${rounds} --write`,
+    body,
+  );
