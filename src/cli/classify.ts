@@ -36,15 +36,18 @@ Options:
   --json              print one JSON object (results, memory) instead of text
   --raw               with --json or --jsonl: include each image's whole output tensor
                       (on the integer path its raw quantized bytes, e.g. uint8 0..255)
+${runOptionsHelp('2MiB')}
 
 Many images (a batch: any of --jobs, --jsonl, --unordered, or a DIR argument):
-  DIR                 the image files under DIR, recursively, sorted by path: names
-                      ending in ${IMAGE_EXTENSIONS.join(' ')} (any case); names
-                      starting with '.' and links to folders are passed over. Files
-                      named on the command line are taken whatever their name.
-  --jobs N            classify on N worker threads (default 1). Each loads its own
-                      copy of the model (the kernel code is compiled once and shared):
-                      memory grows by about one model's WebAssembly memory per job.
+  DIR                 the image files under DIR, recursively, sorted by path:
+                      names ending in ${IMAGE_EXTENSIONS.join(' ')}
+                      (any case); names starting with '.' and links to folders are
+                      passed over. Files named on the command line are taken
+                      whatever their name.
+  --jobs N            classify on N worker threads (default 1), about one core each.
+                      Each loads its own copy of the model (the kernel code is
+                      compiled once and shared), so memory grows with N: the
+                      README's "Many images" gives the measured figures.
   --jsonl             one JSON object per line and per image, as it finishes: the
                       fields of one --json result (image, inputSha256, top, latencyMs,
                       output with --raw), or { image, error } for a file that failed
@@ -54,7 +57,6 @@ Many images (a batch: any of --jobs, --jsonl, --unordered, or a DIR argument):
   SIGTERM) starts no new image, prints the images being classified, and exits with
   130 (143): every line printed is whole. When stderr is a terminal, a progress
   line there shows images done, images/s and the time left.
-${runOptionsHelp('2MiB')}
 
 Examples:
   lowwater classify photo.jpg
