@@ -4,10 +4,13 @@
  * TFLite MobileNetV2 (fixtures models/mobilenet_v2_1.0_224_quant.tflite) and the default model.
  *
  * Each measurement is the whole command as a user runs it (`node bin/lowwater.js ...`, start to exit:
- * loading the model on every worker included), images / wall seconds. The runs take turns, jobs 1 then
- * jobs 2 then the other way round, so a machine whose load drifts slows both alike; the median of the
- * rounds is reported, and the ratio of the medians. Every run's JSON Lines are checked to be the same
- * results (input sha256 and top classes), file by file.
+ * loading the model on every worker included), images / wall seconds, and the rate from the first JSON
+ * line to the last (start-up left out). A control, "2 processes": two jobs 1 processes at once, each on
+ * half of the files, which is what two cores give two independent processes here. The configurations
+ * take turns in a rotated order, each run waiting for a mostly idle machine (other engineers' work
+ * shares it) and reporting the CPU share other processes took meanwhile; the median of the rounds is
+ * reported. Every run's JSON Lines are checked to be the same results (input sha256 and top classes),
+ * file by file.
  *
  * Memory: each process's peak resident size (its maxRSS, read at exit by a preload), so the difference
  * between jobs 2 and jobs 1 is what one more worker costs; and one worker's own figures as classifyMany's
@@ -38,12 +41,13 @@ const MODELS = [
   },
   { name: 'default model (nsfw_mobilenet_v2, float32)', args: [] as string[] },
 ];
-const JOBS = [1, 2];
+type Config = 'jobs 1' | 'jobs 2' | '2 processes';
+const CONFIGS: Config[] = ['jobs 1', 'jobs 2', '2 processes'];
 
 const dir = mkdtempSync(join(tmpdir(), 'lowwater-batch-bench-'));
 const photos = join(dir, 'photos');
 console.error(`deriving ${count} photos from the fixture images into ${photos}`);
-await deriveImages(fixturePath('images'), photos, count);
+const files = await deriveImages(fixturePath('images'), photos, count);
 // The child writes its peak resident size (kB, all threads) on stderr as it exits.
 const preload = join(dir, 'maxrss.mjs');
 writeFileSync(
@@ -81,55 +85,70 @@ interface Run {
   results: Map<string, string>;
 }
 
-function runOnce(modelArgs: string[], jobs: number): Promise<Run> {
-  const args = [
-    '--import',
-    preload,
-    join(REPO_ROOT, 'bin', 'lowwater.js'),
-    'classify',
-    photos,
-    '--jsonl',
-    '--jobs',
-    String(jobs),
-    ...modelArgs,
-  ];
+interface ChildRun {
+  out: string;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  firstLine: number;
+  lastLine: number;
+}
+
+/** One `lowwater classify ... --jsonl` process (with the preload that reports its CPU time and peak RSS). */
+function child(inputs: string[], jobs: number, modelArgs: string[]): Promise<ChildRun> {
+  const bin = join(REPO_ROOT, 'bin', 'lowwater.js');
+  const args = ['--import', preload, bin, 'classify', ...inputs, '--jsonl', '--jobs', String(jobs), ...modelArgs];
   return new Promise((resolve, reject) => {
-    const cpu0 = machineCpu();
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let firstLine = 0;
     let lastLine = 0;
-    child.stdout.on('data', (d) => {
+    c.stdout.on('data', (d) => {
       out += d;
       lastLine = performance.now();
       firstLine ||= lastLine;
     });
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const seconds = (performance.now() - t0) / 1000;
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => {
       if (code !== 0) return reject(new Error(`exit code ${code}: ${err}`));
-      const results = new Map<string, string>();
-      for (const line of out.trimEnd().split('\n')) {
-        const j = JSON.parse(line) as { image: string; inputSha256: string; top: { index: number }[] };
-        results.set(j.image, `${j.inputSha256} ${j.top.map((c) => c.index).join(',')}`);
-      }
-      if (results.size !== count) return reject(new Error(`${results.size} results for ${count} images`));
-      const rss = /maxRSS (\d+) cpu (\d+)/.exec(err);
-      const cpu1 = machineCpu();
-      const ours = (Number(rss?.[2] ?? 0) / 1e6) * jiffiesPerSecond;
-      const othersShare = Math.max(0, (cpu1.busy - cpu0.busy - ours) / (cpu1.total - cpu0.total));
-      // The first chunk holds at least the first line; the time to the last chunk covers count − 1 more images.
-      resolve({
-        othersShare,
-        seconds,
-        steadySeconds: (lastLine - firstLine) / 1000,
-        maxRssBytes: Number(rss?.[1] ?? NaN) * 1024,
-        results,
-      });
+      const m = /maxRSS (\d+) cpu (\d+)/.exec(err);
+      resolve({ out, cpuSeconds: Number(m?.[2]) / 1e6, maxRssBytes: Number(m?.[1]) * 1024, firstLine, lastLine });
     });
   });
+}
+
+/**
+ * A run of configuration `config`: 'jobs 1' or 'jobs 2' over the folder, or '2 processes' (two jobs 1
+ * processes at once, each given half of the files: what two separate processes get from this machine's
+ * two cores, the bound for two workers in one process).
+ */
+async function runOnce(modelArgs: string[], config: Config): Promise<Run> {
+  const cpu0 = machineCpu();
+  const t0 = performance.now();
+  const half = Math.ceil(files.length / 2);
+  const children =
+    config === '2 processes'
+      ? await Promise.all([child(files.slice(0, half), 1, modelArgs), child(files.slice(half), 1, modelArgs)])
+      : [await child([photos], config === 'jobs 2' ? 2 : 1, modelArgs)];
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = machineCpu();
+  const results = new Map<string, string>();
+  for (const line of children.flatMap((c) => c.out.trimEnd().split('\n'))) {
+    const j = JSON.parse(line) as { image: string; inputSha256: string; top: { index: number }[] };
+    results.set(j.image, `${j.inputSha256} ${j.top.map((c) => c.index).join(',')}`);
+  }
+  if (results.size !== count) throw new Error(`${results.size} results for ${count} images`);
+  const ours = children.reduce((n, c) => n + c.cpuSeconds, 0) * jiffiesPerSecond;
+  // The first chunk holds at least the first line; the time to the last chunk covers count − 1 more images.
+  const first = Math.min(...children.map((c) => c.firstLine));
+  const last = Math.max(...children.map((c) => c.lastLine));
+  return {
+    othersShare: Math.max(0, (cpu1.busy - cpu0.busy - ours) / (cpu1.total - cpu0.total)),
+    seconds,
+    steadySeconds: (last - first) / 1000,
+    maxRssBytes: Math.max(...children.map((c) => c.maxRssBytes)),
+    results,
+  };
 }
 
 const rows: string[] = [];
@@ -137,35 +156,36 @@ const memoryRows: string[] = [];
 const loads: number[] = [loadavg()[0]!];
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 for (const model of MODELS) {
-  const runs = new Map<number, Run[]>(JOBS.map((j) => [j, []]));
+  const runs = new Map<Config, Run[]>(CONFIGS.map((c) => [c, []]));
   let reference: Map<string, string> | undefined;
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? JOBS : [...JOBS].reverse();
-    for (const jobs of order) {
+    // A rotated order each round, so no configuration always runs first or last.
+    const order = CONFIGS.map((_, k) => CONFIGS[(k + r) % CONFIGS.length]!);
+    for (const config of order) {
       await waitForIdle();
-      const run = await runOnce(model.args, jobs);
+      const run = await runOnce(model.args, config);
       reference ??= run.results;
       for (const [file, got] of run.results)
         if (reference.get(file) !== got)
-          throw new Error(`${file}: jobs ${jobs} gave ${got}, another run ${reference.get(file)}`);
-      runs.get(jobs)!.push(run);
+          throw new Error(`${file}: ${config} gave ${got}, another run ${reference.get(file)}`);
+      runs.get(config)!.push(run);
       console.error(
-        `  ${model.name}, jobs ${jobs}, round ${r + 1}/${rounds}: ${(count / run.seconds).toFixed(1)} images/s (${run.seconds.toFixed(2)} s; other processes took ${pct(run.othersShare)} of the CPU)`,
+        `  ${model.name}, ${config}, round ${r + 1}/${rounds}: ${(count / run.seconds).toFixed(1)} images/s (${run.seconds.toFixed(2)} s; other processes took ${pct(run.othersShare)} of the CPU)`,
       );
       loads.push(loadavg()[0]!);
     }
   }
-  const rate = (j: number) => median(runs.get(j)!.map((x) => count / x.seconds));
-  const rss = (j: number) => median(runs.get(j)!.map((x) => x.maxRssBytes));
-  const steady = (j: number) => median(runs.get(j)!.map((x) => (count - 1) / x.steadySeconds));
-  const best = (j: number) => Math.max(...runs.get(j)!.map((x) => count / x.seconds));
-  const [r1, r2] = [rate(1), rate(2)];
-  const perRound = runs.get(1)!.map((x, i) => {
-    const y = runs.get(2)![i]!;
+  const rate = (c: Config) => median(runs.get(c)!.map((x) => count / x.seconds));
+  const rss = (c: Config) => median(runs.get(c)!.map((x) => x.maxRssBytes));
+  const steady = (c: Config) => median(runs.get(c)!.map((x) => (count - 1) / x.steadySeconds));
+  const best = (c: Config) => Math.max(...runs.get(c)!.map((x) => count / x.seconds));
+  const [r1, r2, rp] = [rate('jobs 1'), rate('jobs 2'), rate('2 processes')];
+  const perRound = runs.get('jobs 1')!.map((x, k) => {
+    const y = runs.get('jobs 2')![k]!;
     return `${(x.seconds / y.seconds).toFixed(2)} (${pct(x.othersShare)}, ${pct(y.othersShare)})`;
   });
   rows.push(
-    `| ${model.name} | ${r1.toFixed(1)} | ${r2.toFixed(1)} | **${(r2 / r1).toFixed(2)}×** | ${(best(2) / best(1)).toFixed(2)}× | ${steady(1).toFixed(1)} → ${steady(2).toFixed(1)} (${(steady(2) / steady(1)).toFixed(2)}×) | ${perRound.join('; ')} |`,
+    `| ${model.name} | ${r1.toFixed(1)} | ${r2.toFixed(1)} | **${(r2 / r1).toFixed(2)}×** | ${(best('jobs 2') / best('jobs 1')).toFixed(2)}× | ${steady('jobs 1').toFixed(1)} → ${steady('jobs 2').toFixed(1)} (**${(steady('jobs 2') / steady('jobs 1')).toFixed(2)}×**) | ${rp.toFixed(1)} (${(rp / r1).toFixed(2)}×) | ${perRound.join('; ')} |`,
   );
 
   let start: BatchStart | undefined;
@@ -176,15 +196,17 @@ for (const model of MODELS) {
   }));
   const w = start!.workerMemory;
   memoryRows.push(
-    `| ${model.name} | ${humanBytes(w.model.wasmMemoryBytes)} (weights ${humanBytes(w.model.weightsBytes)}, arena ${humanBytes(w.model.arenaBytes)}) | ${humanBytes(w.jsHeapBytes)} | ${humanBytes(rss(1))} | ${humanBytes(rss(2))} | ${humanBytes(rss(2) - rss(1))} |`,
+    `| ${model.name} | ${humanBytes(w.model.wasmMemoryBytes)} (weights ${humanBytes(w.model.weightsBytes)}, arena ${humanBytes(w.model.arenaBytes)}) | ${humanBytes(w.jsHeapBytes)} | ${humanBytes(rss('jobs 1'))} | ${humanBytes(rss('jobs 2'))} | ${humanBytes(rss('jobs 2') - rss('jobs 1'))} |`,
   );
 }
 rmSync(dir, { recursive: true, force: true });
 
-const body = `${count} photos derived from the fixture images (crops of 70–100%, 200–520 px wide, some mirrored, JPEG and PNG alternately; bench/batch_images.ts). Each figure is one whole \`lowwater classify DIR --jsonl --jobs N\` process, start to exit (every worker loading the model included): images / wall seconds, median of ${rounds} rounds, jobs 1 and jobs 2 taking turns. Every run's JSON Lines gave the same input sha256 and top classes for every file. "First to last line" leaves start-up out: the rate from the first JSON line to the last (median). Other engineers' processes share this machine's 2 cores: each run starts once the machine has been at least 85% idle for a second (waiting 3 minutes at most), and the last column gives, per round, the ratio of the times and in brackets the share of the machine's CPU time other processes took during the jobs 1 and the jobs 2 run (a jobs 2 run needs both cores). Load average (1 min) seen between runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; this run's nice value: ${getPriority()}.
+const body = `${count} photos derived from the fixture images (crops of 70–100%, 200–520 px wide, some mirrored, JPEG and PNG alternately; bench/batch_images.ts). Each figure is a whole \`lowwater classify DIR --jsonl --jobs N\` process, start to exit (every worker loading the model included): images / wall seconds, median of ${rounds} rounds, the configurations taking turns in a rotated order. "First to last line" leaves start-up out: the rate from the first JSON line to the last. "2 processes" runs two \`--jobs 1\` processes at once, each on half of the files: what this machine's two cores give two independent processes, the bound for two workers in one. Every run's JSON Lines gave the same input sha256 and top classes for every file.
 
-| model | jobs 1 (images/s) | jobs 2 (images/s) | jobs 2 / jobs 1 | best jobs 2 / best jobs 1 | first to last line, jobs 1 → 2 (images/s) | per round: time jobs 1 / jobs 2 (others' CPU share) |
-| --- | ---: | ---: | ---: | ---: | --- | --- |
+Other engineers' processes share this machine's 2 cores: each run starts once the machine has been at least 85% idle for a second (waiting 3 minutes at most), and the last column gives, per round, the ratio of the jobs 1 and jobs 2 times and in brackets the share of the machine's CPU time other processes took during each (a jobs 2 run needs both cores). Load average (1 min) seen between runs: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; this run's nice value: ${getPriority()}.
+
+| model | jobs 1 (images/s) | jobs 2 (images/s) | jobs 2 / jobs 1 | best jobs 2 / best jobs 1 | first to last line, jobs 1 → 2 (images/s) | 2 processes (images/s) | per round: time jobs 1 / jobs 2 (others' CPU share) |
+| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |
 ${rows.join('\n')}
 
 Memory. A worker: its model's WebAssembly memory and its JavaScript heap, as classifyMany's onStart reports them. A process: peak resident size (maxRSS, all threads, median over the rounds); the difference is what one more worker costs.
