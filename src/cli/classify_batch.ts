@@ -59,17 +59,17 @@ export async function classifyBatch(values: BatchValues, args: string[], top: nu
   checkTask(values.model, 'classify');
   const budget = parseBudget(values.budget);
   const { images, empty } = await expandInputs(args);
-  const log = (s: string) => {
-    bar?.clear();
-    io.stderr(`lowwater: ${s}`);
-  };
   if (images.length === 0)
     throw new UsageError(
       `no images in ${args.join(', ')} (a folder's files are taken by ${IMAGE_EXTENSIONS.join(' ')})`,
     );
+  const bar = io.progress ? new ProgressBar(io.progress.write) : undefined;
+  const log = (s: string) => {
+    bar?.clear();
+    io.stderr(`lowwater: ${s}`);
+  };
   for (const folder of empty) log(`no images in folder ${folder}`);
 
-  const bar = io.progress ? new ProgressBar(io.progress.write) : undefined;
   const out = (s: string) => {
     if (io.progress?.sharesStdout) bar?.clear();
     io.stdout(s);

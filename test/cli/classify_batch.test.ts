@@ -140,6 +140,10 @@ t.test(
     const usage = await cli(['classify', join(dir, 'empty')]);
     t.equal(usage.code, 2, 'a folder with no image is a usage error');
     t.match(usage.err, /no images in/);
+    const notice = await cli(['classify', join(dir, 'empty'), join(dir, 'a.jpg'), '--jsonl']);
+    t.equal(notice.code, 1, 'an empty folder beside an image: the batch runs (a.jpg is empty, so it fails)');
+    t.match(notice.err, `lowwater: no images in folder ${join(dir, 'empty')}`);
+    t.match(notice.out, /^\{"image":".*a\.jpg","error":"cannot decode image/);
     t.equal((await cli(['classify', dir, '--jobs', '0'])).code, 2);
     t.equal((await cli(['classify', dir, '--json', '--jsonl'])).code, 2);
   },
