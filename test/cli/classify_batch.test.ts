@@ -193,7 +193,7 @@ t.test(
       skipWithout(hasScript ? false : "util-linux 'script' is not installed (Debian: apt-get install bsdutils)"),
   },
   async (t) => {
-    const { dir, images } = await folderWithCorrupt(6);
+    const { dir, images } = await folderWithCorrupt(30);
     const outFile = join(dir, 'out.jsonl');
     const args = [bin, 'classify', dir, '--model', Q8, '--jobs', '2', '--jsonl'];
     const quoted = [process.execPath, ...args].map((a) => `'${a}'`).join(' ');
@@ -206,10 +206,10 @@ t.test(
     const screen = shown.stdout;
     t.match(
       screen,
-      /\r\x1b\[2K\[[#-]+\] \d+\/7 .*images\/s {2}ETA \d+:\d\d/,
+      /\r\x1b\[2K\[[#-]+\] \d+\/31 .*images\/s {2}ETA \d+:\d\d/,
       'the bar, redrawn in place, with count, rate and ETA',
     );
-    t.match(screen, /lowwater: 7 of 7 images \(1 failed\) in [\d.]+ s/, 'then what it came to');
+    t.match(screen, /lowwater: 31 of 31 images \(1 failed\) in [\d.]+ s/, 'then what it came to');
     t.equal(readFileSync(outFile, 'utf8').trimEnd().split('\n').length, images.length, 'stdout, a file, got the lines');
     t.notMatch(readFileSync(outFile, 'utf8'), /\x1b|images\/s/, 'and no bar');
 
