@@ -22,23 +22,8 @@ import {
   type ChunkBuffers,
   type IntegerSchedule,
 } from '../../../planner/block_schedule/index.js';
-import { packFusedBlock, packFusedBlockLength } from '../../kernels/pack.js';
-import {
-  foldQ8Bias,
-  foldQ8DepthwiseBias,
-  packQ8Conv,
-  packQ8ConvLength,
-  packQ8Depthwise,
-  packQ8Gemm,
-  packQ8GemmLength,
-  padQ8DepthwiseScales,
-  padQ8Scales,
-  q8DepthwisePairBytes,
-  q8DepthwiseStride,
-  q8OutputParams,
-  Q8_NR,
-  type QPacked,
-} from '../../kernels/q8_pack.js';
+import * as pack from '../../kernels/pack.js';
+import * as q8 from '../../kernels/q8_pack.js';
 import { encodeQ8BlockDesc } from '../../kernels/gen/abi.js';
 import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
@@ -123,8 +108,8 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
   }
   const bias = (op: Conv2DOp | DepthwiseConv2DOp) => (op.bias >= 0 ? f32Const(model, op.bias, op) : null);
   const kExp = stem ? 9 * xs.c : xs.c;
-  const wOff = W.add(4 * packFusedBlockLength(kExp, cExp, cOut, sched.groupChannels), () =>
-    packFusedBlock(
+  const wOff = W.add(4 * pack.packFusedBlockLength(kExp, cExp, cOut, sched.groupChannels), () =>
+    pack.packFusedBlock(
       {
         expand: f32Const(model, expand.weights, expand),
         expandBias: bias(expand),
@@ -192,7 +177,7 @@ export interface Q8BlockLowering {
   tiling: IntegerSchedule;
 }
 
-const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
+const roundUp8 = (n: number) => Math.ceil(n / q8.Q8_NR) * q8.Q8_NR;
 
 /** Blobs laid end to end (per-channel units of the unit-1 tiling). */
 function concat<T extends WeightsBlob>(parts: T[]): T {
@@ -243,41 +228,41 @@ export function integerBlock(
   const [loE, hiE] = activationRange(expand.act, eq.y.s, eq.y.z, eq.y.dtype);
   const KE = ekh * ekw * x.c;
   const dil = expand.dilation[1];
-  const packE = (w: Uint8Array | Int8Array, n0: number, nc: number): QPacked =>
-    conv ? packQ8Conv(w, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, dil) : packQ8Gemm(w, Cexp, x.c, qE.zw, n0, nc);
-  const packedE = (nc: number) => (conv ? packQ8ConvLength(nc, ekh, ekw, x.c, dil) : packQ8GemmLength(nc, x.c));
+  const packE = (w: Uint8Array | Int8Array, n0: number, nc: number): q8.QPacked =>
+    conv ? q8.packQ8Conv(w, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, dil) : q8.packQ8Gemm(w, Cexp, x.c, qE.zw, n0, nc);
+  const packedE = (nc: number) => (conv ? q8.packQ8ConvLength(nc, ekh, ekw, x.c, dil) : q8.packQ8GemmLength(nc, x.c));
   const biasE = () => biasConst(model, expand.bias, expand);
   const channels = Array.from({ length: Cexp }, (_, j) => j);
   let wExp: number, bExp: number, sExp: number, uExp: number;
   if (u === 8) {
-    uExp = packedE(Cexp) / Math.ceil(Cexp / Q8_NR);
+    uExp = packedE(Cexp) / Math.ceil(Cexp / q8.Q8_NR);
     wExp = W.add(packedE(Cexp), () => packE(wE(), 0, Cexp));
-    bExp = W.add(4 * roundUp8(Cexp), () => foldQ8Bias(biasE(), wE(), Cexp, KE, qE.zw, eq.x.z));
-    sExp = W.put(padQ8Scales(qE.scale, Cexp));
+    bExp = W.add(4 * roundUp8(Cexp), () => q8.foldQ8Bias(biasE(), wE(), Cexp, KE, qE.zw, eq.x.z));
+    sExp = W.put(q8.padQ8Scales(qE.scale, Cexp));
   } else {
     uExp = packedE(1);
     wExp = W.add(Cexp * uExp, () => {
       const w = wE();
       return concat(channels.map((j) => packE(w, j, 1)));
     });
-    bExp = W.add(Cexp * 4 * Q8_NR, () => {
+    bExp = W.add(Cexp * 4 * q8.Q8_NR, () => {
       const [b, w] = [biasE(), wE()];
-      return concat(channels.map((j) => foldQ8Bias(b, w, Cexp, KE, qE.zw, eq.x.z, j, 1)));
+      return concat(channels.map((j) => q8.foldQ8Bias(b, w, Cexp, KE, qE.zw, eq.x.z, j, 1)));
     });
-    sExp = W.put(concat(channels.map((j) => padQ8Scales(qE.scale, Cexp, j, 1))));
+    sExp = W.put(concat(channels.map((j) => q8.padQ8Scales(qE.scale, Cexp, j, 1))));
   }
-  const rqExp = W.put(q8OutputParams(eq.y.z, loE, hiE, undefined, kernelZeroPoint(g.tensors[expand.weights]!)));
+  const rqExp = W.put(q8.q8OutputParams(eq.y.z, loE, hiE, undefined, kernelZeroPoint(g.tensors[expand.weights]!)));
 
   // Depthwise: tap-major rows over all inner channels (any group is an offset).
   const wD = () => intConst(model, dw.weights, dw);
   const qD = weightQuant(g, dw, Cexp);
   const [loD, hiD] = activationRange(dw.act, dq.y.s, dq.y.z, dq.y.dtype);
-  const wDw = W.add(5 * q8DepthwisePairBytes(Cexp), () => packQ8Depthwise(wD(), Cexp, qD.zw));
-  const bDw = W.add(4 * q8DepthwiseStride(Cexp), () =>
-    foldQ8DepthwiseBias(biasConst(model, dw.bias, dw), wD(), Cexp, qD.zw, dq.x.z),
+  const wDw = W.add(5 * q8.q8DepthwisePairBytes(Cexp), () => q8.packQ8Depthwise(wD(), Cexp, qD.zw));
+  const bDw = W.add(4 * q8.q8DepthwiseStride(Cexp), () =>
+    q8.foldQ8DepthwiseBias(biasConst(model, dw.bias, dw), wD(), Cexp, qD.zw, dq.x.z),
   );
-  const sDw = W.put(padQ8DepthwiseScales(qD.scale, Cexp));
-  const rqDw = W.put(q8OutputParams(dq.y.z, loD, hiD, undefined, kernelZeroPoint(g.tensors[dw.weights]!)));
+  const sDw = W.put(q8.padQ8DepthwiseScales(qD.scale, Cexp));
+  const rqDw = W.put(q8.q8OutputParams(dq.y.z, loD, hiD, undefined, kernelZeroPoint(g.tensors[dw.weights]!)));
 
   // Projection: one matrix over all inner channels (unit 8: k-pair slices of it), or one
   // K = 1 matrix per inner channel (unit 1).
@@ -285,21 +270,21 @@ export function integerBlock(
   const qP = weightQuant(g, project, y.c);
   let wProj: number, psProj: number, uProj: number;
   if (u === 8) {
-    wProj = W.add(packQ8GemmLength(y.c, Cexp), () => packQ8Gemm(wP(), y.c, Cexp, qP.zw));
-    psProj = packQ8GemmLength(Q8_NR, Cexp);
-    uProj = packQ8GemmLength(Q8_NR, Q8_NR);
+    wProj = W.add(q8.packQ8GemmLength(y.c, Cexp), () => q8.packQ8Gemm(wP(), y.c, Cexp, qP.zw));
+    psProj = q8.packQ8GemmLength(q8.Q8_NR, Cexp);
+    uProj = q8.packQ8GemmLength(q8.Q8_NR, q8.Q8_NR);
   } else {
-    uProj = packQ8GemmLength(y.c, 1);
-    psProj = packQ8GemmLength(Q8_NR, 1);
+    uProj = q8.packQ8GemmLength(y.c, 1);
+    psProj = q8.packQ8GemmLength(q8.Q8_NR, 1);
     wProj = W.add(Cexp * uProj, () => {
       const w = wP();
-      return concat(channels.map((j) => packQ8Gemm(w, y.c, Cexp, qP.zw, 0, y.c, j, 1)));
+      return concat(channels.map((j) => q8.packQ8Gemm(w, y.c, Cexp, qP.zw, 0, y.c, j, 1)));
     });
   }
   const bProj = W.add(4 * roundUp8(y.c), () =>
-    foldQ8Bias(biasConst(model, project.bias, project), wP(), y.c, Cexp, qP.zw, pq.x.z),
+    q8.foldQ8Bias(biasConst(model, project.bias, project), wP(), y.c, Cexp, qP.zw, pq.x.z),
   );
-  const sProj = W.put(padQ8Scales(qP.scale, y.c));
+  const sProj = W.put(q8.padQ8Scales(qP.scale, y.c));
   const [pMin, pMax] = dtypeRange(pq.y.dtype);
   let residual;
   if (add) {
@@ -309,7 +294,7 @@ export function integerBlock(
     const [loY, hiY] = activationRange(add.kind === 'add' ? add.act : 'none', yq.s, yq.z, yq.dtype);
     residual = { zRes: xq.z, mP: ma, mRes: mb, shift, zY: yq.z, loY, hiY };
   }
-  const rqProj = W.put(q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
+  const rqProj = W.put(q8.q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
 
   // Weight offsets are relative to the weights base; the kernel adds it.
   const desc = encodeQ8BlockDesc({
@@ -345,7 +330,7 @@ export function integerBlock(
     sExp,
     rqExp,
     wDw,
-    wsDw: q8DepthwisePairBytes(Cexp),
+    wsDw: q8.q8DepthwisePairBytes(Cexp),
     bDw,
     sDw,
     rqDw,
