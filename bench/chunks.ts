@@ -1,5 +1,5 @@
 /**
- * Chunk counts (issue 4 item 5): latency (median) and measured activation peak of
+ * Chunk counts: latency (median) and measured activation peak of
  * MobileNetV2 run with t ∈ {1, 2, 4, 6, 8, 16} chunks in every block, the default plan
  * (auto: the smallest peak) and per-layer (none, no fusion), side by side in one run
  * (benchmark.js, engines interleaved in rounds), on

@@ -1,5 +1,5 @@
 /**
- * Planning time of MobileNetV2 (issue 3: "Planning MobileNetV2 takes < 100 ms").
+ * Planning time of MobileNetV2 (its target: under 100 ms).
  * benchmark.js, one planGraph call per iteration, for the executor's default
  * ('auto'), t = 6, op by op, and budget mode.
  *

@@ -33,6 +33,16 @@ export { TfliteFormatError, TfliteUnsupportedError } from './importers/tflite/er
 export { REGISTRY } from '../models/registry.js';
 export { DEFAULT_MODEL } from './load_model.js';
 export { TflitePeerUnavailableError } from './profile/tflite_peer.js';
+export { classifyMany } from './batch/classify_many.js';
+export type {
+  BatchClassification,
+  BatchFailure,
+  BatchProgress,
+  BatchResult,
+  BatchStart,
+  ClassifyManyOptions,
+  WorkerMemory,
+} from './batch/classify_many.js';
 
 /** An image in Node: a file path, encoded bytes, or raw pixels. */
 export type NodeImage = string | Uint8Array | ArrayBuffer | Pixels | ImageDataLike;

@@ -133,3 +133,18 @@ export async function resolveModel(
   if (opts.labelsFile) resolved.labels = await readLabels(opts.labelsFile);
   return resolved;
 }
+
+/**
+ * Puts a registry model's files (model and labels) in the cache when they are not on this machine yet,
+ * without reading the model: a batch's worker threads, which each load the model, then find them there
+ * instead of each downloading them. Anything else (a file, bytes, the bundled default) needs nothing.
+ */
+export async function prefetchModel(
+  spec: string | Uint8Array | ArrayBuffer | undefined,
+  opts: ResolveOptions = {},
+): Promise<void> {
+  const entry = typeof spec === 'string' ? findRegistryEntry(spec) : undefined;
+  if (!entry || entry.kind === 'bundled') return;
+  await resolveRemoteFile(entry.model, opts);
+  if (!opts.labelsFile) await resolveRemoteFile(entry.labels, opts);
+}

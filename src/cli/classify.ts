@@ -1,12 +1,15 @@
 /**
- * `lowwater classify IMAGE... [--model NAME|FILE] [--labels FILE] [--top K] [--float] [--json] [--raw]`
+ * `lowwater classify IMAGE|DIR... [--model NAME|FILE] [--labels FILE] [--top K] [--float] [--json|--jsonl] [--raw]
+ *  [--jobs N] [--unordered]`
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL, FALLBACK_MODEL } from '../load_model.js';
+import { anyFolder, IMAGE_EXTENSIONS } from './batch_inputs.js';
+import { classifyBatch } from './classify_batch.js';
 import { UsageError, type CliIO } from './io.js';
 import { loadAndPrepare, RUN_OPTION_SPECS, runJson, runOptionsHelp, runSummary } from './run_command.js';
 
-export const CLASSIFY_HELP = `Usage: lowwater classify IMAGE... [options]
+export const CLASSIFY_HELP = `Usage: lowwater classify IMAGE|DIR... [options]
 
 Classifies images with a MobileNetV2, computed by lowwater's own WASM-SIMD
 kernels inside one memory arena that the planner sized before loading weights.
@@ -31,21 +34,49 @@ Options:
   --labels FILE       one label per line, line i = output index i
   --top K             how many classes to show (default 5)
   --json              print one JSON object (results, memory) instead of text
-  --raw               with --json: include each image's whole output tensor (on
-                      the integer path its raw quantized bytes, e.g. uint8 0..255)
+  --raw               with --json or --jsonl: include each image's whole output tensor
+                      (on the integer path its raw quantized bytes, e.g. uint8 0..255)
 ${runOptionsHelp('2MiB')}
+
+Many images (a batch: any of --jobs, --jsonl, --unordered, or a DIR argument):
+  DIR                 the image files under DIR, recursively, sorted by path:
+                      names ending in ${IMAGE_EXTENSIONS.join(' ')}
+                      (any case); names starting with '.' and links to folders are
+                      passed over. Files named on the command line are taken
+                      whatever their name.
+  --jobs N            classify on N worker threads (default 1), about one core each.
+                      Each loads its own copy of the model (the kernel code is
+                      compiled once and shared), so memory grows with N: the
+                      README's "Many images" gives the measured figures.
+  --jsonl             one JSON object per line and per image, as it finishes: the
+                      fields of one --json result (image, inputSha256, top, latencyMs,
+                      output with --raw), or { image, error } for a file that failed
+  --unordered         print each image as it finishes (default: in input order)
+  A file that fails (missing, not an image) is reported on its own line (text:
+  'FILE  error: ...') and the batch goes on; the exit code is then 1. Ctrl-C (or
+  SIGTERM) starts no new image, prints the images being classified, and exits with
+  130 (143): every line printed is whole. When stderr is a terminal, a progress
+  line there shows images done, images/s and the time left.
 
 Examples:
   lowwater classify photo.jpg
   lowwater classify cat.png dog.jpg --model mobilenet_v2_1.0_224 --top 3
   lowwater classify cat.png --model ./my_model.tflite --labels labels.txt --json
+  lowwater classify photos/ --jobs 2 --jsonl > results.jsonl
 `;
 
 export async function classifyCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...RUN_OPTION_SPECS, top: { type: 'string', default: '5' }, raw: { type: 'boolean', default: false } },
+    options: {
+      ...RUN_OPTION_SPECS,
+      top: { type: 'string', default: '5' },
+      raw: { type: 'boolean', default: false },
+      jobs: { type: 'string' },
+      jsonl: { type: 'boolean', default: false },
+      unordered: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     io.stdout(CLASSIFY_HELP);
@@ -54,7 +85,9 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   if (positionals.length === 0) throw new UsageError('classify needs at least one image');
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
-  if (values.raw && !values.json) throw new UsageError('--raw only applies with --json');
+  if (values.raw && !values.json && !values.jsonl) throw new UsageError('--raw only applies with --json or --jsonl');
+  if (values.jobs !== undefined || values.jsonl || values.unordered || (await anyFolder(positionals)))
+    return classifyBatch(values, positionals, k, io);
 
   const prepared = await loadAndPrepare(values, io, { task: 'classify' });
   const { model } = prepared;

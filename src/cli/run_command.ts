@@ -66,6 +66,16 @@ export function parseBudget(text: string | undefined): number | undefined {
   return n;
 }
 
+/** A registry model named for a task it does not do is a usage error. */
+export function checkTask(spec: string | undefined, task: 'classify' | 'segment' | 'detect'): void {
+  const entry = spec === undefined ? undefined : findRegistryEntry(spec);
+  const kind = { classify: 'classification', segment: 'segmentation', detect: 'detection' }[task];
+  if (entry && entry.task !== task)
+    throw new UsageError(
+      `'${entry.name}' is a ${entry.task} model; ${task} needs a ${kind} model (run 'lowwater models')`,
+    );
+}
+
 /**
  * Loads the model (`values.model`, else `defaultModel`), checks it suits the
  * command's task when it is a registry name, plans and prepares the run.
@@ -78,12 +88,7 @@ export async function loadAndPrepare(
   const budget = parseBudget(values.budget);
   const log = (s: string) => io.stderr(`lowwater: ${s}`);
   const spec = values.model ?? opts.defaultModel;
-  const entry = spec === undefined ? undefined : findRegistryEntry(spec);
-  const kind = { classify: 'classification', segment: 'segmentation', detect: 'detection' }[opts.task];
-  if (entry && entry.task !== opts.task)
-    throw new UsageError(
-      `'${entry.name}' is a ${entry.task} model; ${opts.task} needs a ${kind} model (run 'lowwater models')`,
-    );
+  checkTask(spec, opts.task);
   const model = await loadModel(spec, {
     chunks: parseChunks(values.chunks),
     float: values.float,
@@ -97,9 +102,14 @@ export async function loadAndPrepare(
   return { model, log };
 }
 
+/** What the closing output reads of a model: a loaded one, or the figures a batch's workers report. */
+export interface ModelFigures {
+  model: Pick<Model<NodeImage>, 'info' | 'plan' | 'memory'>;
+}
+
 /** The JSON fields every run command ends with: model, numeric path, memory, plan. */
 export function runJson(
-  p: PreparedCommand,
+  p: ModelFigures,
   results: unknown[],
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
@@ -122,7 +132,7 @@ export function runJson(
 }
 
 /** The closing lines of the human output: model, path, memory. */
-export function runSummary(p: PreparedCommand): string {
+export function runSummary(p: ModelFigures): string {
   const m = p.model.memory();
   return (
     `model ${p.model.info.description}\npath ${p.model.info.pathDescription}\n` +

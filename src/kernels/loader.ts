@@ -50,6 +50,11 @@ export function kernelModuleBytes(module: WebAssembly.Module): number | undefine
   return moduleBytes.get(module);
 }
 
+/** Records the file size of a module compiled elsewhere (a worker's module, compiled by its parent). */
+export function rememberKernelModuleBytes(module: WebAssembly.Module, bytes: number): void {
+  moduleBytes.set(module, bytes);
+}
+
 /** Compiles bytes into the kernel module, remembering their size for the footprint report. */
 export async function compileKernelBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
   const module = await WebAssembly.compile(bytes);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../package_root.js';
-import { compileKernelBytes } from './loader.js';
+import { compileKernelBytes, rememberKernelModuleBytes } from './loader.js';
 
 const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();
 
@@ -29,4 +29,15 @@ export function loadKernels(opts: { debug?: boolean } = {}): Promise<WebAssembly
     moduleCache.set(debug, p);
   }
   return p;
+}
+
+/**
+ * Makes an already compiled kernel module the one this thread's loadModel uses: a worker thread
+ * receives the module its parent compiled (a WebAssembly.Module crosses threads by structured clone,
+ * and V8 shares its compiled code) instead of reading and compiling the file again.
+ * `bytes` is the module file's size, for the footprint report.
+ */
+export function adoptKernels(module: WebAssembly.Module, opts: { debug: boolean; bytes?: number }): void {
+  if (opts.bytes !== undefined) rememberKernelModuleBytes(module, opts.bytes);
+  moduleCache.set(opts.debug, Promise.resolve(module));
 }

@@ -9,6 +9,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { RemoteFile } from '../../models/registry.js';
 import { ModelNotAvailableError } from '../model.js';
 
@@ -90,7 +91,8 @@ export async function resolveRemoteFile(f: RemoteFile, opts: FetchOptions = {}):
     );
   await mkdir(cacheDir, { recursive: true });
   const dest = join(cacheDir, f.file);
-  const tmp = `${dest}.partial-${process.pid}`;
+  // Unique per thread too: worker threads of one process may download the same file at once.
+  const tmp = `${dest}.partial-${process.pid}-${threadId}`;
   try {
     await writeFile(tmp, bytes);
     await rename(tmp, dest);

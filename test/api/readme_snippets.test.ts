@@ -30,3 +30,24 @@ t.test(
     t.match(stdout, /wasmMemoryBytes: \d+/, 'and its footprint');
   },
 );
+
+t.test(
+  'README batch snippet: each photo on a line, a file that is not an image on stderr',
+  { skip: skipUnless('images', 'cat.png') },
+  async (t) => {
+    mkdirSync(join(REPO_ROOT, '.tap'), { recursive: true });
+    const dir = mkdtempSync(join(REPO_ROOT, '.tap', 'snippet-'));
+    mkdirSync(join(dir, 'photos'));
+    symlinkSync(fixturePath('images', 'cat.png'), join(dir, 'photos', 'a.png'));
+    symlinkSync(fixturePath('images', 'parrot.jpg'), join(dir, 'photos', 'b.jpg'));
+    writeFileSync(join(dir, 'photos', 'c.jpg'), 'not a JPEG');
+    writeFileSync(join(dir, 'batch.mjs'), readmeSnippet('node-batch'));
+    const { stdout, stderr } = await exec(process.execPath, ['batch.mjs'], { cwd: dir });
+    t.match(
+      stdout,
+      /^photos\/a\.png (Drawing|Hentai|Neutral|Porn|Sexy) \d\.\d{3}\nphotos\/b\.jpg \w+ \d\.\d{3}\n$/,
+      'in order',
+    );
+    t.match(stderr, /cannot decode image 'photos\/c\.jpg'/);
+  },
+);

@@ -1,4 +1,4 @@
-// Fused blocks through the executor (issue 4): every chunk count against t = 1 and the
+// Fused blocks through the executor: every chunk count against t = 1 and the
 // unfused per-layer path, dilated blocks (DeepLab's backbone), the debug range guard on
 // every fused call, the measured memory of MobileNetV2 1.0/224 against the Section 5.1
 // figures, and top-1 on every fixture image for every chunk count.

@@ -1,4 +1,4 @@
-// Issue 4 on real weights: MobileNetV2 1.0/224 (the nsfwjs Keras model) run with
+// Section 5.1 chunks on real weights: MobileNetV2 1.0/224 (the nsfwjs Keras model) run with
 // every chunk count on every fixture image must give the t = 1 output (float
 // reassociation only) with the same top-1, inside the memory the plan promised.
 import t from 'tap';

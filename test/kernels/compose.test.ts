@@ -1,5 +1,5 @@
 // The kernels compose into the channel-split inverted-residual block of the paper's
-// Section 5.1 (issue 4): for each chunk of expanded channels, 1x1 expansion (an N-slice
+// Section 5.1: for each chunk of expanded channels, 1x1 expansion (an N-slice
 // of the expansion weights) → depthwise 3x3 (a channel slice) → 1x1 projection (a K-slice,
 // accumulated into y; bias on the first chunk, residual and clamp on the last). The result
 // must equal the unsplit block computed with the scalar references, for several chunk

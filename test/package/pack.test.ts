@@ -52,7 +52,7 @@ const r = await model.classify(process.argv[2], { top: 5 });
 console.log(JSON.stringify({ description: model.info.description, top: r.top, output: Array.from(r.output), memory: r.memory }));
 `;
 
-const CONSUMER_TS = `import { loadModel, PlanRefusedError, type Classification, type Model, type NodeImage } from 'lowwater';
+const CONSUMER_TS = `import { classifyMany, loadModel, PlanRefusedError, type BatchProgress, type Classification, type Model, type NodeImage } from 'lowwater';
 import * as web from 'lowwater/web';
 
 export async function classifyBoth(bytes: Uint8Array): Promise<[Classification, Classification]> {
@@ -63,6 +63,13 @@ export async function classifyBoth(bytes: Uint8Array): Promise<[Classification, 
   const peak: number = a.memory.footprint.wasmMemoryBytes + b.memory.arenaBytes;
   if (peak < 0) throw new PlanRefusedError('never', 0);
   return [a, b];
+}
+
+export async function labelsOf(files: string[]): Promise<string[]> {
+  const labels: string[] = [];
+  for await (const r of classifyMany(files, { jobs: 2, top: 1, onProgress: (p: BatchProgress) => p.done }))
+    labels.push(r.error ?? r.top[0]!.label);
+  return labels;
 }
 `;
 
@@ -135,6 +142,20 @@ t.test(
       JSON.parse(bin.stdout).results[0].top[0].label,
       here.top[0]!.label,
       'npx lowwater classify works from the install',
+    );
+    // A batch runs on the worker bundle (dist/batch_worker.js), which must be packed too.
+    const batch = await exec(
+      join(consumer, 'node_modules', '.bin', 'lowwater'),
+      ['classify', fixturePath('images', 'cat.png'), fixturePath('images', 'bird.png'), '--jobs', '2', '--jsonl'],
+      { cwd: consumer, env },
+    );
+    t.same(
+      batch.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { top: { label: string }[] }).top[0]!.label)[0],
+      here.top[0]!.label,
+      'lowwater classify --jobs 2 --jsonl works from the install',
     );
 
     writeFileSync(join(consumer, 'consumer.ts'), CONSUMER_TS);

@@ -1,5 +1,5 @@
 /**
- * Budget mode (issue 3 item 5): the fastest estimated plan whose arena fits
+ * Budget mode: the fastest estimated plan whose arena fits
  * the budget, or a refusal stating the smallest reachable peak.
  */
 import t from 'tap';

@@ -1,5 +1,5 @@
 /**
- * MobileNetV2 memory figures of issue 3 ("Done when", second line), checked
+ * MobileNetV2 memory figures (per-layer, Section 5.1 with t = 6, the default), checked
  * against the issue's own arithmetic and against the shapes of paper Table 2
  * recomputed here, through planGraph, with the verifier on every plan.
  */
@@ -112,7 +112,7 @@ t.test("'auto': the smallest peak, then the fewest chunks that keep it", async (
   t.equal(r.plan.peakBytes, P);
   t.equal(r.plan.arenaBytes, P);
   t.ok(r.order.exact, 'order proven minimal');
-  t.ok(r.plan.peakBytes <= 2_007_040, 'at most a third of per-layer (issue 4 target for the default plan)');
+  t.ok(r.plan.peakBytes <= 2_007_040, 'the default plan takes at most a third of per-layer');
   const blocks = detectBlocks(g);
   for (const c of r.chunks) {
     const b = blocks.find((x) => x.name === c.block)!;

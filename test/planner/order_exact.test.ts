@@ -1,7 +1,7 @@
 /**
  * The exact order search against brute force over every topological order,
- * on seeded random DAGs of at most 10 units with random sizes (issue 3, "Done
- * when", first line), through the whole planner: per-layer ('none'), fused
+ * on seeded random DAGs of at most 10 units with random sizes, through the
+ * whole planner: per-layer ('none'), fused
  * blocks at fixed chunk counts, and the 'auto' minimum. Every plan passes the
  * verifier, and its peak equals the independent reference on its own order.
  */

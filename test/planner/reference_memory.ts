@@ -1,7 +1,7 @@
 /**
  * Test reference for peak memory, written independently of planner/memory.ts:
  * it works on tensor intervals (producer step .. last reader step) and groups
- * of tensors sharing memory, the way a reader of issue 3 would compute it by
+ * of tensors sharing memory, the way a reader of the paper would compute it by
  * hand, instead of the planner's incremental storage bookkeeping. Plus an
  * enumerator of every topological order, for brute force.
  */

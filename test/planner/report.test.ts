@@ -1,5 +1,5 @@
 /**
- * Reports: the JSON fields issue 3 lists, the terminal table, and the HTML
+ * Reports: the JSON fields, the terminal table, and the HTML
  * file (well formed, self-contained, one series per policy, one rectangle per
  * buffer).
  */
@@ -14,7 +14,7 @@ import { randomDag } from './random_dag.js';
 
 const g = buildMobileNetV2({ alpha: 1.0, resolution: 224 });
 
-t.test('JSON has the fields of issue 3, consistent with the plan', async (t) => {
+t.test('JSON has every report field, consistent with the plan', async (t) => {
   const r = planGraphReport(g, { chunks: 6 });
   verifyPlan(g, r.plan);
   const j = JSON.parse(JSON.stringify(planJson(r)));

@@ -3,24 +3,8 @@
  * kernel size through the generic convolution; float and integer.
  */
 import type { Conv2DOp } from '../../../planner/ir.js';
-import {
-  packConv,
-  packConv3x3,
-  packConv3x3Length,
-  packConvLength,
-  packGemm1x1,
-  packGemm1x1Length,
-} from '../../kernels/pack.js';
-import {
-  foldQ8Bias,
-  packQ8Conv,
-  packQ8ConvLength,
-  packQ8Gemm,
-  packQ8GemmLength,
-  padQ8Scales,
-  q8OutputParams,
-  Q8_NR,
-} from '../../kernels/q8_pack.js';
+import * as pack from '../../kernels/pack.js';
+import * as q8 from '../../kernels/q8_pack.js';
 import { activationRange } from '../../reference/q8_ops.js';
 import { weightQuant } from '../../reference/q8_interpreter.js';
 import {
@@ -42,7 +26,7 @@ import {
   type OpLowering,
 } from './context.js';
 
-const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
+const roundUp8 = (n: number) => Math.ceil(n / q8.Q8_NR) * q8.Q8_NR;
 
 export const conv2d: OpLowering<Conv2DOp> = {
   float({ model, graph: g, weights: W }, op) {
@@ -53,7 +37,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const [kh, kw] = op.kernel;
     const w = () => f32Const(model, op.weights, op);
     if (is1x1(op)) {
-      const pw = W.add(4 * packGemm1x1Length(y.c, x.c), () => packGemm1x1(w(), y.c, x.c));
+      const pw = W.add(4 * pack.packGemm1x1Length(y.c, x.c), () => pack.packGemm1x1(w(), y.c, x.c));
       return (c) =>
         c.b.f32_gemm_1x1({
           ...ioArgs(c, op),
@@ -70,7 +54,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
     }
     const planes = planeArgs(g, op);
     if (is3x3s2(op)) {
-      const pw = W.add(4 * packConv3x3Length(y.c, x.c), () => packConv3x3(w(), y.c, x.c));
+      const pw = W.add(4 * pack.packConv3x3Length(y.c, x.c), () => pack.packConv3x3(w(), y.c, x.c));
       return (c) =>
         c.b.f32_conv3x3_s2({
           ...ioArgs(c, op),
@@ -84,7 +68,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
           hi,
         });
     }
-    const pw = W.add(4 * packConvLength(y.c, kh, kw, x.c), () => packConv(w(), y.c, kh, kw, x.c));
+    const pw = W.add(4 * pack.packConvLength(y.c, kh, kw, x.c), () => pack.packConv(w(), y.c, kh, kw, x.c));
     const conv = { ...planes, OC: y.c, kh, kw, ...windowArgs(op) };
     return (c) =>
       c.b.f32_conv2d_generic({
@@ -108,12 +92,12 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const [kh, kw] = op.kernel;
     const K = kh * kw * x.c;
     const w = () => intConst(model, op.weights, op);
-    const pb = W.add(4 * roundUp8(y.c), () => foldQ8Bias(biasConst(model, op.bias, op), w(), y.c, K, zw, xq.z));
-    const ps = W.put(padQ8Scales(scale, y.c));
-    const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
+    const pb = W.add(4 * roundUp8(y.c), () => q8.foldQ8Bias(biasConst(model, op.bias, op), w(), y.c, K, zw, xq.z));
+    const ps = W.put(q8.padQ8Scales(scale, y.c));
+    const prq = W.put(q8.q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
     const requant = (c: BindContext) => ({ b: c.weight(pb), s: c.weight(ps), rq: c.weight(prq), sg });
     if (is1x1(op)) {
-      const pw = W.add(packQ8GemmLength(y.c, x.c), () => packQ8Gemm(w(), y.c, x.c, zw));
+      const pw = W.add(q8.packQ8GemmLength(y.c, x.c), () => q8.packQ8Gemm(w(), y.c, x.c, zw));
       return (c) =>
         c.b.q8_gemm({
           ...ioArgs(c, op),
@@ -129,7 +113,9 @@ export const conv2d: OpLowering<Conv2DOp> = {
         });
     }
     const dil = op.dilation[1];
-    const pw = W.add(packQ8ConvLength(y.c, kh, kw, x.c, dil), () => packQ8Conv(w(), y.c, kh, kw, x.c, zw, 0, y.c, dil));
+    const pw = W.add(q8.packQ8ConvLength(y.c, kh, kw, x.c, dil), () =>
+      q8.packQ8Conv(w(), y.c, kh, kw, x.c, zw, 0, y.c, dil),
+    );
     const conv = { ...planeArgs(g, op), OC: y.c, kh, kw, ...windowArgs(op) };
     return (c) =>
       c.b.q8_conv2d({

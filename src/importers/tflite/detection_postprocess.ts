@@ -13,10 +13,9 @@ import { readFlexMap } from '../../detect/flexbuffers.js';
 import { parseDetectionPostProcessOptions, type DetectionPostProcessOptions } from '../../detect/postprocess.js';
 import { TfliteFormatError, TfliteUnsupportedError } from './errors.js';
 import type { TfliteFile, TfliteOperator, TfliteTensor } from './file.js';
-import { TensorType } from './schema.js';
+import { Op, TensorType } from './schema.js';
 
 export const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
-const CUSTOM = 32;
 const LOGISTIC = 14;
 
 export interface PostProcessSite {
@@ -42,7 +41,7 @@ export function findDetectionPostProcess(f: TfliteFile, source: string): PostPro
   const bytes = f.reader.bytes;
   const isPost = (o: TfliteOperator) => {
     const c = f.opcodes[o.opcodeIndex];
-    return c !== undefined && c.builtin === CUSTOM && c.custom === DETECTION_POSTPROCESS;
+    return c !== undefined && c.builtin === Op.CUSTOM && c.custom === DETECTION_POSTPROCESS;
   };
   const sites = f.operators.filter(isPost);
   if (sites.length === 0) return null;

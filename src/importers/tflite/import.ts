@@ -718,8 +718,7 @@ export function importTflite(model: Uint8Array | ByteSource, source: string): Lo
       );
     if (lifted.has(op.index)) continue;
     const ctx = new OpContext(op, code.builtin, source);
-    if (code.builtin === 32 /* CUSTOM */)
-      ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
+    if (code.builtin === Op.CUSTOM) ctx.unsupported(`custom op '${code.custom ?? ''}' is not supported by lowwater`);
     mapOperator(imp, f, ctx);
   }
   if (f.outputs.length === 0) throw new TfliteFormatError('the main subgraph has no outputs', f.subgraphOffset, source);
@@ -730,7 +729,7 @@ export function importTflite(model: Uint8Array | ByteSource, source: string): Lo
     imp.output(post.scoresTensor);
     for (const o of f.outputs)
       if (!post.op.outputs.includes(o) && o !== post.boxesTensor && o !== post.scoresTensor) imp.output(o);
-    const anchors = imp.constantValues(post.anchorsTensor, new OpContext(post.op, 32, source), 'anchors');
+    const anchors = imp.constantValues(post.anchorsTensor, new OpContext(post.op, Op.CUSTOM, source), 'anchors');
     const boxesGrid = gridOf(f.tensors[post.boxesTensor]!);
     const scoresGrid = gridOf(f.tensors[post.op.inputs[1]!]!);
     detectionPostProcess = {

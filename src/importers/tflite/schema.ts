@@ -130,6 +130,7 @@ export const Op = {
   RESHAPE: 22,
   RESIZE_BILINEAR: 23,
   SOFTMAX: 25,
+  CUSTOM: 32,
   MEAN: 40,
   SQUEEZE: 43,
   ARG_MAX: 56,
