@@ -90,16 +90,11 @@ export function blockOps(g: Graph, step: Pick<BlockStep, 'expand' | 'depthwise' 
 }
 
 /**
- * Packs a block's float weights for the fused kernel in groups of `g` expanded channels
- * (packFusedBlock); returns their offset in the weights. Checks the block is one the
- * kernel runs: a 1x1 or 3x3/2 stem expansion, ReLU6 after the expansion and the depthwise.
+ * Whether the float block's expansion is the 3x3 stride-2 stem conv (else 1x1); throws, naming
+ * the op, for a block the fused kernel does not run (another expansion, or no ReLU6 after the
+ * expansion and the depthwise).
  */
-export function packFloatBlock(
-  { model, graph: g, weights: W }: LowerContext,
-  step: Pick<BlockStep, 'expand' | 'depthwise' | 'project' | 'add'>,
-  groupChannels: number,
-): number {
-  const { expand, dw, project, yId } = blockOps(g, step);
+function fusedFloatStem(expand: Conv2DOp, dw: DepthwiseConv2DOp): boolean {
   const stem = !is1x1(expand);
   if (stem && !is3x3s2(expand))
     throw new UnsupportedOpError(
@@ -111,6 +106,21 @@ export function packFloatBlock(
       dw,
       `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`,
     );
+  return stem;
+}
+
+/**
+ * Packs a block's float weights for the fused kernel in groups of `g` expanded channels
+ * (packFusedBlock); returns their offset in the weights. Checks the block is one the
+ * kernel runs: a 1x1 or 3x3/2 stem expansion, ReLU6 after the expansion and the depthwise.
+ */
+export function packFloatBlock(
+  { model, graph: g, weights: W }: LowerContext,
+  step: Pick<BlockStep, 'expand' | 'depthwise' | 'project' | 'add'>,
+  groupChannels: number,
+): number {
+  const { expand, dw, project, yId } = blockOps(g, step);
+  const stem = fusedFloatStem(expand, dw);
   const cIn = g.tensors[expand.inputs[0]!]!.shape[3]!;
   const cExp = g.tensors[expand.outputs[0]!]!.shape[3]!;
   const cOut = g.tensors[yId]!.shape[3]!;
@@ -138,17 +148,7 @@ export function packFloatBlock(
 /** The float path: one f32_block_fused call. */
 export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, step: BlockStep): Binder {
   const { expand, dw, project, add, yId, residualId } = blockOps(g, step);
-  const stem = !is1x1(expand);
-  if (stem && !is3x3s2(expand))
-    throw new UnsupportedOpError(
-      expand,
-      `a fused block's expansion must be 1x1 or the 3x3 stride-2 stem conv, got ${expand.kernel.join('x')} stride ${expand.stride.join(',')}`,
-    );
-  if (expand.act !== 'relu6' || dw.act !== 'relu6')
-    throw new UnsupportedOpError(
-      dw,
-      `the fused block needs ReLU6 after the expansion and the depthwise, got ${expand.act} and ${dw.act}`,
-    );
+  const stem = fusedFloatStem(expand, dw);
   const xId = expand.inputs[0]!;
   const xs = nhwc(g.tensors[xId]!);
   const es = nhwc(g.tensors[expand.outputs[0]!]!);

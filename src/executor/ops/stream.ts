@@ -23,31 +23,12 @@ import { pullSchedule } from '../../../planner/stream/schedule.js';
 import { expandRingRows } from '../../../planner/stream/config.js';
 import { blockRows, stageOfPlan, stageRows } from '../../../planner/stream/stages.js';
 import { packGemm1x1, packGemm1x1Length } from '../../kernels/pack.js';
-import { foldQ8Bias, packQ8Gemm, packQ8GemmLength, padQ8Scales, q8OutputParams, Q8_NR } from '../../kernels/q8_pack.js';
-import {
-  activationRange,
-  convertMultiplier,
-  dtypeRange,
-  meanScale,
-  requantize,
-  roundedAverage,
-} from '../../reference/q8_ops.js';
-import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
+import { convertMultiplier, dtypeRange, meanScale, requantize, roundedAverage } from '../../reference/q8_ops.js';
+import { activationQuant } from '../../reference/q8_interpreter.js';
 import { ACC_E, ACC_NONE, type BlockTile } from '../../../planner/block_schedule/integer.js';
 import { blockOps, packFloatBlock, packIntegerBlock } from './block.js';
-import {
-  biasConst,
-  clampOf,
-  f32Const,
-  intConst,
-  ioQuant,
-  kernelZeroPoint,
-  sgOf,
-  type BindContext,
-  type Binder,
-  type Call,
-  type LowerContext,
-} from './context.js';
+import { packQ8GemmOperands } from './q8_gemm_operands.js';
+import { clampOf, f32Const, sgOf, type BindContext, type Binder, type Call, type LowerContext } from './context.js';
 
 /** Where a stage's input or output rows live: a ring (rows > 0) or a whole tensor (rows = 0). */
 interface Rows {
@@ -61,8 +42,6 @@ interface Rows {
 }
 
 type StageBinder = (c: BindContext) => (r0: number, r1: number) => Call;
-
-const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
 
 /** The rows of a ring buffer. */
 function ringRows(plan: Plan, index: number): Rows {
@@ -302,72 +281,38 @@ function convPoolStage(
   const n = H * Wd;
   const q = s.tileCols;
   const outId = pool.outputs[0]!;
+  /** The head's input rows, its work area (one tile's conv output), the pool's sums and its output. */
+  const headAddresses = (c: BindContext) => ({
+    xa: addr(c, io.x),
+    work: c.buffer(step.workBuffer) + s.expandWork.offset,
+    sums: c.buffer(s.stateBuffer),
+    out: c.tensor(outId),
+  });
   if (integer) {
-    const { x: xq, y: yq, sg } = ioQuant(g, conv);
-    const { scale, zw } = weightQuant(g, conv, C);
-    const [lo, hi] = activationRange(conv.act, yq.s, yq.z, yq.dtype);
-    const wq = () => intConst(model, conv.weights, conv);
-    const pw = W.add(packQ8GemmLength(C, Cin), () => packQ8Gemm(wq(), C, Cin, zw));
-    const pb = W.add(4 * roundUp8(C), () => foldQ8Bias(biasConst(model, conv.bias, conv), wq(), C, Cin, zw, xq.z));
-    const ps = W.put(padQ8Scales(scale, C));
-    const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[conv.weights]!)));
+    const operands = packQ8GemmOperands(cx, conv, C, Cin);
     const px = activationQuant(g.tensors[pool.inputs[0]!]!, pool);
     const py = activationQuant(g.tensors[outId]!, pool);
     const [plo, phi] = dtypeRange(py.dtype);
     const same = px.s === py.s && px.z === py.z;
     const ms = meanScale(px.s, py.s, n);
     return (c) => {
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      const xa = addr(c, io.x);
-      const work = c.buffer(step.workBuffer) + s.expandWork.offset;
-      const sums = c.buffer(s.stateBuffer);
-      const out = c.tensor(outId);
-      return (r0, r1) => {
-        const parts: Call[] = [];
-        for (let r = r0; r < r1; r++) {
-          const row = xa + (io.x.rows ? r % io.x.rows : r) * io.x.rowBytes;
-          for (let p0 = 0; p0 < Wd; p0 += q) {
-            const m = Math.min(q, Wd - p0);
-            const first = r === 0 && p0 === 0 ? 1 : 0;
-            const src = row + p0 * Cin;
-            parts.push(
-              c.b.q8_gemm({
-                x: src,
-                M: m,
-                K: Cin,
-                xs: Cin,
-                w: wa,
-                N: C,
-                b: ba,
-                s: sa,
-                y: work,
-                ys: C,
-                rq,
-                res: 0,
-                rs: 0,
-                sg,
-              }),
-              c.b.q8_channel_sums({ x: work, P: m, C, acc: sums, first, sg }),
-            );
-          }
+      const gemm = operands(c);
+      const { xa, work, sums, out } = headAddresses(c);
+      const mean: Call = () => {
+        // The average of the sums as the pool computes it (TFLite's AVERAGE_POOL_2D rounding
+        // on one grid, else MEAN's requantization), 1280 values: in JS, exactly.
+        const mem = c.k.memory.buffer;
+        const acc = new Int32Array(mem, sums, C);
+        const y = py.dtype === 'u8' ? new Uint8Array(mem, out, C) : new Int8Array(mem, out, C);
+        for (let ch = 0; ch < C; ch++) {
+          const v = same ? roundedAverage(acc[ch]!, n) : requantize(acc[ch]! - n * px.z, ms, py.z, plo, phi);
+          y[ch] = v < plo ? plo : v > phi ? phi : v;
         }
-        if (r1 === H) {
-          // The average of the sums as the pool computes it (TFLite's AVERAGE_POOL_2D rounding
-          // on one grid, else MEAN's requantization), 1280 values: in JS, exactly.
-          parts.push(() => {
-            const mem = c.k.memory.buffer;
-            const acc = new Int32Array(mem, sums, C);
-            const y = py.dtype === 'u8' ? new Uint8Array(mem, out, C) : new Int8Array(mem, out, C);
-            for (let ch = 0; ch < C; ch++) {
-              const v = same ? roundedAverage(acc[ch]!, n) : requantize(acc[ch]! - n * px.z, ms, py.z, plo, phi);
-              y[ch] = v < plo ? plo : v > phi ? phi : v;
-            }
-          });
-        }
-        return () => {
-          for (let i = 0; i < parts.length; i++) parts[i]!();
-        };
       };
+      return headBand({ H, Wd, q, rows: io.x, base: xa, pixelBytes: Cin, mean }, (src, m, first) => [
+        c.b.q8_gemm({ ...gemm, x: src, M: m, xs: Cin, y: work, ys: C, res: 0, rs: 0 }),
+        c.b.q8_channel_sums({ x: work, P: m, C, acc: sums, first, sg: gemm.sg }),
+      ]);
     };
   }
   const [lo, hi] = clampOf(conv.act);
@@ -375,36 +320,40 @@ function convPoolStage(
   const pw = W.add(4 * packGemm1x1Length(C, Cin), () => packGemm1x1(f32Const(model, conv.weights, conv), C, Cin));
   return (c) => {
     const [wa, ba] = [c.weight(pw), c.weight(b)];
-    const xa = addr(c, io.x);
-    const work = c.buffer(step.workBuffer) + s.expandWork.offset;
-    const sums = c.buffer(s.stateBuffer);
-    const out = c.tensor(outId);
-    return (r0, r1) => {
-      const parts: Call[] = [];
-      for (let r = r0; r < r1; r++) {
-        const row = xa + (io.x.rows ? r % io.x.rows : r) * io.x.rowBytes;
-        for (let p0 = 0; p0 < Wd; p0 += q) {
-          const m = Math.min(q, Wd - p0);
-          const first = r === 0 && p0 === 0 ? 1 : 0;
-          const src = row + p0 * Cin * 4;
-          parts.push(
-            c.b.f32_gemm_1x1({ x: src, M: m, K: Cin, w: wa, b: ba, y: work, N: C, lo, hi, res: 0, accumulate: 0 }),
-            c.b.f32_channel_sums({ x: work, P: m, C, acc: sums, first }),
-          );
-        }
-      }
-      if (r1 === H) {
-        // The pool's mean: sums in pixel order, one float32 division (as f32_global_avgpool).
-        parts.push(() => {
-          const mem = c.k.memory.buffer;
-          const acc = new Float32Array(mem, sums, C);
-          const y = new Float32Array(mem, out, C);
-          for (let ch = 0; ch < C; ch++) y[ch] = Math.fround(acc[ch]! / n);
-        });
-      }
-      return () => {
-        for (let i = 0; i < parts.length; i++) parts[i]!();
-      };
+    const { xa, work, sums, out } = headAddresses(c);
+    const mean: Call = () => {
+      // The pool's mean: sums in pixel order, one float32 division (as f32_global_avgpool).
+      const mem = c.k.memory.buffer;
+      const acc = new Float32Array(mem, sums, C);
+      const y = new Float32Array(mem, out, C);
+      for (let ch = 0; ch < C; ch++) y[ch] = Math.fround(acc[ch]! / n);
+    };
+    return headBand({ H, Wd, q, rows: io.x, base: xa, pixelBytes: Cin * 4, mean }, (src, m, first) => [
+      c.b.f32_gemm_1x1({ x: src, M: m, K: Cin, w: wa, b: ba, y: work, N: C, lo, hi, res: 0, accumulate: 0 }),
+      c.b.f32_channel_sums({ x: work, P: m, C, acc: sums, first }),
+    ]);
+  };
+}
+
+/**
+ * Rows [r0, r1) of the head, each in tiles of q pixels (`tile` gives a tile's calls: its 1x1 conv
+ * and the sums of its channels; `first` marks the first tile of the image, which sets the sums
+ * instead of adding to them), and after the last row the pool's `mean`.
+ */
+function headBand(
+  h: { H: number; Wd: number; q: number; rows: Rows; base: number; pixelBytes: number; mean: Call },
+  tile: (src: number, m: number, first: 0 | 1) => Call[],
+): (r0: number, r1: number) => Call {
+  return (r0, r1) => {
+    const parts: Call[] = [];
+    for (let r = r0; r < r1; r++) {
+      const row = h.base + (h.rows.rows ? r % h.rows.rows : r) * h.rows.rowBytes;
+      for (let p0 = 0; p0 < h.Wd; p0 += h.q)
+        parts.push(...tile(row + p0 * h.pixelBytes, Math.min(h.q, h.Wd - p0), r === 0 && p0 === 0 ? 1 : 0));
+    }
+    if (r1 === h.H) parts.push(h.mean);
+    return () => {
+      for (let i = 0; i < parts.length; i++) parts[i]!();
     };
   };
 }
@@ -439,34 +388,21 @@ function pointwiseStage(cx: LowerContext, s: StreamStagePlan, io: { x: Rows; y: 
   const [, Wd, Cin] = g.tensors[conv.inputs[0]!]!.shape.slice(1) as [number, number, number];
   const C = g.tensors[conv.outputs[0]!]!.shape[3]!;
   if (integer) {
-    const { x: xq, y: yq, sg } = ioQuant(g, conv);
-    const { scale, zw } = weightQuant(g, conv, C);
-    const [lo, hi] = activationRange(conv.act, yq.s, yq.z, yq.dtype);
-    const wq = () => intConst(model, conv.weights, conv);
-    const pw = W.add(packQ8GemmLength(C, Cin), () => packQ8Gemm(wq(), C, Cin, zw));
-    const pb = W.add(4 * roundUp8(C), () => foldQ8Bias(biasConst(model, conv.bias, conv), wq(), C, Cin, zw, xq.z));
-    const ps = W.put(padQ8Scales(scale, C));
-    const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[conv.weights]!)));
+    const operands = packQ8GemmOperands(cx, conv, C, Cin);
     return (c) => {
       const [xa, ya] = [addr(c, io.x), addr(c, io.y)];
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
+      const gemm = operands(c);
       return (r0, r1) => {
         const calls = Array.from({ length: r1 - r0 }, (_, i) =>
           c.b.q8_gemm({
+            ...gemm,
             x: rowOf(io.x, xa, r0 + i),
             M: Wd,
-            K: Cin,
             xs: Cin,
-            w: wa,
-            N: C,
-            b: ba,
-            s: sa,
             y: rowOf(io.y, ya, r0 + i),
             ys: C,
-            rq,
             res: 0,
             rs: 0,
-            sg,
           }),
         );
         return () => calls.forEach((f) => f());
