@@ -7,12 +7,18 @@
  * default model (nsfwjs) by default and within 344 KiB. Appends the median latencies,
  * arenas and measured peaks to bench/RESULTS.md.
  *
+ * `--deeplab` instead times Mobile DeepLabv3 (fixtures models/deeplabv3_mnv2_pascal_quant.tflite,
+ * 513x513, integer path): the default plan, the backbone streamed in one pass (a budget
+ * of 1,200,000 B), the backbone and head streamed in two passes within 500,000 B, and the
+ * smallest streamed plan; each plan's class map is checked against TFLite's sha256 first.
+ *
  * Every executor runs on the same resized input bytes (runPixels: the streamed plans copy
  * its rows into their first ring as the schedule asks, the others copy it whole into the
  * arena), interleaved round by round (results.ts runSuite).
  *
- *   npx tsx bench/stream.ts [--rounds N] [--no-write]
+ *   npx tsx bench/stream.ts [--rounds N] [--no-write] [--deeplab]
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolveModel } from '../src/load_model.js';
@@ -26,6 +32,7 @@ const argv = process.argv.slice(2);
 const arg = (flag: string, dflt: string) => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? dflt) : dflt);
 const rounds = Number(arg('--rounds', '6'));
 const write = !argv.includes('--no-write');
+const deeplab = argv.includes('--deeplab');
 
 const MODEL = 'mobilenet_v2_1.0_224_quant';
 const IMAGE = 'images/cat.png';
@@ -63,8 +70,48 @@ const describe = (r: Row) => {
   const st = r.setup.report.stream;
   if (!st) return 'whole tensors (Section 5.1 chunks)';
   const blocks = st.stages.filter((s) => s.expanded).length;
-  return `streamed: ${st.stages.length} stages (${blocks} blocks${st.stages.some((s) => s.kind === 'conv_pool') ? ' + head' : ''}), ${st.recomputingBlocks.length} recompute`;
+  const head = st.stages.some((s) => s.kind === 'conv_pool' || s.kind === 'row_head') ? ' + head' : '';
+  const passes = st.passes === 2 ? ', two passes' : '';
+  return `streamed: ${st.stages.length} stages (${blocks} blocks${head}${passes}), ${st.recomputingBlocks.length} recompute`;
 };
+
+if (deeplab) {
+  const name = 'deeplabv3_mnv2_pascal_quant';
+  const ref = readReference<{ results: { image: string; input_sha256: string; argmax_sha256_uint8: string }[] }>(
+    `${name}.json`,
+  );
+  const r0 = ref.results[0]!;
+  const input = await loadModelInput(fixturePath(r0.image), 513, 513);
+  if (input.sha256 !== r0.input_sha256) throw new Error(`${r0.image}: input bytes differ from the reference's`);
+  const file = fixturePath('models', `${name}.tflite`);
+  const rows: Row[] = [
+    await prepare(file, undefined, 'default'),
+    await prepare(file, 1_200_000, 'backbone streamed, one pass (1,200,000 B)'),
+    await prepare(file, 500_000, '500,000 B'),
+    await prepare(file, undefined, 'smallest (--stream)', 'on'),
+  ];
+  const table = await section(`${name}.tflite, integer path, ${r0.image}`, rows, input.bytes, (r) => {
+    const out = r.setup.executor.runPixels(input.bytes).output;
+    const sha = createHash('sha256').update(out).digest('hex');
+    if (sha !== r0.argmax_sha256_uint8) throw new Error(`${r.label}: class map differs from TFLite's; not timing`);
+    return 'class map sha256 equal to TFLite';
+  });
+  const body = [
+    `Load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end: other processes shared the CPUs, so compare the ratios of one table (its plans interleaved round by round), not times across runs.`,
+    '',
+    "Each plan's class map (513×513) is checked against TFLite's sha256 before timing. All plans run on the same resized input bytes (a streamed plan copies each row into its first ring when the schedule asks for it, twice with two passes). Arena = the WebAssembly memory region the plan sizes (the class map is in it); the streamed plans read the input image from outside it.",
+    '',
+    table,
+  ].join('\n');
+  console.log(body);
+  if (write)
+    appendResults(
+      'Mobile DeepLabv3 row-streamed (backbone and head, two passes) vs the default plan',
+      `npx tsx bench/stream.ts --deeplab${rounds !== 6 ? ` --rounds ${rounds}` : ''}`,
+      body,
+    );
+  process.exit(0);
+}
 
 async function section(title: string, rows: Row[], input: Uint8Array, check: (r: Row) => string): Promise<string> {
   for (const r of rows) console.error(`${r.label}: ${check(r)}`);

@@ -14,6 +14,14 @@ import type { PlannedBuffer, PlanStep, StreamStagePlan } from './plan.js';
 import { chunkScratchBytes, chunksFor } from './blocks.js';
 import { tensorBytes } from './ir.js';
 import type { UnitGraph } from './units.js';
+import { headLayout, streamPasses } from './stream/config.js';
+import type { StreamStage } from './stream/stages.js';
+
+/** A row head stage's pool and tensor areas, as the plan records them. */
+function headPlan(st: StreamStage): NonNullable<StreamStagePlan['head']> {
+  const l = headLayout(st);
+  return { pool: st.head!.pool, state: l.state.map((a) => ({ ...a })), work: l.work.map((a) => ({ ...a })) };
+}
 
 export interface Schedule {
   units: UnitGraph;
@@ -121,10 +129,10 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
     });
     const states = sp.stages.map((st, k): Pending | undefined => {
       const b = fp.stageBytes[k]!;
-      const bytes = b.expandRing + b.poolSums;
+      const bytes = b.expandRing + b.poolSums + b.headState;
       if (bytes === 0) return undefined;
       return {
-        name: `${st.name}/${b.expandRing ? 'expanded_ring' : 'pool_sums'}`,
+        name: `${st.name}/${b.expandRing ? 'expanded_ring' : b.headState ? 'head_state' : 'pool_sums'}`,
         tensor: -1,
         bytes,
         firstStep: i,
@@ -217,9 +225,16 @@ export function buildStepsAndBuffers(s: Schedule): { steps: PlanStep[]; buffers:
           expandWork: { offset: 0, bytes: bytes.expandWork },
           depthwiseWork: { offset: bytes.expandWork, bytes: bytes.depthwiseWork },
           accOffset: bytes.accOffset,
+          ...(st.head ? { head: headPlan(st) } : {}),
         };
       });
-      return { kind: 'stream', stages, externalInput: sp.externalInput, workBuffer: indexOf.get(sb.work)! };
+      return {
+        kind: 'stream',
+        stages,
+        externalInput: sp.externalInput,
+        passes: streamPasses(sp.stages.map((stage) => ({ stage }))),
+        workBuffer: indexOf.get(sb.work)!,
+      };
     }
     const b = ug.blocks[unit.block]!;
     const c = s.chunkChannels[unit.block]!;

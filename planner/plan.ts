@@ -44,11 +44,25 @@ export interface Area {
 }
 
 /**
- * One stage of a streamed unit (planner/stream/stages.ts): a block, a pointwise op, or
- * the head's 1x1 conv + global average pool, run in calls of `bandRows` output rows.
+ * Where a row head keeps one of its tensors (planner/stream/config.ts headLayout): at
+ * `offset` in its stage's state buffer ('sums', 'const', 'bcast') or in the stage's
+ * expanded work area ('row').
+ */
+export interface HeadAreaPlan {
+  /** Tensor id, or -1 for the pool's sums. */
+  tensor: number;
+  kind: 'row' | 'const' | 'bcast' | 'sums';
+  offset: number;
+  bytes: number;
+}
+
+/**
+ * One stage of a streamed unit (planner/stream/stages.ts): a block, a pointwise op, the
+ * classifier's 1x1 conv + global average pool, or a row head, run in calls of `bandRows`
+ * output rows.
  */
 export interface StreamStagePlan {
-  kind: 'block' | 'pointwise' | 'conv_pool';
+  kind: 'block' | 'pointwise' | 'conv_pool' | 'row_head';
   name: string;
   /** IR ops it runs, in graph order. */
   ops: number[];
@@ -80,6 +94,8 @@ export interface StreamStagePlan {
   depthwiseWork: Area;
   /** Offset of the int32 partial sums inside the expanded work area, or -1 (no sums). */
   accOffset: number;
+  /** A row head's pool op (-1: none) and where its tensors live. */
+  head?: { pool: number; state: HeadAreaPlan[]; work: HeadAreaPlan[] };
 }
 
 /**
@@ -94,6 +110,11 @@ export interface StreamStep {
   kind: 'stream';
   stages: StreamStagePlan[];
   externalInput: boolean;
+  /**
+   * Passes over the schedule: 2 when the last stage is a row head that pools its input
+   * (the first pass only sums its rows; the second makes the head's rows), else 1.
+   */
+  passes: 1 | 2;
   /** Index into Plan.buffers of the working area the stages share (one runs at a time). */
   workBuffer: number;
 }

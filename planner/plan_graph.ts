@@ -121,7 +121,7 @@ export interface BlockChoice {
 /** One stage of the plan's streamed unit, as the reports show it. */
 export interface StreamStageReport {
   stage: string;
-  kind: 'block' | 'pointwise' | 'conv_pool';
+  kind: 'block' | 'pointwise' | 'conv_pool' | 'row_head';
   ops: string[];
   /** Blocks: 'ring' keeps expanded rows across calls, 'recompute' makes them again for every call. */
   expanded: 'ring' | 'recompute' | null;
@@ -132,10 +132,11 @@ export interface StreamStageReport {
   /** Rows of the input ring (null: the input is a whole tensor in the arena) and its bytes. */
   inputRingRows: number | null;
   inputRingBytes: number;
-  /** Expanded ring or pool sums, for the whole stream. */
+  /** Expanded ring, pool sums or a row head's vectors and broadcast rows, for the whole stream. */
   stateBytes: number;
   /** Working bytes while the stage runs (the stream's work buffer is the largest). */
   workBytes: number;
+  /** Estimated time over all passes. */
   estimatedMs: number;
 }
 
@@ -154,6 +155,11 @@ export interface StreamReport {
   totalBytes: number;
   /** Blocks that recompute their expanded rows. */
   recomputingBlocks: string[];
+  /**
+   * Passes over the stages: 2 when a row head pools the stream's last feature map (the
+   * first pass sums its rows, the second makes the head's rows), else 1.
+   */
+  passes: 1 | 2;
   estimatedMs: number;
 }
 
@@ -608,6 +614,7 @@ function reportStream(graph: Graph, plan: Plan, spec: StreamSpec, r: Resolved): 
   if (!st || st.kind !== 'stream') throw new Error('internal: the streamed unit has no step');
   const path = pathOf(spec.stages);
   const fp = spec.footprint;
+  const passes = st.passes;
   const stages = spec.stages.map((s, k): StreamStageReport => {
     const p = st.stages[k]!;
     const sb = fp.stageBytes[k]!;
@@ -622,13 +629,14 @@ function reportStream(graph: Graph, plan: Plan, spec: StreamSpec, r: Resolved): 
       tileCols: p.tileCols,
       inputRingRows: p.inputBuffer >= 0 && plan.buffers[p.inputBuffer]!.ring ? fp.ringRows[k]! : null,
       inputRingBytes: fp.ringBytes[k]!,
-      stateBytes: sb.expandRing + sb.poolSums,
+      stateBytes: sb.expandRing + sb.poolSums + sb.headState,
       workBytes: sb.expandWork + sb.depthwiseWork,
-      estimatedMs: stageNs(stageRows(graph, s), spec.configs[k]!, path, r.model) / 1e6,
+      estimatedMs:
+        (stageNs(stageRows(graph, s), spec.configs[k]!, path, r.model) / 1e6) * (s.kind === 'row_head' ? 1 : passes),
     };
   });
   const ringBytes = fp.ringBytes.reduce((a, b) => a + b, 0);
-  const stateBytes = fp.stageBytes.reduce((a, b) => a + b.expandRing + b.poolSums, 0);
+  const stateBytes = fp.stageBytes.reduce((a, b) => a + b.expandRing + b.poolSums + b.headState, 0);
   return {
     step,
     name: spec.name,
@@ -640,6 +648,7 @@ function reportStream(graph: Graph, plan: Plan, spec: StreamSpec, r: Resolved): 
     workBytes: fp.workBytes,
     totalBytes: fp.totalBytes,
     recomputingBlocks: stages.filter((s) => s.expanded === 'recompute').map((s) => s.stage),
+    passes,
     estimatedMs: stages.reduce((a, s) => a + s.estimatedMs, 0),
   };
 }

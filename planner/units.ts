@@ -68,6 +68,7 @@ export function streamInternalTensors(graph: Graph, spec: Pick<StreamSpec, 'stag
   stages.forEach((s, i) => {
     if (s.block) out.push(...s.block.internal);
     if (s.kind === 'conv_pool') out.push(graph.ops[s.ops[0]!]!.outputs[0]!);
+    if (s.head) out.push(...s.head.tensors.map((t) => t.id));
     if (i < stages.length - 1) out.push(s.output);
   });
   return out;

@@ -231,8 +231,12 @@ function streamSection(r: PlanReport): string {
   const recompute = st.recomputingBlocks.length
     ? `${st.recomputingBlocks.length} of ${st.stages.filter((s) => s.expanded).length} blocks recompute their expanded rows from their input ring for every call; the others keep them in a ring.`
     : 'Every block keeps its expanded rows in a ring (nothing is recomputed).';
+  const passes =
+    st.passes === 2
+      ? ' The stream runs twice: the first pass only sums the rows the row head pools (its global mean needs them all), the second makes the head’s rows; every stage before the head runs in both.'
+      : '';
   return `<h2>Streamed unit (step ${st.step}): line buffers</h2>
-<p>${st.stages.length} stages run row by row in the pull schedule, ${groupDigits(st.totalBytes)} B while they run: rings ${groupDigits(st.ringBytes)} B, expanded rings and sums ${groupDigits(st.stateBytes)} B, shared work ${groupDigits(st.workBytes)} B. ${esc(recompute)}${
+<p>${st.stages.length} stages run row by row in the pull schedule, ${groupDigits(st.totalBytes)} B while they run: rings ${groupDigits(st.ringBytes)} B, expanded rings, sums and head vectors ${groupDigits(st.stateBytes)} B, shared work ${groupDigits(st.workBytes)} B. ${esc(recompute)}${esc(passes)}${
     st.externalInput
       ? ` The input image (${groupDigits(st.inputTensorBytes)} B at the model's size) is not in the arena: its rows are read from the caller's buffer as the first ring needs them.`
       : ''

@@ -55,8 +55,12 @@ export function planTable(r: PlanReport, options: { steps?: boolean } = {}): str
     row(
       'streamed unit (rings + states + work)',
       st.totalBytes,
-      `step ${st.step}: ${st.stages.length} stages, rings ${groupDigits(st.ringBytes)} B, expanded rings and sums ${groupDigits(st.stateBytes)} B, work ${groupDigits(st.workBytes)} B`,
+      `step ${st.step}: ${st.stages.length} stages, rings ${groupDigits(st.ringBytes)} B, expanded rings, sums and head vectors ${groupDigits(st.stateBytes)} B, work ${groupDigits(st.workBytes)} B`,
     );
+    if (st.passes === 2)
+      lines.push(
+        `  two passes: the first only sums the rows the row head pools (its global mean needs every row), the second makes the head's rows; the stages before the head run in both`,
+      );
     if (st.externalInput)
       lines.push(
         `  ${pad('input image (outside the arena)', 44)}${pad(formatBytes(st.inputTensorBytes), 26)}the caller's image, read row by row`,

@@ -21,7 +21,15 @@
  */
 import { DEFAULT_BLOCK_COST_MODEL, type BlockCostModel, type KernelCostModel } from '../block_cost.js';
 import { pullSchedule } from './schedule.js';
-import { expandedRowsComputed, expandedRowsOf, type BlockRows, type StageRows } from './stages.js';
+import {
+  expandedRowsComputed,
+  expandedRowsOf,
+  type BlockRows,
+  type HeadTensorKind,
+  type RowHead,
+  type StageRows,
+  type StreamStage,
+} from './stages.js';
 
 export type ExpandedMode = 'recompute' | 'ring';
 
@@ -49,6 +57,8 @@ export interface StageBytes {
   expandRing: number;
   /** The head's sums (lives for the whole stream). */
   poolSums: number;
+  /** A row head's pool sums, vectors and broadcast rows (headLayout; lives for the whole stream). */
+  headState: number;
   /** Working bytes while the stage runs: expanded window (+ partial sums) and depthwise tile, or the head's conv tile. */
   expandWork: number;
   depthwiseWork: number;
@@ -64,12 +74,17 @@ export function stageBytes(s: StageRows, c: StageConfig, path: StreamPath): Stag
   const none: StageBytes = {
     expandRing: 0,
     poolSums: 0,
+    headState: 0,
     expandWork: 0,
     depthwiseWork: 0,
     accOffset: -1,
     mirrorRows: 0,
   };
   if (st.kind === 'pointwise') return none;
+  if (st.kind === 'row_head') {
+    const l = headLayout(st);
+    return { ...none, headState: l.stateBytes, expandWork: l.workBytes };
+  }
   if (st.kind === 'conv_pool') return { ...none, poolSums: st.outC * 4, expandWork: c.tileCols * st.outC * eb };
   const br = s.rows!;
   const mirrorRows = br.ekh > 1 ? (br.ekh - 1) * br.edh : 0;
@@ -121,6 +136,7 @@ export function stageWork(s: StageRows, c: StageConfig, path: StreamPath): Stage
     requantizedValues: 0,
   };
   const integer = path === 'integer';
+  if (st.kind === 'row_head') return headWork(st, integer);
   if (st.kind !== 'block') {
     const pixels = st.inH * st.inW;
     // A QUANTIZE is one operation per value: count it as one multiply-add.
@@ -216,7 +232,7 @@ export const RECOMPUTE_BANDS = [1, 2, 4] as const;
 /** Every configuration worth considering for a stage. */
 export function stageOptions(s: StageRows, path: StreamPath): StageConfig[] {
   const st = s.stage;
-  if (st.kind === 'pointwise')
+  if (st.kind === 'pointwise' || st.kind === 'row_head')
     return [{ bandRows: 1, expanded: 'recompute', groupChannels: st.outC, tileCols: st.outW }];
   if (st.kind === 'conv_pool')
     return splits(st.inW).map((q) => ({ bandRows: 1, expanded: 'recompute', groupChannels: st.outC, tileCols: q }));
@@ -277,7 +293,7 @@ export function pricedOptions(
     const ring = wholeInput ? 0 : (ringRowsAlone(s, config) + b.mirrorRows) * rowBytesOf(s);
     return {
       config,
-      persistent: ring + b.expandRing + b.poolSums,
+      persistent: ring + b.expandRing + b.poolSums + b.headState,
       work: b.expandWork + b.depthwiseWork,
       ns: stageNs(s, config, path, model),
     };
@@ -322,12 +338,28 @@ export function streamFootprint(
   );
   const workBytes = Math.max(0, ...sb.map((b) => b.expandWork + b.depthwiseWork));
   const totalBytes =
-    ringBytes.reduce((a, b) => a + b, 0) + sb.reduce((a, b) => a + b.expandRing + b.poolSums, 0) + workBytes;
+    ringBytes.reduce((a, b) => a + b, 0) +
+    sb.reduce((a, b) => a + b.expandRing + b.poolSums + b.headState, 0) +
+    workBytes;
   return { ringRows: sched.ringRows, ringBytes, stageBytes: sb, workBytes, totalBytes };
 }
 
+/** Passes a stream makes over its stages: 2 when it ends with a row head that pools its input, else 1. */
+export function streamPasses(stages: readonly { stage: StreamStage }[]): 1 | 2 {
+  return stages[stages.length - 1]?.stage.head?.passes ?? 1;
+}
+
+/**
+ * Estimated time of a configured stream: with two passes every stage before the head runs
+ * twice (the head sums rows in the first pass and makes its rows in the second; its work
+ * counts both).
+ */
 export function streamNs(stages: StageRows[], configs: StageConfig[], path: StreamPath, model: BlockCostModel) {
-  return stages.reduce((s, st, i) => s + stageNs(st, configs[i]!, path, model), 0);
+  const passes = streamPasses(stages);
+  return stages.reduce(
+    (s, st, i) => s + stageNs(st, configs[i]!, path, model) * (st.stage.kind === 'row_head' ? 1 : passes),
+    0,
+  );
 }
 
 /**
@@ -467,3 +499,68 @@ export function expandRingRows(br: BlockRows, bandRows: number): number {
 }
 
 export { expandedRowsOf };
+
+/** Where a row head's tensors live: the stream's state buffer or the shared work area. */
+export interface HeadArea {
+  /** Tensor id, or -1 for the pool's sums. */
+  tensor: number;
+  kind: HeadTensorKind | 'sums';
+  offset: number;
+  bytes: number;
+}
+
+export interface HeadLayout {
+  /**
+   * The head's state buffer (alive for the whole stream): the pool's 4-byte sums per
+   * channel, the 'const' vectors and the one row of each 'bcast' tensor, each 16-byte
+   * aligned.
+   */
+  state: HeadArea[];
+  stateBytes: number;
+  /** The stage's work area (alive while it runs): one row of each 'row' tensor, 16-byte aligned. */
+  work: HeadArea[];
+  workBytes: number;
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/** The areas of a row head stage, in the order of its tensors. */
+export function headLayout(st: StreamStage): HeadLayout {
+  const head: RowHead = st.head!;
+  const state: HeadArea[] = [];
+  const work: HeadArea[] = [];
+  let s = 0;
+  let w = 0;
+  if (head.pool >= 0) {
+    state.push({ tensor: -1, kind: 'sums', offset: 0, bytes: st.inC * 4 });
+    s = align16(st.inC * 4);
+  }
+  for (const t of head.tensors) {
+    if (t.kind === 'row') {
+      work.push({ tensor: t.id, kind: t.kind, offset: w, bytes: t.bytes });
+      w = align16(w + t.bytes);
+    } else {
+      state.push({ tensor: t.id, kind: t.kind, offset: s, bytes: t.bytes });
+      s = align16(s + t.bytes);
+    }
+  }
+  const end = (a: HeadArea[]) => (a.length ? a[a.length - 1]!.offset + a[a.length - 1]!.bytes : 0);
+  return { state, stateBytes: end(state), work, workBytes: end(work) };
+}
+
+/**
+ * Work of a row head over the stream (both passes): its per-row ops on every row (the pool's
+ * sums in the first pass, the rest in the second) and its ops on vectors and the broadcast
+ * row once (rowHead's counts).
+ */
+function headWork(st: StreamStage, integer: boolean): StageWork {
+  const { perRow, once } = st.head!.work;
+  return {
+    gemmMultiplyAdds: perRow.multiplyAdds * st.inH + once.multiplyAdds,
+    convMultiplyAdds: 0,
+    depthwiseMultiplyAdds: 0,
+    calls: perRow.calls * st.inH + once.calls,
+    accumulatedBytes: 0,
+    requantizedValues: integer ? perRow.values * st.inH + once.values : 0,
+  };
+}

@@ -1,9 +1,11 @@
 /**
  * The verifier's check of a streamed step (called by planner/verify.ts). From the
  * graph, the step and its buffers alone it checks that:
- * - the stages are a chain of real blocks / 1x1 convs / QUANTIZE / conv + global pool,
- *   each reading the previous one's output, from the graph input (external) or a
- *   whole tensor, with valid band, group, chunk and tile figures;
+ * - the stages are a chain of real blocks / 1x1 convs / QUANTIZE / conv + global pool /
+ *   row head, each reading the previous one's output, from the graph input (external)
+ *   or a whole tensor, with valid band, group, chunk and tile figures; a row head is the
+ *   one stages.ts rowHead finds, its tensors in the areas headLayout gives them, and the
+ *   step makes as many passes as it needs (two when it pools);
  * - every stage input is read from a ring of that tensor (or the whole tensor), and
  *   each state buffer and the work buffer is at least as large as the stage's windows,
  *   recomputed here from the ops' strides, dilations and paddings;
@@ -11,14 +13,16 @@
  *   slot (the row it holds; mirror slots tagged with their copy), and every row any
  *   call reads must still be in its slot, never one the producer has written over;
  *   the stem's 3x3 taps must find their rows contiguous (through the mirror slots);
- * - each stage's calls are consecutive bands of its band height covering its output.
+ * - each stage's calls are consecutive bands of its band height covering its output, in
+ *   every pass (a second pass writes the rings again from row 0).
  * The step's ops and the tensors it never materializes are returned for the graph-wide checks.
  */
 import { detectBlocks, type InvertedResidualBlock } from '../blocks.js';
 import { DTYPE_BYTES, type Conv2DOp, type DepthwiseConv2DOp, type Graph } from '../ir.js';
 import type { Plan, StreamStep } from '../plan.js';
 import { pullSchedule } from './schedule.js';
-import { stageRows, type StreamStage } from './stages.js';
+import { rowHead, stageRows, type StreamStage } from './stages.js';
+import { headLayout } from './config.js';
 
 export interface StreamCheck {
   ops: number[];
@@ -107,6 +111,14 @@ export function verifyStreamStep(
       const o = shape(graph, s.output);
       return { ...base, outH: o.h, outW: o.w, outC: o.c, ...(op.kind === 'quantize' ? { elementwise: true } : {}) };
     }
+    if (s.kind === 'row_head') {
+      const head = rowHead(graph, s.input);
+      if (!head || head.output !== s.output || head.ops.join() !== s.ops.join())
+        fail(`${where(k)} is not the row head of '${graph.tensors[s.input]!.name}' (stages.ts rowHead)`);
+      if (k !== step.stages.length - 1) fail(`${where(k)}: a row head must end the stream`);
+      const o = shape(graph, s.output);
+      return { ...base, outH: o.h, outW: o.w, outC: o.c, head };
+    }
     const conv = graph.ops[s.ops[0]!];
     const pool = graph.ops[s.ops[1]!];
     if (
@@ -126,6 +138,8 @@ export function verifyStreamStep(
     const o = shape(graph, conv.outputs[0]!);
     return { ...base, outH: o.h, outW: o.w, outC: o.c };
   });
+  const passes = rebuilt[rebuilt.length - 1]!.head?.passes ?? 1;
+  if (step.passes !== passes) fail(`stream step ${index} makes ${step.passes} pass(es); its stages need ${passes}`);
   const first = step.stages[0]!;
   if (step.externalInput && !graph.inputs.includes(first.input))
     fail(
@@ -137,6 +151,7 @@ export function verifyStreamStep(
     ops.push(...s.ops);
     if (st.block) internal.push(...st.block.internal);
     if (s.kind === 'conv_pool') internal.push(graph.ops[s.ops[0]!]!.outputs[0]!);
+    if (st.head) internal.push(...st.head.tensors.map((t) => t.id));
     if (k < step.stages.length - 1) internal.push(s.output);
     if (k === 0 && step.externalInput) internal.push(s.input);
     // Figures.
@@ -206,6 +221,21 @@ export function verifyStreamStep(
         fail(`${where(k)}: expanded and depthwise work areas overlap`);
     }
     let state = 0;
+    if (st.head) {
+      // The head's areas as headLayout places them: in the state buffer and the expanded work area.
+      const l = headLayout(st);
+      const same = (a: { tensor: number; kind: string; offset: number; bytes: number }[], b: typeof a) =>
+        a.length === b.length &&
+        a.every((x, i) => {
+          const y = b[i]!;
+          return x.tensor === y.tensor && x.kind === y.kind && x.offset === y.offset && x.bytes === y.bytes;
+        });
+      if (!s.head || s.head.pool !== st.head.pool || !same(s.head.state, l.state) || !same(s.head.work, l.work))
+        fail(`${where(k)}: the row head's areas are not the ones its tensors need (stream/config.ts headLayout)`);
+      state = l.stateBytes;
+      if (s.expandWork.bytes < l.workBytes)
+        fail(`${where(k)}: the head's rows need ${l.workBytes} bytes of work area, it has ${s.expandWork.bytes}`);
+    } else if (s.head) fail(`${where(k)} has row head areas but is not a row head`);
     if (s.kind === 'conv_pool') {
       state = st.outC * 4;
       if (s.expandWork.bytes < s.tileCols * st.outC * eb)
@@ -273,7 +303,16 @@ export function verifyStreamStep(
         `${what} reads row ${r} of '${graph.tensors[step.stages[k]!.input]!.name}', but its ring of ${N} rows holds row ${tags[k]![r % N]} in that slot`,
       );
   };
-  for (const call of sched.calls) {
+  const calls = passes === 2 ? [...sched.calls, ...sched.calls] : sched.calls;
+  let done = 0;
+  for (const call of calls) {
+    if (done++ === sched.calls.length) {
+      // The second pass: every stage starts again at row 0.
+      step.stages.forEach((s, k) => {
+        if (next[k] !== rebuilt[k]!.outH) fail(`${where(k)} makes rows up to ${next[k]} of ${rebuilt[k]!.outH}`);
+        next[k] = 0;
+      });
+    }
     if (call.stage < 0) {
       write(-1, call.r0, call.r1);
       continue;

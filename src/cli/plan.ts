@@ -52,8 +52,11 @@ Planning
                         peak, when nothing fits.
   --stream              run the network row by row through line buffers (rings)
                         from its input as far as it can (to the global average
-                        pool of a classifier): the fastest streamed plan under
-                        --budget, or without one the smallest. Without --stream,
+                        pool of a classifier; through a segmentation head of 1x1
+                        convs and concatenations, in two passes when it pools
+                        the feature map, as DeepLab's ASPP): the fastest
+                        streamed plan under --budget, or without one the
+                        smallest. Without --stream,
                         a budget that no whole-tensor plan meets is streamed
                         automatically. The input image is then read from the
                         caller's buffer row by row and is not in the arena.

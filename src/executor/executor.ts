@@ -380,9 +380,14 @@ export class Executor {
       this.inputOutsideArena = rgb.data.byteLength;
       return { ...run, inputSha256: hash.update(bytes).hex() };
     }
+    // A stream of two passes asks for every row twice: hash each row once, the first time.
+    let hashed = 0;
     const run = this.runRows((r, out) => {
       resizer.row(r, out);
-      hash.update(out);
+      if (r === hashed) {
+        hash.update(out);
+        hashed++;
+      }
     }, rgb.data.byteLength);
     return { ...run, inputSha256: hash.hex() };
   }

@@ -184,6 +184,11 @@ export function interpretStreamQ8(
   step: StreamStep,
   input: QValue,
 ): QValue {
+  const head = step.stages.find((s) => s.kind === 'row_head');
+  if (head)
+    throw new Error(
+      `stage '${head.name}' is a row head, which this reference does not run: interpret the stream up to its last block and the head with interpretQ8`,
+    );
   const stages = step.stages.map((s) => stageOfPlan(graph, s));
   const outT = graph.tensors[step.stages[step.stages.length - 1]!.output]!;
   const outQ = activationQuant(outT, graph.ops[outT.producer]!);

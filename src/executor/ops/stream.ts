@@ -13,6 +13,14 @@
  *   each tile's channel sums added to the pool's sums; after the last row the average, as
  *   TFLite's AVERAGE_POOL_2D / MEAN (integer) or the float pool divides.
  * - Pointwise stages (QUANTIZE, 1x1 conv): their kernel on each row.
+ * - A row head (stages.ts rowHead): with a pool, the step runs the schedule twice. The
+ *   first pass sums the head input's rows (q8/f32_channel_sums); after its last row the
+ *   pool's mean (as the conv_pool head computes it), the ops on that vector, and the one
+ *   row of each broadcast tensor (the bilinear resize of a 1×1 vector to one output row:
+ *   every row of the whole resize is that row, its taps being equal). The second pass
+ *   runs the head's ops on each row: 1x1 convs as one GEMM of W pixels, QUANTIZE on the
+ *   row's values, a channel concatenation as strided copies, the last op writing its row
+ *   of the head's output tensor.
  * After a stage writes rows into a ring with mirror rows, those rows are copied past
  * the ring's last slot (copy_strided), so the stem's taps read contiguous rows.
  */
@@ -41,7 +49,8 @@ interface Rows {
   mirrorRows: number;
 }
 
-type StageBinder = (c: BindContext) => (r0: number, r1: number) => Call;
+/** A stage's calls for rows [r0, r1) in pass `pass` (0-based) of the step's passes. */
+type StageBinder = (c: BindContext) => (r0: number, r1: number, pass: number) => Call;
 
 /** The rows of a ring buffer. */
 function ringRows(plan: Plan, index: number): Rows {
@@ -83,6 +92,7 @@ export function streamStep(cx: LowerContext, step: StreamStep, integer: boolean)
     const io = { x: inputs[k]!, y: outputs[k]! };
     if (s.kind === 'block') return integer ? integerBlockStage(cx, step, s, io) : floatBlockStage(cx, step, s, io);
     if (s.kind === 'conv_pool') return convPoolStage(cx, step, s, io, integer);
+    if (s.kind === 'row_head') return rowHeadStage(cx, step, s, io, integer);
     return pointwiseStage(cx, s, io, integer);
   });
   const sched = pullSchedule({
@@ -112,16 +122,18 @@ export function streamStep(cx: LowerContext, step: StreamStep, integer: boolean)
     };
     const calls: Call[] = [];
     const firstAt = base(first);
-    for (const call of sched.calls) {
-      if (call.stage < 0) {
-        const row = call.r0;
-        const at = firstAt + (row % first.rows) * first.rowBytes;
-        calls.push(() => c.inputRow(row, at));
-        calls.push(...mirror(first, row, row + 1));
-        continue;
+    for (let pass = 0; pass < step.passes; pass++) {
+      for (const call of sched.calls) {
+        if (call.stage < 0) {
+          const row = call.r0;
+          const at = firstAt + (row % first.rows) * first.rowBytes;
+          calls.push(() => c.inputRow(row, at));
+          calls.push(...mirror(first, row, row + 1));
+          continue;
+        }
+        calls.push(run[call.stage]!(call.r0, call.r1, pass));
+        if (call.stage + 1 < n) calls.push(...mirror(inputs[call.stage + 1]!, call.r0, call.r1));
       }
-      calls.push(run[call.stage]!(call.r0, call.r1));
-      if (call.stage + 1 < n) calls.push(...mirror(inputs[call.stage + 1]!, call.r0, call.r1));
     }
     return () => {
       for (let i = 0; i < calls.length; i++) calls[i]!();
@@ -418,6 +430,229 @@ function pointwiseStage(cx: LowerContext, s: StreamStagePlan, io: { x: Rows; y: 
     return (r0, r1) => () => {
       for (let r = r0; r < r1; r++)
         k.f32_gemm_1x1(rowOf(io.x, xa, r), Wd, Cin, wa, ba, rowOf(io.y, ya, r), C, lo, hi, 0, 0);
+    };
+  };
+}
+
+/** A 1x1 conv as a GEMM over M pixels from x to y (contiguous pixels), weights packed once. */
+function conv1x1(
+  cx: LowerContext,
+  conv: Conv2DOp,
+  integer: boolean,
+): (c: BindContext) => (x: number, M: number, y: number) => Call {
+  const { model, graph: g, weights: W } = cx;
+  const Cin = g.tensors[conv.inputs[0]!]!.shape[3]!;
+  const C = g.tensors[conv.outputs[0]!]!.shape[3]!;
+  if (integer) {
+    const { x: xq, y: yq, sg } = ioQuant(g, conv);
+    const { scale, zw } = weightQuant(g, conv, C);
+    const [lo, hi] = activationRange(conv.act, yq.s, yq.z, yq.dtype);
+    const wq = () => intConst(model, conv.weights, conv);
+    const pw = W.add(packQ8GemmLength(C, Cin), () => packQ8Gemm(wq(), C, Cin, zw));
+    const pb = W.add(4 * roundUp8(C), () => foldQ8Bias(biasConst(model, conv.bias, conv), wq(), C, Cin, zw, xq.z));
+    const ps = W.put(padQ8Scales(scale, C));
+    const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[conv.weights]!)));
+    return (c) => {
+      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
+      return (x, M, y) =>
+        c.b.q8_gemm({ x, M, K: Cin, xs: Cin, w: wa, N: C, b: ba, s: sa, y, ys: C, rq, res: 0, rs: 0, sg });
+    };
+  }
+  const [lo, hi] = clampOf(conv.act);
+  const b = W.add(4 * C, () => (conv.bias >= 0 ? f32Const(model, conv.bias, conv) : new Float32Array(C)));
+  const pw = W.add(4 * packGemm1x1Length(C, Cin), () => packGemm1x1(f32Const(model, conv.weights, conv), C, Cin));
+  return (c) => {
+    const [wa, ba] = [c.weight(pw), c.weight(b)];
+    return (x, M, y) => c.b.f32_gemm_1x1({ x, M, K: Cin, w: wa, b: ba, y, N: C, lo, hi, res: 0, accumulate: 0 });
+  };
+}
+
+/**
+ * A row head (see the file comment). Its tensors live where the plan's head areas say:
+ * the input's rows in its ring, 'row' tensors one row each in the work area, 'const'
+ * vectors and 'bcast' rows in the state buffer, the output whole in the arena.
+ */
+function rowHeadStage(
+  cx: LowerContext,
+  step: StreamStep,
+  s: StreamStagePlan,
+  io: { x: Rows; y: Rows },
+  integer: boolean,
+): StageBinder {
+  const g = cx.graph;
+  const st = stageOfPlan(g, s);
+  const head = st.head!;
+  const areas = s.head;
+  if (!areas) throw new Error(`stage '${s.name}' is a row head without its areas`);
+  const eb = integer ? 1 : 4;
+  const [H, Wd, Cin] = [st.inH, st.inW, st.inC];
+  const kindOf = new Map(head.tensors.map((t) => [t.id, t.kind]));
+  const areaOf = new Map([...areas.state, ...areas.work].map((a) => [a.tensor, a]));
+  const sumsArea = areas.state.find((a) => a.kind === 'sums');
+  const pixelsOf = (id: number) => (kindOf.get(id) === 'const' ? 1 : Wd);
+  const channelsOf = (id: number) => {
+    const sh = g.tensors[id]!.shape;
+    return sh[sh.length - 1]!;
+  };
+  // Per op: when it runs ('once' between the passes, 'row' in the last pass) and its lowering.
+  type OpCall = (c: BindContext, at: (id: number, r: number) => number) => (r: number) => Call;
+  const once: OpCall[] = [];
+  const perRow: OpCall[] = [];
+  let pool: { finish: (c: BindContext, out: number) => Call; C: number } | undefined;
+  for (const id of head.ops) {
+    const op = g.ops[id]!;
+    const y = op.outputs[0]!;
+    const list = (kindOf.get(y) ?? 'row') === 'row' ? perRow : once;
+    if (op.kind === 'global_avgpool') {
+      const n = H * Wd;
+      if (integer) {
+        const px = activationQuant(g.tensors[op.inputs[0]!]!, op);
+        const py = activationQuant(g.tensors[y]!, op);
+        const [plo, phi] = dtypeRange(py.dtype);
+        const same = px.s === py.s && px.z === py.z;
+        const ms = meanScale(px.s, py.s, n);
+        pool = {
+          C: Cin,
+          finish: (c, out) => () => {
+            // The mean as the whole-tensor pool computes it (AVERAGE_POOL_2D rounding on one grid, else MEAN's requantization).
+            const mem = c.k.memory.buffer;
+            const acc = new Int32Array(mem, c.buffer(s.stateBuffer) + sumsArea!.offset, Cin);
+            const yv = py.dtype === 'u8' ? new Uint8Array(mem, out, Cin) : new Int8Array(mem, out, Cin);
+            for (let ch = 0; ch < Cin; ch++) {
+              const v = same ? roundedAverage(acc[ch]!, n) : requantize(acc[ch]! - n * px.z, ms, py.z, plo, phi);
+              yv[ch] = v < plo ? plo : v > phi ? phi : v;
+            }
+          },
+        };
+      } else {
+        pool = {
+          C: Cin,
+          finish: (c, out) => () => {
+            // Sums in pixel order, one float32 division (as f32_global_avgpool).
+            const mem = c.k.memory.buffer;
+            const acc = new Float32Array(mem, c.buffer(s.stateBuffer) + sumsArea!.offset, Cin);
+            const yv = new Float32Array(mem, out, Cin);
+            for (let ch = 0; ch < Cin; ch++) yv[ch] = Math.fround(acc[ch]! / n);
+          },
+        };
+      }
+      continue;
+    }
+    if (op.kind === 'conv2d') {
+      const gemm = conv1x1(cx, op, integer);
+      const M = pixelsOf(y);
+      list.push((c, at) => {
+        const run = gemm(c);
+        return (r) => run(at(op.inputs[0]!, r), M, at(y, r));
+      });
+      continue;
+    }
+    if (op.kind === 'quantize') {
+      if (!integer) throw new Error(`'${op.name}': a QUANTIZE runs on the integer path only`);
+      const [xq, yq] = [activationQuant(g.tensors[op.inputs[0]!]!, op), activationQuant(g.tensors[y]!, op)];
+      const n = pixelsOf(y) * channelsOf(y);
+      list.push((c, at) => {
+        const k = c.k;
+        if (xq.dtype === yq.dtype) {
+          const m = convertMultiplier(xq.s, yq.s)!;
+          return (r) => {
+            const [xa, ya] = [at(op.inputs[0]!, r), at(y, r)];
+            return () => k.q8_convert(xa, n, ya, xq.z, m, yq.z, sgOf(yq.dtype));
+          };
+        }
+        const m = Math.fround(Math.fround(xq.s) / Math.fround(yq.s));
+        return (r) => {
+          const [xa, ya] = [at(op.inputs[0]!, r), at(y, r)];
+          return () => k.q8_requantize(xa, n, ya, xq.z, m, yq.z, sgOf(xq.dtype), sgOf(yq.dtype));
+        };
+      });
+      continue;
+    }
+    if (op.kind === 'resize_bilinear') {
+      // One output row of the resize of a 1×1 vector (every row of the whole resize equals it).
+      const C = channelsOf(y);
+      const args = {
+        H: 1,
+        W: 1,
+        C,
+        OH: 1,
+        OW: Wd,
+        alignCorners: op.alignCorners ? 1 : 0,
+        halfPixelCenters: op.halfPixelCenters ? 1 : 0,
+      };
+      const sg = integer ? ioQuant(g, op).sg : 0;
+      list.push((c, at) => (r) => {
+        const [x, ya] = [at(op.inputs[0]!, r), at(y, r)];
+        return integer
+          ? c.b.q8_resize_bilinear({ x, y: ya, ...args, sg })
+          : c.b.f32_resize_bilinear({ x, y: ya, ...args });
+      });
+      continue;
+    }
+    if (op.kind === 'concat') {
+      const outRow = channelsOf(y) * eb;
+      list.push((c, at) => (r) => {
+        const dst = at(y, r);
+        let col = 0;
+        const copies = op.inputs.map((i) => {
+          const part = channelsOf(i) * eb;
+          const copy = c.b.copy_strided({
+            src: at(i, r),
+            dst: dst + col,
+            rows: Wd,
+            rowBytes: part,
+            srcStride: part,
+            dstStride: outRow,
+          });
+          col += part;
+          return copy;
+        });
+        return () => {
+          for (const f of copies) f();
+        };
+      });
+      continue;
+    }
+    throw new Error(`'${op.name}' (${op.kind}) cannot run in a row head`);
+  }
+  return (c) => {
+    const state = s.stateBuffer >= 0 ? c.buffer(s.stateBuffer) : 0;
+    const work = c.buffer(step.workBuffer) + s.expandWork.offset;
+    const xa = addr(c, io.x);
+    const ya = addr(c, io.y);
+    const at = (id: number, r: number): number => {
+      if (id === s.input) return xa + (io.x.rows ? r % io.x.rows : r) * io.x.rowBytes;
+      if (id === s.output) return ya + r * io.y.rowBytes;
+      const a = areaOf.get(id);
+      if (!a) throw new Error(`row head '${s.name}': no area for '${g.tensors[id]!.name}'`);
+      return (a.kind === 'row' ? work : state) + a.offset;
+    };
+    const rowCalls = perRow.map((f) => f(c, at));
+    const onceCalls = once.map((f) => f(c, at)(0));
+    const sums = sumsArea ? state + sumsArea.offset : 0;
+    const poolOut = head.pool >= 0 ? at(g.ops[head.pool]!.outputs[0]!, 0) : 0;
+    const finish = pool ? pool.finish(c, poolOut) : undefined;
+    const sg = g.tensors[s.input]!.dtype === 'i8' ? 1 : 0;
+    return (r0, r1, pass) => {
+      const parts: Call[] = [];
+      if (pass + 1 < step.passes) {
+        // First pass: the pool's sums; after the last row the mean and the vectors and broadcast rows made from it.
+        for (let r = r0; r < r1; r++) {
+          const x = at(s.input, r);
+          const first = r === 0 ? 1 : 0;
+          parts.push(
+            integer
+              ? c.b.q8_channel_sums({ x, P: Wd, C: Cin, acc: sums, first, sg })
+              : c.b.f32_channel_sums({ x, P: Wd, C: Cin, acc: sums, first }),
+          );
+        }
+        if (r1 === H) parts.push(finish!, ...onceCalls);
+      } else {
+        for (let r = r0; r < r1; r++) for (const f of rowCalls) parts.push(f(r));
+      }
+      return () => {
+        for (let i = 0; i < parts.length; i++) parts[i]!();
+      };
     };
   };
 }
