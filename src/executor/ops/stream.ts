@@ -24,7 +24,7 @@
  * After a stage writes rows into a ring with mirror rows, those rows are copied past
  * the ring's last slot (copy_strided), so the stem's taps read contiguous rows.
  */
-import type { Conv2DOp, Graph, QuantizeOp } from '../../../planner/ir.js';
+import type { Conv2DOp, Graph, Op, QuantizeOp } from '../../../planner/ir.js';
 import { tensorBytes } from '../../../planner/ir.js';
 import type { Plan, StreamStagePlan, StreamStep } from '../../../planner/plan.js';
 import { pullSchedule } from '../../../planner/stream/schedule.js';
@@ -36,7 +36,16 @@ import { activationQuant } from '../../reference/q8_interpreter.js';
 import { ACC_E, ACC_NONE, type BlockTile } from '../../../planner/block_schedule/integer.js';
 import { blockOps, packFloatBlock, packIntegerBlock } from './block.js';
 import { packQ8GemmOperands } from './q8_gemm_operands.js';
-import { clampOf, f32Const, sgOf, type BindContext, type Binder, type Call, type LowerContext } from './context.js';
+import {
+  clampOf,
+  f32Const,
+  ioQuant,
+  sgOf,
+  type BindContext,
+  type Binder,
+  type Call,
+  type LowerContext,
+} from './context.js';
 
 /** Where a stage's input or output rows live: a ring (rows > 0) or a whole tensor (rows = 0). */
 interface Rows {
@@ -50,6 +59,14 @@ interface Rows {
 }
 
 /** A stage's calls for rows [r0, r1) in pass `pass` (0-based) of the step's passes. */
+/** What lowers one stage: the step it is in, its plan, where its input and output rows live, the path. */
+interface StageInput {
+  cx: LowerContext;
+  step: StreamStep;
+  s: StreamStagePlan;
+  io: { x: Rows; y: Rows };
+  integer: boolean;
+}
 type StageBinder = (c: BindContext) => (r0: number, r1: number, pass: number) => Call;
 
 /** The rows of a ring buffer. */
@@ -75,6 +92,13 @@ function tensorRows(g: Graph, id: number): Rows {
 }
 
 /** Address of a stage's rows: its ring buffer, or the whole tensor's place. */
+/** One call that makes the calls in order. */
+const inOrder =
+  (calls: Call[]): Call =>
+  () => {
+    for (let i = 0; i < calls.length; i++) calls[i]!();
+  };
+
 const addr = (c: BindContext, r: Rows) => (r.tensor >= 0 ? c.tensor(r.tensor) : c.buffer(r.buffer));
 
 /** Lowers a streamed step on the integer (`integer` true) or float path. */
@@ -90,10 +114,11 @@ export function streamStep(cx: LowerContext, step: StreamStep, integer: boolean)
   const outputs = step.stages.map((_, k) => (k + 1 < n ? inputs[k + 1]! : tensorRows(g, last.output)));
   const binders: StageBinder[] = step.stages.map((s, k) => {
     const io = { x: inputs[k]!, y: outputs[k]! };
-    if (s.kind === 'block') return integer ? integerBlockStage(cx, step, s, io) : floatBlockStage(cx, step, s, io);
-    if (s.kind === 'conv_pool') return convPoolStage(cx, step, s, io, integer);
-    if (s.kind === 'row_head') return rowHeadStage(cx, step, s, io, integer);
-    return pointwiseStage(cx, s, io, integer);
+    const input: StageInput = { cx, step, s, io, integer };
+    if (s.kind === 'block') return integer ? integerBlockStage(input) : floatBlockStage(input);
+    if (s.kind === 'conv_pool') return convPoolStage(input);
+    if (s.kind === 'row_head') return rowHeadStage(input);
+    return pointwiseStage(input);
   });
   const sched = pullSchedule({
     stages: stages.map((s) => stageRows(g, s)),
@@ -135,19 +160,12 @@ export function streamStep(cx: LowerContext, step: StreamStep, integer: boolean)
         if (call.stage + 1 < n) calls.push(...mirror(inputs[call.stage + 1]!, call.r0, call.r1));
       }
     }
-    return () => {
-      for (let i = 0; i < calls.length; i++) calls[i]!();
-    };
+    return inOrder(calls);
   };
 }
 
 /** The int8 fused block on one band per call: tiles of tileCols columns, groups of groupChannels. */
-function integerBlockStage(
-  cx: LowerContext,
-  step: StreamStep,
-  s: StreamStagePlan,
-  io: { x: Rows; y: Rows },
-): StageBinder {
+function integerBlockStage({ cx, step, s, io }: StageInput): StageBinder {
   const g = cx.graph;
   const { yId } = blockOps(g, s);
   const Wd = g.tensors[yId]!.shape[2]!;
@@ -206,12 +224,7 @@ function integerBlockStage(
 }
 
 /** The float fused block on one band per call (whole rows; groups of groupChannels accumulate in y). */
-function floatBlockStage(
-  cx: LowerContext,
-  step: StreamStep,
-  s: StreamStagePlan,
-  io: { x: Rows; y: Rows },
-): StageBinder {
+function floatBlockStage({ cx, step, s, io }: StageInput): StageBinder {
   const g = cx.graph;
   const { expand, dw, project, add, yId } = blockOps(g, s);
   const st = stageOfPlan(g, s);
@@ -278,101 +291,79 @@ function floatBlockStage(
  * The head: 1x1 conv on tiles of tileCols pixels into the work area, their channel sums
  * added to the pool's sums (state buffer); after the last row the pooled output.
  */
-function convPoolStage(
-  cx: LowerContext,
-  step: StreamStep,
-  s: StreamStagePlan,
-  io: { x: Rows; y: Rows },
-  integer: boolean,
-): StageBinder {
-  const { model, graph: g, weights: W } = cx;
+function convPoolStage({ cx, step, s, io, integer }: StageInput): StageBinder {
+  const g = cx.graph;
   const conv = g.ops[s.ops[0]!] as Conv2DOp;
   const pool = g.ops[s.ops[1]!]!;
   const [H, Wd, Cin] = g.tensors[conv.inputs[0]!]!.shape.slice(1) as [number, number, number];
   const C = g.tensors[conv.outputs[0]!]!.shape[3]!;
   const n = H * Wd;
-  const q = s.tileCols;
   const outId = pool.outputs[0]!;
-  /** The head's input rows, its work area (one tile's conv output), the pool's sums and its output. */
-  const headAddresses = (c: BindContext) => ({
-    xa: addr(c, io.x),
-    work: c.buffer(step.workBuffer) + s.expandWork.offset,
-    sums: c.buffer(s.stateBuffer),
-    out: c.tensor(outId),
-  });
-  if (integer) {
-    const operands = packQ8GemmOperands(cx, conv, C, Cin);
-    const px = activationQuant(g.tensors[pool.inputs[0]!]!, pool);
-    const py = activationQuant(g.tensors[outId]!, pool);
-    const [plo, phi] = dtypeRange(py.dtype);
-    const same = px.s === py.s && px.z === py.z;
-    const ms = meanScale(px.s, py.s, n);
-    return (c) => {
-      const gemm = operands(c);
-      const { xa, work, sums, out } = headAddresses(c);
-      const mean: Call = () => {
-        // The average of the sums as the pool computes it (TFLite's AVERAGE_POOL_2D rounding
-        // on one grid, else MEAN's requantization), 1280 values: in JS, exactly.
-        const mem = c.k.memory.buffer;
-        const acc = new Int32Array(mem, sums, C);
-        const y = py.dtype === 'u8' ? new Uint8Array(mem, out, C) : new Int8Array(mem, out, C);
-        for (let ch = 0; ch < C; ch++) {
-          const v = same ? roundedAverage(acc[ch]!, n) : requantize(acc[ch]! - n * px.z, ms, py.z, plo, phi);
-          y[ch] = v < plo ? plo : v > phi ? phi : v;
-        }
-      };
-      return headBand({ H, Wd, q, rows: io.x, base: xa, pixelBytes: Cin, mean }, (src, m, first) => [
-        c.b.q8_gemm({ ...gemm, x: src, M: m, xs: Cin, y: work, ys: C, res: 0, rs: 0 }),
-        c.b.q8_channel_sums({ x: work, P: m, C, acc: sums, first, sg: gemm.sg }),
-      ]);
-    };
-  }
-  const [lo, hi] = clampOf(conv.act);
-  const b = W.add(4 * C, () => (conv.bias >= 0 ? f32Const(model, conv.bias, conv) : new Float32Array(C)));
-  const pw = W.add(4 * packGemm1x1Length(C, Cin), () => packGemm1x1(f32Const(model, conv.weights, conv), C, Cin));
+  const gemm = conv1x1(cx, conv, integer);
+  const meanOf = integer ? integerMean(g, pool, C, n) : floatMean(C, n);
+  const sg = integer ? ioQuant(g, conv).sg : 0;
   return (c) => {
-    const [wa, ba] = [c.weight(pw), c.weight(b)];
-    const { xa, work, sums, out } = headAddresses(c);
-    const mean: Call = () => {
-      // The pool's mean: sums in pixel order, one float32 division (as f32_global_avgpool).
+    const run = gemm(c);
+    const [xa, work, sums] = [addr(c, io.x), c.buffer(step.workBuffer) + s.expandWork.offset, c.buffer(s.stateBuffer)];
+    const mean = meanOf(c, sums, c.tensor(outId));
+    const pixelBytes = integer ? Cin : 4 * Cin;
+    return (r0, r1) => {
+      const parts: Call[] = [];
+      for (let r = r0; r < r1; r++) {
+        const row = xa + (io.x.rows ? r % io.x.rows : r) * io.x.rowBytes;
+        for (let p0 = 0; p0 < Wd; p0 += s.tileCols) {
+          const m = Math.min(s.tileCols, Wd - p0);
+          const first = r === 0 && p0 === 0 ? 1 : 0;
+          parts.push(
+            run(row + p0 * pixelBytes, m, work),
+            integer
+              ? c.b.q8_channel_sums({ x: work, P: m, C, acc: sums, first, sg })
+              : c.b.f32_channel_sums({ x: work, P: m, C, acc: sums, first }),
+          );
+        }
+      }
+      if (r1 === H) parts.push(mean);
+      return inOrder(parts);
+    };
+  };
+}
+
+/**
+ * The pool's output from its int32 sums over n pixels, as the pool computes it (TFLite's
+ * AVERAGE_POOL_2D rounding on one grid, else MEAN's requantization): C values, in JS, exactly.
+ */
+function integerMean(g: Graph, pool: Op, C: number, n: number) {
+  const px = activationQuant(g.tensors[pool.inputs[0]!]!, pool);
+  const py = activationQuant(g.tensors[pool.outputs[0]!]!, pool);
+  const [plo, phi] = dtypeRange(py.dtype);
+  const same = px.s === py.s && px.z === py.z;
+  const ms = meanScale(px.s, py.s, n);
+  return (c: BindContext, sums: number, out: number): Call =>
+    () => {
+      const mem = c.k.memory.buffer;
+      const acc = new Int32Array(mem, sums, C);
+      const y = py.dtype === 'u8' ? new Uint8Array(mem, out, C) : new Int8Array(mem, out, C);
+      for (let ch = 0; ch < C; ch++) {
+        const v = same ? roundedAverage(acc[ch]!, n) : requantize(acc[ch]! - n * px.z, ms, py.z, plo, phi);
+        y[ch] = v < plo ? plo : v > phi ? phi : v;
+      }
+    };
+}
+
+/** The pool's mean from its float32 sums in pixel order: one float32 division (as f32_global_avgpool). */
+function floatMean(C: number, n: number) {
+  return (c: BindContext, sums: number, out: number): Call =>
+    () => {
       const mem = c.k.memory.buffer;
       const acc = new Float32Array(mem, sums, C);
       const y = new Float32Array(mem, out, C);
       for (let ch = 0; ch < C; ch++) y[ch] = Math.fround(acc[ch]! / n);
     };
-    return headBand({ H, Wd, q, rows: io.x, base: xa, pixelBytes: Cin * 4, mean }, (src, m, first) => [
-      c.b.f32_gemm_1x1({ x: src, M: m, K: Cin, w: wa, b: ba, y: work, N: C, lo, hi, res: 0, accumulate: 0 }),
-      c.b.f32_channel_sums({ x: work, P: m, C, acc: sums, first }),
-    ]);
-  };
-}
-
-/**
- * Rows [r0, r1) of the head, each in tiles of q pixels (`tile` gives a tile's calls: its 1x1 conv
- * and the sums of its channels; `first` marks the first tile of the image, which sets the sums
- * instead of adding to them), and after the last row the pool's `mean`.
- */
-function headBand(
-  h: { H: number; Wd: number; q: number; rows: Rows; base: number; pixelBytes: number; mean: Call },
-  tile: (src: number, m: number, first: 0 | 1) => Call[],
-): (r0: number, r1: number) => Call {
-  return (r0, r1) => {
-    const parts: Call[] = [];
-    for (let r = r0; r < r1; r++) {
-      const row = h.base + (h.rows.rows ? r % h.rows.rows : r) * h.rows.rowBytes;
-      for (let p0 = 0; p0 < h.Wd; p0 += h.q)
-        parts.push(...tile(row + p0 * h.pixelBytes, Math.min(h.q, h.Wd - p0), r === 0 && p0 === 0 ? 1 : 0));
-    }
-    if (r1 === h.H) parts.push(h.mean);
-    return () => {
-      for (let i = 0; i < parts.length; i++) parts[i]!();
-    };
-  };
 }
 
 /** A QUANTIZE or 1x1 conv, row by row. */
-function pointwiseStage(cx: LowerContext, s: StreamStagePlan, io: { x: Rows; y: Rows }, integer: boolean): StageBinder {
-  const { model, graph: g, weights: W } = cx;
+function pointwiseStage({ cx, s, io, integer }: StageInput): StageBinder {
+  const g = cx.graph;
   const op = g.ops[s.ops[0]!]!;
   const rowOf = (r: Rows, base: number, row: number) => base + (r.rows ? row % r.rows : row) * r.rowBytes;
   if (op.kind === 'quantize') {
@@ -397,39 +388,15 @@ function pointwiseStage(cx: LowerContext, s: StreamStagePlan, io: { x: Rows; y: 
     };
   }
   const conv = op as Conv2DOp;
-  const [, Wd, Cin] = g.tensors[conv.inputs[0]!]!.shape.slice(1) as [number, number, number];
-  const C = g.tensors[conv.outputs[0]!]!.shape[3]!;
-  if (integer) {
-    const operands = packQ8GemmOperands(cx, conv, C, Cin);
-    return (c) => {
-      const [xa, ya] = [addr(c, io.x), addr(c, io.y)];
-      const gemm = operands(c);
-      return (r0, r1) => {
-        const calls = Array.from({ length: r1 - r0 }, (_, i) =>
-          c.b.q8_gemm({
-            ...gemm,
-            x: rowOf(io.x, xa, r0 + i),
-            M: Wd,
-            xs: Cin,
-            y: rowOf(io.y, ya, r0 + i),
-            ys: C,
-            res: 0,
-            rs: 0,
-          }),
-        );
-        return () => calls.forEach((f) => f());
-      };
-    };
-  }
-  const [lo, hi] = clampOf(conv.act);
-  const b = W.add(4 * C, () => (conv.bias >= 0 ? f32Const(model, conv.bias, conv) : new Float32Array(C)));
-  const pw = W.add(4 * packGemm1x1Length(C, Cin), () => packGemm1x1(f32Const(model, conv.weights, conv), C, Cin));
+  const Wd = g.tensors[conv.inputs[0]!]!.shape[2]!;
+  const gemm = conv1x1(cx, conv, integer);
   return (c) => {
-    const [xa, ya, k] = [addr(c, io.x), addr(c, io.y), c.k];
-    const [wa, ba] = [c.weight(pw), c.weight(b)];
-    return (r0, r1) => () => {
-      for (let r = r0; r < r1; r++)
-        k.f32_gemm_1x1(rowOf(io.x, xa, r), Wd, Cin, wa, ba, rowOf(io.y, ya, r), C, lo, hi, 0, 0);
+    const [xa, ya, run] = [addr(c, io.x), addr(c, io.y), gemm(c)];
+    return (r0, r1) => {
+      const calls = Array.from({ length: r1 - r0 }, (_, i) =>
+        run(rowOf(io.x, xa, r0 + i), Wd, rowOf(io.y, ya, r0 + i)),
+      );
+      return inOrder(calls);
     };
   };
 }
@@ -444,18 +411,10 @@ function conv1x1(
   const Cin = g.tensors[conv.inputs[0]!]!.shape[3]!;
   const C = g.tensors[conv.outputs[0]!]!.shape[3]!;
   if (integer) {
-    const { x: xq, y: yq, sg } = ioQuant(g, conv);
-    const { scale, zw } = weightQuant(g, conv, C);
-    const [lo, hi] = activationRange(conv.act, yq.s, yq.z, yq.dtype);
-    const wq = () => intConst(model, conv.weights, conv);
-    const pw = W.add(packQ8GemmLength(C, Cin), () => packQ8Gemm(wq(), C, Cin, zw));
-    const pb = W.add(4 * roundUp8(C), () => foldQ8Bias(biasConst(model, conv.bias, conv), wq(), C, Cin, zw, xq.z));
-    const ps = W.put(padQ8Scales(scale, C));
-    const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[conv.weights]!)));
+    const operands = packQ8GemmOperands(cx, conv, C, Cin);
     return (c) => {
-      const [wa, ba, sa, rq] = [c.weight(pw), c.weight(pb), c.weight(ps), c.weight(prq)];
-      return (x, M, y) =>
-        c.b.q8_gemm({ x, M, K: Cin, xs: Cin, w: wa, N: C, b: ba, s: sa, y, ys: C, rq, res: 0, rs: 0, sg });
+      const gemm = operands(c);
+      return (x, M, y) => c.b.q8_gemm({ ...gemm, x, M, xs: Cin, y, ys: C, res: 0, rs: 0 });
     };
   }
   const [lo, hi] = clampOf(conv.act);
@@ -472,13 +431,7 @@ function conv1x1(
  * the input's rows in its ring, 'row' tensors one row each in the work area, 'const'
  * vectors and 'bcast' rows in the state buffer, the output whole in the arena.
  */
-function rowHeadStage(
-  cx: LowerContext,
-  step: StreamStep,
-  s: StreamStagePlan,
-  io: { x: Rows; y: Rows },
-  integer: boolean,
-): StageBinder {
+function rowHeadStage({ cx, step, s, io, integer }: StageInput): StageBinder {
   const g = cx.graph;
   const st = stageOfPlan(g, s);
   const head = st.head!;
@@ -650,9 +603,7 @@ function rowHeadStage(
       } else {
         for (let r = r0; r < r1; r++) for (const f of rowCalls) parts.push(f(r));
       }
-      return () => {
-        for (let i = 0; i < parts.length; i++) parts[i]!();
-      };
+      return inOrder(parts);
     };
   };
 }
