@@ -108,6 +108,55 @@ import {
   return x + <usize>(xRows ? i % xRows : i) * rowBytes;
 }
 
+/** The stem conv (the expansion when it is not 1x1) of E rows [r0, r1) × cols [c0, c1), n of gc channels, into yo. */
+// @ts-ignore: decorator
+@inline function stemConv<T>(
+  desc: usize,
+  x: usize,
+  wx: i32,
+  cin: i32,
+  yo: usize,
+  r0: i32,
+  r1: i32,
+  c0: i32,
+  c1: i32,
+  n: i32,
+  gc: i32,
+  w: usize,
+  b: usize,
+  s: usize,
+  rq: usize,
+): void {
+  conv2d<T>(
+    fillQ8ConvArgs(
+      x,
+      load<i32>(desc, Q8_DESC_HX),
+      wx,
+      cin,
+      yo,
+      r0,
+      r1,
+      c0,
+      c1,
+      n,
+      gc,
+      load<i32>(desc, Q8_DESC_EKH),
+      load<i32>(desc, Q8_DESC_EKW),
+      load<i32>(desc, Q8_DESC_ESH),
+      load<i32>(desc, Q8_DESC_ESW),
+      load<i32>(desc, Q8_DESC_EDH),
+      load<i32>(desc, Q8_DESC_EDW),
+      load<i32>(desc, Q8_DESC_EPT),
+      load<i32>(desc, Q8_DESC_EPL),
+      w,
+      b,
+      s,
+      rq,
+      load<i32>(desc, Q8_DESC_ZX),
+    ),
+  );
+}
+
 /** Expand inner channels [g0, g0+gc) over E rows [er0,er1) × cols [ec0,ec1) into e (contiguous). */
 function expandWindow<T>(
   desc: usize,
@@ -178,64 +227,10 @@ function expandWindow<T>(
       for (let r = er0; r < er1; r++) {
         const i0 = max(0, r * load<i32>(desc, Q8_DESC_ESH) - load<i32>(desc, Q8_DESC_EPT));
         const xv = rowAt(x, i0, xRows, xRowBytes) - <usize>i0 * xRowBytes;
-        conv2d<T>(
-          fillQ8ConvArgs(
-            xv,
-            load<i32>(desc, Q8_DESC_HX),
-            wx,
-            cin,
-            yo + <usize>((r - er0) * cols * gc),
-            r,
-            r + 1,
-            ec0,
-            ec1,
-            n,
-            gc,
-            load<i32>(desc, Q8_DESC_EKH),
-            load<i32>(desc, Q8_DESC_EKW),
-            load<i32>(desc, Q8_DESC_ESH),
-            load<i32>(desc, Q8_DESC_ESW),
-            load<i32>(desc, Q8_DESC_EDH),
-            load<i32>(desc, Q8_DESC_EDW),
-            load<i32>(desc, Q8_DESC_EPT),
-            load<i32>(desc, Q8_DESC_EPL),
-            w,
-            b,
-            s,
-            rq,
-            load<i32>(desc, Q8_DESC_ZX),
-          ),
-        );
+        stemConv<T>(desc, xv, wx, cin, yo + <usize>((r - er0) * cols * gc), r, r + 1, ec0, ec1, n, gc, w, b, s, rq);
       }
     } else {
-      conv2d<T>(
-        fillQ8ConvArgs(
-          x,
-          load<i32>(desc, Q8_DESC_HX),
-          wx,
-          cin,
-          yo,
-          er0,
-          er1,
-          ec0,
-          ec1,
-          n,
-          gc,
-          load<i32>(desc, Q8_DESC_EKH),
-          load<i32>(desc, Q8_DESC_EKW),
-          load<i32>(desc, Q8_DESC_ESH),
-          load<i32>(desc, Q8_DESC_ESW),
-          load<i32>(desc, Q8_DESC_EDH),
-          load<i32>(desc, Q8_DESC_EDW),
-          load<i32>(desc, Q8_DESC_EPT),
-          load<i32>(desc, Q8_DESC_EPL),
-          w,
-          b,
-          s,
-          rq,
-          load<i32>(desc, Q8_DESC_ZX),
-        ),
-      );
+      stemConv<T>(desc, x, wx, cin, yo, er0, er1, ec0, ec1, n, gc, w, b, s, rq);
     }
   }
 }
