@@ -117,7 +117,7 @@ for (const build of BUILDS) {
       ] as const) {
         const c: Case = { dtype, sg, M, K, N, seed: seed++ };
         const d = data(c);
-        d.scale = Float32Array.from({ length: N }, (_, n) => Math.fround(10 ** (-4 + (8 * n) / (N - 1))));
+        d.scale = Array.from({ length: N }, (_, n) => Math.fround(10 ** (-4 + (8 * n) / (N - 1))));
         for (const [lo, hi] of [
           [d.qmin, d.qmax],
           [d.qmin + 10, d.qmax - 5],
