@@ -56,10 +56,21 @@ export async function onnxruntimeWebRunner(onnxPath: string): Promise<PeerRunner
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
+  return sessionRunner(ort, session, 'onnxruntime-web (WASM, SIMD, 1 thread)');
+}
+
+type Ort = typeof import('onnxruntime-web');
+
+/** A PeerRunner over an onnxruntime session (web or node: the same API) of the [1,224,224,3] model. */
+function sessionRunner(
+  ort: Ort,
+  session: Awaited<ReturnType<Ort['InferenceSession']['create']>>,
+  name: string,
+): PeerRunner {
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   return {
-    name: 'onnxruntime-web (WASM, SIMD, 1 thread)',
+    name,
     async run(input) {
       const out = await session.run({ [inputName]: new ort.Tensor('float32', input, [1, 224, 224, 3]) });
       return Float32Array.from(out[outputName]!.data as Float32Array);
@@ -87,7 +98,7 @@ export const ORT_NODE_HOW_TO_INSTALL =
 export async function onnxruntimeNodeRunner(onnxPath: string): Promise<PeerRunner> {
   const dir = onnxruntimeNodeDir();
   if (!dir) throw new Error(ORT_NODE_HOW_TO_INSTALL);
-  const ort = createRequire(join(dir, 'package.json'))('onnxruntime-node') as typeof import('onnxruntime-web');
+  const ort = createRequire(join(dir, 'package.json'))('onnxruntime-node') as Ort;
   const session = await ort.InferenceSession.create(onnxPath, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -95,16 +106,5 @@ export async function onnxruntimeNodeRunner(onnxPath: string): Promise<PeerRunne
     interOpNumThreads: 1,
     executionMode: 'sequential',
   });
-  const inputName = session.inputNames[0]!;
-  const outputName = session.outputNames[0]!;
-  return {
-    name: 'onnxruntime-node (native CPU, MLAS, 1 thread)',
-    async run(input) {
-      const out = await session.run({ [inputName]: new ort.Tensor('float32', input, [1, 224, 224, 3]) });
-      return Float32Array.from(out[outputName]!.data as Float32Array);
-    },
-    async dispose() {
-      await session.release();
-    },
-  };
+  return sessionRunner(ort, session, 'onnxruntime-node (native CPU, MLAS, 1 thread)');
 }

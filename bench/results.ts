@@ -75,3 +75,24 @@ export async function runSuite(
   }
   return out;
 }
+
+/**
+ * Medians (ms) of lowwater and TFLite-WASM, each running one input, timed side by side in
+ * interleaved rounds (runSuite), with the sample counts.
+ */
+export async function timeAgainstTflite(
+  lowwater: () => unknown,
+  tflite: () => unknown,
+  rounds: number,
+): Promise<{ lowwater: number; tflite: number; lowwaterSamples: number; tfliteSamples: number }> {
+  const samples = await runSuite(
+    [
+      { name: 'lowwater', fn: async () => lowwater() },
+      { name: 'tflite-wasm', fn: async () => tflite() },
+    ],
+    { rounds },
+  );
+  const lw = samples.get('lowwater')!,
+    tf = samples.get('tflite-wasm')!;
+  return { lowwater: median(lw), tflite: median(tf), lowwaterSamples: lw.length, tfliteSamples: tf.length };
+}

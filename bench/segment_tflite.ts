@@ -21,7 +21,7 @@ import { tfliteTensor } from '../test/helpers/tflite_outputs.js';
 import { lowwaterPath } from './lowwater_path.js';
 import { fixturePath, readReference } from '../test/helpers/fixtures.js';
 import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from './tflite/runner.mjs';
-import { appendResults, median, runSuite } from './results.js';
+import { appendResults, timeAgainstTflite } from './results.js';
 import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
@@ -81,17 +81,12 @@ if (path === 'integer' && lwSha !== reference.argmax_sha256_uint8)
   throw new Error(`class map ${lwSha} is not the reference's ${reference.argmax_sha256_uint8}; not timing`);
 console.error(`lowwater path: ${path}; class map ${lwSha.slice(0, 16)}… equal to TFLite-WASM's`);
 
-const LW = 'lowwater';
-const TF = 'tflite-wasm';
-const samples = await runSuite(
-  [
-    { name: LW, fn: async () => lw.runPixels(bytes) },
-    { name: TF, fn: async () => tflite.run(bytes) },
-  ],
-  { rounds },
+const timed = await timeAgainstTflite(
+  () => lw.runPixels(bytes),
+  () => tflite.run(bytes),
+  rounds,
 );
-const L = median(samples.get(LW)!);
-const T = median(samples.get(TF)!);
+const [L, T] = [timed.lowwater, timed.tflite];
 const fileBytes = statSync(modelFile).size;
 const table = [
   `Model \`${basename(modelFile)}\` (${fileBytes} bytes) for both engines; input ${IMAGE} (uint8 ${W}x${H}x3, sha256 ${sha256.slice(0, 12)}…).`,
@@ -99,8 +94,8 @@ const table = [
   '',
   '| engine | median latency (ms) | samples |',
   '| --- | ---: | ---: |',
-  `| lowwater ${path} path, chunks ${chunksArg} | ${L.toFixed(2)} | ${samples.get(LW)!.length} |`,
-  `| ${tflite.name} | ${T.toFixed(2)} | ${samples.get(TF)!.length} |`,
+  `| lowwater ${path} path, chunks ${chunksArg} | ${L.toFixed(2)} | ${timed.lowwaterSamples} |`,
+  `| ${tflite.name} | ${T.toFixed(2)} | ${timed.tfliteSamples} |`,
   '',
   `Ratio lowwater/TFLite-WASM = **${(L / T).toFixed(2)}**.`,
 ].join('\n');

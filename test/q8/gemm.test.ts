@@ -64,6 +64,19 @@ function reference(c: Case, d: ReturnType<typeof data>, lo: number, hi: number) 
   return refQConv2d({ h: 1, w: c.M, c: c.K, data: d.x }, d.w, c.N, 1, 1, d.bias, p).data;
 }
 
+/** q8_gemm of case c on data d with output clamp [lo, hi] (contiguous rows): the output bytes. */
+function runGemm(a: Arena, c: Case, d: ReturnType<typeof data>, lo: number, hi: number) {
+  a.reset();
+  const xp = putBytes(a, 'x', d.x);
+  const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
+  const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
+  const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
+  const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
+  const yp = a.alloc('y', c.M * c.N);
+  a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
+  return readQ(a, c.dtype, yp, c.M * c.N);
+}
+
 function cases(seed0: number): Case[] {
   const out: Case[] = [];
   let seed = seed0;
@@ -85,15 +98,7 @@ for (const build of BUILDS) {
       const d = data(c);
       const lo = d.qmin + 10,
         hi = d.qmax - 5; // an activation clamp inside the range
-      a.reset();
-      const xp = putBytes(a, 'x', d.x);
-      const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
-      const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
-      const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
-      const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
-      const yp = a.alloc('y', c.M * c.N);
-      a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
-      const m = byteMismatch(readQ(a, c.dtype, yp, c.M * c.N), reference(c, d, lo, hi));
+      const m = byteMismatch(runGemm(a, c, d, lo, hi), reference(c, d, lo, hi));
       if (m) {
         bad++;
         t.fail(`${c.dtype} M=${c.M} K=${c.K} N=${c.N}: ${m}`);
@@ -122,16 +127,8 @@ for (const build of BUILDS) {
           [d.qmin, d.qmax],
           [d.qmin + 10, d.qmax - 5],
         ] as const) {
-          a.reset();
-          const xp = putBytes(a, 'x', d.x);
-          const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
-          const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
-          const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
-          const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
-          const yp = a.alloc('y', c.M * c.N);
-          a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
           const want = reference(c, d, lo, hi);
-          const m = byteMismatch(readQ(a, c.dtype, yp, c.M * c.N), want);
+          const m = byteMismatch(runGemm(a, c, d, lo, hi), want);
           if (m) {
             bad++;
             t.fail(`${c.dtype} M=${M} K=${K} N=${N} [${lo}, ${hi}]: ${m}`);
