@@ -1,10 +1,10 @@
 /**
  * Appends a benchmark section to bench/RESULTS.md with the command, the
- * machine (nproc, CPU model), Node version and date, so figures are never
- * separated from where they were measured.
+ * machine (nproc, CPU model), Node version, date and load average, so figures
+ * are never separated from where they were measured.
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
 
@@ -23,7 +23,9 @@ export function appendResults(title: string, command: string, body: string): voi
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   appendFileSync(
     RESULTS_FILE,
-    `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n\n${body.trim()}\n`,
+    `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n- load average at the end (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}\n\n${body.trim()}\n`,
   );
 }
 
