@@ -25,9 +25,12 @@
 // counted from rowBase. x and y may be rings (line buffers: row i at slot i mod xRows, 0 =
 // the whole tensor); the residual reads x's ring; the stem's input ring keeps copies of its
 // first rows after its last slot, so the rows an expanded row's taps read are contiguous.
-// With `persist` in the descriptor (a streamed 'ring' block) E keeps the expanded rows of
-// every inner channel across calls: the previous band's window moves down to the start of E
-// and each call expands only the rows no earlier call made; its tiles hold every channel.
+// With `persist` in the descriptor E keeps the expanded rows of every inner channel (full
+// width) from tile to tile and across calls: the rows a tile's window shares with the
+// previous window move to the start of E and only the rows below them are expanded; its
+// tiles hold every channel. Whole-tensor calls use it for the rolling-window schedule
+// (bands of rows, planner/block_schedule/integer.ts ringPlan), row-streamed 'ring' blocks
+// for their bands.
 // Unit u = 8: expand weights are 8-channel panels (unit j = panel j, uExp bytes each), the
 // projection one matrix over all inner channels whose k-range of unit j starts uProj·j bytes
 // into every panel (panels psProj apart): a group of m units is one call. u = 1 (buffers
@@ -105,10 +108,7 @@ import {
   return x + <usize>(xRows ? i % xRows : i) * rowBytes;
 }
 
-/**
- * The stem's expansion (a 3x3 conv over the image, paper Table 2) for output rows [r0, r1) × cols
- * [ec0, ec1), channels n of the group of gc; x is the whole input or a view of its ring.
- */
+/** The stem conv (the expansion when it is not 1x1) of E rows [r0, r1) × cols [c0, c1), n of gc channels, into yo. */
 // @ts-ignore: decorator
 @inline function stemConv<T>(
   desc: usize,
@@ -118,8 +118,8 @@ import {
   yo: usize,
   r0: i32,
   r1: i32,
-  ec0: i32,
-  ec1: i32,
+  c0: i32,
+  c1: i32,
   n: i32,
   gc: i32,
   w: usize,
@@ -136,8 +136,8 @@ import {
       yo,
       r0,
       r1,
-      ec0,
-      ec1,
+      c0,
+      c1,
       n,
       gc,
       load<i32>(desc, Q8_DESC_EKH),
@@ -336,28 +336,19 @@ export function block<T>(
   const banded = rowEnd > 0;
   const ringed = xRows != 0 || yRows != 0;
   const persist = load<i32>(desc, Q8_DESC_PERSIST);
-  // The expanded window of this call (rows winLo..winHi, every inner channel, full width) when
-  // E persists: the rows the previous band already made move to the start of E.
-  let winLo = 0;
-  if (persist) {
-    winLo = max(0, rowBase * sh - pt);
-    const winHi = min(he - 1, (rowEnd - 1) * sh - pt + 2 * dh);
-    const eRowBytes = <usize>we * <usize>cexp;
-    let from = winLo;
-    if (rowBase > 0) {
-      // The previous call made the band of the same height just above this one.
-      const t0 = desc + Q8_DESC_TILES;
-      const R = load<i32>(t0, Q8_TILE_R1) - load<i32>(t0, Q8_TILE_R0);
-      const prevLo = max(0, (rowBase - R) * sh - pt);
-      const prevHi = min(he - 1, (rowBase - 1) * sh - pt + 2 * dh);
-      if (prevHi >= winLo) {
-        memory.copy(e, e + <usize>(winLo - prevLo) * eRowBytes, <usize>(prevHi - winLo + 1) * eRowBytes);
-        from = prevHi + 1;
-      }
-    }
-    if (from <= winHi)
-      expandWindow<T>(desc, wb, x, e + <usize>(from - winLo) * eRowBytes, from, winHi + 1, 0, we, 0, cexp, xRows);
+  const eRowBytes = <usize>we * <usize>cexp;
+  // Rows [heldLo, heldHi] of E (every inner channel, full width) that E holds from its start
+  // when it persists; none when heldHi < heldLo. A row-streamed call finds the window of the
+  // previous band, of the same height, just above its own.
+  let heldLo = 0,
+    heldHi = -1;
+  if (persist && rowBase > 0) {
+    const t0 = desc + Q8_DESC_TILES;
+    const R = load<i32>(t0, Q8_TILE_R1) - load<i32>(t0, Q8_TILE_R0);
+    heldLo = max(0, (rowBase - R) * sh - pt);
+    heldHi = min(he - 1, (rowBase - 1) * sh - pt + 2 * dh);
   }
+  let winLo = 0;
   for (let t = 0; t < nt; t++) {
     const tp = desc + Q8_DESC_TILES + <usize>t * Q8_TILE_BYTES;
     let r0 = load<i32>(tp, Q8_TILE_R0),
@@ -383,6 +374,22 @@ export function block<T>(
       er1 = min(he, (r1 - 1) * sh - pt + 2 * dh + 1);
     const ec0 = max(0, q0 * sw - pl),
       ec1 = min(we, (q1 - 1) * sw - pl + 2 * dw + 1);
+    if (persist) {
+      // The tile's window of E: rows it shares with the held ones move to the start of E (when
+      // the window starts lower), the rows below them are expanded.
+      winLo = er0;
+      const winHi = er1 - 1;
+      let from = winLo;
+      if (heldHi >= winLo) {
+        if (winLo > heldLo)
+          memory.copy(e, e + <usize>(winLo - heldLo) * eRowBytes, <usize>(heldHi - winLo + 1) * eRowBytes);
+        from = heldHi + 1;
+      }
+      if (from <= winHi)
+        expandWindow<T>(desc, wb, x, e + <usize>(from - winLo) * eRowBytes, from, winHi + 1, 0, we, 0, cexp, xRows);
+      heldLo = winLo;
+      heldHi = max(heldHi, winHi);
+    }
     const acc = loc == 1 ? e + accOff : loc == 2 ? d + accOff : y + accOff;
     const as = (<usize>N) << 2;
     // Row r of the tile's output (and residual) is at rowAt(y, r0 + r, ...) + tileCol: rings wrap between rows.

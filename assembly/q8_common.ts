@@ -7,7 +7,8 @@
 // Requantization (fixtures/reference/README.md, XNNPACK's fp32 requantization):
 //   y = clamp(rint_half_even(f32(acc) · s[n]) + z, lo, hi)
 // with s[n] the per-channel float32 multiplier; `f32x4.convert_i32x4_s` is f32(acc) and
-// requant8 rounds half to even with the float magic-bias addition (see there).
+// requant8 rounds half to even with the float magic-bias addition and clamps in integers
+// (see there).
 //
 // Output parameter block `rq` (Q8_RQ in src/kernels/schema/structs.ts, 12 i32 = 48 bytes; offsets in gen/abi.ts):
 //   0 z   1 lo   2 hi              requantization of the op's own output
@@ -97,14 +98,17 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
 // @ts-ignore: decorator
 @inline export const MAGIC_BITS: i32 = 0x4b400000;
 
-/** Clamp bounds lo − z, hi − z as floats, and MAGIC_BITS − z: the three vectors requant8 takes. */
+/**
+ * The three vectors requant8 takes: rqLo, bits(1.5·2^23) + (lo − z), the lower bound in the
+ * magic-biased integer domain; rqHi, hi as an i16x8 splat; rqMz, bits(1.5·2^23) − z.
+ */
 // @ts-ignore: decorator
 @inline export function rqLo(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_LO) - load<i32>(rq, Q8_RQ_Z)));
+  return i32x4.splat(MAGIC_BITS + load<i32>(rq, Q8_RQ_LO) - load<i32>(rq, Q8_RQ_Z));
 }
 // @ts-ignore: decorator
 @inline export function rqHi(rq: usize): v128 {
-  return f32x4.splat(<f32>(load<i32>(rq, Q8_RQ_HI) - load<i32>(rq, Q8_RQ_Z)));
+  return i16x8.splat(<i16>load<i32>(rq, Q8_RQ_HI));
 }
 // @ts-ignore: decorator
 @inline export function rqMz(rq: usize): v128 {
@@ -113,20 +117,23 @@ import { Q8_RQ_HI, Q8_RQ_LO, Q8_RQ_Z, Q8_RQ_ZW } from './gen/abi';
 
 /**
  * Requantize 8 channels (acc a0 = channels 0..3, a1 = 4..7; multipliers s0, s1) to i16x8
- * values in [lo, hi]: f = f32(acc)·s clamped to [lo − z, hi − z] (integers, so clamping
- * before rounding is the same as after), then rounded half to even and offset by z in one
- * step: bits(f + 1.5·2^23) − (bits(1.5·2^23) − z). flo, fhi, vmz come from rqLo/rqHi/rqMz.
+ * values in [lo, hi], XNNPACK's fp32 "magic" requantization with the clamps in integers:
+ * f = f32(acc)·s; adding 1.5·2^23 rounds f half to even into the low mantissa bits when
+ * |f| < 2^22, so bits(f + 1.5·2^23) = bits(1.5·2^23) + rint(f). The float's bits grow with
+ * it for every f (negative sums far below the range turn negative as integers), so one
+ * signed max against bits(1.5·2^23) + (lo − z) is the lower clamp for every f, the
+ * subtraction of bits(1.5·2^23) − z adds z, the saturating narrow keeps what is far above
+ * the range above it, and one i16 min is the upper clamp (integer bounds: clamping before or
+ * after rounding is the same). vlo, vhi, vmz come from rqLo/rqHi/rqMz.
  */
 // @ts-ignore: decorator
-@inline export function requant8(a0: v128, a1: v128, s0: v128, s1: v128, vmz: v128, flo: v128, fhi: v128): v128 {
+@inline export function requant8(a0: v128, a1: v128, s0: v128, s1: v128, vmz: v128, vlo: v128, vhi: v128): v128 {
   const m = f32x4.splat(MAGIC);
-  let f0 = f32x4.mul(f32x4.convert_i32x4_s(a0), s0);
-  let f1 = f32x4.mul(f32x4.convert_i32x4_s(a1), s1);
-  f0 = f32x4.pmin(f32x4.pmax(f0, flo), fhi);
-  f1 = f32x4.pmin(f32x4.pmax(f1, flo), fhi);
-  const i0 = i32x4.sub(f32x4.add(f0, m), vmz);
-  const i1 = i32x4.sub(f32x4.add(f1, m), vmz);
-  return i16x8.narrow_i32x4_s(i0, i1);
+  const f0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), s0), m);
+  const f1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), s1), m);
+  const i0 = i32x4.sub(i32x4.max_s(f0, vlo), vmz);
+  const i1 = i32x4.sub(i32x4.max_s(f1, vlo), vmz);
+  return i16x8.min_s(i16x8.narrow_i32x4_s(i0, i1), vhi);
 }
 
 /** i16x8 in range → 8 bytes in the low half (u8 or i8 by T). */

@@ -7,40 +7,12 @@
 //   winning; no scratch memory;
 // - argmaxQ: ARG_MAX over the last axis (TFLite's builtin: first maximum).
 import { ResizeArgs } from './gen/args';
-import { ext8lo, load8x8, loadBytes, loadq, narrowBytes, storeBytes } from './q8_common';
-
-/** Source rows (or columns) of the last tap() call. */
-let tapI0: i32 = 0;
-let tapI1: i32 = 0;
-
-/**
- * Taps of output coordinate o (q11Taps): scale and offset in f32 as XNNPACK's setup computes
- * them; returns the 11-bit weight of i1 and leaves i0, i1 in tapI0 / tapI1.
- */
-// @ts-ignore: decorator
-@inline function tap(o: i32, n: i32, scale: f32, offset: f32, halfPixel: bool): i32 {
-  let s: f32 = <f32>o * scale;
-  if (halfPixel) s = min<f32>(max<f32>(s + offset, 0), <f32>(n - 1));
-  const lo = <i32>s;
-  tapI0 = lo;
-  tapI1 = min(lo + 1, n - 1);
-  return <i32>nearest<f32>((s - <f32>lo) * <f32>2048);
-}
-
-// @ts-ignore: decorator
-@inline function axisScale(n: i32, outN: i32, alignCorners: i32): f32 {
-  const adj = alignCorners && outN != 1 ? 1 : 0;
-  return <f32>(n - adj) / <f32>(outN - adj);
-}
-
-/** End of the source tensor: a channel tail may read a whole 8 bytes when they lie before it. */
-let srcEnd: usize = 0;
-
-/** 8 bytes at p as i16x8; with m < 8 channels left, the lanes past m are garbage or zero (masked by the caller). */
-// @ts-ignore: decorator
-@inline function bytes8<T>(p: usize, m: i32): v128 {
-  return m == 8 || p + 8 <= srcEnd ? load8x8<T>(p) : ext8lo<T>(loadBytes(p, m));
-}
+import { loadq, narrowBytes, storeBytes } from './q8_common';
+import { axisScale, bytes8, setSrcEnd, tap, tapI0, tapI1 } from './q8_taps';
+import { q8_ibilinear_argmax_8c__wasmsimd } from './gen/q8_ibilinear_argmax_8c__wasmsimd';
+import { q8_ibilinear_argmax_16c__wasmsimd } from './gen/q8_ibilinear_argmax_16c__wasmsimd';
+import { q8_ibilinear_argmax_24c__wasmsimd } from './gen/q8_ibilinear_argmax_24c__wasmsimd';
+import { q8_ibilinear_argmax_32c__wasmsimd } from './gen/q8_ibilinear_argmax_32c__wasmsimd';
 
 /**
  * 11-bit bilinear interpolation of 4 lanes (i32x4 of source values tl, tr, bl, br):
@@ -98,7 +70,34 @@ export function resizeQ<T>(a: ResizeArgs): void {
   const kmask = (1 << kb) - 1;
   const Cu = <usize>a.C;
   const rowBytes = <usize>a.W * Cu;
-  srcEnd = a.x + <usize>a.H * rowBytes;
+  setSrcEnd(a.x + <usize>a.H * rowBytes);
+  if (a.ids == 0 && a.H == 1 && a.W == 1) {
+    // One source pixel: every tap is that pixel, and ((v << 22) + 2^21) >> 22 = v, so each
+    // output pixel is a copy of it (the ASPP image-pooling branch's broadcast).
+    for (let p: usize = 0; p < <usize>a.OH * <usize>a.OW; p++) memory.copy(a.y + p * Cu, a.x, Cu);
+    return;
+  }
+  if (a.ids != 0 && a.C <= 32) {
+    // Column by column: the horizontal interpolation of a column's two source rows is shared
+    // by every output row between them, so it is computed once per source row pair and only
+    // the vertical step runs per output pixel (same integer expressions, same keys).
+    const ys = a.ids == 4 ? (<usize>a.OW) << 2 : <usize>a.OW;
+    for (let ox = 0; ox < a.OW; ox++) {
+      const ah = i32x4.splat(tap(ox, a.W, scX, offX, half));
+      const c0 = <usize>tapI0 * Cu,
+        c1 = <usize>tapI1 * Cu;
+      const yc = a.y + (a.ids == 4 ? (<usize>ox) << 2 : <usize>ox);
+      if (a.C <= 8)
+        q8_ibilinear_argmax_8c__wasmsimd<T>(a.x, rowBytes, c0, c1, a.C, ah, a.H, a.OH, scY, offY, half, yc, ys, a.ids);
+      else if (a.C <= 16)
+        q8_ibilinear_argmax_16c__wasmsimd<T>(a.x, rowBytes, c0, c1, a.C, ah, a.H, a.OH, scY, offY, half, yc, ys, a.ids);
+      else if (a.C <= 24)
+        q8_ibilinear_argmax_24c__wasmsimd<T>(a.x, rowBytes, c0, c1, a.C, ah, a.H, a.OH, scY, offY, half, yc, ys, a.ids);
+      else
+        q8_ibilinear_argmax_32c__wasmsimd<T>(a.x, rowBytes, c0, c1, a.C, ah, a.H, a.OH, scY, offY, half, yc, ys, a.ids);
+    }
+    return;
+  }
   const rnd = i32x4.splat(1 << 21);
   const iotaLo = i32x4(0, 1, 2, 3),
     iotaHi = i32x4(4, 5, 6, 7);

@@ -21,7 +21,7 @@ import { prepareRun, quantizeLike } from '../src/run_setup.js';
 import { lowwaterPath } from './lowwater_path.js';
 import { fixturePath, readReference } from '../test/helpers/fixtures.js';
 import { createTfliteRunner, HOW_TO_INSTALL, tfliteInstallDir } from './tflite/runner.mjs';
-import { appendResults, median, runSuite } from './results.js';
+import { appendResults, timeAgainstTflite } from './results.js';
 import { loadKernels } from '../src/kernels/node_loader.js';
 
 const argv = process.argv.slice(2);
@@ -102,17 +102,12 @@ if (path === 'integer') {
 }
 console.error(`lowwater path: ${path}; ${agreement}`);
 
-const LW = 'lowwater';
-const TF = 'tflite-wasm';
-const samples = await runSuite(
-  [
-    { name: LW, fn: async () => lw.runPixels(bytes) },
-    { name: TF, fn: async () => tflite.run(bytes) },
-  ],
-  { rounds },
+const timed = await timeAgainstTflite(
+  () => lw.runPixels(bytes),
+  () => tflite.run(bytes),
+  rounds,
 );
-const L = median(samples.get(LW)!);
-const T = median(samples.get(TF)!);
+const [L, T] = [timed.lowwater, timed.tflite];
 const mem = lw.memoryReport();
 const fileBytes = statSync(modelFile).size;
 const lwLabel =
@@ -126,8 +121,8 @@ const table = [
   '',
   '| engine | median latency (ms) | samples |',
   '| --- | ---: | ---: |',
-  `| ${lwLabel}, chunks ${chunksArg} | ${L.toFixed(2)} | ${samples.get(LW)!.length} |`,
-  `| ${tflite.name} | ${T.toFixed(2)} | ${samples.get(TF)!.length} |`,
+  `| ${lwLabel}, chunks ${chunksArg} | ${L.toFixed(2)} | ${timed.lowwaterSamples} |`,
+  `| ${tflite.name} | ${T.toFixed(2)} | ${timed.tfliteSamples} |`,
   '',
   `Ratio lowwater/TFLite-WASM = **${(L / T).toFixed(2)}** (${path} path; target for the integer path ≤ 1.5).`,
   '',

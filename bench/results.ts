@@ -1,10 +1,10 @@
 /**
  * Appends a benchmark section to bench/RESULTS.md with the command, the
- * machine (nproc, CPU model), Node version and date, so figures are never
- * separated from where they were measured.
+ * machine (nproc, CPU model), Node version, date and load average, so figures
+ * are never separated from where they were measured.
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
 
@@ -23,7 +23,9 @@ export function appendResults(title: string, command: string, body: string): voi
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   appendFileSync(
     RESULTS_FILE,
-    `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n\n${body.trim()}\n`,
+    `\n## ${title}\n\n- command: \`${command}\`\n- machine: ${machineLine()}\n- date: ${date}\n- load average at the end (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}\n\n${body.trim()}\n`,
   );
 }
 
@@ -74,4 +76,25 @@ export async function runSuite(
     suite.forEach((b: Benchmark) => out.get(b.name!)!.push(...b.stats.sample.map((s) => s * 1000)));
   }
   return out;
+}
+
+/**
+ * Medians (ms) of lowwater and TFLite-WASM, each running one input, timed side by side in
+ * interleaved rounds (runSuite), with the sample counts.
+ */
+export async function timeAgainstTflite(
+  lowwater: () => unknown,
+  tflite: () => unknown,
+  rounds: number,
+): Promise<{ lowwater: number; tflite: number; lowwaterSamples: number; tfliteSamples: number }> {
+  const samples = await runSuite(
+    [
+      { name: 'lowwater', fn: async () => lowwater() },
+      { name: 'tflite-wasm', fn: async () => tflite() },
+    ],
+    { rounds },
+  );
+  const lw = samples.get('lowwater')!,
+    tf = samples.get('tflite-wasm')!;
+  return { lowwater: median(lw), tflite: median(tf), lowwaterSamples: lw.length, tfliteSamples: tf.length };
 }

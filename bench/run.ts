@@ -14,6 +14,7 @@ const suites = [
   'chunks.ts',
   'stream.ts',
   'segment.ts',
+  'segment_tflite.ts',
   'planner_orders.ts',
   'planner_gap.ts',
   'web_runtimes.ts',

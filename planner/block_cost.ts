@@ -203,14 +203,19 @@ export function integerBlockWork(geom: BlockGeometry, s: IntegerSchedule): Block
     calls = 0,
     accumulated = 0,
     requantized = 0;
+  let prevEnd = -1;
   for (const t of s.tiles) {
     const R = t.r1 - t.r0,
       Wt = t.q1 - t.q0,
       M = R * Wt,
       N = t.n1 - t.n0;
     const [er0, er1] = rowWindow(geom, t.r0, t.r1);
-    const [ec0, ec1] = colWindow(geom, t.q0, t.q1);
-    const rows = er1 - er0,
+    const [ec0, ec1] = s.rolling ? [0, We] : colWindow(geom, t.q0, t.q1);
+    // A rolling window expands only the rows below the previous band's and copies the shared ones.
+    const kept = s.rolling ? Math.max(0, Math.min(er1, prevEnd) - er0) : 0;
+    accumulated += kept * We * Cexp;
+    if (s.rolling) prevEnd = er1;
+    const rows = er1 - er0 - kept,
       cols = ec1 - ec0;
     const fullWidth = ec0 === 0 && ec1 === We;
     const direct = t.acc === ACC_NONE;

@@ -86,7 +86,7 @@ export const INTEGER_SCHEDULER: BlockScheduler<IntegerSchedule> = {
     let e = 0,
       d = 0;
     for (const t of s.tiles) {
-      const b = tileBytes(geom, t);
+      const b = tileBytes(geom, t, s.rolling);
       e = Math.max(e, b.expandBytes);
       d = Math.max(d, b.depthwiseBytes);
     }

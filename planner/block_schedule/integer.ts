@@ -29,8 +29,14 @@
  * the same bytes; among the tilings that fit, each band takes the one with the lowest
  * estimated cost per output row (recomputed halo rows, accumulator traffic, per-group
  * overhead).
+ *
+ * With unit 8 the rolling window (ringPlan) competes with those tilings: bands of full rows
+ * with every inner channel, E holding the band's expanded rows across bands so that no
+ * expanded row is computed twice and no accumulator is needed (the float schedule's ring,
+ * kept by moving the shared rows to the start of E). It wins where the tilings above need
+ * halos or groups: the first blocks of a network, whose E and D are a few rows deep.
  */
-import { type BlockGeometry, type ChunkBuffers, windowPixels } from './geometry.js';
+import { type BlockGeometry, type ChunkBuffers, reach, rowWindow, windowPixels } from './geometry.js';
 
 export const ACC_NONE = 0;
 export const ACC_E = 1;
@@ -58,6 +64,12 @@ export interface IntegerSchedule {
   unit: 1 | 8;
   /** Tiles covering the output once, in raster order (the order the kernel runs them). */
   tiles: BlockTile[];
+  /**
+   * Rolling window (ringSchedule): the tiles are bands of full rows with every inner channel,
+   * and E keeps the previous band's expanded rows (every channel, full width): the rows two
+   * bands share move to the start of E and are not expanded again.
+   */
+  rolling?: boolean;
 }
 
 export class TilingError extends Error {
@@ -159,8 +171,9 @@ function bestGroup(
   return best;
 }
 
-function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): BlockTile[] | undefined {
+function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): { tiles: BlockTile[]; cost: number } | undefined {
   const tiles: BlockTile[] = [];
+  let total = 0;
   const rowBytes = g.Wd * g.Cout;
   const yBytes = g.Hd * rowBytes;
   let r0 = 0;
@@ -174,6 +187,7 @@ function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): BlockTile[] | undefined 
       if (!pick || c.cost / R < pick.c.cost / pick.R) pick = { R, c };
     }
     if (pick) {
+      total += pick.c.cost;
       tiles.push({
         r0,
         r1: r0 + pick.R,
@@ -199,6 +213,7 @@ function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): BlockTile[] | undefined 
         if (!run || c.cost / Wt < run.c.cost / run.Wt) run = { Wt, c };
       }
       if (run) {
+        total += run.c.cost;
         tiles.push({
           r0,
           r1: r0 + 1,
@@ -234,6 +249,7 @@ function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): BlockTile[] | undefined 
           }
         }
         if (!got) return undefined;
+        total += got.c.cost;
         tiles.push({
           r0,
           r1: r0 + 1,
@@ -251,7 +267,58 @@ function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): BlockTile[] | undefined 
     }
     r0 += 1;
   }
-  return tiles;
+  return { tiles, cost: total };
+}
+
+/** Rows of E a band of output rows [r0, r1) reads (rowWindow), as the rolling window holds them. */
+function bandRows(g: BlockGeometry, r0: number, r1: number): number {
+  return reach(r0, r1, g.sh, g.dh, g.pt, g.He);
+}
+
+/**
+ * The rolling-window schedule: bands of R output rows × all columns × all output channels,
+ * one group of every inner channel, the projection straight into y. E holds the band's
+ * window of expanded rows at full width (bandRows · We · Cexp bytes) and keeps it for the
+ * next band, which expands only the rows below it: every expanded row is computed once (no
+ * halo recompute, no accumulator), at the price of a copy of the shared rows per band. R is
+ * the tallest band whose window and depthwise rows fit. undefined when one row does not fit.
+ */
+function ringPlan(g: BlockGeometry, lim: Limits): { tiles: BlockTile[]; cost: number } | undefined {
+  const fits = (R: number) => {
+    let rows = 0;
+    for (let r0 = 0; r0 < g.Hd; r0 += R) rows = Math.max(rows, bandRows(g, r0, Math.min(g.Hd, r0 + R)));
+    return rows * g.We * g.Cexp <= lim.eBytes && R * g.Wd * g.Cexp <= lim.dBytes;
+  };
+  let R = 0;
+  for (let r = g.Hd; r >= 1; r--)
+    if (fits(r)) {
+      R = r;
+      break;
+    }
+  if (R === 0) return undefined;
+  const tiles: BlockTile[] = [];
+  const Cexp8 = Math.ceil(g.Cexp / 8) * 8;
+  let cost = g.He * g.We * Cexp8 * g.expandK;
+  let prevEnd = -1;
+  for (let r0 = 0; r0 < g.Hd; r0 += R) {
+    const r1 = Math.min(g.Hd, r0 + R);
+    const [e0, e1] = rowWindow(g, r0, r1);
+    const pix = (r1 - r0) * g.Wd;
+    // Shared rows are copied (a byte costs about a quarter of a multiply-add).
+    const shared = Math.max(0, prevEnd - e0);
+    cost += pix * g.Cexp * 9 + pix * g.Cexp * g.Cout + GROUP_OVERHEAD + (shared * g.We * g.Cexp) / 4;
+    prevEnd = e1;
+    tiles.push({ r0, r1, q0: 0, q1: g.Wd, n0: 0, n1: g.Cout, G: g.Cexp, acc: ACC_NONE, accOffset: 0 });
+  }
+  return { tiles, cost };
+}
+
+/** The cheaper of the tiled plan and the rolling window (ties: the tiled plan, which needs no copies). */
+function best8(g: BlockGeometry, lim: Limits): IntegerSchedule | undefined {
+  const tiled = plan(g, lim, 8);
+  const ring = ringPlan(g, lim);
+  if (ring && (!tiled || ring.cost < tiled.cost)) return { path: 'integer', unit: 8, tiles: ring.tiles, rolling: true };
+  return tiled ? { path: 'integer', unit: 8, tiles: tiled.tiles } : undefined;
 }
 
 /**
@@ -266,17 +333,16 @@ export function integerSchedule(g: BlockGeometry, buffers: ChunkBuffers): Intege
   const whole: Limits = { eBytes: buffers.expandBytes, dBytes: buffers.depthwiseBytes };
   const pref = buffers.preferred;
   if (pref) {
-    const t8 = plan(
-      g,
-      { eBytes: Math.min(whole.eBytes, pref.expandBytes), dBytes: Math.min(whole.dBytes, pref.depthwiseBytes) },
-      8,
-    );
-    if (t8) return { path: 'integer', unit: 8, tiles: t8 };
+    const t8 = best8(g, {
+      eBytes: Math.min(whole.eBytes, pref.expandBytes),
+      dBytes: Math.min(whole.dBytes, pref.depthwiseBytes),
+    });
+    if (t8) return t8;
   }
-  const t8 = plan(g, whole, 8);
-  if (t8) return { path: 'integer', unit: 8, tiles: t8 };
+  const t8 = best8(g, whole);
+  if (t8) return t8;
   const t1 = plan(g, whole, 1);
-  if (t1) return { path: 'integer', unit: 1, tiles: t1 };
+  if (t1) return { path: 'integer', unit: 1, tiles: t1.tiles };
   throw new TilingError(
     `block E ${g.He}x${g.We}x${g.Cexp} → D ${g.Hd}x${g.Wd}, y ${g.Cout} channels: chunk buffers of ${whole.eBytes} and ${whole.dBytes} bytes cannot hold ` +
       'the windows of one pixel with one inner channel plus one int32 accumulator next to them, and y has no free bytes left for it',
@@ -284,8 +350,14 @@ export function integerSchedule(g: BlockGeometry, buffers: ChunkBuffers): Intege
 }
 
 /** Bytes of E and of D a tile touches in its group of G channels: its windows and, there, its accumulator. */
-export function tileBytes(g: BlockGeometry, t: BlockTile): { expandBytes: number; depthwiseBytes: number } {
+export function tileBytes(
+  g: BlockGeometry,
+  t: BlockTile,
+  rolling = false,
+): { expandBytes: number; depthwiseBytes: number } {
   const pix = (t.r1 - t.r0) * (t.q1 - t.q0);
+  // The rolling window holds the band's rows at E's full width.
+  if (rolling) return { expandBytes: bandRows(g, t.r0, t.r1) * g.We * g.Cexp, depthwiseBytes: pix * g.Cexp };
   const acc = 4 * pix * (t.n1 - t.n0);
   let e = windowPixels(g, t.r0, t.r1, t.q0, t.q1) * t.G;
   let d = pix * t.G;
@@ -297,12 +369,20 @@ export function tileBytes(g: BlockGeometry, t: BlockTile): { expandBytes: number
 /**
  * Multiply-adds a tiling computes (no panel padding): each tile expands the window of E its
  * depthwise taps reach, so halo rows and columns shared by neighbouring tiles are computed once
- * per tile, and a pixel split into output-channel ranges (C) recomputes its inner channels per range.
+ * per tile, and a pixel split into output-channel ranges (C) recomputes its inner channels per
+ * range. A rolling schedule expands each row of E once.
  */
-export function tilingMultiplyAdds(g: BlockGeometry, tiles: readonly BlockTile[]): number {
+export function tilingMultiplyAdds(g: BlockGeometry, tiles: readonly BlockTile[], rolling = false): number {
   let macs = 0;
+  let prevEnd = -1;
   for (const t of tiles) {
-    const win = windowPixels(g, t.r0, t.r1, t.q0, t.q1);
+    let win = windowPixels(g, t.r0, t.r1, t.q0, t.q1);
+    if (rolling) {
+      // Rows the previous band expanded are kept, not recomputed.
+      const [e0, e1] = rowWindow(g, t.r0, t.r1);
+      win = Math.max(0, e1 - Math.max(e0, prevEnd)) * g.We;
+      prevEnd = e1;
+    }
     const pix = (t.r1 - t.r0) * (t.q1 - t.q0);
     macs += win * g.Cexp * g.expandK + pix * g.Cexp * 9 + pix * g.Cexp * (t.n1 - t.n0);
   }

@@ -133,7 +133,7 @@ export function stepCosts(
     const macs = ops.reduce((s, op) => s + opMultiplyAdds(graph, op), 0);
     const q8 = tiles.get(i);
     const executedMacs = q8
-      ? tilingMultiplyAdds(q8.geometry, q8.tiling.tiles)
+      ? tilingMultiplyAdds(q8.geometry, q8.tiling.tiles, q8.tiling.rolling)
       : step.kind === 'stream'
         ? streamMultiplyAdds(graph, step)
         : macs;

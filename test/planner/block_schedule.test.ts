@@ -132,8 +132,19 @@ function checkInteger(
   rows: typeof rowWindow = rowWindow,
 ): string | null {
   const cover = new Uint8Array(g.Hd * g.Wd * g.Cout);
+  let prevFirst = -1;
   for (const tl of s.tiles) {
     const tile = JSON.stringify(tl);
+    if (s.rolling) {
+      // The rolling window: full-width bands with every channel, windows moving down, E
+      // holding a band's window rows at full width.
+      const [er0, er1] = rows(g, tl.r0, tl.r1);
+      if (tl.q0 !== 0 || tl.q1 !== g.Wd || tl.n0 !== 0 || tl.n1 !== g.Cout || tl.G !== g.Cexp || tl.acc !== ACC_NONE)
+        return `rolling tile ${tile} is not a full band with every channel`;
+      if (er0 < prevFirst) return `rolling tile ${tile}: its window starts above the previous one`;
+      prevFirst = er0;
+      if ((er1 - er0) * g.We * g.Cexp > buffers.expandBytes) return `rolling tile ${tile}: its rows exceed E`;
+    }
     if (!(tl.r0 < tl.r1 && tl.q0 < tl.q1 && tl.n0 < tl.n1) || tl.r1 > g.Hd || tl.q1 > g.Wd || tl.n1 > g.Cout)
       return `tile ${tile} is empty or outside y`;
     if (tl.G < 1 || (tl.G % s.unit !== 0 && tl.G !== g.Cexp)) return `tile ${tile}: G not a multiple of ${s.unit}`;
@@ -259,6 +270,7 @@ t.test(
             kinds.add(['no accumulator', 'accumulator in E', 'accumulator in D', 'accumulator in y'][tl.acc]!);
           }
           if (s.unit === 1) kinds.add('unit 1');
+          if (s.rolling) kinds.add('rolling window');
           const touched = INTEGER_SCHEDULER.touched(g, s);
           if (touched.expandBytes > buffers.expandBytes || touched.depthwiseBytes > buffers.depthwiseBytes)
             msg ??= `touches ${JSON.stringify(touched)} beyond the buffers`;
@@ -291,6 +303,7 @@ t.test(
         'accumulator in D',
         'accumulator in y',
         'no accumulator',
+        'rolling window',
       ].every((k) => kinds.has(k)),
       `exercised: ${[...kinds].sort().join(', ')}`,
     );

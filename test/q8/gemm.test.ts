@@ -64,6 +64,19 @@ function reference(c: Case, d: ReturnType<typeof data>, lo: number, hi: number) 
   return refQConv2d({ h: 1, w: c.M, c: c.K, data: d.x }, d.w, c.N, 1, 1, d.bias, p).data;
 }
 
+/** q8_gemm of case c on data d with output clamp [lo, hi] (contiguous rows): the output bytes. */
+function runGemm(a: Arena, c: Case, d: ReturnType<typeof data>, lo: number, hi: number) {
+  a.reset();
+  const xp = putBytes(a, 'x', d.x);
+  const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
+  const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
+  const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
+  const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
+  const yp = a.alloc('y', c.M * c.N);
+  a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
+  return readQ(a, c.dtype, yp, c.M * c.N);
+}
+
 function cases(seed0: number): Case[] {
   const out: Case[] = [];
   let seed = seed0;
@@ -85,21 +98,48 @@ for (const build of BUILDS) {
       const d = data(c);
       const lo = d.qmin + 10,
         hi = d.qmax - 5; // an activation clamp inside the range
-      a.reset();
-      const xp = putBytes(a, 'x', d.x);
-      const wp = putBytes(a, 'w', packQ8Gemm(d.w, c.N, c.K, d.zw));
-      const bp = putBytes(a, 'b', foldQ8Bias(d.bias, d.w, c.N, c.K, d.zw, d.zx));
-      const sp = putBytes(a, 's', padQ8Scales(d.scale, c.N));
-      const rq = putBytes(a, 'rq', q8OutputParams(d.zOut, lo, hi, undefined, d.kz));
-      const yp = a.alloc('y', c.M * c.N);
-      a.call('q8_gemm', [xp, c.M, c.K, c.K, wp, c.N, bp, sp, yp, c.N, rq, 0, 0, c.sg]);
-      const m = byteMismatch(readQ(a, c.dtype, yp, c.M * c.N), reference(c, d, lo, hi));
+      const m = byteMismatch(runGemm(a, c, d, lo, hi), reference(c, d, lo, hi));
       if (m) {
         bad++;
         t.fail(`${c.dtype} M=${c.M} K=${c.K} N=${c.N}: ${m}`);
       }
     }
     t.equal(bad, 0);
+  });
+
+  t.test(`q8_gemm [${build.name}]: sums scaled far outside the output range clamp exactly`, async (t) => {
+    // Multipliers from 1e-4 to 1e4: scaled sums reach ±1e8 and beyond, past the 2^22 within
+    // which the magic-bias addition rounds, on both sides (below −1.5·2^23 they are negative
+    // floats), and some channels stay in range; every byte must still be the reference's.
+    const a = new Arena(await kernelsFor(build.debug));
+    let bad = 0,
+      seed = 900;
+    const reached = new Set<string>();
+    for (const { dtype, sg } of DTYPES) {
+      for (const [M, K, N] of [
+        [5, 24, 16],
+        [7, 70, 24],
+      ] as const) {
+        const c: Case = { dtype, sg, M, K, N, seed: seed++ };
+        const d = data(c);
+        d.scale = Array.from({ length: N }, (_, n) => Math.fround(10 ** (-4 + (8 * n) / (N - 1))));
+        for (const [lo, hi] of [
+          [d.qmin, d.qmax],
+          [d.qmin + 10, d.qmax - 5],
+        ] as const) {
+          const want = reference(c, d, lo, hi);
+          const m = byteMismatch(runGemm(a, c, d, lo, hi), want);
+          if (m) {
+            bad++;
+            t.fail(`${c.dtype} M=${M} K=${K} N=${N} [${lo}, ${hi}]: ${m}`);
+          }
+          if (want.includes(lo)) reached.add(`${c.dtype} lo`);
+          if (want.includes(hi)) reached.add(`${c.dtype} hi`);
+        }
+      }
+    }
+    t.equal(bad, 0);
+    t.equal(reached.size, 2 * DTYPES.length, `clamps reached: ${[...reached].join(', ')}`);
   });
 
   t.test(`q8_gemm [${build.name}]: strided rows and the fused residual ADD`, async (t) => {

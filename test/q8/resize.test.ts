@@ -33,6 +33,9 @@ const CASES: Case[] = [
   [4, 3, 16, 9, 5, true, false],
   [3, 4, 17, 6, 6, true, false],
   [9, 9, 33, 4, 5, false, true],
+  [3, 5, 24, 8, 11, false, true],
+  [5, 6, 26, 11, 9, false, true],
+  [4, 4, 32, 7, 10, true, false],
   [3, 3, 300, 5, 4, true, false],
 ];
 
@@ -74,6 +77,12 @@ for (const build of BUILDS) {
           a.call('q8_resize_argmax', [xp, h, w, c, yp, oh, ow, align ? 1 : 0, half ? 1 : 0, wide, sg]);
           const got = wide ? a.readI32(yp, P) : new Uint8Array(a.u8.slice(yp, yp + P));
           t.equal(diffCount(got, want), 0, `${label}: fused class ids${wide ? ' (int32)' : ''}`);
+          if (!wide) {
+            // The same classes as int32 ids.
+            const yw = a.alloc('ids32', P * 4);
+            a.call('q8_resize_argmax', [xp, h, w, c, yw, oh, ow, align ? 1 : 0, half ? 1 : 0, 1, sg]);
+            t.equal(diffCount(a.readI32(yw, P), want), 0, `${label}: fused class ids (int32)`);
+          }
           if (levels < 256 && c > 1 && h * w > 1) t.ok(new Set(want).size > 1, `${label}: several classes win`);
         }
       }

@@ -255,7 +255,7 @@ export function integerBlock(
   const buffers = stepBuffers(plan, step, highWater);
   const tiling = integerSchedule(geometry, buffers);
   blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, buffers, tiling });
-  const { pDesc, descBytes } = packIntegerBlock(cx, step, tiling.unit, tiling.tiles, false);
+  const { pDesc, descBytes } = packIntegerBlock(cx, step, tiling.unit, tiling.tiles, tiling.rolling === true);
   const xBytes = x.h * x.w * x.c;
   const yBytes = y.h * y.w * y.c;
   const [eBytes, dBytes] = [buffers.expandBytes, buffers.depthwiseBytes];

@@ -497,6 +497,64 @@ function f32dwconv(): Microkernel {
   };
 }
 
+/**
+ * Fused resize + arg-max of one output column (assembly/q8_resize.ts), C ≤ 8·groups classes:
+ * the horizontal step of TFLite's 11-bit bilinear interpolation, t = (l << 11) + (r − l)·ah on
+ * the column's two source rows, is computed once per source row pair and kept in registers
+ * as (t_top << 11) + 2^21 and t_bottom − t_top, so each output pixel runs only the vertical
+ * step, v = (T + D·av) >> 22, and the ranking key (v << 8) + (255 − class) (lanes past C: the
+ * minimum, their T and D zeroed so v = 0). The same int32 expressions as the row-major path.
+ */
+function ibilinearArgmax(groups: number): Microkernel {
+  const name = `q8_ibilinear_argmax_${8 * groups}c__wasmsimd`;
+  const halves = range(2 * groups);
+  return {
+    name,
+    source() {
+      let o = `import { bytes8, tap, tapI0, tapI1 } from '../q8_taps';\n\n`;
+      o += `/** Resize + arg-max of one output column, ${8 * groups} channel lanes (template: src/kernels/schema/templates.ts). */\n`;
+      o += `// @ts-ignore: decorator\n@inline export function ${name}<T>(x: usize, rowBytes: usize, c0: usize, c1: usize, C: i32, ah: v128, H: i32, OH: i32, scY: f32, offY: f32, half: bool, y: usize, ys: usize, ids: i32): void {\n`;
+      o += `  const rnd = i32x4.splat(1 << 21),\n    none = i32x4.splat(i32.MIN_VALUE),\n    vC = i32x4.splat(C);\n`;
+      for (const h of halves) {
+        o += `  const i${h} = i32x4(${4 * h}, ${4 * h + 1}, ${4 * h + 2}, ${4 * h + 3}),\n    m${h} = i32x4.lt_s(i${h}, vC),\n`;
+        o += `    k${h} = v128.bitselect(i32x4.sub(i32x4.splat(255), i${h}), none, m${h});\n`;
+        o += `  let t${h} = rnd,\n    d${h} = rnd;\n`;
+      }
+      o += `  let prev0 = -1,\n    prev1 = -1;\n`;
+      o += `  for (let oy = 0; oy < OH; oy++) {\n    const av = i32x4.splat(tap(oy, H, scY, offY, half));\n`;
+      o += `    if (tapI0 != prev0 || tapI1 != prev1) {\n      prev0 = tapI0;\n      prev1 = tapI1;\n`;
+      o += `      const ra = x + <usize>tapI0 * rowBytes,\n        rb = x + <usize>tapI1 * rowBytes;\n`;
+      for (let g = 0; g < groups; g++) {
+        const off = g ? ` + ${8 * g}` : '';
+        o += `      {\n        const m = min(8, C - ${8 * g});\n`;
+        o += `        const tl = bytes8<T>(ra + c0${off}, m),\n          tr = bytes8<T>(ra + c1${off}, m),\n          bl = bytes8<T>(rb + c0${off}, m),\n          br = bytes8<T>(rb + c1${off}, m);\n`;
+        for (const [h, ext] of [
+          [2 * g, 'low'],
+          [2 * g + 1, 'high'],
+        ] as const) {
+          const e = (v: string) => `i32x4.extend_${ext}_i16x8_s(${v})`;
+          o += `        {\n          const l = ${e('tl')},\n            u = ${e('bl')};\n`;
+          o += `          const t = i32x4.add(i32x4.shl(l, 11), i32x4.mul(i32x4.sub(${e('tr')}, l), ah));\n`;
+          o += `          const b = i32x4.add(i32x4.shl(u, 11), i32x4.mul(i32x4.sub(${e('br')}, u), ah));\n`;
+          o += `          t${h} = v128.bitselect(i32x4.add(i32x4.shl(t, 11), rnd), rnd, m${h});\n`;
+          o += `          d${h} = v128.and(i32x4.sub(b, t), m${h});\n        }\n`;
+        }
+        o += `      }\n`;
+      }
+      o += `    }\n`;
+      const key = (h: number) =>
+        `i32x4.add(i32x4.shl(i32x4.shr_s(i32x4.add(t${h}, i32x4.mul(d${h}, av)), 22), 8), k${h})`;
+      o += `    let best = ${key(0)};\n`;
+      for (const h of halves.slice(1)) o += `    best = i32x4.max_s(best, ${key(h)});\n`;
+      o += `    best = i32x4.max_s(best, i32x4.shuffle(best, best, 2, 3, 0, 1));\n`;
+      o += `    best = i32x4.max_s(best, i32x4.shuffle(best, best, 1, 0, 3, 2));\n`;
+      o += `    const cls = 255 - (i32x4.extract_lane(best, 0) & 255);\n`;
+      o += `    if (ids == 4) store<i32>(y + <usize>oy * ys, cls);\n    else store<u8>(y + <usize>oy * ys, <u8>cls);\n  }\n}\n`;
+      return o;
+    },
+  };
+}
+
 export const MICROKERNELS: readonly Microkernel[] = [
   f32gemm(4),
   f32conv(4),
@@ -508,4 +566,8 @@ export const MICROKERNELS: readonly Microkernel[] = [
   gemm('acc', 4),
   gemm('acc', 1),
   conv(4),
+  ibilinearArgmax(1),
+  ibilinearArgmax(2),
+  ibilinearArgmax(3),
+  ibilinearArgmax(4),
 ];
