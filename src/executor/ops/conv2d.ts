@@ -7,7 +7,10 @@ import * as pack from '../../kernels/pack.js';
 import * as q8 from '../../kernels/q8_pack.js';
 import { activationRange } from '../../reference/q8_ops.js';
 import { weightQuant } from '../../reference/q8_interpreter.js';
+import { splitRows } from '../../../planner/threads.js';
 import {
+  NOTHING,
+  splitBinder,
   biasConst,
   clampOf,
   f32Const,
@@ -29,7 +32,7 @@ import {
 const roundUp8 = (n: number) => Math.ceil(n / q8.Q8_NR) * q8.Q8_NR;
 
 export const conv2d: OpLowering<Conv2DOp> = {
-  float({ model, graph: g, weights: W }, op) {
+  float({ model, graph: g, weights: W, threads }, op) {
     const x = nhwc(g.tensors[op.inputs[0]!]!);
     const y = nhwc(g.tensors[op.outputs[0]!]!);
     const [lo, hi] = clampOf(op.act);
@@ -38,10 +41,13 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const w = () => f32Const(model, op.weights, op);
     if (is1x1(op)) {
       const pw = W.add(4 * pack.packGemm1x1Length(y.c, x.c), () => pack.packGemm1x1(w(), y.c, x.c));
-      return (c) =>
-        c.b.f32_gemm_1x1({
-          ...ioArgs(c, op),
-          M: x.h * x.w,
+      // Rows [m0, m1) of the GEMM (pixels of the output): each row's sums do not depend on the others.
+      const rows = (c: BindContext, m0: number, m1: number) => {
+        const io = ioArgs(c, op);
+        return c.b.f32_gemm_1x1({
+          x: io.x + 4 * m0 * x.c,
+          y: io.y + 4 * m0 * y.c,
+          M: m1 - m0,
           K: x.c,
           w: c.weight(pw),
           b: c.weight(bias),
@@ -51,6 +57,15 @@ export const conv2d: OpLowering<Conv2DOp> = {
           res: 0,
           accumulate: 0,
         });
+      };
+      const M = x.h * x.w;
+      const parts = splitRows(M, threads ?? 1);
+      return splitBinder(
+        (c) => rows(c, 0, M),
+        parts.length > 1 && M > 1
+          ? (c, t) => (parts[t]![1] > parts[t]![0] ? rows(c, ...parts[t]!) : NOTHING)
+          : undefined,
+      );
     }
     const planes = planeArgs(g, op);
     if (is3x3s2(op)) {
@@ -83,7 +98,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
 
   integerUnsupported: (g, op) => weightsReason(g.tensors[op.weights]!) ?? ioQuantizedReason(g, op),
 
-  integer({ model, graph: g, weights: W }, op) {
+  integer({ model, graph: g, weights: W, threads }, op) {
     const { x: xq, y: yq, sg } = ioQuant(g, op);
     const x = nhwc(g.tensors[op.inputs[0]!]!);
     const y = nhwc(g.tensors[op.outputs[0]!]!);
@@ -98,11 +113,14 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const requant = (c: BindContext) => ({ b: c.weight(pb), s: c.weight(ps), rq: c.weight(prq), sg });
     if (is1x1(op)) {
       const pw = W.add(q8.packQ8GemmLength(y.c, x.c), () => q8.packQ8Gemm(w(), y.c, x.c, zw));
-      return (c) =>
-        c.b.q8_gemm({
-          ...ioArgs(c, op),
+      // Rows [m0, m1) of the GEMM (pixels of the output), one byte per element.
+      const rows = (c: BindContext, m0: number, m1: number) => {
+        const io = ioArgs(c, op);
+        return c.b.q8_gemm({
+          x: io.x + m0 * x.c,
+          y: io.y + m0 * y.c,
           ...requant(c),
-          M: x.h * x.w,
+          M: m1 - m0,
           K: x.c,
           xs: x.c,
           w: c.weight(pw),
@@ -111,6 +129,15 @@ export const conv2d: OpLowering<Conv2DOp> = {
           res: 0,
           rs: 0,
         });
+      };
+      const M = x.h * x.w;
+      const parts = splitRows(M, threads ?? 1);
+      return splitBinder(
+        (c) => rows(c, 0, M),
+        parts.length > 1 && M > 1
+          ? (c, t) => (parts[t]![1] > parts[t]![0] ? rows(c, ...parts[t]!) : NOTHING)
+          : undefined,
+      );
     }
     const dil = op.dilation[1];
     const pw = W.add(q8.packQ8ConvLength(y.c, kh, kw, x.c, dil), () =>
