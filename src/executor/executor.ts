@@ -281,19 +281,23 @@ export class Executor {
     let calls = program.bind(context(kernels));
     let pool: ThreadPool | undefined;
     if (threads > 1) {
-      // Thread 0 (this one) runs part 0 of each split step; every other thread's calls are
-      // recorded once here and replayed there.
-      const own = program.bindPart(context(kernels), 0);
-      const jobs: (ThreadJob[] | null)[][] = [];
+      // A split step has one piece per thread, claimed by whichever thread comes first: this
+      // thread runs its binding of each piece (thread 0's scratch); each other thread's
+      // bindings are recorded once here (kernel calls with fixed arguments) and replayed there.
+      const pieces = Array.from({ length: threads }, (_, p) => program.bindPart(context(kernels), p, 0));
+      const jobs: (ThreadJob[][] | null)[][] = [];
       for (let t = 1; t < threads; t++) {
         const recorded: ThreadJob[][] = [];
         const rec = recordingKernels<Kernels>(Object.keys(KERNEL_PARAMS), recorded);
+        const bound = Array.from({ length: threads }, (_, p) => program.bindPart(context(rec), p, t));
         jobs.push(
-          program.bindPart(context(rec), t).map((call) => {
-            if (!call) return null;
-            recorded.push([]);
-            call();
-            return recorded[recorded.length - 1]!;
+          plan.steps.map((_, i) => {
+            if (!bound[0]![i]) return null;
+            return bound.map((calls) => {
+              recorded.push([]);
+              calls[i]!();
+              return recorded[recorded.length - 1]!;
+            });
           }),
         );
       }
@@ -305,16 +309,9 @@ export class Executor {
       });
       const p = pool;
       calls = calls.map((whole, i) => {
-        const part = own[i];
-        if (!part) return whole;
-        return () => {
-          p.start(i);
-          try {
-            part();
-          } finally {
-            p.finish();
-          }
-        };
+        if (!pieces[0]![i]) return whole;
+        const own = pieces.map((calls) => calls[i]!);
+        return () => p.run(i, own);
       });
     }
     self = new Executor(

@@ -27,17 +27,17 @@ export interface LoweredProgram {
   weights: WeightsImage;
   bind(ctx: BindContext): Call[];
   /**
-   * Lowered for threads > 1: thread t's call of each step that splits across threads,
-   * null for a step that runs whole on thread 0.
+   * Lowered for threads > 1: piece `piece` of each step that splits across threads, as
+   * thread `thread` runs it (in its scratch); null for a step that runs whole on thread 0.
    */
-  bindPart(ctx: BindContext, t: number): (Call | null)[];
+  bindPart(ctx: BindContext, piece: number, thread: number): (Call | null)[];
 }
 
 function program(weights: WeightsImage, binders: Binder[]): LoweredProgram {
   return {
     weights,
     bind: (ctx) => binders.map((b) => b(ctx)),
-    bindPart: (ctx, t) => binders.map((b) => (b.part ? b.part(ctx, t) : null)),
+    bindPart: (ctx, piece, thread) => binders.map((b) => (b.part ? b.part(ctx, piece, thread) : null)),
   };
 }
 

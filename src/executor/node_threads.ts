@@ -1,29 +1,37 @@
 /**
  * Node's threads for one inference: worker_threads, each instantiating the kernels'
  * threads build on the executor's shared WebAssembly.Memory (the module crosses threads
- * by structured clone; V8 shares its compiled code). Synchronisation is a small shared
- * Int32Array: the executor's thread writes the step and bumps a generation counter
- * (Atomics.notify), each worker runs its calls for that step and counts down `pending`;
- * the executor's thread, after its own share, waits for 0 (Atomics.wait, which Node
- * allows on the main thread).
+ * by structured clone; V8 shares its compiled code).
+ *
+ * Synchronisation is a small shared Int32Array. To run a step the executor's thread
+ * zeroes DONE, writes STEP, publishes CLAIM = (epoch << 8 | 0) and bumps GEN (waking
+ * sleeping workers with Atomics.notify). Every thread, the executor's included, claims
+ * pieces by compare-and-swap on CLAIM (the epoch in the word makes a claim for an older
+ * step fail) and runs them; each finished piece adds 1 to DONE, and the executor's
+ * thread returns when DONE reaches the piece count. A worker the OS has not woken yet
+ * claims nothing, and the executor's thread runs its piece: the step takes about one
+ * thread's time, never waits for a thread that is not running.
  */
 import { Worker } from 'node:worker_threads';
 import type { StartThreadPool, ThreadPool, ThreadPoolSpec } from './threads.js';
 
-/** Control words: generation (bumped per started step; -1 in STEP stops), step, workers pending, failed worker + 1. */
+/** Control words: wake counter, step, claim word (epoch << 8 | next piece), pieces done, failed thread, stop. */
 const GEN = 0,
   STEP = 1,
-  PENDING = 2,
-  FAILED = 3;
-/** Bytes of the control block after the words: the first failing worker's message (UTF-8). */
+  CLAIM = 2,
+  DONE = 3,
+  FAILED = 4,
+  STOP = 5;
+const WORDS = 6;
+/** Bytes of the control block after the words: the first failing thread's message (UTF-8). */
 const MESSAGE_BYTES = 1024;
-const WORDS = 4;
 /**
- * How long an idle thread spins before it sleeps, in ms: longer than the gap between two
- * steps of one inference, shorter than a pause between inferences that someone would
- * notice as a busy core.
+ * How long a thread with nothing to do spins before it sleeps (Atomics.wait), in ms: the
+ * steps of one inference follow each other within microseconds, and a thread woken from
+ * sleep is often put on its waker's core. Short, so that on a machine whose other core is
+ * busy a spinning thread takes little from the one that works.
  */
-const SPIN_MS = 0.5;
+const SPIN_MS = 1;
 
 // The worker's code (CommonJS, run with eval: true, so the bundles need no file beside them).
 const WORKER_SOURCE = `
@@ -36,50 +44,55 @@ const instance = new WebAssembly.Instance(module, {
 });
 const ex = instance.exports;
 ex.kernel_thread_init(shift);
-const steps = jobs.map((list) => {
-  if (!list) return null;
-  const calls = list.map(({ kernel, args }) => {
-    const f = ex[kernel];
-    if (typeof f !== 'function') throw new Error('the threads build has no kernel ' + kernel);
-    return () => f(...args);
-  });
-  return () => { for (let i = 0; i < calls.length; i++) calls[i](); };
-});
+const steps = jobs.map((pieces) =>
+  pieces &&
+  pieces.map((list) => {
+    const calls = list.map(({ kernel, args }) => {
+      const f = ex[kernel];
+      if (typeof f !== 'function') throw new Error('the threads build has no kernel ' + kernel);
+      return () => f(...args);
+    });
+    return () => { for (let i = 0; i < calls.length; i++) calls[i](); };
+  }),
+);
 // Read before 'ready': the executor may start a step as soon as it has every 'ready'.
 let gen = Atomics.load(c, ${GEN});
 parentPort.postMessage('ready');
 for (;;) {
-  // Spin a while before sleeping: the steps of one inference follow each other within
-  // microseconds, and a thread woken from Atomics.wait is often put on its waker's core,
-  // which then waits for it instead of running its own share.
   const until = performance.now() + ${SPIN_MS};
   for (let i = 1; Atomics.load(c, ${GEN}) === gen; i++) {
-    if ((i & 1023) === 0 && performance.now() > until) {
+    if ((i & 255) === 0 && performance.now() > until) {
       Atomics.wait(c, ${GEN}, gen);
       break;
     }
   }
   gen = Atomics.load(c, ${GEN});
-  const step = Atomics.load(c, ${STEP});
-  if (step < 0) break;
-  try {
-    const run = steps[step];
-    if (!run) throw new Error('no calls for step ' + step);
-    run();
-  } catch (e) {
-    if (Atomics.compareExchange(c, ${FAILED}, 0, index) === 0) {
-      const text = new TextEncoder().encode(String((e && e.message) || e)).subarray(0, message.length - 1);
-      message.fill(0);
-      message.set(text);
+  if (Atomics.load(c, ${STOP})) break;
+  for (;;) {
+    const w = Atomics.load(c, ${CLAIM});
+    const step = Atomics.load(c, ${STEP});
+    const pieces = steps[step];
+    const p = w & 255;
+    if (!pieces || p >= pieces.length) break;
+    if (Atomics.compareExchange(c, ${CLAIM}, w, w + 1) !== w) continue;
+    try {
+      pieces[p]();
+    } catch (e) {
+      if (Atomics.compareExchange(c, ${FAILED}, 0, index) === 0) {
+        const text = new TextEncoder().encode('step ' + step + ', piece ' + p + ': ' + String((e && e.message) || e));
+        message.fill(0);
+        message.set(text.subarray(0, message.length - 1));
+      }
     }
+    if (Atomics.add(c, ${DONE}, 1) + 1 === pieces.length) Atomics.notify(c, ${DONE});
   }
-  if (Atomics.sub(c, ${PENDING}, 1) === 1) Atomics.notify(c, ${PENDING});
 }
 `;
 
 class NodeThreadPool implements ThreadPool {
   private readonly c: Int32Array;
   private closed = false;
+  private epoch = 0;
 
   constructor(
     private readonly threads: Worker[],
@@ -92,20 +105,33 @@ class NodeThreadPool implements ThreadPool {
     return this.threads.length;
   }
 
-  start(step: number): void {
+  run(step: number, own: readonly (() => void)[]): void {
     const c = this.c;
+    const n = own.length;
+    this.epoch = (this.epoch + 1) & 0x7fffff;
+    Atomics.store(c, DONE, 0);
     Atomics.store(c, STEP, step);
-    Atomics.store(c, PENDING, this.threads.length);
+    Atomics.store(c, CLAIM, this.epoch << 8);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-  }
-
-  finish(): void {
-    const c = this.c;
-    // The other threads finish about when this one does: spin, then sleep if they are late.
+    let error: unknown;
+    for (;;) {
+      const w = Atomics.load(c, CLAIM);
+      const p = w & 255;
+      if (p >= n) break;
+      if (Atomics.compareExchange(c, CLAIM, w, w + 1) !== w) continue;
+      try {
+        own[p]!();
+      } catch (e) {
+        error ??= e;
+      }
+      Atomics.add(c, DONE, 1);
+    }
+    // Pieces other threads claimed: spin a little, then sleep until the last one is done.
     const until = performance.now() + SPIN_MS;
-    for (let i = 1, p = Atomics.load(c, PENDING); p !== 0; i++, p = Atomics.load(c, PENDING))
-      if ((i & 1023) === 0 && performance.now() > until) Atomics.wait(c, PENDING, p);
+    for (let i = 1, d = Atomics.load(c, DONE); d < n; i++, d = Atomics.load(c, DONE))
+      if ((i & 255) === 0 && performance.now() > until) Atomics.wait(c, DONE, d);
+    if (error !== undefined) throw error;
     const failed = Atomics.load(c, FAILED);
     if (failed) {
       Atomics.store(c, FAILED, 0);
@@ -119,7 +145,7 @@ class NodeThreadPool implements ThreadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.c, STEP, -1);
+    Atomics.store(this.c, STOP, 1);
     Atomics.add(this.c, GEN, 1);
     Atomics.notify(this.c, GEN);
     await Promise.all(this.threads.map((w) => w.terminate()));

@@ -1,9 +1,10 @@
 /**
  * What an executor running one inference on several threads needs from its runtime,
  * whatever starts the threads (Node: node_threads.ts): each extra thread instantiates
- * the same compiled kernel module on the executor's shared memory and runs, for each
- * step that splits, the kernel calls recorded for it, between a start and a finish the
- * executor's thread gives.
+ * the same compiled kernel module on the executor's shared memory. A step that splits
+ * has one piece per thread; the threads claim pieces one at a time (the executor's thread
+ * too), each running a claimed piece with the kernel calls bound for it in its own scratch.
+ * A thread the OS has not scheduled yet then delays nothing: the others take its piece.
  */
 
 /** One kernel call as a thread replays it: the export's name and its positional arguments. */
@@ -15,10 +16,12 @@ export interface ThreadJob {
 export interface ThreadPool {
   /** Extra threads (the executor's own thread is not one of them). */
   readonly workers: number;
-  /** Starts step `step` on every extra thread and returns at once. */
-  start(step: number): void;
-  /** Waits until every extra thread finished the step started last; throws the first thread's error. */
-  finish(): void;
+  /**
+   * Runs plan step `step`: its pieces are claimed by this thread (which runs `own[p]` for
+   * piece p) and the extra threads alike; returns when every piece is done, and throws the
+   * first error any thread met.
+   */
+  run(step: number, own: readonly (() => void)[]): void;
   /** Ends the threads. */
   close(): Promise<void>;
 }
@@ -30,8 +33,8 @@ export interface ThreadPoolSpec {
   memory: WebAssembly.Memory;
   /** Per extra thread w (thread t = w + 1): where its copy of the kernels' static argument structs goes. */
   argsShift: number[];
-  /** Per extra thread, per plan step: the calls it runs (null: the step does not split). */
-  jobs: (ThreadJob[] | null)[][];
+  /** Per extra thread, per plan step, per piece: the calls it runs (null: the step does not split). */
+  jobs: (ThreadJob[][] | null)[][];
 }
 
 /** Starts a pool of extra threads (Node: worker_threads, node_threads.ts). */

@@ -221,13 +221,13 @@ export function floatBlock({ model, graph: g, plan, weights: W, threads }: Lower
   return splitBinder(
     (c) => c.b.f32_block_fused(args(c, c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer))),
     parts.length > 1
-      ? (c, t) => {
-          const [r0, r1] = parts[t]!;
+      ? (c, piece, thread) => {
+          const [r0, r1] = parts[piece]!;
           if (r1 <= r0) return NOTHING;
           const { e, d } =
-            t === 0
+            thread === 0
               ? { e: c.buffer(step.expandBuffer), d: c.buffer(step.depthwiseBuffer) }
-              : c.threadScratch!(t, plan.buffers[step.expandBuffer]!.bytes);
+              : c.threadScratch!(thread, plan.buffers[step.expandBuffer]!.bytes);
           return c.b.f32_block_fused({ ...args(c, e, d), r0, r1, xRows: 0, xBytes, yRows: 0, yBytes, persist: 0 });
         }
       : undefined,
@@ -279,16 +279,14 @@ export function integerBlock(
   const geometry = blockGeometry(g, step);
   const buffers = stepBuffers(plan, step, highWater);
   const tiling = integerSchedule(geometry, buffers);
-  // Threads: each thread's rows get a tiling of their own in the weights' unit, its
-  // accumulators kept inside its own buffers and output rows; thread 0 in the plan's
-  // buffers (their preferred limits first), the others in their own scratch of the same size.
+  // Threads: each piece of rows gets a tiling of its own in the weights' unit, its
+  // accumulators kept inside the chunk buffers and its own output rows, within the plan's
+  // buffers (their preferred limits first); any thread runs it, in its scratch (the plan's
+  // buffers for thread 0, a region at least as big for the others).
   const rowParts = splitRows(y.h, cx.threads ?? 1);
-  const own: ChunkBuffers = { expandBytes: buffers.expandBytes, depthwiseBytes: buffers.depthwiseBytes };
   const parts =
     rowParts.length > 1
-      ? rowParts.map(([r0, r1], t) =>
-          r1 > r0 ? integerScheduleRows(geometry, t === 0 ? buffers : own, r0, r1, tiling.unit) : null,
-        )
+      ? rowParts.map(([r0, r1]) => (r1 > r0 ? integerScheduleRows(geometry, buffers, r0, r1, tiling.unit) : null))
       : [];
   // A part with no tiling in the weights' unit: the block runs whole on thread 0.
   const split = parts.length > 1 && parts.every((p) => p !== undefined);
@@ -335,13 +333,13 @@ export function integerBlock(
   return splitBinder(
     (c) => call(c, { pDesc, descBytes }, c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer)),
     split
-      ? (c, t) => {
-          const desc = partDescs[t];
+      ? (c, piece, thread) => {
+          const desc = partDescs[piece];
           if (!desc) return NOTHING;
           const { e, d } =
-            t === 0
+            thread === 0
               ? { e: c.buffer(step.expandBuffer), d: c.buffer(step.depthwiseBuffer) }
-              : c.threadScratch!(t, plan.buffers[step.expandBuffer]!.bytes);
+              : c.threadScratch!(thread, plan.buffers[step.expandBuffer]!.bytes);
           return call(c, desc, e, d);
         }
       : undefined,

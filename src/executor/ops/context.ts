@@ -50,11 +50,17 @@ export interface BindContext {
 export type Call = () => void;
 
 /**
- * Turns a lowered step into its call once addresses are known. `part`, on steps that
- * split across threads (lowered with threads > 1), gives the call computing part t of
- * `threads` (a contiguous range of output rows; planner/threads.ts splitRows).
+ * Computes part `piece` of a split step (a contiguous range of output rows;
+ * planner/threads.ts splitRows) on thread `thread`, in that thread's scratch.
  */
-export type Binder = ((ctx: BindContext) => Call) & { part?: (ctx: BindContext, t: number) => Call };
+export type PartBinder = (ctx: BindContext, piece: number, thread: number) => Call;
+
+/**
+ * Turns a lowered step into its call once addresses are known. `part`, on steps that
+ * split across threads (lowered with threads > 1), binds one piece of the step (there are
+ * as many pieces as threads) for one thread: whichever thread claims a piece first runs it.
+ */
+export type Binder = ((ctx: BindContext) => Call) & { part?: PartBinder };
 
 export interface LowerContext {
   model: LoadedModel;
@@ -69,10 +75,7 @@ export interface LowerContext {
 export const NOTHING: Call = () => {};
 
 /** `whole`, with the per-thread parts of a split step (when lowering for more than one thread). */
-export function splitBinder(
-  whole: (ctx: BindContext) => Call,
-  part: ((ctx: BindContext, t: number) => Call) | undefined,
-): Binder {
+export function splitBinder(whole: (ctx: BindContext) => Call, part: PartBinder | undefined): Binder {
   return part ? Object.assign(whole, { part }) : whole;
 }
 

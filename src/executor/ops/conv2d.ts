@@ -63,7 +63,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
       return splitBinder(
         (c) => rows(c, 0, M),
         parts.length > 1 && M > 1
-          ? (c, t) => (parts[t]![1] > parts[t]![0] ? rows(c, ...parts[t]!) : NOTHING)
+          ? (c, piece) => (parts[piece]![1] > parts[piece]![0] ? rows(c, ...parts[piece]!) : NOTHING)
           : undefined,
       );
     }
@@ -135,7 +135,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
       return splitBinder(
         (c) => rows(c, 0, M),
         parts.length > 1 && M > 1
-          ? (c, t) => (parts[t]![1] > parts[t]![0] ? rows(c, ...parts[t]!) : NOTHING)
+          ? (c, piece) => (parts[piece]![1] > parts[piece]![0] ? rows(c, ...parts[piece]!) : NOTHING)
           : undefined,
       );
     }
