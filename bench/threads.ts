@@ -1,0 +1,175 @@
+/**
+ * One inference on 1 and 2 threads, side by side in one run: latency and memory of
+ *   - lowwater, MobileNetV2 1.0/224 uint8 (mobilenet_v2_1.0_224_quant.tflite, integer path)
+ *     and float32 (the bundled nsfwjs MobileNetV2), `threads: 1 | 2`;
+ *   - onnxruntime-node (native CPU build, bench/ortnode), the nsfwjs MobileNetV2 as ONNX,
+ *     intraOpNumThreads 1 | 2;
+ *   - onnxruntime-web (WASM, SIMD) in Node on the same ONNX, numThreads 1 | 2 (its threaded
+ *     build runs in Node on worker_threads).
+ * Each engine × thread count is its own child process (bench/threads_child.mjs), all loaded
+ * before the first round. Rounds are interleaved: each round runs `--samples` inferences in
+ * every child, one child at a time, in an order rotated per round, so load from the other
+ * processes of this shared machine reaches every configuration alike; the load average is
+ * recorded per round. Reported: median latency per configuration, and per engine the
+ * median over rounds of (2-thread median / 1-thread median) of the same round. Memory:
+ * each child's RSS after the rounds and a GC (the process's own figure: node, engine,
+ * model, and its threads' stacks and heaps), and for lowwater the arena, its measured
+ * peak and the WebAssembly memory.
+ *
+ *   npx tsx bench/threads.ts [--rounds 12] [--samples 8] [--no-write]
+ *
+ * Needs `npm run build` (lowwater runs from dist/, as a user imports it), the fixtures
+ * (LOWWATER_FIXTURES) and `npm install --prefix bench/ortnode` for onnxruntime-node.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { appendResults, median } from './results.js';
+import { fixturePath } from '../test/helpers/fixtures.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '12' },
+    samples: { type: 'string', default: '8' },
+    'no-write': { type: 'boolean' },
+  },
+});
+const rounds = Number(values.rounds);
+const samples = Number(values.samples);
+const UINT8 = fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite');
+const ONNX = fixturePath('peers', 'nsfwjs_mobilenet_v2.onnx');
+const childPath = fileURLToPath(new URL('./threads_child.mjs', import.meta.url));
+for (const f of [UINT8, ONNX])
+  if (!existsSync(f)) throw new Error(`bench/threads: ${f} is missing (LOWWATER_FIXTURES)`);
+if (!existsSync(fileURLToPath(new URL('./ortnode/node_modules/onnxruntime-node', import.meta.url))))
+  throw new Error('bench/threads: onnxruntime-node is not installed: npm install --prefix bench/ortnode');
+
+interface Engine {
+  key: string;
+  label: string;
+  engine: 'lowwater' | 'ort-node' | 'ort-web';
+  model: string;
+}
+const engines: Engine[] = [
+  { key: 'lw-u8', label: 'lowwater, MobileNetV2 uint8 (integer path)', engine: 'lowwater', model: UINT8 },
+  { key: 'lw-f32', label: 'lowwater, MobileNetV2 float32 (nsfwjs)', engine: 'lowwater', model: 'default' },
+  {
+    key: 'ort-node',
+    label: 'onnxruntime-node 1.30 (native CPU), float32 (nsfwjs ONNX)',
+    engine: 'ort-node',
+    model: ONNX,
+  },
+  {
+    key: 'ort-web',
+    label: 'onnxruntime-web 1.30 (WASM SIMD) in Node, float32 (nsfwjs ONNX)',
+    engine: 'ort-web',
+    model: ONNX,
+  },
+];
+
+interface Child {
+  engine: Engine;
+  threads: number;
+  proc: ChildProcess;
+  ms: number[];
+  perRound: number[];
+}
+
+function request(c: Child, msg: object): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`${c.engine.key} ×${c.threads} exited (${code})`));
+    c.proc.once('exit', onExit);
+    c.proc.once('message', (m: any) => {
+      c.proc.off('exit', onExit);
+      if (m.error) reject(new Error(`${c.engine.key} ×${c.threads}: ${m.error}`));
+      else resolve(m);
+    });
+    if (Object.keys(msg).length) c.proc.send(msg);
+  });
+}
+
+const children: Child[] = [];
+for (const engine of engines)
+  for (const threads of [1, 2]) {
+    const c: Child = {
+      engine,
+      threads,
+      proc: fork(childPath, [engine.engine, engine.model, String(threads)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: ['--expose-gc'],
+      }),
+      ms: [],
+      perRound: [],
+    };
+    await request(c, {}); // ready (loaded, one inference run)
+    children.push(c);
+  }
+
+const loads: number[] = [];
+const start = new Date();
+for (let r = 0; r < rounds; r++) {
+  loads.push(loadavg()[0]!);
+  const order = children.map((_, i) => children[(i + r) % children.length]!);
+  for (const c of order) {
+    const { ms } = await request(c, { run: samples });
+    c.ms.push(...(ms as number[]));
+    c.perRound.push(median(ms as number[]));
+  }
+  process.stderr.write(`round ${r + 1}/${rounds}, load ${loads[r]!.toFixed(2)}\n`);
+}
+const reports: any[] = [];
+for (const c of children) reports.push(await request(c, { report: true }));
+for (const c of children) c.proc.send({ exit: true });
+
+const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+const KiB = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+const lines: string[] = [];
+lines.push(
+  '| engine | threads | median ms | 2 threads / 1 thread (median of per-round ratios; min–max) | RSS after | lowwater arena (measured peak) | WebAssembly memory | OS threads |',
+);
+lines.push('| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |');
+const summary: Record<string, unknown>[] = [];
+for (let i = 0; i < children.length; i++) {
+  const c = children[i]!;
+  const rep = reports[i];
+  const one = children.find((o) => o.engine === c.engine && o.threads === 1)!;
+  const ratios = c.perRound.map((m, r) => m / one.perRound[r]!);
+  const ratio =
+    c.threads === 1
+      ? ''
+      : `**${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+  const e = rep.engine ?? {};
+  lines.push(
+    `| ${c.engine.label} | ${c.threads} | ${median(c.ms).toFixed(2)} | ${ratio} | ${MiB(rep.rss)} | ` +
+      (e.arenaBytes !== undefined
+        ? `${KiB(e.arenaBytes)} (${KiB(e.measuredPeakBytes)})${c.threads > 1 ? `, +${KiB(e.threads.extraBytes)} for the 2nd thread (largest block's chunk scratch ${KiB(e.threads.largestBlockScratchBytes)})` : ''}`
+        : '–') +
+      ` | ${e.wasmMemoryBytes !== undefined ? MiB(e.wasmMemoryBytes) : '–'} | ${rep.osThreads} |`,
+  );
+  summary.push({
+    key: c.engine.key,
+    threads: c.threads,
+    medianMs: median(c.ms),
+    ratio: c.threads > 1 ? median(ratios) : 1,
+    rss: rep.rss,
+    engine: e,
+  });
+}
+const rssDelta = engines.map((e) => {
+  const [a, b] = [1, 2].map((t) => reports[children.findIndex((c) => c.engine === e && c.threads === t)].rss as number);
+  return `${e.key} ${b - a >= 0 ? '+' : ''}${MiB(b - a)}`;
+});
+const command = `npx tsx bench/threads.ts --rounds ${rounds} --samples ${samples}`;
+const text = [
+  `Started ${start.toISOString()}; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}.`,
+  `Load average (1 min) at each round's start: ${loads.map((l) => l.toFixed(2)).join(', ')} (median ${median(loads).toFixed(2)})`,
+  '',
+  ...lines,
+  '',
+  `RSS with 2 threads − with 1: ${rssDelta.join(', ')}.`,
+].join('\n');
+process.stdout.write(text + '\n');
+if (!values['no-write']) appendResults('Threads: one inference on 1 and 2 threads', command, text);
+process.stdout.write(JSON.stringify(summary) + '\n');
