@@ -5,7 +5,12 @@
  *   - onnxruntime-node (native CPU build, bench/ortnode), the nsfwjs MobileNetV2 as ONNX,
  *     intraOpNumThreads 1 | 2;
  *   - onnxruntime-web (WASM, SIMD) in Node on the same ONNX, numThreads 1 | 2 (its threaded
- *     build runs in Node on worker_threads).
+ *     build runs in Node on worker_threads);
+ *   - TFLite-WASM (tfjs-tflite, XNNPACK, SIMD) on the uint8 .tflite in headless Chromium,
+ *     numThreads 1 | 2: its threaded build needs SharedArrayBuffer and Web Workers, so a page
+ *     served cross-origin isolated (COOP/COEP), one page per thread count
+ *     (bench/threads_tflite_page.ts); its memory is the page's
+ *     performance.measureUserAgentSpecificMemory().
  * Each engine × thread count is its own child process (bench/threads_child.mjs), all loaded
  * before the first round. Rounds are interleaved: each round runs `--samples` inferences in
  * every child, one child at a time, in an order rotated per round, so load from the other
@@ -27,6 +32,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { appendResults, median } from './results.js';
+import { openTflitePages } from './threads_tflite_page.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
 
 const { values } = parseArgs({
@@ -49,7 +55,7 @@ if (!existsSync(fileURLToPath(new URL('./ortnode/node_modules/onnxruntime-node',
 interface Engine {
   key: string;
   label: string;
-  engine: 'lowwater' | 'ort-node' | 'ort-web';
+  engine: 'lowwater' | 'ort-node' | 'ort-web' | 'tflite-chromium';
   model: string;
 }
 const engines: Engine[] = [
@@ -67,99 +73,135 @@ const engines: Engine[] = [
     engine: 'ort-web',
     model: ONNX,
   },
+  {
+    key: 'tflite',
+    label: 'TFLite-WASM (tfjs-tflite, XNNPACK, SIMD) in Chromium, uint8',
+    engine: 'tflite-chromium',
+    model: UINT8,
+  },
 ];
 
-interface Child {
+/** One engine at one thread count, loaded and waiting for rounds. */
+interface Config {
   engine: Engine;
   threads: number;
-  proc: ChildProcess;
+  run(n: number): Promise<number[]>;
+  report(): Promise<any>;
+  close(): void;
   ms: number[];
   perRound: number[];
 }
 
-function request(c: Child, msg: object): Promise<any> {
+function request(proc: ChildProcess, what: string, msg: object): Promise<any> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`${c.engine.key} ×${c.threads} exited (${code})`));
-    c.proc.once('exit', onExit);
-    c.proc.once('message', (m: any) => {
-      c.proc.off('exit', onExit);
-      if (m.error) reject(new Error(`${c.engine.key} ×${c.threads}: ${m.error}`));
+    const onExit = (code: number) => reject(new Error(`${what} exited (${code})`));
+    proc.once('exit', onExit);
+    proc.once('message', (m: any) => {
+      proc.off('exit', onExit);
+      if (m.error) reject(new Error(`${what}: ${m.error}`));
       else resolve(m);
     });
-    if (Object.keys(msg).length) c.proc.send(msg);
+    if (Object.keys(msg).length) proc.send(msg);
   });
 }
 
-const children: Child[] = [];
-for (const engine of engines)
+const configs: Config[] = [];
+let closeChromium = async () => {};
+for (const engine of engines) {
+  if (engine.engine === 'tflite-chromium') {
+    const { session, site, pages } = await openTflitePages(engine.model, [1, 2]);
+    closeChromium = async () => {
+      await session.close();
+      await site.close();
+    };
+    for (const p of pages)
+      configs.push({
+        engine,
+        threads: p.threads,
+        run: (n) => p.run(n),
+        report: async () => ({ pageMemory: await p.memory(), build: p.build }),
+        close: () => {},
+        ms: [],
+        perRound: [],
+      });
+    continue;
+  }
   for (const threads of [1, 2]) {
-    const c: Child = {
+    const proc = fork(childPath, [engine.engine, engine.model, String(threads)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: ['--expose-gc'],
+    });
+    const what = `${engine.key} ×${threads}`;
+    await request(proc, what, {}); // ready: loaded, one inference run
+    configs.push({
       engine,
       threads,
-      proc: fork(childPath, [engine.engine, engine.model, String(threads)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        execArgv: ['--expose-gc'],
-      }),
+      run: async (n) => (await request(proc, what, { run: n })).ms as number[],
+      report: () => request(proc, what, { report: true }),
+      close: () => proc.send({ exit: true }),
       ms: [],
       perRound: [],
-    };
-    await request(c, {}); // ready (loaded, one inference run)
-    children.push(c);
+    });
   }
+}
 
 const loads: number[] = [];
 const start = new Date();
 for (let r = 0; r < rounds; r++) {
   loads.push(loadavg()[0]!);
-  const order = children.map((_, i) => children[(i + r) % children.length]!);
+  const order = configs.map((_, i) => configs[(i + r) % configs.length]!);
   for (const c of order) {
-    const { ms } = await request(c, { run: samples });
-    c.ms.push(...(ms as number[]));
-    c.perRound.push(median(ms as number[]));
+    const ms = await c.run(samples);
+    c.ms.push(...ms);
+    c.perRound.push(median(ms));
   }
   process.stderr.write(`round ${r + 1}/${rounds}, load ${loads[r]!.toFixed(2)}\n`);
 }
 const reports: any[] = [];
-for (const c of children) reports.push(await request(c, { report: true }));
-for (const c of children) c.proc.send({ exit: true });
+for (const c of configs) reports.push(await c.report());
+for (const c of configs) c.close();
+await closeChromium();
 
 const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 const KiB = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+const memoryOf = (rep: any): number => rep.rss ?? rep.pageMemory;
 const lines: string[] = [];
 lines.push(
-  '| engine | threads | median ms | 2 threads / 1 thread (median of per-round ratios; min–max) | RSS after | lowwater arena (measured peak) | WebAssembly memory | OS threads |',
+  '| engine | threads | median ms | 2 threads / 1 thread: median of per-round ratios (min–max) | memory: process RSS after a GC (Chromium: page) | lowwater arena (measured peak) | WebAssembly memory | OS threads |',
 );
 lines.push('| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |');
 const summary: Record<string, unknown>[] = [];
-for (let i = 0; i < children.length; i++) {
-  const c = children[i]!;
+for (let i = 0; i < configs.length; i++) {
+  const c = configs[i]!;
   const rep = reports[i];
-  const one = children.find((o) => o.engine === c.engine && o.threads === 1)!;
+  const one = configs.find((o) => o.engine === c.engine && o.threads === 1)!;
   const ratios = c.perRound.map((m, r) => m / one.perRound[r]!);
   const ratio =
     c.threads === 1
       ? ''
       : `**${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
   const e = rep.engine ?? {};
+  const mem = memoryOf(rep);
   lines.push(
-    `| ${c.engine.label} | ${c.threads} | ${median(c.ms).toFixed(2)} | ${ratio} | ${MiB(rep.rss)} | ` +
+    `| ${c.engine.label}${rep.build ? ` (${rep.build})` : ''} | ${c.threads} | ${median(c.ms).toFixed(2)} | ${ratio} | ` +
+      `${mem >= 0 ? `${rep.pageMemory !== undefined ? 'page ' : ''}${MiB(mem)}` : '–'} | ` +
       (e.arenaBytes !== undefined
-        ? `${KiB(e.arenaBytes)} (${KiB(e.measuredPeakBytes)})${c.threads > 1 ? `, +${KiB(e.threads.extraBytes)} for the 2nd thread (largest block's chunk scratch ${KiB(e.threads.largestBlockScratchBytes)})` : ''}`
+        ? `${KiB(e.arenaBytes)} (${KiB(e.measuredPeakBytes)})${c.threads > 1 ? `: +${KiB(e.threads.extraBytes)} for the 2nd thread (largest block's chunk scratch ${KiB(e.threads.largestBlockScratchBytes)})` : ''}`
         : '–') +
-      ` | ${e.wasmMemoryBytes !== undefined ? MiB(e.wasmMemoryBytes) : '–'} | ${rep.osThreads} |`,
+      ` | ${e.wasmMemoryBytes !== undefined ? MiB(e.wasmMemoryBytes) : '–'} | ${rep.osThreads ?? '–'} |`,
   );
   summary.push({
     key: c.engine.key,
     threads: c.threads,
     medianMs: median(c.ms),
     ratio: c.threads > 1 ? median(ratios) : 1,
-    rss: rep.rss,
+    memory: mem,
     engine: e,
   });
 }
-const rssDelta = engines.map((e) => {
-  const [a, b] = [1, 2].map((t) => reports[children.findIndex((c) => c.engine === e && c.threads === t)].rss as number);
-  return `${e.key} ${b - a >= 0 ? '+' : ''}${MiB(b - a)}`;
+const growth = engines.map((e) => {
+  const [a, b] = [1, 2].map((t) => memoryOf(reports[configs.findIndex((c) => c.engine === e && c.threads === t)]));
+  return `${e.key} ${b! - a! >= 0 ? '+' : ''}${MiB(b! - a!)}`;
 });
 const command = `npx tsx bench/threads.ts --rounds ${rounds} --samples ${samples}`;
 const text = [
@@ -168,7 +210,7 @@ const text = [
   '',
   ...lines,
   '',
-  `RSS with 2 threads − with 1: ${rssDelta.join(', ')}.`,
+  `Memory with 2 threads − with 1: ${growth.join(', ')}.`,
 ].join('\n');
 process.stdout.write(text + '\n');
 if (!values['no-write']) appendResults('Threads: one inference on 1 and 2 threads', command, text);
