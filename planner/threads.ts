@@ -39,6 +39,16 @@ export function splitRows(rows: number, threads: number): [number, number][] {
 }
 
 /**
+ * Output channels [n0, n1) of each of `threads` parts of `n` channels, cut at multiples of
+ * `unit` (the GEMM kernels' panel width) so every part starts on a panel: a one-row GEMM
+ * (a fully connected layer) splits its channels, not its one row. Parts differ by at most
+ * one panel; a part is empty when there are fewer panels than threads.
+ */
+export function splitChannels(n: number, threads: number, unit = 8): [number, number][] {
+  return splitRows(Math.ceil(n / unit), threads).map(([a, b]) => [Math.min(n, a * unit), Math.min(n, b * unit)]);
+}
+
+/**
  * Bytes of the chunk scratch every thread beyond the first needs for the plan's fused
  * blocks: one block runs at a time, so one region serves them all, as big as the largest
  * block's expanded-chunk buffer followed (16-byte aligned) by its depthwise-chunk buffer

@@ -13,7 +13,7 @@ import t from 'tap';
 import { planGraph, planGraphWithStream } from '../../planner/plan_graph.js';
 import { streamChain, stageRows } from '../../planner/stream/stages.js';
 import { smallestStreamConfig } from '../../planner/stream/config.js';
-import { splitRows } from '../../planner/threads.js';
+import { splitChannels, splitRows } from '../../planner/threads.js';
 import { interpretQ8 } from '../../src/reference/q8_interpreter.js';
 import { Executor } from '../../src/executor/executor.js';
 import { startNodeThreads } from '../../src/executor/node_threads.js';
@@ -96,6 +96,16 @@ t.test('splitRows: contiguous, in order, sizes within one', async (t) => {
     const sizes = parts.map(([a, b]) => b - a);
     t.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `${rows}/${threads}: sizes ${sizes.join(',')}`);
   }
+  // A one-row GEMM's channels: panel-aligned starts, the last part ends at n.
+  t.same(splitChannels(1001, 2), [
+    [0, 504],
+    [504, 1001],
+  ]);
+  t.same(splitChannels(10, 3), [
+    [0, 8],
+    [8, 10],
+    [10, 10],
+  ]);
 });
 
 for (const spec of specs) {

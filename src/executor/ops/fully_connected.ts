@@ -15,25 +15,40 @@ import {
   ioQuantizedReason,
   kernelZeroPoint,
   weightsReason,
+  splitBinder,
+  type BindContext,
   type OpLowering,
 } from './context.js';
+import { gemmPieces } from './conv2d.js';
 
 export const fullyConnected: OpLowering<FullyConnectedOp> = {
-  float({ model, graph: g, weights: W }, op) {
+  float({ model, graph: g, weights: W, threads }, op) {
     const [n, kk] = g.tensors[op.weights]!.shape as [number, number];
     const pw = W.add(4 * packFullyConnectedLength(n, kk), () =>
       packFullyConnected(f32Const(model, op.weights, op), n, kk),
     );
     const b = W.add(4 * n, () => (op.bias >= 0 ? f32Const(model, op.bias, op) : new Float32Array(n)));
     const [lo, hi] = clampOf(op.act);
-    return (c) => {
-      return c.b.f32_fully_connected({ ...ioArgs(c, op), w: c.weight(pw), b: c.weight(b), K: kk, N: n, lo, hi });
+    // Output channels [n0, n1) (panel-aligned): a thread's share of the layer.
+    const part = (c: BindContext, _rows: [number, number], [n0, n1]: [number, number]) => {
+      const io = ioArgs(c, op);
+      return c.b.f32_fully_connected({
+        x: io.x,
+        y: io.y + 4 * n0,
+        w: c.weight(pw) + 4 * packFullyConnectedLength(n0, kk),
+        b: c.weight(b) + 4 * n0,
+        K: kk,
+        N: n1 - n0,
+        lo,
+        hi,
+      });
     };
+    return splitBinder((c) => part(c, [0, 1], [0, n]), gemmPieces(1, n, threads ?? 1, part));
   },
 
   integerUnsupported: (g, op) => weightsReason(g.tensors[op.weights]!) ?? ioQuantizedReason(g, op),
 
-  integer({ model, graph: g, weights: W }, op) {
+  integer({ model, graph: g, weights: W, threads }, op) {
     const { x: xq, y: yq, sg } = ioQuant(g, op);
     const [n, kk] = g.tensors[op.weights]!.shape as [number, number];
     const inputs = tensorElements(g.tensors[op.inputs[0]!]!);
@@ -47,21 +62,25 @@ export const fullyConnected: OpLowering<FullyConnectedOp> = {
     );
     const ps = W.put(padQ8Scales(scale, n));
     const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
-    return (c) =>
-      c.b.q8_gemm({
-        ...ioArgs(c, op),
+    const part = (c: BindContext, _rows: [number, number], [n0, n1]: [number, number]) => {
+      const io = ioArgs(c, op);
+      return c.b.q8_gemm({
+        x: io.x,
+        y: io.y + n0,
         M: 1,
         K: kk,
         xs: kk,
-        w: c.weight(pw),
-        N: n,
-        b: c.weight(pb),
-        s: c.weight(ps),
+        w: c.weight(pw) + packQ8GemmLength(n0, kk),
+        N: n1 - n0,
+        b: c.weight(pb) + 4 * n0,
+        s: c.weight(ps) + 4 * n0,
         ys: n,
         rq: c.weight(prq),
         res: 0,
         rs: 0,
         sg,
       });
+    };
+    return splitBinder((c) => part(c, [0, 1], [0, n]), gemmPieces(1, n, threads ?? 1, part));
   },
 };
