@@ -16,7 +16,10 @@
  * every child, one child at a time, in an order rotated per round, so load from the other
  * processes of this shared machine reaches every configuration alike; the load average is
  * recorded per round. Reported: median latency per configuration, and per engine the
- * median over rounds of (2-thread median / 1-thread median) of the same round. Memory:
+ * median over rounds of (2-thread median / 1-thread median) of the same round, over all
+ * rounds and over the quiet ones: rounds in which the machine's other processes took less
+ * than a fifth of a core (/proc/stat's busy time less this process tree's), since a second
+ * thread only helps when the second core is free. Memory:
  * each child's RSS after the rounds and a GC (the process's own figure: node, engine,
  * model, and its threads' stacks and heaps), and for lowwater the arena, its measured
  * peak and the WebAssembly memory.
@@ -27,7 +30,7 @@
  * (LOWWATER_FIXTURES) and `npm install --prefix bench/ortnode` for onnxruntime-node.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -145,18 +148,62 @@ for (const engine of engines) {
   }
 }
 
+/**
+ * CPU time (jiffies) of the whole machine (busy, and all) and of this process and its
+ * descendants (the children, Chromium and its renderers) from /proc: the rest is what
+ * other processes took while a round ran.
+ */
+function cpuSnapshot(): { busy: number; all: number; ours: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const all = f.reduce((a, b) => a + b, 0);
+  const busy = all - f[3]! - f[4]!;
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(rest[1]));
+      cpu.set(Number(d), Number(rest[11]) + Number(rest[12]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  let ours = 0;
+  for (const [pid, t] of cpu) {
+    for (let p: number | undefined = pid; p && p > 1; p = parent.get(p))
+      if (p === process.pid) {
+        ours += t;
+        break;
+      }
+  }
+  return { busy, all, ours };
+}
+
 const loads: number[] = [];
+/** Per round: CPU the other processes of the machine took, in % of one core. */
+const others: number[] = [];
 const start = new Date();
 for (let r = 0; r < rounds; r++) {
   loads.push(loadavg()[0]!);
+  const before = cpuSnapshot();
   const order = configs.map((_, i) => configs[(i + r) % configs.length]!);
   for (const c of order) {
     const ms = await c.run(samples);
     c.ms.push(...ms);
     c.perRound.push(median(ms));
   }
-  process.stderr.write(`round ${r + 1}/${rounds}, load ${loads[r]!.toFixed(2)}\n`);
+  const after = cpuSnapshot();
+  const cores = availableParallelism();
+  others.push(
+    (100 * cores * (after.busy - before.busy - (after.ours - before.ours))) / Math.max(1, after.all - before.all),
+  );
+  process.stderr.write(`round ${r + 1}/${rounds}, load ${loads[r]!.toFixed(2)}, others ${others[r]!.toFixed(0)}%\n`);
 }
+/** Rounds in which the other processes took less than a fifth of a core: the cores were this benchmark's. */
+const QUIET_PERCENT = 20;
+const quiet = others.map((o, r) => (o < QUIET_PERCENT ? r : -1)).filter((r) => r >= 0);
 const reports: any[] = [];
 for (const c of configs) reports.push(await c.report());
 for (const c of configs) c.close();
@@ -167,19 +214,19 @@ const KiB = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 const memoryOf = (rep: any): number => rep.rss ?? rep.pageMemory;
 const lines: string[] = [];
 lines.push(
-  '| engine | threads | median ms | 2 threads / 1 thread: median of per-round ratios (min–max) | memory: process RSS after a GC (Chromium: page) | lowwater arena (measured peak) | WebAssembly memory | OS threads |',
+  `| engine | threads | median ms | 2 threads / 1 thread: median of per-round ratios (min–max), all rounds | the same, quiet rounds (${quiet.length}) | memory: process RSS after a GC (Chromium: page) | lowwater arena (measured peak) | WebAssembly memory | OS threads |`,
 );
-lines.push('| --- | ---: | ---: | --- | ---: | --- | ---: | ---: |');
+lines.push('| --- | ---: | ---: | --- | --- | ---: | --- | ---: | ---: |');
 const summary: Record<string, unknown>[] = [];
 for (let i = 0; i < configs.length; i++) {
   const c = configs[i]!;
   const rep = reports[i];
   const one = configs.find((o) => o.engine === c.engine && o.threads === 1)!;
   const ratios = c.perRound.map((m, r) => m / one.perRound[r]!);
-  const ratio =
-    c.threads === 1
-      ? ''
-      : `**${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+  const span = (xs: number[]) =>
+    xs.length ? `**${median(xs).toFixed(3)}** (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})` : '–';
+  const quietRatios = quiet.map((r) => ratios[r]!);
+  const ratio = c.threads === 1 ? ' | ' : `${span(ratios)} | ${span(quietRatios)}`;
   const e = rep.engine ?? {};
   const mem = memoryOf(rep);
   lines.push(
@@ -195,6 +242,7 @@ for (let i = 0; i < configs.length; i++) {
     threads: c.threads,
     medianMs: median(c.ms),
     ratio: c.threads > 1 ? median(ratios) : 1,
+    quietRatio: c.threads > 1 && quiet.length ? median(quietRatios) : null,
     memory: mem,
     engine: e,
   });
@@ -207,6 +255,7 @@ const command = `npx tsx bench/threads.ts --rounds ${rounds} --samples ${samples
 const text = [
   `Started ${start.toISOString()}; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}.`,
   `Load average (1 min) at each round's start: ${loads.map((l) => l.toFixed(2)).join(', ')} (median ${median(loads).toFixed(2)})`,
+  `CPU the machine's other processes took during each round, % of one core (from /proc: all busy time less this benchmark's process tree): ${others.map((o) => o.toFixed(0)).join(', ')}; quiet rounds (< ${QUIET_PERCENT}%): ${quiet.length ? quiet.map((r) => r + 1).join(', ') : 'none'}.`,
   '',
   ...lines,
   '',
