@@ -38,6 +38,19 @@ Options:
                       (on the integer path its raw quantized bytes, e.g. uint8 0..255)
 ${runOptionsHelp('2MiB')}
 
+One image on several threads:
+  --threads N         split each image's inference across N threads (default 1):
+                      each fused block's output rows, and each 1x1 convolution's
+                      pixels (a fully connected layer's channels), are shared
+                      between this thread and N − 1 worker threads on one shared
+                      WebAssembly memory. Same outputs, byte for byte; each extra
+                      thread adds one block's chunk scratch to the arena (shown
+                      under memory). For one image's latency; for many images
+                      --jobs uses the cores better. Whole-tensor plans only: not
+                      with --stream, nor with a --budget that only a row-streamed
+                      plan meets (refused, with the smallest whole-tensor peak);
+                      not with --jobs.
+
 Many images (a batch: any of --jobs, --jsonl, --unordered, or a DIR argument):
   DIR                 the image files under DIR, recursively, sorted by path:
                       names ending in ${IMAGE_EXTENSIONS.join(' ')}
