@@ -258,3 +258,23 @@ t.test("the bundled float model (nsfwjs): 2 threads give one thread's float32 bi
     two.dispose();
   }
 });
+
+t.test(
+  'DeepLabv3 (uint8, dilated blocks, a segmentation head): 2 threads give one thread’s class map',
+  { skip: skipUnless('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite') },
+  async (t) => {
+    const src = fixturePath('models', 'deeplabv3_mnv2_dm05_pascal_quant.tflite');
+    const one = await loadModel(src);
+    const two = await loadModel(src, { threads: 2 });
+    try {
+      const image = fixturePath('images', 'bird.png');
+      const [a, b] = [await one.segment(image), await two.segment(image)];
+      t.ok(Buffer.from(b.classMap).equals(Buffer.from(a.classMap)), 'the same class map');
+      t.equal(b.maskSha256, a.maskSha256);
+      t.equal(two.memory().threads.count, 2);
+    } finally {
+      one.dispose();
+      two.dispose();
+    }
+  },
+);
