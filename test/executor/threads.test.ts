@@ -19,7 +19,7 @@ import { Executor } from '../../src/executor/executor.js';
 import { startNodeThreads } from '../../src/executor/node_threads.js';
 import { loadKernels, loadThreadKernels } from '../../src/kernels/node_loader.js';
 import { dequantizeModel } from '../../src/importers/dequantize.js';
-import { loadModel, UsageError } from '../../src/index.js';
+import { classifyMany, loadModel, UsageError } from '../../src/index.js';
 import { buildQNet, type QNetSpec } from '../q8/qnet.js';
 import { qArray } from '../q8/helpers.js';
 import { fixturePath, skipUnless } from '../helpers/fixtures.js';
@@ -204,6 +204,10 @@ t.test('streamed plans, debug mode and the single-thread kernels are refused', a
     /not the threads build \(build\/lowwater\.threads\.wasm/,
   );
   await t.rejects(loadModel(fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'), { threads: 0 }), UsageError);
+  await t.rejects(
+    classifyMany([fixturePath('images', 'cat.png')], { threads: 2, jobs: 2 }).next(),
+    /threads 2 with classifyMany: .*give jobs instead/,
+  );
   await t.rejects(
     loadModel(undefined, { threads: 2, stream: 'on' }),
     /threads 2 with stream 'on' \(--stream\): threads split whole-tensor plans only/,
