@@ -75,9 +75,11 @@ export function gemm1x1(
 
 /**
  * One row: y[N] = clamp((accumulate ? y : (b ? bias : 0)) + x[K]·W + (res ? res : 0)).
- * With a single row the 4x8 block's two accumulators per panel would be latency-bound, so
- * consecutive k go to two accumulator pairs that are summed at the end. Also the fully
- * connected layer (M = 1).
+ * Every output is summed as the 4x8 block sums it (start value, then k = 0, 1, ... in
+ * order, then the residual), so a row gives the same bits whichever kernel computes it,
+ * and so whatever rows a call has (threads share a layer's rows between calls). A single
+ * row's sums are latency-bound: two 8-channel panels are taken at once, four independent
+ * accumulators. Also the fully connected layer (M = 1).
  */
 export function gemmRow(
   x: usize,
@@ -91,8 +93,52 @@ export function gemmRow(
   res: usize,
   accumulate: i32,
 ): void {
+  const panelBytes = (<usize>K) << 5;
   let wp = w;
-  for (let n0 = 0; n0 < N; n0 += 8) {
+  let n0 = 0;
+  for (; n0 + 16 <= N; n0 += 16) {
+    const cb = (<usize>n0) << 2;
+    let a0: v128, a1: v128, a2: v128, a3: v128;
+    if (accumulate) {
+      a0 = v128.load(y + cb);
+      a1 = v128.load(y + cb, 16);
+      a2 = v128.load(y + cb, 32);
+      a3 = v128.load(y + cb, 48);
+    } else if (b) {
+      a0 = v128.load(b + cb);
+      a1 = v128.load(b + cb, 16);
+      a2 = v128.load(b + cb, 32);
+      a3 = v128.load(b + cb, 48);
+    } else {
+      a0 = f32x4.splat(0);
+      a1 = a0;
+      a2 = a0;
+      a3 = a0;
+    }
+    let xp = x;
+    const wq = wp + panelBytes;
+    for (let k = 0; k < K; k++) {
+      const v = v128.load32_splat(xp);
+      const o = (<usize>k) << 5;
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp + o)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp + o, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(wq + o)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(wq + o, 16)));
+      xp += 4;
+    }
+    if (res) {
+      a0 = f32x4.add(a0, v128.load(res + cb));
+      a1 = f32x4.add(a1, v128.load(res + cb, 16));
+      a2 = f32x4.add(a2, v128.load(res + cb, 32));
+      a3 = f32x4.add(a3, v128.load(res + cb, 48));
+    }
+    v128.store(y + cb, clamp4(a0, vlo, vhi));
+    v128.store(y + cb, clamp4(a1, vlo, vhi), 16);
+    v128.store(y + cb, clamp4(a2, vlo, vhi), 32);
+    v128.store(y + cb, clamp4(a3, vlo, vhi), 48);
+    wp += panelBytes << 1;
+  }
+  for (; n0 < N; n0 += 8) {
     const nr = min(8, N - n0);
     const cb = (<usize>n0) << 2;
     let a0: v128, a1: v128;
@@ -106,28 +152,14 @@ export function gemmRow(
       a0 = f32x4.splat(0);
       a1 = a0;
     }
-    let e0 = f32x4.splat(0),
-      e1 = e0;
     let xp = x;
-    let k = 0;
-    for (; k + 2 <= K; k += 2) {
-      const v = v128.load32_splat(xp),
-        u = v128.load32_splat(xp, 4);
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
-      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
-      e0 = f32x4.add(e0, f32x4.mul(u, v128.load(wp, 32)));
-      e1 = f32x4.add(e1, f32x4.mul(u, v128.load(wp, 48)));
-      xp += 8;
-      wp += 64;
-    }
-    if (k < K) {
+    for (let k = 0; k < K; k++) {
       const v = v128.load32_splat(xp);
       a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
       a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
+      xp += 4;
       wp += 32;
     }
-    a0 = f32x4.add(a0, e0);
-    a1 = f32x4.add(a1, e1);
     if (res) {
       a0 = f32x4.add(a0, loadPartial8lo(res + cb, nr));
       a1 = f32x4.add(a1, loadPartial8hi(res + cb, nr));

@@ -5,7 +5,7 @@
  * bench/ort-node is installed. Appends medians and ratios to bench/RESULTS.md.
  *
  *   npm run bench            (all suites)
- *   npm ci --prefix bench/ort-node --ignore-scripts   (once, for the native peer)
+ *   npm ci --prefix bench/ort-node   (once, for the native peer)
  *   npx tsx bench/classify_f32.ts [--chunks auto|none|N] [--no-write]
  */
 import { existsSync } from 'node:fs';

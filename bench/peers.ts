@@ -81,14 +81,14 @@ function sessionRunner(
   };
 }
 
-/** Where bench/ort-node's onnxruntime-node is installed, or undefined before `npm ci --prefix bench/ort-node --ignore-scripts`. */
+/** Where bench/ort-node's onnxruntime-node is installed, or undefined before `npm ci --prefix bench/ort-node`. */
 export function onnxruntimeNodeDir(): string | undefined {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'ort-node', 'node_modules', 'onnxruntime-node');
   return existsSync(join(dir, 'package.json')) ? dir : undefined;
 }
 
 export const ORT_NODE_HOW_TO_INSTALL =
-  'bench/ort-node is not installed: run `npm ci --prefix bench/ort-node --ignore-scripts` (onnxruntime-node, native CPU peer; --ignore-scripts skips its optional GPU download)';
+  'bench/ort-node is not installed: run `npm ci --prefix bench/ort-node` (onnxruntime-node, native CPU peer; its .npmrc skips the optional GPU download)';
 
 /**
  * onnxruntime-node: the native build's MLAS CPU kernels (AVX2/AVX-512 FMA where the CPU has

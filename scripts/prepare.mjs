@@ -11,6 +11,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outputs = [
   'build/lowwater.wasm',
   'build/lowwater.debug.wasm',
+  'build/lowwater.threads.wasm',
   'build/models/nsfw_mobilenet_v2/model.json',
   'dist/index.js',
   'dist/web.js',

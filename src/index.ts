@@ -12,9 +12,10 @@
  * by sharp, loaded on first use), or pixels `{ data, width, height, channels }`.
  */
 import { Model } from './api/model.js';
-import { runOptions } from './api/options.js';
+import { runOptions, threadCount } from './api/options.js';
+import { startNodeThreads } from './executor/node_threads.js';
 import type { ImageDataLike, ModelOptions, Pixels, Profile, ProfileOptions } from './api/types.js';
-import { loadKernels } from './kernels/node_loader.js';
+import { loadKernels, loadThreadKernels } from './kernels/node_loader.js';
 import { resolveModel } from './load_model.js';
 import { decodeImage } from './preprocess/image.js';
 import { isPixels, pixelsToRgb, type RgbImage } from './preprocess/pixels.js';
@@ -54,6 +55,15 @@ export interface LoadOptions extends ModelOptions {
   offline?: boolean;
   /** Progress and notices (downloads, fallbacks). */
   log?: (line: string) => void;
+  /**
+   * Split each inference across this many threads (default 1): each fused block's output
+   * rows (and each 1x1 convolution's pixels) are shared between this thread and
+   * `threads − 1` worker threads on one shared WebAssembly memory. Outputs are the same
+   * bytes as with one thread. Each extra thread adds one block's chunk scratch to the
+   * arena (`memory().threads`). Whole-tensor plans only: refused with `stream: 'on'`, and
+   * a `budget` that only a row-streamed plan meets is refused. `dispose()` ends the threads.
+   */
+  threads?: number;
 }
 
 async function decodeNodeImage(image: NodeImage): Promise<RgbImage> {
@@ -76,16 +86,20 @@ export async function loadModel(
   source?: string | Uint8Array | ArrayBuffer,
   options: LoadOptions = {},
 ): Promise<Model<NodeImage>> {
-  const { labels, offline, log, ...model } = options;
+  const { labels, offline, log, threads: threadsOption, ...model } = options;
+  const threads = threadsOption === undefined ? 1 : threadCount(threadsOption);
   const resolved = await resolveModel(source, {
     ...(typeof labels === 'string' ? { labelsFile: labels } : {}),
     ...(offline !== undefined ? { offline } : {}),
     ...(log ? { log } : {}),
   });
-  const kernels = await loadKernels({ debug: model.debug ?? false });
+  const kernels = threads > 1 ? await loadThreadKernels() : await loadKernels({ debug: model.debug ?? false });
   let setup;
   try {
-    setup = await prepareRun(resolved.model, runOptions(model, kernels));
+    setup = await prepareRun(resolved.model, {
+      ...runOptions(model, kernels),
+      ...(threads > 1 ? { threads: { count: threads, start: startNodeThreads } } : {}),
+    });
   } finally {
     // The weights are in the WebAssembly memory now (or loading failed): drop what was read from the model
     // (the executed model's derived constants, then the file handle or bytes).

@@ -4,7 +4,8 @@
  */
 import type { Plan } from '../planner/plan.js';
 import type { Quantization } from '../planner/ir.js';
-import { planGraphReport, type PlanReport } from '../planner/plan_graph.js';
+import { planGraphReport, PlanRefusedError, type PlanReport } from '../planner/plan_graph.js';
+import type { ThreadsOption } from './executor/threads.js';
 import { fuseResizeArgmax } from '../planner/fuse_resize_argmax.js';
 import type { LoadedModel } from './model.js';
 import { dequantizeModel } from './importers/dequantize.js';
@@ -30,6 +31,12 @@ export interface RunOptions {
    * default true): the resized scores are never materialized. false runs the graph as imported.
    */
   fuseResizeArgmax?: boolean;
+  /**
+   * One inference split across threads (count > 1; `kernels` is then the threads build).
+   * Only whole-tensor plans split: with count > 1, stream 'on' is refused and 'auto'
+   * plans whole tensors only (a budget below the smallest whole-tensor plan is refused).
+   */
+  threads?: ThreadsOption;
 }
 
 export interface RunSetup {
@@ -101,16 +108,35 @@ export async function prepareRun(loaded: LoadedModel, opts: RunOptions): Promise
     const { graph, fused } = fuseResizeArgmax(model.graph);
     if (fused.length) model = { ...model, graph };
   }
+  const threads = opts.threads && opts.threads.count > 1 ? opts.threads : undefined;
+  if (threads && opts.stream === 'on')
+    throw new UsageError(
+      `threads ${threads.count} with stream 'on' (--stream): threads split whole-tensor plans only; a row-streamed plan runs on one thread (threads 1)`,
+    );
   const t0 = performance.now();
-  const report = planGraphReport(model.graph, {
-    chunks: parseChunks(opts.chunks),
-    ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
-    ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
-  });
+  let report: PlanReport;
+  try {
+    report = planGraphReport(model.graph, {
+      chunks: parseChunks(opts.chunks),
+      ...(opts.budgetBytes !== undefined ? { budgetBytes: opts.budgetBytes } : {}),
+      ...(threads ? { stream: 'off' as const } : opts.stream !== undefined ? { stream: opts.stream } : {}),
+    });
+  } catch (e) {
+    if (threads && e instanceof PlanRefusedError)
+      throw new PlanRefusedError(
+        `${e.message} (threads ${threads.count}: only whole-tensor plans split across threads; the row-streamed plans that reach below this run on one thread, threads 1)`,
+        e.minimumBytes,
+      );
+    throw e;
+  }
   const planningMs = performance.now() - t0;
   const plan = report.plan;
   opts.onPlanned?.(plan);
-  const executor = await Executor.create(model, plan, { kernels: opts.kernels, debug: opts.debug ?? false });
+  const executor = await Executor.create(model, plan, {
+    kernels: opts.kernels,
+    debug: opts.debug ?? false,
+    ...(threads ? { threads } : {}),
+  });
   const chunks: Record<string, number> = {};
   for (const s of plan.steps) if (s.kind === 'block') chunks[model.graph.ops[s.expand]!.name] = s.chunks;
   const out = loaded.graph.tensors[loaded.graph.outputs[0]!]!;

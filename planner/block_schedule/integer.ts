@@ -171,16 +171,27 @@ function bestGroup(
   return best;
 }
 
-function plan(g: BlockGeometry, lim: Limits, u: 1 | 8): { tiles: BlockTile[]; cost: number } | undefined {
+/**
+ * Tiles covering output rows [rowLo, rowHi) (default: all), and their modelled cost. An
+ * accumulator placed in y stays inside those rows' bytes, so tilings of disjoint row ranges
+ * never touch each other's output (threads run them at once).
+ */
+function plan(
+  g: BlockGeometry,
+  lim: Limits,
+  u: 1 | 8,
+  rowLo = 0,
+  rowHi = g.Hd,
+): { tiles: BlockTile[]; cost: number } | undefined {
   const tiles: BlockTile[] = [];
   let total = 0;
   const rowBytes = g.Wd * g.Cout;
-  const yBytes = g.Hd * rowBytes;
-  let r0 = 0;
-  while (r0 < g.Hd) {
+  const yBytes = rowHi * rowBytes;
+  let r0 = rowLo;
+  while (r0 < rowHi) {
     // A: bands of full rows.
     let pick: { R: number; c: Candidate } | undefined;
-    for (let R = 1; R <= g.Hd - r0; R++) {
+    for (let R = 1; R <= rowHi - r0; R++) {
       const c = bestGroup(g, lim, u, r0, r0 + R, 0, g.Wd, 0, g.Cout, yBytes - r0 * rowBytes, r0 * rowBytes);
       // Larger bands need more of every buffer: once nothing fits, nothing bigger will.
       if (!c) break;
@@ -347,6 +358,33 @@ export function integerSchedule(g: BlockGeometry, buffers: ChunkBuffers): Intege
     `block E ${g.He}x${g.We}x${g.Cexp} → D ${g.Hd}x${g.Wd}, y ${g.Cout} channels: chunk buffers of ${whole.eBytes} and ${whole.dBytes} bytes cannot hold ` +
       'the windows of one pixel with one inner channel plus one int32 accumulator next to them, and y has no free bytes left for it',
   );
+}
+
+/**
+ * The schedule of output rows [r0, r1) only, in unit `unit` (the unit the block's weights
+ * were packed in), within `buffers` (their preferred limits first): one thread's share
+ * of a block split across threads. undefined when no tiling in that unit fits.
+ */
+export function integerScheduleRows(
+  g: BlockGeometry,
+  buffers: ChunkBuffers,
+  r0: number,
+  r1: number,
+  unit: 1 | 8,
+): IntegerSchedule | undefined {
+  const whole: Limits = { eBytes: buffers.expandBytes, dBytes: buffers.depthwiseBytes };
+  const pref = buffers.preferred;
+  const tiled =
+    (pref &&
+      plan(
+        g,
+        { eBytes: Math.min(whole.eBytes, pref.expandBytes), dBytes: Math.min(whole.dBytes, pref.depthwiseBytes) },
+        unit,
+        r0,
+        r1,
+      )) ||
+    plan(g, whole, unit, r0, r1);
+  return tiled ? { path: 'integer', unit, tiles: tiled.tiles } : undefined;
 }
 
 /** Bytes of E and of D a tile touches in its group of G channels: its windows and, there, its accumulator. */

@@ -269,8 +269,9 @@ export class Model<I = unknown> {
     return this.live('memory').executor.memoryReport();
   }
 
-  /** Drops the model's WebAssembly memory; any later call throws. */
+  /** Drops the model's WebAssembly memory and ends its threads (loadModel's `threads`); any later call throws. */
   dispose(): void {
+    void this.setup?.executor.close();
     this.setup = undefined;
   }
 }

@@ -36,3 +36,10 @@ export function runOptions(options: ModelOptions, kernels: WebAssembly.Module): 
     ...(debug !== undefined ? { debug } : {}),
   };
 }
+
+/** A thread count: a whole number ≥ 1 (1: the inference runs on the caller's thread only). */
+export function threadCount(threads: unknown): number {
+  if (!(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new UsageError(`threads must be a whole number from 1 to 64, got ${JSON.stringify(threads)}`);
+  return threads;
+}

@@ -102,6 +102,10 @@ export async function* classifyMany<I extends NodeImage>(
   if (!(Number.isInteger(jobsOpt ?? 1) && (jobsOpt ?? 1) >= 1))
     throw new UsageError(`jobs must be a whole number ≥ 1, got ${jobsOpt}`);
   if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`top must be a whole number ≥ 1, got ${top}`);
+  if (load.threads !== undefined && load.threads !== 1)
+    throw new UsageError(
+      `threads ${load.threads} with classifyMany: a batch keeps the cores busy with one image per job; give jobs instead (one inference per thread)`,
+    );
   signal?.throwIfAborted();
   const kernels = await loadKernels({ debug: load.debug ?? false });
   runOptions(load, kernels); // option errors here, once, rather than from every worker

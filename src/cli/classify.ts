@@ -1,6 +1,6 @@
 /**
  * `lowwater classify IMAGE|DIR... [--model NAME|FILE] [--labels FILE] [--top K] [--float] [--json|--jsonl] [--raw]
- *  [--jobs N] [--unordered]`
+ *  [--jobs N] [--unordered] [--threads N]`
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL, FALLBACK_MODEL } from '../load_model.js';
@@ -38,6 +38,19 @@ Options:
                       (on the integer path its raw quantized bytes, e.g. uint8 0..255)
 ${runOptionsHelp('2MiB')}
 
+One image on several threads:
+  --threads N         split each image's inference across N threads (default 1):
+                      each fused block's output rows, and each 1x1 convolution's
+                      pixels (a fully connected layer's channels), are shared
+                      between this thread and N − 1 worker threads on one shared
+                      WebAssembly memory. Same outputs, byte for byte; each extra
+                      thread adds one block's chunk scratch to the arena (shown
+                      under memory). For one image's latency; for many images
+                      --jobs uses the cores better. Whole-tensor plans only: not
+                      with --stream, nor with a --budget that only a row-streamed
+                      plan meets (refused, with the smallest whole-tensor peak);
+                      not with --jobs.
+
 Many images (a batch: any of --jobs, --jsonl, --unordered, or a DIR argument):
   DIR                 the image files under DIR, recursively, sorted by path:
                       names ending in ${IMAGE_EXTENSIONS.join(' ')}
@@ -74,6 +87,7 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
       top: { type: 'string', default: '5' },
       raw: { type: 'boolean', default: false },
       jobs: { type: 'string' },
+      threads: { type: 'string' },
       jsonl: { type: 'boolean', default: false },
       unordered: { type: 'boolean', default: false },
     },
@@ -86,10 +100,21 @@ export async function classifyCommand(argv: string[], io: CliIO): Promise<number
   const k = Number(values.top);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
   if (values.raw && !values.json && !values.jsonl) throw new UsageError('--raw only applies with --json or --jsonl');
-  if (values.jobs !== undefined || values.jsonl || values.unordered || (await anyFolder(positionals)))
-    return classifyBatch(values, positionals, k, io);
+  const threads = values.threads === undefined ? 1 : Number(values.threads);
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new UsageError(`--threads must be a whole number from 1 to 64, got '${values.threads}'`);
+  if (threads > 1 && values.stream)
+    throw new UsageError(
+      `--threads ${threads} with --stream: threads split whole-tensor plans only; a row-streamed plan runs on one thread (drop --threads, or --stream)`,
+    );
+  const batch = values.jobs !== undefined || values.jsonl || values.unordered || (await anyFolder(positionals));
+  if (batch && threads > 1)
+    throw new UsageError(
+      `--threads ${threads} with a batch (--jobs, --jsonl, --unordered or a folder): a batch already keeps the cores busy with one image per job; use --jobs N`,
+    );
+  if (batch) return classifyBatch(values, positionals, k, io);
 
-  const prepared = await loadAndPrepare(values, io, { task: 'classify' });
+  const prepared = await loadAndPrepare(values, io, { task: 'classify', threads });
   const { model } = prepared;
   const results = [];
   for (const image of positionals) {

@@ -83,7 +83,13 @@ export function checkTask(spec: string | undefined, task: 'classify' | 'segment'
 export async function loadAndPrepare(
   values: SharedRunValues,
   io: CliIO,
-  opts: { task: 'classify' | 'segment' | 'detect'; defaultModel?: string; fuseResizeArgmax?: boolean },
+  opts: {
+    task: 'classify' | 'segment' | 'detect';
+    defaultModel?: string;
+    fuseResizeArgmax?: boolean;
+    /** Threads per inference (classify --threads). */
+    threads?: number;
+  },
 ): Promise<PreparedCommand> {
   const budget = parseBudget(values.budget);
   const log = (s: string) => io.stderr(`lowwater: ${s}`);
@@ -98,6 +104,7 @@ export async function loadAndPrepare(
     ...(budget !== undefined ? { budget } : {}),
     ...(values.stream ? { stream: 'on' as const } : {}),
     ...(opts.fuseResizeArgmax !== undefined ? { streamHead: opts.fuseResizeArgmax } : {}),
+    ...(opts.threads !== undefined && opts.threads > 1 ? { threads: opts.threads } : {}),
   });
   return { model, log };
 }
@@ -141,6 +148,11 @@ export function runSummary(p: ModelFigures): string {
     (m.inputOutsideArenaBytes && p.model.plan.plan.stream
       ? `, input image ${humanBytes(m.inputOutsideArenaBytes)} read row by row outside the arena\n`
       : '\n') +
+    (m.threads.count > 1
+      ? `threads ${m.threads.count}: the arena holds ${m.threads.count - 1} extra region(s) of ${humanBytes(m.threads.perThreadBytes)} ` +
+        `(chunk scratch ${humanBytes(m.threads.perThreadScratchBytes)}; the largest block's is ${humanBytes(m.threads.largestBlockScratchBytes)}), ` +
+        `${humanBytes(m.threads.extraBytes)} in all\n`
+      : '') +
     `footprint: WebAssembly memory ${humanBytes(m.footprint.wasmMemoryBytes)} (weights ${humanBytes(m.footprint.weightsBytes)}), ` +
     `JS kept ${humanBytes(m.footprint.jsRetainedBytes)}, kernel module ${m.footprint.kernelModuleBytes < 0 ? 'given compiled' : humanBytes(m.footprint.kernelModuleBytes)}`
   );

@@ -24,12 +24,17 @@ import {
   lowerPlan,
   lowerPlanQ8,
   WeightsImage,
+  type BindContext,
   type Call,
   type Q8BlockLowering,
   type Q8LoweredProgram,
 } from './lower.js';
 import { ModelError } from '../errors.js';
 import { RowResizer } from '../preprocess/resize.js';
+import { largestBlockScratch, threadScratchAt, threadScratchBytes, threadsRefusal } from '../../planner/threads.js';
+import { alignUp } from './layout.js';
+import { recordingKernels, type ThreadJob, type ThreadPool, type ThreadsOption } from './threads.js';
+import { KERNEL_PARAMS } from '../kernels/gen/abi.js';
 import { Sha256 } from '../preprocess/sha256.js';
 import type { RgbImage } from '../preprocess/pixels.js';
 
@@ -43,6 +48,12 @@ export interface ExecutorOptions {
   debug?: boolean;
   /** Paint the arena before each run and measure the highest byte written (cheap; on by default). */
   measure?: boolean;
+  /**
+   * Split each inference across this many threads (count > 1): `kernels` must then be the
+   * threads build (build/lowwater.threads.wasm), and `start` starts the extra threads
+   * (Node: startNodeThreads, executor/node_threads.ts). Whole-tensor plans only.
+   */
+  threads?: ThreadsOption;
 }
 
 /** Everything a loaded model holds, not only its arena. */
@@ -60,8 +71,13 @@ export interface Footprint {
 export interface MemoryReport {
   /** Bytes of packed weights in the weights region. */
   weightsBytes: number;
-  /** Size of the activation arena this executor created (= the plan's arena). */
+  /**
+   * Size of the activation arena this executor created: the plan's arena, and with
+   * threads > 1 each extra thread's region after it (`threads.extraBytes`).
+   */
   arenaBytes: number;
+  /** Threads one inference runs on, and what the threads beyond the first add to the arena. */
+  threads: ThreadsMemory;
   /** The planner's peak of live bytes for this schedule. */
   plannedPeakBytes: number;
   /** Highest arena byte written by any run so far (canary scan), or -1 when not measured. */
@@ -77,6 +93,19 @@ export interface MemoryReport {
    */
   inputOutsideArenaBytes: number;
   footprint: Footprint;
+}
+
+export interface ThreadsMemory {
+  /** Threads one inference is split across (1: none). */
+  count: number;
+  /** Arena bytes the extra threads add (count − 1 regions after the plan's arena; 0 with one thread). */
+  extraBytes: number;
+  /** One extra thread's region: its chunk scratch, and its copy of the kernels' static argument structs. */
+  perThreadBytes: number;
+  /** Of which chunk scratch: room for the expanded-chunk and depthwise-chunk buffers of the block that needs the most. */
+  perThreadScratchBytes: number;
+  /** The largest chunk scratch of one block (expanded + depthwise buffers), to compare the growth with. */
+  largestBlockScratchBytes: number;
 }
 
 /** A graph output as the arena holds it: float32, int32 (arg-max class ids), or quantized bytes. */
@@ -117,6 +146,7 @@ type RowSource = (r: number, at: number) => void;
 
 export class Executor {
   private measuredPeak = -1;
+  private closed = false;
   private runs = 0;
   /** Step being run (debug mode reads it to check kernel ranges). */
   private step = -1;
@@ -141,6 +171,8 @@ export class Executor {
     private readonly kernelModuleBytes: number,
     /** The tiles lowering chose for each fused integer block (profiles count their recomputed halos); empty on the float path. */
     readonly q8Blocks: readonly Q8BlockLowering[],
+    private readonly threadsMemory: ThreadsMemory,
+    private readonly pool: ThreadPool | undefined,
   ) {
     this.streamsInput = plan.steps.some((s) => s.kind === 'stream' && s.externalInput);
   }
@@ -155,12 +187,44 @@ export class Executor {
     checkPlanFits(model, plan, integer);
     verifyPlan(model.graph, plan);
     const debug = options.debug ?? false;
+    const threads = options.threads?.count ?? 1;
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a whole number ≥ 1, got ${options.threads?.count}`);
+    if (threads > 1) {
+      const why = threadsRefusal(plan);
+      if (why) throw new ModelError(model.source, `plan of ${plan.steps.length} steps`, `${threads} threads: ${why}`);
+      if (debug)
+        throw new ModelError(
+          model.source,
+          'debug mode',
+          `${threads} threads: the debug kernels check each call on one thread; run debug with threads 1`,
+        );
+      if (!WebAssembly.Module.exports(options.kernels).some((e) => e.name === 'kernel_thread_init'))
+        throw new Error(
+          `threads ${threads}: the kernel module given is not the threads build (build/lowwater.threads.wasm, loadThreadKernels)`,
+        );
+    }
     const lower = (weights?: WeightsImage) =>
-      integer ? lowerPlanQ8(model, plan, weights) : lowerPlan(model, plan, weights);
+      integer ? lowerPlanQ8(model, plan, weights, threads) : lowerPlan(model, plan, weights, threads);
+    // Each extra thread's region after the plan's arena: a copy of the kernels' static argument
+    // structs (the first KERNEL_RESERVED_BYTES of memory) and its own chunk scratch.
+    const scratchBytes = threadScratchBytes(plan);
+    const perThread = threads > 1 ? alignUp(KERNEL_RESERVED_BYTES) + scratchBytes : 0;
+    const planArena = alignUp(plan.arenaBytes);
+    const extraBytes = (threads - 1) * perThread;
     // Phase 1: the weights' packed size, from a lowering that keeps nothing; the memory gets its final size.
     const weightsBytes = lower().weights.bytes;
-    const layout = layoutMemory(KERNEL_RESERVED_BYTES, weightsBytes, plan.arenaBytes);
-    const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
+    const layout = layoutMemory(
+      KERNEL_RESERVED_BYTES,
+      weightsBytes,
+      threads > 1 ? planArena + extraBytes : plan.arenaBytes,
+    );
+    const memory = new WebAssembly.Memory({
+      initial: layout.pages,
+      maximum: layout.pages,
+      ...(threads > 1 ? { shared: true } : {}),
+    });
+    const region = (t: number) => layout.arenaBase + planArena + (t - 1) * perThread;
     let kernels: Kernels = instantiateKernels(options.kernels, memory);
     // Phase 2: each constant is read from the model, packed and copied into place, one at a time.
     const target = { mem: new Uint8Array(memory.buffer), base: layout.weightsBase, limit: layout.weightsBytes };
@@ -187,9 +251,9 @@ export class Executor {
       );
     }
     const offsets = plan.tensorOffsets;
-    const calls = program.bind({
-      k: kernels,
-      b: bindKernels(kernels),
+    const context = (k: Kernels): BindContext => ({
+      k,
+      b: bindKernels(k),
       weight: (rel) => layout.weightsBase + rel,
       tensor: (id) => {
         const off = offsets.get(id);
@@ -207,7 +271,49 @@ export class Executor {
         if (!source) throw new Error('a streamed step asked for an input row outside a run');
         source(r, at);
       },
+      threadScratch: (t, expandBytes) => {
+        if (!(t >= 1 && t < threads)) throw new Error(`no scratch for thread ${t} of ${threads}`);
+        const base = region(t) + alignUp(KERNEL_RESERVED_BYTES);
+        const at = threadScratchAt(expandBytes);
+        return { e: base + at.e, d: base + at.d };
+      },
     });
+    let calls = program.bind(context(kernels));
+    let pool: ThreadPool | undefined;
+    if (threads > 1) {
+      // A split step has one piece per thread, claimed by whichever thread comes first: this
+      // thread runs its binding of each piece (thread 0's scratch); each other thread's
+      // bindings are recorded once here (kernel calls with fixed arguments) and replayed there.
+      const pieces = Array.from({ length: threads }, (_, p) => program.bindPart(context(kernels), p, 0));
+      const jobs: (ThreadJob[][] | null)[][] = [];
+      for (let t = 1; t < threads; t++) {
+        const recorded: ThreadJob[][] = [];
+        const rec = recordingKernels<Kernels>(Object.keys(KERNEL_PARAMS), recorded);
+        const bound = Array.from({ length: threads }, (_, p) => program.bindPart(context(rec), p, t));
+        jobs.push(
+          plan.steps.map((_, i) => {
+            if (!bound[0]![i]) return null;
+            return bound.map((calls) => {
+              recorded.push([]);
+              calls[i]!();
+              return recorded[recorded.length - 1]!;
+            });
+          }),
+        );
+      }
+      pool = await options.threads!.start({
+        module: options.kernels,
+        memory,
+        argsShift: Array.from({ length: threads - 1 }, (_, w) => region(w + 1)),
+        jobs,
+      });
+      const p = pool;
+      calls = calls.map((whole, i) => {
+        if (!pieces[0]![i]) return whole;
+        const own = pieces.map((calls) => calls[i]!);
+        return () => p.run(i, own);
+      });
+    }
     self = new Executor(
       model,
       plan,
@@ -219,8 +325,27 @@ export class Executor {
       integer,
       kernelModuleBytes(options.kernels) ?? -1,
       (program as Partial<Q8LoweredProgram>).blocks ?? [],
+      {
+        count: threads,
+        extraBytes: threads > 1 ? layout.arenaBytes - plan.arenaBytes : 0,
+        perThreadBytes: perThread,
+        perThreadScratchBytes: threads > 1 ? scratchBytes : 0,
+        largestBlockScratchBytes: largestBlockScratch(plan),
+      },
+      pool,
     );
     return self;
+  }
+
+  /** Threads one inference runs on. */
+  get threads(): number {
+    return this.threadsMemory.count;
+  }
+
+  /** Ends the extra threads (an executor with one thread has none); runs after it throw. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool?.close();
   }
 
   /** Runs the network on float32 input values (already normalized) and returns the first output. */
@@ -262,6 +387,7 @@ export class Executor {
     writeInput: () => void,
     afterStep?: (step: number) => void,
   ): { outputs: OutputData[]; latencyMs: number } {
+    if (this.closed) throw new Error(`'${this.model.source}': this executor's threads were closed`);
     const mem = new Uint8Array(this.memory.buffer);
     const canary = CANARY_BYTES[this.runs % CANARY_BYTES.length]!;
     if (this.measure) paint(mem, this.layout.arenaBase, this.layout.arenaBytes, canary);
@@ -497,6 +623,7 @@ export class Executor {
     return {
       weightsBytes: this.layout.weightsBytes,
       arenaBytes: this.layout.arenaBytes,
+      threads: { ...this.threadsMemory },
       plannedPeakBytes: this.plan.peakBytes,
       measuredPeakBytes: this.measuredPeak,
       wasmMemoryBytes: this.memory.buffer.byteLength,

@@ -26,6 +26,19 @@ export type { Q8BlockLowering } from './ops/block.js';
 export interface LoweredProgram {
   weights: WeightsImage;
   bind(ctx: BindContext): Call[];
+  /**
+   * Lowered for threads > 1: piece `piece` of each step that splits across threads, as
+   * thread `thread` runs it (in its scratch); null for a step that runs whole on thread 0.
+   */
+  bindPart(ctx: BindContext, piece: number, thread: number): (Call | null)[];
+}
+
+function program(weights: WeightsImage, binders: Binder[]): LoweredProgram {
+  return {
+    weights,
+    bind: (ctx) => binders.map((b) => b(ctx)),
+    bindPart: (ctx, piece, thread) => binders.map((b) => (b.part ? b.part(ctx, piece, thread) : null)),
+  };
 }
 
 export interface Q8LoweredProgram extends LoweredProgram {
@@ -83,8 +96,8 @@ export function q8UnsupportedOps(graph: Graph): string[] {
 }
 
 /** Lowers every step of `plan` for the float kernels (float32 activations). */
-export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsImage()): LoweredProgram {
-  const cx: LowerContext = { model, graph: model.graph, plan, weights };
+export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsImage(), threads = 1): LoweredProgram {
+  const cx: LowerContext = { model, graph: model.graph, plan, weights, threads };
   const binders: Binder[] = plan.steps.map((step) =>
     lowerStep(model, step, () => {
       if (step.kind === 'block') return floatBlock(cx, step);
@@ -95,15 +108,20 @@ export function lowerPlan(model: LoadedModel, plan: Plan, weights = new WeightsI
       return lowering.float(cx, op);
     }),
   );
-  return { weights, bind: (ctx) => binders.map((b) => b(ctx)) };
+  return program(weights, binders);
 }
 
 /** Bytes above the float high-water a block may use for the int32 sums of its last pixels. */
 export const HIGH_WATER_SLACK_BYTES = 512;
 
 /** Lowers every step of `plan` for the integer graph of `model` (quantized tensors as imported). */
-export function lowerPlanQ8(model: LoadedModel, plan: Plan, weights = new WeightsImage()): Q8LoweredProgram {
-  const cx: LowerContext = { model, graph: model.graph, plan, weights };
+export function lowerPlanQ8(
+  model: LoadedModel,
+  plan: Plan,
+  weights = new WeightsImage(),
+  threads = 1,
+): Q8LoweredProgram {
+  const cx: LowerContext = { model, graph: model.graph, plan, weights, threads };
   const blocks: Q8BlockLowering[] = [];
   // Blocks keep below the float schedule's high-water (plus a little for the partial sums of
   // the last pixels) when they can: the integer path then touches a quarter of the float path's memory.
@@ -138,5 +156,5 @@ export function lowerPlanQ8(model: LoadedModel, plan: Plan, weights = new Weight
       return lowering.integer(cx, op);
     }),
   );
-  return { weights, blocks, bind: (ctx) => binders.map((b) => b(ctx)) };
+  return { ...program(weights, binders), blocks };
 }

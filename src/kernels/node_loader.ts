@@ -8,9 +8,34 @@ import { packageRoot } from '../package_root.js';
 import { compileKernelBytes, rememberKernelModuleBytes } from './loader.js';
 
 const moduleCache = new Map<boolean, Promise<WebAssembly.Module>>();
+let threadsModule: Promise<WebAssembly.Module> | undefined;
 
 export function kernelWasmPath(debug = false): string {
   return join(packageRoot(), 'build', debug ? 'lowwater.debug.wasm' : 'lowwater.wasm');
+}
+
+/** The kernels built for shared memory (asconfig target "threads"): what an executor with threads > 1 runs. */
+export function threadKernelWasmPath(): string {
+  return join(packageRoot(), 'build', 'lowwater.threads.wasm');
+}
+
+/**
+ * Compiles (once) the threads build of the kernels: the same kernels on an imported shared
+ * memory, with kernel_thread_init (assembly/threads.ts). A separate file, so the single-thread
+ * module and the web bundle stay as they are.
+ */
+export function loadThreadKernels(): Promise<WebAssembly.Module> {
+  if (!threadsModule) {
+    const path = threadKernelWasmPath();
+    threadsModule = readFile(path).then(
+      (bytes) => compileKernelBytes(bytes),
+      (e: NodeJS.ErrnoException) => {
+        threadsModule = undefined;
+        throw new Error(`lowwater kernels: cannot read ${path} (${e.code ?? e.message}); run \`npm run build:wasm\``);
+      },
+    );
+  }
+  return threadsModule;
 }
 
 /** Compiles (once per flavour: release, or debug with kernel assertions) the kernel module. */

@@ -51,3 +51,22 @@ t.test(
     t.match(stderr, /cannot decode image 'photos\/c\.jpg'/);
   },
 );
+
+t.test(
+  'README threads snippet: two threads, the top class, and what the second thread adds to the arena',
+  { skip: skipUnless('models', 'mobilenet_v2_1.0_224_quant.tflite') },
+  async (t) => {
+    mkdirSync(join(REPO_ROOT, '.tap'), { recursive: true });
+    const dir = mkdtempSync(join(REPO_ROOT, '.tap', 'snippet-'));
+    symlinkSync(fixturePath('images', 'cat_720p.jpg'), join(dir, 'photo.jpg'));
+    symlinkSync(
+      fixturePath('models', 'mobilenet_v2_1.0_224_quant.tflite'),
+      join(dir, 'mobilenet_v2_1.0_224_quant.tflite'),
+    );
+    writeFileSync(join(dir, 'threads.mjs'), readmeSnippet('node-threads'));
+    const { stdout } = await exec(process.execPath, ['threads.mjs'], { cwd: dir });
+    t.match(stdout, /^\d+ \d+\.\d ms \{/, 'the top class and the latency');
+    t.match(stdout, /count: 2/, 'two threads');
+    t.match(stdout, /extraBytes: [1-9]\d*/, 'the arena the second thread adds');
+  },
+);

@@ -17,6 +17,7 @@ import {
   FLOAT_ELEMENT_BYTES,
   floatSchedule,
   integerSchedule,
+  integerScheduleRows,
   stepBuffers,
   type BlockGeometry,
   type ChunkBuffers,
@@ -44,7 +45,10 @@ import { encodeQ8BlockDesc } from '../../kernels/gen/abi.js';
 import { activationRange, addParams, dtypeRange } from '../../reference/q8_ops.js';
 import { activationQuant, weightQuant } from '../../reference/q8_interpreter.js';
 import { UnsupportedOpError, type WeightsBlob } from '../weights_image.js';
+import { splitRows } from '../../../planner/threads.js';
 import {
+  NOTHING,
+  splitBinder,
   biasConst,
   clampOf,
   f32Const,
@@ -54,6 +58,7 @@ import {
   is3x3s2,
   kernelZeroPoint,
   nhwc,
+  type BindContext,
   type Binder,
   type LowerContext,
 } from './context.js';
@@ -146,7 +151,7 @@ export function packFloatBlock(
 }
 
 /** The float path: one f32_block_fused call. */
-export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, step: BlockStep): Binder {
+export function floatBlock({ model, graph: g, plan, weights: W, threads }: LowerContext, step: BlockStep): Binder {
   const { expand, dw, project, add, yId, residualId } = blockOps(g, step);
   const stem = fusedFloatStem(expand, dw);
   const xId = expand.inputs[0]!;
@@ -173,11 +178,10 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
   const [dh, dwl] = dw.dilation;
   const [ePadTop, ePadLeft] = stem ? [expand.pad.top, expand.pad.left] : [0, 0];
   const { groupChannels: gc, ringRows, bandRows } = sched;
-  return (c) => {
+  const args = (c: BindContext, e: number, d: number) => {
     const [x, y, w] = [c.tensor(xId), c.tensor(yId), c.weight(wOff)];
     const res = residualId >= 0 ? c.tensor(residualId) : 0;
-    const [e, d] = [c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer)];
-    return c.b.f32_block_fused({
+    return {
       x,
       H: xs.h,
       W: xs.w,
@@ -207,8 +211,27 @@ export function floatBlock({ model, graph: g, plan, weights: W }: LowerContext, 
       g: gc,
       ringRows,
       bandRows,
-    });
+    };
   };
+  // Threads: each computes its rows' whole chunk loop in its own scratch (the same sums in
+  // the same order for every output element as one call over all rows).
+  const parts = splitRows(ds.h, threads ?? 1);
+  const xBytes = 4 * xs.h * xs.w * xs.c;
+  const yBytes = 4 * ds.h * ds.w * cOut;
+  return splitBinder(
+    (c) => c.b.f32_block_fused(args(c, c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer))),
+    parts.length > 1
+      ? (c, piece, thread) => {
+          const [r0, r1] = parts[piece]!;
+          if (r1 <= r0) return NOTHING;
+          const { e, d } =
+            thread === 0
+              ? { e: c.buffer(step.expandBuffer), d: c.buffer(step.depthwiseBuffer) }
+              : c.threadScratch!(thread, plan.buffers[step.expandBuffer]!.bytes);
+          return c.b.f32_block_fused({ ...args(c, e, d), r0, r1, xRows: 0, xBytes, yRows: 0, yBytes, persist: 0 });
+        }
+      : undefined,
+  );
 }
 
 /** What lowering decided for one fused block (tests and reports read it). */
@@ -219,6 +242,8 @@ export interface Q8BlockLowering {
   /** The block's chunk buffers, with the preferred limits below the float high-water. */
   buffers: ChunkBuffers;
   tiling: IntegerSchedule;
+  /** With threads > 1: each thread's schedule of its output rows (thread 0 in the plan's buffers, the others in their own). */
+  parts?: IntegerSchedule[];
 }
 
 const roundUp8 = (n: number) => Math.ceil(n / Q8_NR) * Q8_NR;
@@ -254,21 +279,42 @@ export function integerBlock(
   const geometry = blockGeometry(g, step);
   const buffers = stepBuffers(plan, step, highWater);
   const tiling = integerSchedule(geometry, buffers);
-  blocks.push({ step: stepIndex, name: `${expand.name}..${project.name}`, geometry, buffers, tiling });
-  const { pDesc, descBytes } = packIntegerBlock(cx, step, tiling.unit, tiling.tiles, tiling.rolling === true);
+  // Threads: each piece of rows gets a tiling of its own in the weights' unit, its
+  // accumulators kept inside the chunk buffers and its own output rows, within the plan's
+  // buffers (their preferred limits first); any thread runs it, in its scratch (the plan's
+  // buffers for thread 0, a region at least as big for the others).
+  const rowParts = splitRows(y.h, cx.threads ?? 1);
+  const parts =
+    rowParts.length > 1
+      ? rowParts.map(([r0, r1]) => (r1 > r0 ? integerScheduleRows(geometry, buffers, r0, r1, tiling.unit) : null))
+      : [];
+  // A part with no tiling in the weights' unit: the block runs whole on thread 0.
+  const split = parts.length > 1 && parts.every((p) => p !== undefined);
+  blocks.push({
+    step: stepIndex,
+    name: `${expand.name}..${project.name}`,
+    geometry,
+    buffers,
+    tiling,
+    ...(split ? { parts: parts.filter((p): p is IntegerSchedule => !!p) } : {}),
+  });
+  const { pDesc, descBytes, partDescs } = packIntegerBlock(
+    cx,
+    step,
+    tiling.unit,
+    tiling.tiles,
+    tiling.rolling === true,
+    split ? parts.map((p) => p?.tiles ?? null) : [],
+  );
   const xBytes = x.h * x.w * x.c;
   const yBytes = y.h * y.w * y.c;
   const [eBytes, dBytes] = [buffers.expandBytes, buffers.depthwiseBytes];
   const xId = expand.inputs[0]!;
-  return (c) => {
-    const [wb, da] = [c.weight(0), c.weight(pDesc)];
-    const [xa, ya, ea, dd] = [
-      c.tensor(xId),
-      c.tensor(yId),
-      c.buffer(step.expandBuffer),
-      c.buffer(step.depthwiseBuffer),
-    ];
+  const call = (c: BindContext, desc: { pDesc: number; descBytes: number }, ea: number, dd: number) => {
+    const [wb, da] = [c.weight(0), c.weight(desc.pDesc)];
+    const [xa, ya] = [c.tensor(xId), c.tensor(yId)];
     const wBytes = W.bytes;
+    const descBytes = desc.descBytes;
     return c.b.q8_block({
       desc: da,
       descBytes,
@@ -284,6 +330,20 @@ export function integerBlock(
       dBytes,
     });
   };
+  return splitBinder(
+    (c) => call(c, { pDesc, descBytes }, c.buffer(step.expandBuffer), c.buffer(step.depthwiseBuffer)),
+    split
+      ? (c, piece, thread) => {
+          const desc = partDescs[piece];
+          if (!desc) return NOTHING;
+          const { e, d } =
+            thread === 0
+              ? { e: c.buffer(step.expandBuffer), d: c.buffer(step.depthwiseBuffer) }
+              : c.threadScratch!(thread, plan.buffers[step.expandBuffer]!.bytes);
+          return call(c, desc, e, d);
+        }
+      : undefined,
+  );
 }
 
 /**
@@ -297,7 +357,8 @@ export function packIntegerBlock(
   u: 1 | 8,
   tiles: readonly BlockTile[],
   persist: boolean,
-): { pDesc: number; descBytes: number } {
+  partTiles: readonly (readonly BlockTile[] | null)[] = [],
+): { pDesc: number; descBytes: number; partDescs: ({ pDesc: number; descBytes: number } | null)[] } {
   const { expand, dw, project, add, yId } = blockOps(g, step);
   const eq = ioQuant(g, expand);
   const dq = ioQuant(g, dw);
@@ -387,7 +448,7 @@ export function packIntegerBlock(
   const rqProj = W.put(q8OutputParams(pq.y.z, pMin, pMax, residual, kernelZeroPoint(g.tensors[project.weights]!)));
 
   // Weight offsets are relative to the weights base; the kernel adds it.
-  const desc = encodeQ8BlockDesc({
+  const fields = {
     signed: sg,
     expKind: conv ? 1 : 0,
     hx: x.h,
@@ -432,9 +493,11 @@ export function packIntegerBlock(
     unit: u,
     uExp,
     uProj,
-    persist: persist ? 1 : 0,
-    tiles,
-  });
-  const pDesc = W.put(desc);
-  return { pDesc, descBytes: desc.byteLength };
+  };
+  const put = (t: readonly BlockTile[], keep: boolean) => {
+    const desc = encodeQ8BlockDesc({ ...fields, persist: keep ? 1 : 0, tiles: t });
+    return { pDesc: W.put(desc), descBytes: desc.byteLength };
+  };
+  // One descriptor per thread's tiles (same weights, same unit; halo tilings, no rolling window).
+  return { ...put(tiles, persist), partDescs: partTiles.map((t) => (t ? put(t, false) : null)) };
 }

@@ -39,16 +39,44 @@ export interface BindContext {
    * address `at`: a streamed step reading the caller's image asks for its rows one by one.
    */
   inputRow(r: number, at: number): void;
+  /**
+   * Absolute addresses of thread t's own chunk buffers (t ≥ 1) for a block whose
+   * expanded-chunk buffer has `expandBytes` bytes (planner/threads.ts threadScratchAt).
+   * Only for executors with threads > 1.
+   */
+  threadScratch?(t: number, expandBytes: number): { e: number; d: number };
 }
 
 export type Call = () => void;
-export type Binder = (ctx: BindContext) => Call;
+
+/**
+ * Computes part `piece` of a split step (a contiguous range of output rows;
+ * planner/threads.ts splitRows) on thread `thread`, in that thread's scratch.
+ */
+export type PartBinder = (ctx: BindContext, piece: number, thread: number) => Call;
+
+/**
+ * Turns a lowered step into its call once addresses are known. `part`, on steps that
+ * split across threads (lowered with threads > 1), binds one piece of the step (there are
+ * as many pieces as threads) for one thread: whichever thread claims a piece first runs it.
+ */
+export type Binder = ((ctx: BindContext) => Call) & { part?: PartBinder };
 
 export interface LowerContext {
   model: LoadedModel;
   graph: Graph;
   plan: Plan;
   weights: WeightsImage;
+  /** Threads the executor runs the plan on (default 1): steps that split lower a `part` too. */
+  threads?: number;
+}
+
+/** A call that does nothing (a thread's empty share of a step with fewer rows than threads). */
+export const NOTHING: Call = () => {};
+
+/** `whole`, with the per-thread parts of a split step (when lowering for more than one thread). */
+export function splitBinder(whole: (ctx: BindContext) => Call, part: PartBinder | undefined): Binder {
+  return part ? Object.assign(whole, { part }) : whole;
 }
 
 /** One op's lowering on each numeric path, and why a path cannot run it. */

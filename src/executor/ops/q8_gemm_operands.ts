@@ -40,3 +40,8 @@ export function packQ8GemmOperands(
   const prq = W.put(q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
   return (c) => ({ w: c.weight(pw), N, K, b: c.weight(pb), s: c.weight(ps), rq: c.weight(prq), sg });
 }
+
+/** The operands of output channels [n0, n1) only (n0 panel-aligned): one thread's share of the GEMM. */
+export function q8GemmChannels(op: Q8GemmOperands, n0: number, n1: number): Q8GemmOperands {
+  return { ...op, w: op.w + packQ8GemmLength(n0, op.K), b: op.b + 4 * n0, s: op.s + 4 * n0, N: n1 - n0 };
+}

@@ -105,7 +105,7 @@ function fillStruct(name: string, k: KernelSpec): string {
   const s = k.body.struct!;
   const fields = (BODY_STRUCTS as Readonly<Record<string, BodyStruct>>)[s];
   if (!fields) throw new Error(`${name}: no body struct ${s}`);
-  let o = `  const a = changetype<${s}>(KERNEL_ARGS);\n`;
+  let o = `  const a = changetype<${s}>(ASC_FEATURE_THREADS ? KERNEL_ARGS + ARGS_SHIFT : KERNEL_ARGS);\n`;
   for (const f of Object.keys(fields)) {
     const v = k.body.fill?.[f] ?? (f in k.params ? f : undefined);
     if (v === undefined) throw new Error(`${name}: body struct ${s} field ${f} is neither a parameter nor filled`);
@@ -123,6 +123,17 @@ function asArgs(): string {
     ...Object.values(BODY_STRUCTS as Readonly<Record<string, BodyStruct>>).map((f) => Object.keys(f).length),
   );
   o += `\n/** The arguments of the running export, as its body's struct. */\nexport const KERNEL_ARGS: usize = memory.data(${most * 4}, 16);\n`;
+  o += `
+/**
+ * Threads build (--sharedMemory): every instance on the shared memory fills its own copy of
+ * the static structs, ARGS_SHIFT bytes above the module's (set once per instance by
+ * kernel_thread_init, assembly/threads.ts), so threads running kernels at once never write
+ * each other's arguments. In the single-thread build ASC_FEATURE_THREADS is the constant false:
+ * the compiler takes the other arm of each ASC_FEATURE_THREADS ternary and never emits the global.
+ */
+// @ts-ignore: decorator
+@lazy export let ARGS_SHIFT: usize = 0;
+`;
   for (const [s, fields] of Object.entries(BODY_STRUCTS as Readonly<Record<string, BodyStruct>>)) {
     const asType = (kind: string) => (kind === 'usize' ? 'usize' : AS_TYPE[kind as BaseKind]);
     o += `\n@unmanaged\nexport class ${s} {\n`;
@@ -134,7 +145,7 @@ function asArgs(): string {
     o += `const ${upperSnake(s)}_FILL: usize = memory.data(${Object.keys(fields).length * 4}, 16);\n`;
     o += `\n/** The static ${s} of calls from inside the module, filled. */\n`;
     o += `// @ts-ignore: decorator\n@inline export function fill${s}(${list.join(', ')}): ${s} {\n`;
-    o += `  const a = changetype<${s}>(${upperSnake(s)}_FILL);\n`;
+    o += `  const a = changetype<${s}>(ASC_FEATURE_THREADS ? ${upperSnake(s)}_FILL + ARGS_SHIFT : ${upperSnake(s)}_FILL);\n`;
     for (const f of Object.keys(fields)) o += `  a.${f} = ${f};\n`;
     o += '  return a;\n}\n';
   }
@@ -150,7 +161,7 @@ function asExports(): string {
     if (!imports.has(k.body.from)) imports.set(k.body.from, new Set());
     imports.get(k.body.from)!.add(k.body.fn);
   }
-  o += `import { KERNEL_ARGS, ${Object.keys(BODY_STRUCTS).join(', ')} } from './args';\n`;
+  o += `import { KERNEL_ARGS, ARGS_SHIFT, ${Object.keys(BODY_STRUCTS).join(', ')} } from './args';\n`;
   for (const [from, fns] of imports) {
     o += `import { ${[...fns].map((f) => `${f} as ${from}__${f}`).join(', ')} } from '../${from}';\n`;
   }
