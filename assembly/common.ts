@@ -71,3 +71,24 @@
         ? v128.extract_lane<T>(v, 2)
         : v128.extract_lane<T>(v, 3);
 }
+
+/** Channels 4..7 of the last dot8 (AssemblyScript functions return one value). */
+export let dot8Hi: v128 = f32x4.splat(0);
+
+/**
+ * (a0, a1) + Σ over n inputs of x[k] · w[k][0..7]: x is n floats, w 8 floats (32 bytes) per
+ * input, as the f32 GEMM and convolution panels store them. Returns channels 0..3; channels
+ * 4..7 are in dot8Hi.
+ */
+// @ts-ignore: decorator
+@inline export function dot8(xp: usize, wp: usize, n: i32, a0: v128, a1: v128): v128 {
+  for (let k = 0; k < n; k++) {
+    const v = v128.load32_splat(xp);
+    a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
+    a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
+    xp += 4;
+    wp += 32;
+  }
+  dot8Hi = a1;
+  return a0;
+}

@@ -9,7 +9,7 @@
 // (f32_conv_4x8__wasmsimd: the GEMM template's loop with one row pointer per pixel); other pixels (borders, the last
 // pixels of a row) use a 1x8 path that skips taps outside the input (zero padding).
 import { ConvArgs } from './gen/args';
-import { clamp4, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
+import { clamp4, dot8, dot8Hi, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 import { f32_conv_4x8__wasmsimd } from './gen/f32_conv_4x8__wasmsimd';
 
 /** One output pixel; taps outside the input are skipped. yp points at its OC outputs. */
@@ -49,15 +49,10 @@ function convPixel(
       for (let kx = 0; kx < kw; kx++) {
         const ix = ix0 + kx * dw;
         if (ix < 0 || ix >= W) continue;
-        let xp = x + ((<usize>((iy * W + ix) * C)) << 2);
-        let wp = wpanel + ((<usize>((ky * kw + kx) * C)) << 5);
-        for (let c = 0; c < C; c++) {
-          const v = v128.load32_splat(xp);
-          c0 = f32x4.add(c0, f32x4.mul(v, v128.load(wp)));
-          c1 = f32x4.add(c1, f32x4.mul(v, v128.load(wp, 16)));
-          xp += 4;
-          wp += 32;
-        }
+        const xp = x + ((<usize>((iy * W + ix) * C)) << 2);
+        const wp = wpanel + ((<usize>((ky * kw + kx) * C)) << 5);
+        c0 = dot8(xp, wp, C, c0, c1);
+        c1 = dot8Hi;
       }
     }
     storePartial8(yp + ((<usize>n0) << 2), clamp4(c0, vlo, vhi), clamp4(c1, vlo, vhi), nr);

@@ -5,7 +5,7 @@
 // zero-padded past the last channel. The microkernel (f32_gemm_4x8__wasmsimd, expanded from
 // the template in src/kernels/schema/templates.ts) keeps a 4-pixel × 8-channel block of
 // accumulators in v128 registers and streams one panel (32 bytes per k).
-import { clamp4, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
+import { clamp4, dot8, dot8Hi, loadPartial8lo, loadPartial8hi, storePartial8 } from './common';
 import { f32_gemm_4x8__wasmsimd } from './gen/f32_gemm_4x8__wasmsimd';
 
 // @ts-ignore: decorator
@@ -152,14 +152,9 @@ export function gemmRow(
       a0 = f32x4.splat(0);
       a1 = a0;
     }
-    let xp = x;
-    for (let k = 0; k < K; k++) {
-      const v = v128.load32_splat(xp);
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(wp)));
-      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(wp, 16)));
-      xp += 4;
-      wp += 32;
-    }
+    a0 = dot8(x, wp, K, a0, a1);
+    a1 = dot8Hi;
+    wp += (<usize>K) << 5;
     if (res) {
       a0 = f32x4.add(a0, loadPartial8lo(res + cb, nr));
       a1 = f32x4.add(a1, loadPartial8hi(res + cb, nr));
