@@ -101,6 +101,26 @@ const unaryRanges = (a: Args<{ x: 'ptr'; n: 'i32'; y: 'ptr' }>, e: number): Kern
  * the `fill` expressions) into its own instance and passes that (generate.ts), so a shared
  * body's parameter list is written once, here.
  */
+/** The parameters every dense convolution takes, in order: input and output planes, window, padding. */
+const CONV_WINDOW = {
+  x: 'ptr',
+  H: 'i32',
+  W: 'i32',
+  C: 'i32',
+  y: 'ptr',
+  OH: 'i32',
+  OW: 'i32',
+  OC: 'i32',
+  kh: 'i32',
+  kw: 'i32',
+  sh: 'i32',
+  sw: 'i32',
+  dh: 'i32',
+  dw: 'i32',
+  padTop: 'i32',
+  padLeft: 'i32',
+} as const;
+
 export const BODY_STRUCTS = {
   /** Bilinear resize of x [H][W][C] to y: ids 0, the values [OH][OW][C]; 1 or 4, u8 or i32 class ids [OH][OW]. */
   ResizeArgs: {
@@ -135,22 +155,7 @@ export const BODY_STRUCTS = {
   },
   /** f32 dense convolution of x [H][W][C] into y [OH][OW][OC] (also the fused block's stem, fused.ts). */
   ConvArgs: {
-    x: 'ptr',
-    H: 'i32',
-    W: 'i32',
-    C: 'i32',
-    y: 'ptr',
-    OH: 'i32',
-    OW: 'i32',
-    OC: 'i32',
-    kh: 'i32',
-    kw: 'i32',
-    sh: 'i32',
-    sw: 'i32',
-    dh: 'i32',
-    dw: 'i32',
-    padTop: 'i32',
-    padLeft: 'i32',
+    ...CONV_WINDOW,
     w: 'ptr',
     b: 'ptr',
     lo: 'f32',
@@ -320,22 +325,7 @@ export const KERNELS = {
   f32_conv2d_generic: kernel({
     doc: 'Dense conv of any kernel, stride and dilation; w from packConv.',
     params: {
-      x: 'ptr',
-      H: 'i32',
-      W: 'i32',
-      C: 'i32',
-      y: 'ptr',
-      OH: 'i32',
-      OW: 'i32',
-      OC: 'i32',
-      kh: 'i32',
-      kw: 'i32',
-      sh: 'i32',
-      sw: 'i32',
-      dh: 'i32',
-      dw: 'i32',
-      padTop: 'i32',
-      padLeft: 'i32',
+      ...CONV_WINDOW,
       w: 'ptr',
       b: 'ptr',
       lo: 'f32',
@@ -704,22 +694,7 @@ export const KERNELS = {
   q8_conv2d: kernel({
     doc: 'Dense conv of x [H][W][C] into y [OH][OW][OC]; w from packQ8Conv; zx pads.',
     params: {
-      x: 'ptr',
-      H: 'i32',
-      W: 'i32',
-      C: 'i32',
-      y: 'ptr',
-      OH: 'i32',
-      OW: 'i32',
-      OC: 'i32',
-      kh: 'i32',
-      kw: 'i32',
-      sh: 'i32',
-      sw: 'i32',
-      dh: 'i32',
-      dw: 'i32',
-      padTop: 'i32',
-      padLeft: 'i32',
+      ...CONV_WINDOW,
       w: 'ptr',
       b: 'ptr',
       s: 'ptr',
