@@ -2,11 +2,10 @@
  * Image decoding in Node (sharp, loaded on first use) and model-input
  * preparation.
  */
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { OutputInfo } from 'sharp';
 import { resizeBilinearHalfPixel } from './resize.js';
-import { ImageError, type RgbImage } from './pixels.js';
+import { ImageError, sha256Hex, type RgbImage } from './pixels.js';
 
 export { ImageError, type RgbImage };
 
@@ -61,10 +60,6 @@ export function resizeForModel(img: RgbImage, width: number, height: number): Ui
   return resizeBilinearHalfPixel(img.data, img.width, img.height, 3, width, height);
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Decoded, resized model-input bytes (uint8 RGB) and their sha256. */
 export async function loadModelInput(
   file: string,
@@ -73,5 +68,5 @@ export async function loadModelInput(
 ): Promise<{ bytes: Uint8Array; sha256: string; sourceWidth: number; sourceHeight: number }> {
   const img = await decodeImage(file);
   const bytes = resizeForModel(img, width, height);
-  return { bytes, sha256: sha256Hex(bytes), sourceWidth: img.width, sourceHeight: img.height };
+  return { bytes, sha256: await sha256Hex(bytes), sourceWidth: img.width, sourceHeight: img.height };
 }

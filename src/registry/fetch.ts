@@ -4,12 +4,10 @@
  * written to a temporary name and renamed only once its hash is right, so a
  * cache never holds half a file.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type { RemoteFile } from '../../models/registry.js';
 import { ModelNotAvailableError } from '../model.js';
 
@@ -34,6 +32,8 @@ export function defaultCacheDir(): string {
 }
 
 export async function fileSha256(path: string): Promise<string> {
+  // node:crypto is loaded here, where a file is checked, not by importing lowwater (it costs ~1.6 MB of RSS).
+  const { createHash } = await import('node:crypto');
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -84,6 +84,7 @@ export async function resolveRemoteFile(f: RemoteFile, opts: FetchOptions = {}):
   } catch (e) {
     throw new ModelNotAvailableError(`could not download ${f.file} from ${f.url} (${(e as Error).message}). ${where}.`);
   }
+  const { createHash } = await import('node:crypto');
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== f.sha256)
     throw new ModelNotAvailableError(
@@ -92,6 +93,7 @@ export async function resolveRemoteFile(f: RemoteFile, opts: FetchOptions = {}):
   await mkdir(cacheDir, { recursive: true });
   const dest = join(cacheDir, f.file);
   // Unique per thread too: worker threads of one process may download the same file at once.
+  const { threadId } = await import('node:worker_threads');
   const tmp = `${dest}.partial-${process.pid}-${threadId}`;
   try {
     await writeFile(tmp, bytes);
