@@ -13,7 +13,7 @@ export interface ByteSource {
    * holds the model's bytes (a file source leaves the rest unread and zero).
    */
   readonly tables: { bytes: Uint8Array; ensure(offset: number, length: number): void };
-  /** Bytes [offset, offset + length): a view where the model is in memory, else a copy read from the file. */
+  /** Bytes [offset, offset + length): a view of the model's bytes (read into `tables.bytes` first for a file). */
   read(offset: number, length: number): Uint8Array;
   /** Drops the bytes or closes the file; later reads throw. */
   release(): void;

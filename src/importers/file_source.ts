@@ -1,8 +1,8 @@
 /**
  * A model file read through a file handle (Node only): the tables are read
  * range by range as the importer reaches them, the weights one constant at a
- * time after planning, and nothing is kept: the file's bytes never sit whole
- * in memory.
+ * time after planning into the same sparse array, and nothing is kept after
+ * loading.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ByteSource } from './byte_source.js';
@@ -22,8 +22,15 @@ export class FileSource implements ByteSource {
       this.release();
       throw e;
     }
-    // A zero-filled array the size of the file: the pages never written cost no memory.
-    const bytes = new Uint8Array(this.size);
+    // A zero-filled array the size of the file, on pages mapped by the engine outside the C heap: the pages never
+    // written cost no memory, and all of them go back to the system when the array is collected. (A malloc'd
+    // array this large would be mmap'd too, but freeing it raises glibc's mmap threshold to its size, after which
+    // every smaller buffer of the load stays in the heap's resident pages.)
+    const bytes = new Uint8Array(
+      new WebAssembly.Memory({ initial: Math.ceil(this.size / 65536) }).buffer,
+      0,
+      this.size,
+    );
     this.tables = { bytes, ensure: (offset, length) => this.ensure(bytes, offset, length) };
   }
 
@@ -85,10 +92,15 @@ export class FileSource implements ByteSource {
     r.splice(i, j - i, [s, e]);
   }
 
+  /**
+   * The constant's bytes, read into their place in the file-sized array (like a source in memory, a view):
+   * nothing is allocated per constant, and every page read goes back to the system with the array.
+   */
   read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    this.readInto(out, 0, length, offset);
-    return out;
+    const tables = this.tables;
+    if (!tables) throw new Error(`${this.name}: the file was closed after loading`);
+    tables.ensure(offset, length);
+    return tables.bytes.subarray(offset, offset + length);
   }
 
   release(): void {
