@@ -40,19 +40,26 @@ export class WeightsImage {
 
   /**
    * Adds a blob of `byteLength` bytes that `pack` makes (reading the model's
-   * constants); returns its offset. `pack` runs only in the writing pass.
+   * constants); returns its offset. `pack` runs only in the writing pass, given
+   * the blob's place in the memory (`into`, zero-filled): it either packs there
+   * and returns a view of `into`, or returns an array of its own, which is copied
+   * there. Packing in place leaves no packed copy for the collector: a large
+   * freed buffer would raise glibc's mmap threshold and keep later buffers'
+   * pages resident.
    */
-  add(byteLength: number, pack: () => WeightsBlob): number {
+  add(byteLength: number, pack: (into: Uint8Array) => WeightsBlob): number {
     const offset = this.bytes;
     this.bytes = alignUp(offset + byteLength);
     const t = this.target;
     if (t) {
-      const data = pack();
-      if (data.byteLength !== byteLength)
-        throw new Error(`weights: a blob packed to ${data.byteLength} bytes where ${byteLength} were planned`);
       if (offset + byteLength > t.limit)
         throw new Error(`weights: a ${byteLength}-byte blob at ${offset} does not fit the ${t.limit}-byte region`);
-      t.mem.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), t.base + offset);
+      const into = t.mem.subarray(t.base + offset, t.base + offset + byteLength);
+      const data = pack(into);
+      if (data.byteLength !== byteLength)
+        throw new Error(`weights: a blob packed to ${data.byteLength} bytes where ${byteLength} were planned`);
+      if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset)
+        into.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
     return offset;
   }

@@ -72,11 +72,27 @@ export function q8KernelZeroPoint(w: QWeights, zw: ArrayLike<number>): number {
  * depthwise), else with 0 (the GEMM, which takes zw·Σx out of the sum instead and needs
  * padding that adds nothing to Σ x·w).
  */
-function byteWriter(w: QWeights, zw: ArrayLike<number>, nStart: number, what: string, padZw: boolean) {
+function byteWriter(
+  w: QWeights,
+  zw: ArrayLike<number>,
+  nStart: number,
+  what: string,
+  padZw: boolean,
+  into: Uint8Array | undefined,
+) {
   const signed = w instanceof Int8Array;
   const kz = q8KernelZeroPoint(w, zw);
   return {
-    alloc: (length: number): QPacked => (signed ? new Int8Array(length) : new Uint8Array(length).fill(padZw ? kz : 0)),
+    /** The packed array: a view of `into` when given (it must be `length` bytes), else a new one. */
+    alloc(length: number): QPacked {
+      if (into && into.length !== length)
+        throw new Error(`${what}: the destination holds ${into.length} bytes, the packed weights ${length}`);
+      const bytes = into ?? new Uint8Array(length);
+      if (!signed) return bytes.fill(padZw ? kz : 0);
+      const out = new Int8Array(bytes.buffer, bytes.byteOffset, length);
+      if (into) out.fill(0);
+      return out;
+    },
     value(n: number, v: number): number {
       if (!signed) return v;
       const d = v - zpOf(zw, nStart + n);
@@ -115,7 +131,8 @@ function runOffset(j: number, k: number, L: number): number {
  * weight w[n][k] (int8: − zw[n]) of n = nStart+8p+j, k = kStart+k' at byte
  * p·ceil(kCount/2)·16 + runOffset(j, k', kCount); padding past nCount or kCount. The k-range
  * [k0, k0+c) of a panel with k0 % 8 = 0 and c % 8 = 0 (or k0 + c = kCount) is the packed
- * matrix of those columns alone, starting at byte 8·k0 of the panel.
+ * matrix of those columns alone, starting at byte 8·k0 of the panel. Written into `into` when
+ * given (the blob's place in memory, WeightsImage.add), else into a new array.
  */
 export function packQ8Gemm(
   w: QWeights,
@@ -126,12 +143,13 @@ export function packQ8Gemm(
   nCount = N,
   kStart = 0,
   kCount = K,
+  into?: Uint8Array,
 ): QPacked {
   if (w.length !== N * K) throw new Error(`packQ8Gemm: weights have ${w.length} values, expected N·K = ${N}·${K}`);
   checkRange('packQ8Gemm (output channels)', nStart, nCount, N);
   checkRange('packQ8Gemm (input channels)', kStart, kCount, K);
   const panelBytes = Math.ceil(kCount / 2) * 16;
-  const wr = byteWriter(w, zw, nStart, 'packQ8Gemm', false);
+  const wr = byteWriter(w, zw, nStart, 'packQ8Gemm', false, into);
   const out = wr.alloc(packQ8GemmLength(nCount, kCount));
   for (let n = 0; n < nCount; n++) {
     const base = Math.floor(n / Q8_NR) * panelBytes,
@@ -157,13 +175,14 @@ export function packQ8Conv(
   ocStart = 0,
   ocCount = OC,
   dilationW = 1,
+  into?: Uint8Array,
 ): QPacked {
   if (w.length !== OC * kh * kw * C)
     throw new Error(`packQ8Conv: weights have ${w.length} values, expected OC·kh·kw·C = ${OC}·${kh}·${kw}·${C}`);
   checkRange('packQ8Conv (output channels)', ocStart, ocCount, OC);
   const seg = q8ConvSegments(kh, kw, C, dilationW);
   const segBytes = Math.ceil(seg.length / 2) * 16;
-  const wr = byteWriter(w, zw, ocStart, 'packQ8Conv', true);
+  const wr = byteWriter(w, zw, ocStart, 'packQ8Conv', true, into);
   const out = wr.alloc(packQ8ConvLength(ocCount, kh, kw, C, dilationW));
   for (let o = 0; o < ocCount; o++) {
     const base = Math.floor(o / Q8_NR) * seg.count * segBytes,
@@ -225,11 +244,18 @@ export function padQ8Scales(scale: ArrayLike<number>, N: number, nStart = 0, nCo
  * pair of tap 8 has a zero second weight); Cw = q8DepthwiseStride(cCount) channels per
  * pair row, padding past cCount.
  */
-export function packQ8Depthwise(w: QWeights, C: number, zw: ArrayLike<number>, cStart = 0, cCount = C): QPacked {
+export function packQ8Depthwise(
+  w: QWeights,
+  C: number,
+  zw: ArrayLike<number>,
+  cStart = 0,
+  cCount = C,
+  into?: Uint8Array,
+): QPacked {
   if (w.length !== 9 * C) throw new Error(`packQ8Depthwise: weights have ${w.length} values, expected 3·3·C = 9·${C}`);
   checkRange('packQ8Depthwise (channels)', cStart, cCount, C);
   const Cw = q8DepthwiseStride(cCount);
-  const wr = byteWriter(w, zw, cStart, 'packQ8Depthwise', true);
+  const wr = byteWriter(w, zw, cStart, 'packQ8Depthwise', true, into);
   const out = wr.alloc(5 * Cw * 2);
   for (let t = 0; t < 9; t++) {
     const p = t >> 1,

@@ -172,3 +172,38 @@ t.test('q8UnsupportedOps: weights the kernels cannot take run on the float path'
   s.tensors[dw.weights]!.quant!.zeroPoint[0] = 3;
   t.match(q8UnsupportedOps(s).join('\n'), /int8 weights with a nonzero zero point/);
 });
+
+t.test('packing into a destination (the blob’s place in memory) gives the bytes of a new array', async (t) => {
+  const dirty = (n: number) => new Uint8Array(n + 32).fill(0xa5).subarray(16, 16 + n);
+  for (const signed of [false, true]) {
+    const [N, K] = [13, 21];
+    const raw = gemmW(N, K);
+    const w = signed ? Int8Array.from(raw, (v) => v - 128) : raw;
+    const zw = signed ? Array.from({ length: N }, (_, n) => (n % 3) - 1) : [7];
+    const cases: [string, number, (into?: Uint8Array) => Uint8Array | Int8Array][] = [
+      ['packQ8Gemm', packQ8GemmLength(N, K), (into) => packQ8Gemm(w, N, K, zw, 0, N, 0, K, into)],
+      ['packQ8Gemm (a slice)', packQ8GemmLength(5, K), (into) => packQ8Gemm(w, N, K, zw, 8, 5, 0, K, into)],
+      ['packQ8Conv', packQ8ConvLength(N, 1, 3, 7), (into) => packQ8Conv(w, N, 1, 3, 7, zw, 0, N, 1, into)],
+    ];
+    for (const [name, length, pack] of cases) {
+      const fresh = pack();
+      const into = dirty(length);
+      const packed = pack(into);
+      t.equal(packed.buffer, into.buffer, `${name} ${signed ? 'int8' : 'uint8'}: written into the destination`);
+      t.equal(packed.byteOffset, into.byteOffset, `${name}: at the destination's offset`);
+      t.same(
+        new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength),
+        new Uint8Array(fresh.buffer, fresh.byteOffset, fresh.byteLength),
+        `${name} ${signed ? 'int8' : 'uint8'}: the same bytes, padding included`,
+      );
+    }
+    t.throws(() => packQ8Gemm(w, N, K, zw, 0, N, 0, K, dirty(7)), /destination holds 7 bytes/);
+  }
+  const C = 19;
+  const dw = Uint8Array.from({ length: 9 * C }, (_, i) => (i * 5) % 256);
+  const fresh = packQ8Depthwise(dw, C, [3]);
+  const into = dirty(fresh.length);
+  const packed = packQ8Depthwise(dw, C, [3], 0, C, into);
+  t.equal(packed.buffer, into.buffer, 'packQ8Depthwise: written into the destination');
+  t.same(new Uint8Array(packed.buffer, packed.byteOffset, packed.length), fresh, 'packQ8Depthwise: the same bytes');
+});

@@ -379,15 +379,17 @@ export function packIntegerBlock(
   const [loE, hiE] = activationRange(expand.act, eq.y.s, eq.y.z, eq.y.dtype);
   const KE = ekh * ekw * x.c;
   const dil = expand.dilation[1];
-  const packE = (w: Uint8Array | Int8Array, n0: number, nc: number): QPacked =>
-    conv ? packQ8Conv(w, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, dil) : packQ8Gemm(w, Cexp, x.c, qE.zw, n0, nc);
+  const packE = (w: Uint8Array | Int8Array, n0: number, nc: number, into?: Uint8Array): QPacked =>
+    conv
+      ? packQ8Conv(w, Cexp, ekh, ekw, x.c, qE.zw, n0, nc, dil, into)
+      : packQ8Gemm(w, Cexp, x.c, qE.zw, n0, nc, 0, x.c, into);
   const packedE = (nc: number) => (conv ? packQ8ConvLength(nc, ekh, ekw, x.c, dil) : packQ8GemmLength(nc, x.c));
   const biasE = () => biasConst(model, expand.bias, expand);
   const channels = Array.from({ length: Cexp }, (_, j) => j);
   let wExp: number, bExp: number, sExp: number, uExp: number;
   if (u === 8) {
     uExp = packedE(Cexp) / Math.ceil(Cexp / Q8_NR);
-    wExp = W.add(packedE(Cexp), () => packE(wE(), 0, Cexp));
+    wExp = W.add(packedE(Cexp), (into) => packE(wE(), 0, Cexp, into));
     bExp = W.add(4 * roundUp8(Cexp), () => foldQ8Bias(biasE(), wE(), Cexp, KE, qE.zw, eq.x.z));
     sExp = W.put(padQ8Scales(qE.scale, Cexp));
   } else {
@@ -408,7 +410,7 @@ export function packIntegerBlock(
   const wD = () => intConst(model, dw.weights, dw);
   const qD = weightQuant(g, dw, Cexp);
   const [loD, hiD] = activationRange(dw.act, dq.y.s, dq.y.z, dq.y.dtype);
-  const wDw = W.add(5 * q8DepthwisePairBytes(Cexp), () => packQ8Depthwise(wD(), Cexp, qD.zw));
+  const wDw = W.add(5 * q8DepthwisePairBytes(Cexp), (into) => packQ8Depthwise(wD(), Cexp, qD.zw, 0, Cexp, into));
   const bDw = W.add(4 * q8DepthwiseStride(Cexp), () =>
     foldQ8DepthwiseBias(biasConst(model, dw.bias, dw), wD(), Cexp, qD.zw, dq.x.z),
   );
@@ -421,7 +423,7 @@ export function packIntegerBlock(
   const qP = weightQuant(g, project, y.c);
   let wProj: number, psProj: number, uProj: number;
   if (u === 8) {
-    wProj = W.add(packQ8GemmLength(y.c, Cexp), () => packQ8Gemm(wP(), y.c, Cexp, qP.zw));
+    wProj = W.add(packQ8GemmLength(y.c, Cexp), (into) => packQ8Gemm(wP(), y.c, Cexp, qP.zw, 0, y.c, 0, Cexp, into));
     psProj = packQ8GemmLength(Q8_NR, Cexp);
     uProj = packQ8GemmLength(Q8_NR, Q8_NR);
   } else {

@@ -129,7 +129,7 @@ export const conv2d: OpLowering<Conv2DOp> = {
     const prq = W.put(q8.q8OutputParams(yq.z, lo, hi, undefined, kernelZeroPoint(g.tensors[op.weights]!)));
     const requant = (c: BindContext) => ({ b: c.weight(pb), s: c.weight(ps), rq: c.weight(prq), sg });
     if (is1x1(op)) {
-      const pw = W.add(q8.packQ8GemmLength(y.c, x.c), () => q8.packQ8Gemm(w(), y.c, x.c, zw));
+      const pw = W.add(q8.packQ8GemmLength(y.c, x.c), (into) => q8.packQ8Gemm(w(), y.c, x.c, zw, 0, y.c, 0, x.c, into));
       // Rows [m0, m1) (pixels) × channels [n0, n1) (panel-aligned) of the GEMM, one byte per element.
       const M = x.h * x.w;
       const part = (c: BindContext, [m0, m1]: [number, number], [n0, n1]: [number, number]) => {
@@ -154,8 +154,8 @@ export const conv2d: OpLowering<Conv2DOp> = {
       return splitBinder((c) => part(c, [0, M], [0, y.c]), gemmPieces(M, y.c, threads ?? 1, part));
     }
     const dil = op.dilation[1];
-    const pw = W.add(q8.packQ8ConvLength(y.c, kh, kw, x.c, dil), () =>
-      q8.packQ8Conv(w(), y.c, kh, kw, x.c, zw, 0, y.c, dil),
+    const pw = W.add(q8.packQ8ConvLength(y.c, kh, kw, x.c, dil), (into) =>
+      q8.packQ8Conv(w(), y.c, kh, kw, x.c, zw, 0, y.c, dil, into),
     );
     const conv = { ...planeArgs(g, op), OC: y.c, kh, kw, ...windowArgs(op) };
     return (c) =>

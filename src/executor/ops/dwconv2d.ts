@@ -50,7 +50,7 @@ export const dwconv2d: cx.OpLowering<DepthwiseConv2DOp> = {
     const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
     const w = () => cx.intConst(model, op.weights, op);
     const ws = q8.q8DepthwisePairBytes(C);
-    const pw = W.add(5 * ws, () => q8.packQ8Depthwise(w(), C, zw));
+    const pw = W.add(5 * ws, (into) => q8.packQ8Depthwise(w(), C, zw, 0, C, into));
     const pb = W.add(4 * q8.q8DepthwiseStride(C), () =>
       q8.foldQ8DepthwiseBias(cx.biasConst(model, op.bias, op), w(), C, zw, xq.z),
     );

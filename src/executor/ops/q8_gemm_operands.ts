@@ -32,7 +32,7 @@ export function packQ8GemmOperands(
   const { scale, zw } = weightQuant(g, op, N);
   const [lo, hi] = activationRange(op.act, yq.s, yq.z, yq.dtype);
   const w = () => intConst(model, op.weights, op);
-  const pw = W.add(packQ8GemmLength(N, K), () => packQ8Gemm(w(), N, K, zw));
+  const pw = W.add(packQ8GemmLength(N, K), (into) => packQ8Gemm(w(), N, K, zw, 0, N, 0, K, into));
   const pb = W.add(4 * Math.ceil(N / Q8_NR) * Q8_NR, () =>
     foldQ8Bias(biasConst(model, op.bias, op), w(), N, K, zw, xq.z),
   );
